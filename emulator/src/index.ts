@@ -1,9 +1,10 @@
-import { DurableObject } from "cloudflare:workers";
-export class StreamAccount extends DurableObject<EmulatorEnv> {
-  override async fetch(request: Request) { return new Response("hi " + new URL(request.url).host); }
-}
+import { StreamAccount } from "./account";
+
+export { StreamAccount };
+
 export default {
   fetch(request, env) {
-    return env.ACCOUNT.get(env.ACCOUNT.idFromName("account")).fetch(request);
+    const account = env.ACCOUNT.get(env.ACCOUNT.idFromName("account"));
+    return account.fetch(request);
   },
 } satisfies ExportedHandler<EmulatorEnv>;

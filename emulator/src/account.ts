@@ -1,0 +1,48 @@
+import { DurableObject } from "cloudflare:workers";
+import { buildApp } from "./app";
+import { Emulator } from "./emulator";
+import { seedState } from "./seed";
+import { readSettings } from "./settings";
+import type { AccountState } from "./store";
+
+const STATE_KEY = "state";
+
+/**
+ * One Durable Object holds the whole emulated account, so the API, the delivery host and the
+ * control routes see one consistent state, it survives restarts of `wrangler dev`, and its alarm
+ * delivers webhooks when processing finishes even if nobody is asking.
+ */
+export class StreamAccount extends DurableObject<EmulatorEnv> {
+  private readonly emulator: Emulator;
+  private readonly app: ReturnType<typeof buildApp>;
+
+  constructor(ctx: DurableObjectState, env: EmulatorEnv) {
+    super(ctx, env);
+    const settings = readSettings(env);
+    const storage = ctx.storage;
+    this.emulator = new Emulator(
+      settings,
+      seedState(settings, Date.now()),
+      {
+        save: (state) => storage.put(STATE_KEY, state),
+        wakeAt: (time) => (time === null ? storage.deleteAlarm() : storage.setAlarm(time)),
+      },
+      // Webhooks go out through a service binding when one is configured (tests), else fetch.
+      (request) => (env.WEBHOOK_TARGET ?? globalThis).fetch(request),
+    );
+    void ctx.blockConcurrencyWhile(async () => {
+      const saved = await storage.get<AccountState>(STATE_KEY);
+      if (saved) this.emulator.state = saved;
+      else await this.emulator.save();
+    });
+    this.app = buildApp(this.emulator);
+  }
+
+  override fetch(request: Request): Promise<Response> | Response {
+    return this.app.fetch(request);
+  }
+
+  override async alarm(): Promise<void> {
+    await this.emulator.deliverDueWebhooks();
+  }
+}

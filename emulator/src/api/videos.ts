@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { badRequest, ok } from "../envelope";
+import type { Emulator } from "../emulator";
+import { renderVideo } from "../render";
+import { videoState } from "../store";
+import { guarded, guardedVideo, readJson } from "./guard";
+
+// Fields of the video edit (`POST …/stream/{uid}`, stream-facts.md §2) that the emulator keeps;
+// other fields Stream accepts are ignored.
+const VideoEdit = z.object({
+  uid: z.string().optional(),
+  requireSignedURLs: z.boolean().optional(),
+  allowedOrigins: z.array(z.string()).optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+export function videoRoutes(emulator: Emulator): Hono {
+  const api = new Hono();
+
+  api.get(
+    "/",
+    guarded(emulator, "videos.list", (c) => {
+      const now = emulator.now();
+      const { status, search, asc } = c.req.query();
+      const videos = Object.values(emulator.state.videos)
+        .filter((v) => !status || videoState(v, now) === status)
+        .filter((v) => !search || String(v.meta.name ?? "").toLowerCase().includes(search.toLowerCase()))
+        .sort((a, b) => (asc === "true" ? a.created - b.created : b.created - a.created));
+      return ok(videos.map((v) => renderVideo(v, emulator.settings, now)));
+    }),
+  );
+
+  api.get(
+    "/:uid{[0-9a-f]{32}}",
+    guardedVideo(emulator, "videos.get", (_c, video) => ok(renderVideo(video, emulator.settings, emulator.now()))),
+  );
+
+  api.post(
+    "/:uid{[0-9a-f]{32}}",
+    guardedVideo(emulator, "videos.edit", async (c, video) => {
+      const body = await readJson(c);
+      if (!body.ok) return body.response;
+      const edit = VideoEdit.safeParse(body.value);
+      if (!edit.success) return badRequest(edit.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+      if (edit.data.uid !== undefined && edit.data.uid !== video.uid) return badRequest("uid does not match the video");
+      if (edit.data.requireSignedURLs !== undefined) video.requireSignedURLs = edit.data.requireSignedURLs;
+      if (edit.data.allowedOrigins !== undefined) video.allowedOrigins = edit.data.allowedOrigins;
+      if (edit.data.meta !== undefined) video.meta = edit.data.meta;
+      const now = emulator.now();
+      video.modified = now;
+      await emulator.save();
+      return ok(renderVideo(video, emulator.settings, now));
+    }),
+  );
+
+  return api;
+}

@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import { badRequest, noRoute, ok } from "../envelope";
+import type { Emulator } from "../emulator";
+import type { WebhookSubscription } from "../store";
+import { randomHex } from "../videos";
+import { apiPath, guarded, readJson } from "./guard";
+
+const render = (w: WebhookSubscription) => ({
+  notificationUrl: w.notificationUrl,
+  modified: new Date(w.modified).toISOString(),
+  secret: w.secret,
+});
+
+// One subscription per account (stream-facts.md §4). Unlike Stream, localhost and private
+// addresses are accepted: locally the gateway lives there.
+export function webhookRoutes(emulator: Emulator): Hono {
+  const api = new Hono();
+
+  api.put(
+    "/",
+    guarded(emulator, "webhook.update", async (c) => {
+      const body = await readJson(c);
+      if (!body.ok) return body.response;
+      const fields = (body.value ?? {}) as { notificationUrl?: unknown; notification_url?: unknown };
+      const url = fields.notificationUrl ?? fields.notification_url;
+      if (typeof url !== "string" || !/^https?:\/\//.test(url) || !URL.canParse(url)) {
+        return badRequest("notificationUrl must be a URL that includes http:// or https://");
+      }
+      emulator.state.webhook = { notificationUrl: url, secret: randomHex(16), modified: emulator.now() };
+      await emulator.save();
+      return ok(render(emulator.state.webhook));
+    }),
+  );
+
+  api.get(
+    "/",
+    guarded(emulator, "webhook.get", (c) =>
+      emulator.state.webhook ? ok(render(emulator.state.webhook)) : noRoute(apiPath(c)),
+    ),
+  );
+
+  api.delete(
+    "/",
+    guarded(emulator, "webhook.delete", async (c) => {
+      if (!emulator.state.webhook) return noRoute(apiPath(c));
+      emulator.state.webhook = null;
+      await emulator.save();
+      return ok("Deleted");
+    }),
+  );
+
+  return api;
+}

@@ -1,0 +1,221 @@
+// The emulator-only control API under /__emulator: seed and steer videos, inject faults, tune
+// the rate limiter, read counters and webhook deliveries, reset. Real Stream has none of it.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import type { Emulator } from "../emulator";
+import { renderDownloads, renderVideo } from "../render";
+import { DOWNLOAD_TYPES, advanceVideo, setVideoState, type DownloadType } from "../store";
+import { newVideo } from "../videos";
+
+const Uid = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters");
+const State = z.enum(["queued", "inprogress", "ready", "error"]);
+const Outcome = z.enum(["ready", "error"]);
+const PerType = <T extends z.ZodType>(schema: T) =>
+  z.object({ default: schema.optional(), audio: schema.optional() }).strict();
+const Operation = z.enum([
+  "*",
+  "videos.list",
+  "videos.get",
+  "videos.edit",
+  "downloads.get",
+  "downloads.create",
+  "downloads.delete",
+  "keys.create",
+  "keys.list",
+  "keys.delete",
+  "webhook.update",
+  "webhook.get",
+  "webhook.delete",
+  "token.create",
+  "delivery",
+]);
+
+const NewVideoBody = z
+  .object({
+    uid: Uid.optional(),
+    name: z.string().max(1024).optional(),
+    requireSignedURLs: z.boolean().optional(),
+    allowedOrigins: z.array(z.string()).optional(),
+    state: State.optional(),
+    processingSeconds: z.number().min(0).optional(),
+    outcome: Outcome.optional(),
+    errorReasonCode: z.string().optional(),
+    downloadSeconds: z.number().min(0).optional(),
+    downloadOutcome: PerType(Outcome).optional(),
+    downloads: PerType(z.enum(["ready", "inprogress"])).optional(),
+  })
+  .strict();
+
+const VideoPatch = z
+  .object({
+    downloadSeconds: z.number().min(0).optional(),
+    downloadOutcome: PerType(Outcome).optional(),
+    requireSignedURLs: z.boolean().optional(),
+  })
+  .strict();
+
+const FaultBody = z
+  .object({
+    operation: Operation.default("*"),
+    video: Uid.optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    code: z.number().int().optional(),
+    message: z.string().optional(),
+    retryAfter: z.number().int().min(0).optional(),
+    latencyMs: z.number().int().min(0).max(120_000).default(0),
+    times: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .refine((f) => f.status !== undefined || f.latencyMs > 0, "a fault needs a status, a latency or both");
+
+const RateLimitBody = z
+  .object({
+    limit: z.number().int().min(1),
+    windowSeconds: z.number().int().min(1),
+    lockoutSeconds: z.number().int().min(0),
+  })
+  .strict();
+
+async function parse<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T> | Response> {
+  let value: unknown = {};
+  const text = await c.req.text();
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return c.json({ error: "body is not JSON" }, 400);
+    }
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    return c.json({ error: result.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") }, 400);
+  }
+  return result.data;
+}
+
+export function controlRoutes(emulator: Emulator): Hono {
+  const control = new Hono();
+  const view = (uid: string) => {
+    const now = emulator.now();
+    const video = emulator.video(uid)!;
+    return { ...renderVideo(video, emulator.settings, now), downloads: renderDownloads(video, emulator.settings, now) };
+  };
+  const missing = (c: Context) => c.json({ error: "no such video" }, 404);
+
+  control.post("/reset", async (c) => {
+    await emulator.reset();
+    return c.json({ ok: true, videos: Object.keys(emulator.state.videos) });
+  });
+
+  control.post("/videos", async (c) => {
+    const body = await parse(c, NewVideoBody);
+    if (body instanceof Response) return body;
+    if (body.uid && emulator.video(body.uid)) return c.json({ error: "a video with this uid exists" }, 409);
+    const { processingSeconds, downloadSeconds, ...rest } = body;
+    const video = newVideo(
+      {
+        ...rest,
+        processingMs: processingSeconds === undefined ? emulator.settings.processingMs : processingSeconds * 1000,
+        downloadMs: downloadSeconds === undefined ? emulator.settings.downloadMs : downloadSeconds * 1000,
+      },
+      emulator.now(),
+    );
+    emulator.state.videos[video.uid] = video;
+    await emulator.save();
+    return c.json(view(video.uid), 201);
+  });
+
+  control.get("/videos/:uid", (c) => (emulator.video(c.req.param("uid")) ? c.json(view(c.req.param("uid"))) : missing(c)));
+
+  control.patch("/videos/:uid", async (c) => {
+    const video = emulator.video(c.req.param("uid"));
+    if (!video) return missing(c);
+    const body = await parse(c, VideoPatch);
+    if (body instanceof Response) return body;
+    if (body.downloadSeconds !== undefined) video.downloadMs = body.downloadSeconds * 1000;
+    if (body.downloadOutcome) video.downloadOutcome = { ...video.downloadOutcome, ...body.downloadOutcome };
+    if (body.requireSignedURLs !== undefined) video.requireSignedURLs = body.requireSignedURLs;
+    await emulator.save();
+    return c.json(view(video.uid));
+  });
+
+  control.delete("/videos/:uid", async (c) => {
+    if (!emulator.video(c.req.param("uid"))) return missing(c);
+    delete emulator.state.videos[c.req.param("uid")];
+    await emulator.save();
+    return c.body(null, 204);
+  });
+
+  control.post("/videos/:uid/state", async (c) => {
+    const video = emulator.video(c.req.param("uid"));
+    if (!video) return missing(c);
+    const body = await parse(c, z.object({ state: State }).strict());
+    if (body instanceof Response) return body;
+    setVideoState(video, body.state, emulator.now());
+    await emulator.save();
+    return c.json(view(video.uid));
+  });
+
+  control.post("/videos/:uid/advance", async (c) => {
+    const video = emulator.video(c.req.param("uid"));
+    if (!video) return missing(c);
+    advanceVideo(video, emulator.now());
+    await emulator.save();
+    return c.json(view(video.uid));
+  });
+
+  control.post("/videos/:uid/downloads/:type/finish", async (c) => {
+    const video = emulator.video(c.req.param("uid"));
+    const type = c.req.param("type") as DownloadType;
+    if (!video) return missing(c);
+    const download = DOWNLOAD_TYPES.includes(type) ? video.downloads[type] : undefined;
+    if (!download) return c.json({ error: "no such download" }, 404);
+    const now = emulator.now();
+    download.createdAt = Math.min(download.createdAt, now - 1);
+    download.endsAt = now;
+    await emulator.save();
+    return c.json(view(video.uid));
+  });
+
+  control.get("/faults", (c) => c.json(emulator.faults.all()));
+  control.post("/faults", async (c) => {
+    const body = await parse(c, FaultBody);
+    if (body instanceof Response) return body;
+    const fault = emulator.faults.add({
+      operation: body.operation,
+      video: body.video ?? null,
+      status: body.status ?? null,
+      code: body.code ?? null,
+      message: body.message ?? null,
+      retryAfter: body.retryAfter ?? null,
+      latencyMs: body.latencyMs,
+      remaining: body.times ?? null,
+    });
+    return c.json(fault, 201);
+  });
+  control.delete("/faults", (c) => {
+    emulator.faults.clear();
+    return c.body(null, 204);
+  });
+  control.delete("/faults/:id", (c) =>
+    emulator.faults.remove(Number(c.req.param("id"))) ? c.body(null, 204) : c.json({ error: "no such fault" }, 404),
+  );
+
+  control.get("/rate-limit", (c) => c.json(emulator.rateLimit.settings));
+  control.put("/rate-limit", async (c) => {
+    const body = await parse(c, RateLimitBody);
+    if (body instanceof Response) return body;
+    emulator.rateLimit.reset(body);
+    return c.json(emulator.rateLimit.settings);
+  });
+
+  control.get("/counters", (c) => c.json(emulator.counters.snapshot(c.req.query("video"))));
+  control.delete("/counters", (c) => {
+    emulator.counters.clear();
+    return c.body(null, 204);
+  });
+
+  control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog));
+
+  return control;
+}

@@ -1,0 +1,90 @@
+// The delivery host: `/{uid or token}/downloads/default.mp4` and `/audio.m4a`.
+import { applyFault } from "../api/guard";
+import type { Emulator } from "../emulator";
+import { MEDIA } from "../media";
+import { downloadProgress, videoState, type DownloadType } from "../store";
+import { evaluateAccessRules } from "./access-rules";
+import { contentRange, decideRange } from "./range";
+import { verifyToken } from "./verify";
+
+const FILES: Record<string, DownloadType> = { "default.mp4": "default", "audio.m4a": "audio" };
+const UID = /^[0-9a-f]{32}$/;
+// Stream documents `?filename=` as at most 120 characters of [A-Za-z0-9_-], extension appended
+// by Stream; its own example passes `MY_VIDEO.mp4`, so a trailing extension is tolerated.
+const FILENAME = /^[A-Za-z0-9_-]{1,120}$/;
+
+function refuse(status: number, reason: string): Response {
+  return new Response(`${reason}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+function client(request: Request): { ip: string | null; country: string | null } {
+  const cf = (request as { cf?: { country?: unknown } }).cf;
+  return {
+    ip: request.headers.get("cf-connecting-ip"),
+    country: request.headers.get("cf-ipcountry") ?? (typeof cf?.country === "string" ? cf.country : null),
+  };
+}
+
+export async function deliver(emulator: Emulator, request: Request, id: string, file: string): Promise<Response> {
+  const type = FILES[file];
+  if (!type) return refuse(404, "not found");
+
+  let uid: string;
+  if (UID.test(id)) {
+    uid = id;
+    const video = emulator.video(uid);
+    if (!video) return refuse(404, "no such video");
+    if (video.requireSignedURLs) return refuse(401, "this video requires a signed URL");
+  } else {
+    const verdict = await verifyToken(emulator, id);
+    if (!verdict.ok) return refuse(verdict.status, verdict.reason);
+    if (!verdict.downloadable) return refuse(403, "the token does not allow downloads (downloadable is not true)");
+    const decision = evaluateAccessRules(verdict.accessRules, client(request));
+    if (!decision.allowed) return refuse(403, `blocked by access rule ${decision.rule}`);
+    uid = verdict.video;
+  }
+  emulator.counters.count("delivery", uid);
+  const injected = await applyFault(emulator.faults.take("delivery", uid));
+  if (injected) return injected;
+
+  const video = emulator.video(uid)!;
+  const now = emulator.now();
+  // Since 2024-06-11 Stream answers 424 for anything of an errored video (stream-facts.md §1).
+  if (videoState(video, now) === "error") return refuse(424, "the video failed to process");
+  const download = video.downloads[type];
+  if (!download) return refuse(404, `the ${type} download has not been enabled for this video`);
+  if (downloadProgress(download, now).status !== "ready") return refuse(404, `the ${type} download is not ready`);
+
+  const media = MEDIA[type];
+  const headers = new Headers({
+    "content-type": media.contentType,
+    "accept-ranges": "bytes",
+    etag: media.etag,
+    "cache-control": "private, max-age=0",
+  });
+  const filename = new URL(request.url).searchParams.get("filename");
+  if (filename !== null) {
+    const base = filename.replace(new RegExp(`\\.${media.extension}$`), "");
+    if (!FILENAME.test(base)) return refuse(400, "filename must be 1-120 characters of [A-Za-z0-9_-]");
+    headers.set("content-disposition", `attachment; filename="${base}.${media.extension}"`);
+  }
+
+  const ifRange = request.headers.get("if-range");
+  const range = ifRange !== null && ifRange !== media.etag ? { kind: "full" as const } : decideRange(request.headers.get("range"), media.bytes.length);
+  const size = media.bytes.length;
+  const body = (bytes: Uint8Array) => (request.method === "HEAD" ? null : bytes);
+  switch (range.kind) {
+    case "unsatisfiable":
+      headers.set("content-range", contentRange(range, size));
+      headers.set("content-length", "0");
+      return new Response(null, { status: 416, headers });
+    case "partial": {
+      headers.set("content-range", contentRange(range, size));
+      headers.set("content-length", String(range.end - range.start + 1));
+      return new Response(body(media.bytes.slice(range.start, range.end + 1)), { status: 206, headers });
+    }
+    default:
+      headers.set("content-length", String(size));
+      return new Response(body(media.bytes), { status: 200, headers });
+  }
+}

@@ -1,0 +1,71 @@
+// The emulated account: state, persistence and the instruments, shared by the API, delivery
+// host and control routes. One instance lives in the account's Durable Object.
+import { Counters, Faults, RateLimiter } from "./instruments";
+import { renderVideo } from "./render";
+import { seedState } from "./seed";
+import type { Settings } from "./settings";
+import type { AccountState, VideoRecord } from "./store";
+import { deliverWebhook, type WebhookDelivery } from "./webhooks/deliver";
+
+/** Where state survives restarts and when the next webhook is due. */
+export interface Persistence {
+  save(state: AccountState): Promise<void>;
+  wakeAt(time: number | null): Promise<void>;
+}
+
+const WEBHOOK_LOG_SIZE = 100;
+
+export class Emulator {
+  readonly counters = new Counters();
+  readonly faults = new Faults();
+  readonly rateLimit = new RateLimiter();
+  readonly webhookLog: WebhookDelivery[] = [];
+
+  constructor(
+    readonly settings: Settings,
+    public state: AccountState,
+    private readonly persistence: Persistence,
+    private readonly sendWebhook: (request: Request) => Promise<Response>,
+  ) {}
+
+  now(): number {
+    return Date.now();
+  }
+
+  video(uid: string): VideoRecord | undefined {
+    return Object.hasOwn(this.state.videos, uid) ? this.state.videos[uid] : undefined;
+  }
+
+  /** Persists the state and sets the alarm for the next webhook that processing will owe. */
+  async save(): Promise<void> {
+    await this.persistence.save(this.state);
+    const due = Object.values(this.state.videos)
+      .map((v) => v.notifyAt)
+      .filter((at): at is number => at !== null);
+    await this.persistence.wakeAt(due.length ? Math.min(...due) : null);
+  }
+
+  /** Calls the webhook for every video whose processing has finished since the last call. */
+  async deliverDueWebhooks(): Promise<void> {
+    const now = this.now();
+    const due = Object.values(this.state.videos).filter((v) => v.notifyAt !== null && v.notifyAt <= now);
+    for (const video of due) video.notifyAt = null;
+    await this.save();
+    const subscription = this.state.webhook;
+    if (!subscription) return;
+    for (const video of due) {
+      const delivery = await deliverWebhook(subscription, renderVideo(video, this.settings, now), this.sendWebhook, now);
+      this.webhookLog.push(delivery);
+      if (this.webhookLog.length > WEBHOOK_LOG_SIZE) this.webhookLog.shift();
+    }
+  }
+
+  async reset(): Promise<void> {
+    this.state = seedState(this.settings, this.now());
+    this.counters.clear();
+    this.faults.clear();
+    this.rateLimit.reset();
+    this.webhookLog.length = 0;
+    await this.save();
+  }
+}

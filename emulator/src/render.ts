@@ -1,0 +1,70 @@
+// The JSON shapes Stream answers with, built from the stored records.
+import type { Settings } from "./settings";
+import {
+  DOWNLOAD_TYPES,
+  currentStage,
+  downloadProgress,
+  videoPercent,
+  type DownloadType,
+  type VideoRecord,
+} from "./store";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function downloadFile(type: DownloadType): string {
+  return type === "audio" ? "audio.m4a" : "default.mp4";
+}
+
+export function renderVideo(video: VideoRecord, settings: Settings, now: number) {
+  const { stage } = currentStage(video, now);
+  const ready = stage.state === "ready";
+  const base = `${settings.deliveryBase}/${video.uid}`;
+  const readyStage = video.stages.find((s) => s.state === "ready" && s.at <= now);
+  return {
+    uid: video.uid,
+    creator: null,
+    // Omitted until encoding is complete, like Stream (stream-facts.md §2).
+    ...(ready ? { thumbnail: `${base}/thumbnails/thumbnail.jpg`, preview: `${base}/watch` } : {}),
+    thumbnailTimestampPct: 0,
+    readyToStream: ready,
+    readyToStreamAt: readyStage ? iso(readyStage.at) : null,
+    status: {
+      state: stage.state,
+      pctComplete: videoPercent(video, now),
+      ...(stage.state === "inprogress" || stage.state === "error" ? { step: "encoding" } : {}),
+      errorReasonCode: stage.state === "error" ? video.errorReasonCode : "",
+      errorReasonText: stage.state === "error" ? video.errorReasonText : "",
+    },
+    meta: video.meta,
+    created: iso(video.created),
+    modified: iso(video.modified),
+    uploaded: iso(video.created),
+    uploadExpiry: null,
+    scheduledDeletion: null,
+    size: video.size,
+    duration: ready ? video.duration : -1,
+    input: ready ? { width: 320, height: 180 } : { width: -1, height: -1 },
+    playback: { hls: `${base}/manifest/video.m3u8`, dash: `${base}/manifest/video.mpd` },
+    allowedOrigins: video.allowedOrigins,
+    requireSignedURLs: video.requireSignedURLs,
+    maxSizeBytes: null,
+    maxDurationSeconds: null,
+    watermark: null,
+    liveInput: null,
+    clippedFrom: null,
+    publicDetails: null,
+  };
+}
+
+/** `GET …/downloads`: an object keyed by type, holding only the types that were created. */
+export function renderDownloads(video: VideoRecord, settings: Settings, now: number) {
+  const result: Partial<Record<DownloadType, { status: string; url: string; percentComplete: number }>> = {};
+  for (const type of DOWNLOAD_TYPES) {
+    const download = video.downloads[type];
+    if (!download) continue;
+    const { status, percentComplete } = downloadProgress(download, now);
+    const url = `${settings.deliveryBase}/${video.uid}/downloads/${downloadFile(type)}`;
+    result[type] = { status, url, percentComplete };
+  }
+  return result;
+}

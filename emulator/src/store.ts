@@ -1,0 +1,137 @@
+// The emulated account's state. Processing and download generation are timelines computed from
+// timestamps on every read, so that no timer has to run for a state to move on; only webhook
+// delivery needs an alarm (see account.ts).
+
+export type VideoState = "queued" | "inprogress" | "ready" | "error";
+export type Outcome = "ready" | "error";
+export type DownloadType = "default" | "audio";
+export type DownloadStatus = "inprogress" | "ready" | "error";
+
+export const DOWNLOAD_TYPES: readonly DownloadType[] = ["default", "audio"];
+
+/** A state that starts at `at` (ms since epoch). */
+export interface Stage {
+  state: VideoState;
+  at: number;
+}
+
+export interface VideoRecord {
+  uid: string;
+  meta: Record<string, unknown>;
+  duration: number;
+  size: number;
+  requireSignedURLs: boolean;
+  allowedOrigins: string[];
+  created: number;
+  modified: number;
+  /** Sorted by `at`; the current state is the last stage that has started. */
+  stages: Stage[];
+  /** Time of the terminal stage whose webhook is still owed, or null. */
+  notifyAt: number | null;
+  errorReasonCode: string;
+  errorReasonText: string;
+  /** How long a new download of this video takes, in ms. */
+  downloadMs: number;
+  /** How new downloads end; "error" is the injected failure. */
+  downloadOutcome: Record<DownloadType, Outcome>;
+  downloads: Partial<Record<DownloadType, DownloadRecord>>;
+}
+
+export interface DownloadRecord {
+  createdAt: number;
+  /** When generation ends, with `outcome`. */
+  endsAt: number;
+  outcome: Outcome;
+}
+
+export interface KeyRecord {
+  id: string;
+  created: number;
+  /** Public part only: the emulator never needs a customer's private key after creation. */
+  publicJwk: JsonWebKey;
+  revoked: boolean;
+}
+
+export interface WebhookSubscription {
+  notificationUrl: string;
+  secret: string;
+  modified: number;
+}
+
+/** The key that signs tokens from `POST /:uid/token` when the caller brings none. */
+export interface PlatformKey {
+  id: string;
+  privateJwk: JsonWebKey;
+}
+
+export interface AccountState {
+  videos: Record<string, VideoRecord>;
+  keys: Record<string, KeyRecord>;
+  webhook: WebhookSubscription | null;
+  platformKey: PlatformKey | null;
+}
+
+export function emptyState(): AccountState {
+  return { videos: {}, keys: {}, webhook: null, platformKey: null };
+}
+
+export function currentStage(video: VideoRecord, now: number): { stage: Stage; next: Stage | undefined } {
+  let index = 0;
+  video.stages.forEach((stage, i) => {
+    if (stage.at <= now) index = i;
+  });
+  const stage = video.stages[index];
+  if (!stage) throw new Error(`video ${video.uid} has no stages`);
+  return { stage, next: video.stages[index + 1] };
+}
+
+export function videoState(video: VideoRecord, now: number): VideoState {
+  return currentStage(video, now).stage.state;
+}
+
+/** Stream reports `pctComplete` as a string with six decimals (stream-facts.md §2). */
+export function videoPercent(video: VideoRecord, now: number): string {
+  const { stage, next } = currentStage(video, now);
+  let pct = 0;
+  if (stage.state === "ready") pct = 100;
+  else if (stage.state === "inprogress" && next) pct = ((now - stage.at) / (next.at - stage.at)) * 100;
+  return Math.min(100, Math.max(0, pct)).toFixed(6);
+}
+
+export function downloadProgress(
+  download: DownloadRecord,
+  now: number,
+): { status: DownloadStatus; percentComplete: number } {
+  // An injected failure strikes halfway, so clients see progress first and then the error.
+  const failsAt = download.createdAt + (download.endsAt - download.createdAt) / 2;
+  if (download.outcome === "error" && now >= failsAt) return { status: "error", percentComplete: 50 };
+  if (now >= download.endsAt) return { status: "ready", percentComplete: 100 };
+  const span = download.endsAt - download.createdAt;
+  const pct = span <= 0 ? 100 : ((now - download.createdAt) / span) * 100;
+  return { status: "inprogress", percentComplete: Math.floor(pct * 10) / 10 };
+}
+
+/** Replaces the timeline with one state that holds from now on. */
+export function setVideoState(video: VideoRecord, state: VideoState, now: number): void {
+  const before = videoState(video, now);
+  video.stages = [{ state, at: now }];
+  video.modified = now;
+  // Stream calls the webhook when processing finishes, so only a move out of processing owes one.
+  if (isTerminal(state) && !isTerminal(before)) video.notifyAt = now;
+  else if (!isTerminal(state)) video.notifyAt = null;
+}
+
+/** Starts the next stage of the timeline now, as if processing had got there. */
+export function advanceVideo(video: VideoRecord, now: number): VideoState {
+  const { next } = currentStage(video, now);
+  if (!next) return videoState(video, now);
+  const shift = next.at - now;
+  video.stages = video.stages.map((stage) => (stage.at > now ? { ...stage, at: stage.at - shift } : stage));
+  if (video.notifyAt !== null) video.notifyAt -= shift;
+  video.modified = now;
+  return next.state;
+}
+
+export function isTerminal(state: VideoState): boolean {
+  return state === "ready" || state === "error";
+}
