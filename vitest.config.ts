@@ -30,6 +30,8 @@ export default defineConfig(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         outboundService: "stream-emulator",
+        // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.
+        stripCfConnectingIp: false,
         bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations") },
         workers: [
           {
@@ -49,6 +51,8 @@ export default defineConfig(async () => ({
     }),
   ],
   test: {
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results/vitest.json" },
     setupFiles: ["./test/setup.ts"],
     deps: { optimizer: { ssr: { enabled: true, include: ["cloudflare"] } } },
   },

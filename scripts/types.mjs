@@ -1,16 +1,18 @@
 // Generates (or, with --check, verifies) the `Env` types of both Workers from their wrangler
-// configs, so that the types can never drift from wrangler.toml.
+// configs, so that the types can never drift from wrangler.toml. Secret names come from the
+// committed .dev.vars.example, never from a developer's own .dev.vars, so the output is the
+// same on every machine and in CI.
 import { execFileSync } from "node:child_process";
 
 const check = process.argv.includes("--check") ? ["--check"] : [];
 const workers = [
-  ["worker-configuration.d.ts", "wrangler.toml", "Env"],
-  ["emulator/worker-configuration.d.ts", "emulator/wrangler.toml", "EmulatorEnv"],
+  ["worker-configuration.d.ts", "wrangler.toml", "Env", ".dev.vars.example"],
+  ["emulator/worker-configuration.d.ts", "emulator/wrangler.toml", "EmulatorEnv", "emulator/.dev.vars.example"],
 ];
-for (const [out, config, envInterface] of workers) {
+for (const [out, config, envInterface, envFile] of workers) {
   execFileSync(
     "npx",
-    ["wrangler", "types", out, "-c", config, "--strict-vars", "false", "--env-interface", envInterface, ...check],
+    ["wrangler", "types", out, "-c", config, "--strict-vars", "false", "--env-interface", envInterface, "--env-file", envFile, ...check],
     { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
 }

@@ -1,0 +1,39 @@
+// `npm run dev`: the Stream emulator and the gateway on localhost, D1 migrated, `.dev.vars`
+// created from dev fixtures when absent. Ctrl-C stops both servers.
+import { execFileSync } from "node:child_process";
+import { ensureDevVars } from "./lib/dev-vars.mjs";
+import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
+
+const gatewayPort = Number(process.env.PORT ?? 8787);
+const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788);
+const emulator = `http://localhost:${emulatorPort}`;
+const gateway = `http://localhost:${gatewayPort}`;
+
+if (ensureDevVars()) console.log("Created .dev.vars from the dev-only fixtures.");
+execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { env: OFFLINE_ENV, stdio: "inherit" });
+
+stopOnExit();
+const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+const servers = [
+  startWrangler("emulator", [
+    "-c", "emulator/wrangler.toml", "--port", String(emulatorPort), "--inspector-port", String(emulatorPort + 1000),
+    "--var", `DELIVERY_BASE:${emulator}`, ...common,
+  ]),
+  startWrangler("gateway", [
+    "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
+    "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`, ...common,
+  ]),
+];
+for (const server of servers) {
+  server.on("exit", (code) => {
+    console.error(`A server exited (${code ?? "signal"}); stopping.`);
+    process.exit(1);
+  });
+}
+await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
+console.log(`
+  Gateway:         ${gateway}   (try ${gateway}/healthz)
+  Stream emulator: ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
+
+  Press Ctrl-C to stop both.
+`);
