@@ -24,6 +24,23 @@ async function bundleEmulator(): Promise<string> {
 
 export const EMULATOR_DELIVERY_BASE = `https://customer-${devAccount.customerCode}.cloudflarestream.com`;
 
+// The gateway under test: real Stream URLs (the emulator answers them), dev-only credentials,
+// short intervals so that tests of polling and timeouts stay fast.
+const gatewayBindings = {
+  STREAM_ACCOUNT_ID: devAccount.accountId,
+  STREAM_API_TOKEN: devAccount.apiToken,
+  STREAM_KEY_ID: devAccount.signingKey.id,
+  STREAM_KEY_JWK: devAccount.signingKey.jwk,
+  STREAM_API_BASE: "https://api.cloudflare.com/client/v4",
+  STREAM_DELIVERY_BASE: EMULATOR_DELIVERY_BASE,
+  AUTH_HS256_SECRET: "test-only-hs256-secret-not-for-production-use",
+  AUTH_COOKIE_NAME: "sdg_session",
+  ADMIN_API_TOKEN: "test-admin-token-one,test-admin-token-two",
+  CORS_ORIGINS: "https://app.example",
+  STREAM_TIMEOUT_MS: "500",
+  POLL_INTERVAL_SECONDS: "2",
+};
+
 export default defineConfig(async () => ({
   plugins: [
     cloudflareTest({
@@ -32,7 +49,7 @@ export default defineConfig(async () => ({
         outboundService: "stream-emulator",
         // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.
         stripCfConnectingIp: false,
-        bindings: { TEST_MIGRATIONS: await readD1Migrations("./migrations") },
+        bindings: { ...gatewayBindings, TEST_MIGRATIONS: await readD1Migrations("./migrations") },
         workers: [
           {
             name: "stream-emulator",

@@ -13,7 +13,9 @@ export async function applyFault(fault: Fault | undefined): Promise<Response | n
   if (!fault) return null;
   if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
   if (fault.status === null) return null;
-  const headers: Record<string, string> = fault.retryAfter === null ? {} : { "retry-after": String(fault.retryAfter) };
+  // Stream always sends retry-after with a 429; an injected one without its own waits 1 s.
+  const retryAfter = fault.retryAfter ?? (fault.status === 429 ? 1 : null);
+  const headers: Record<string, string> = retryAfter === null ? {} : { "retry-after": String(retryAfter) };
   const code = fault.code ?? (fault.status === 429 ? 971 : fault.status >= 500 ? 10002 : 10005);
   const message =
     fault.message ??

@@ -1,0 +1,236 @@
+// Every setting of the gateway, parsed and validated once per isolate into one typed Config.
+// A bad or missing setting becomes a `misconfigured` problem that names the setting, never its
+// value (values include secrets).
+import { z } from "zod";
+import { Problem } from "./problems";
+
+export type DeliveryMode = "redirect" | "stream";
+
+export interface Config {
+  stream: {
+    accountId: string;
+    apiToken: string;
+    apiBase: string;
+    deliveryBase: string;
+    keyId: string;
+    keyJwk: JsonWebKey;
+    timeoutMs: number;
+  };
+  auth: {
+    jwksUrl: URL | null;
+    hs256Secret: Uint8Array | null;
+    issuer: string | null;
+    audience: string | null;
+    cookieName: string | null;
+    videosClaim: string;
+  };
+  adminTokens: string[];
+  corsOrigins: string[];
+  tokenTtlSeconds: number;
+  readyTtlSeconds: number;
+  memoryCacheSeconds: number;
+  pollIntervalSeconds: number;
+  allowPublicVideos: boolean;
+  lockToClientIp: boolean;
+  allowedCountries: ReadonlySet<string> | null;
+  blockedCountries: ReadonlySet<string> | null;
+  deliveryModes: ReadonlySet<DeliveryMode>;
+  dailyDownloadQuota: number | null;
+}
+
+/** Stream refuses tokens more than 24 h ahead; 5 minutes of margin for clock skew. */
+export const MAX_TOKEN_TTL_SECONDS = 86_100;
+
+function misconfigured(setting: string, why: string): Problem {
+  return new Problem("misconfigured", `${setting} ${why}`, { extensions: { setting } });
+}
+
+type Raw = Record<string, unknown>;
+
+function text(raw: Raw, name: string): string | null {
+  const value = raw[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw misconfigured(name, "must be a string");
+  const trimmed = value.trim();
+  return trimmed === "" ? null : trimmed;
+}
+
+function required(raw: Raw, name: string): string {
+  const value = text(raw, name);
+  if (value === null) throw misconfigured(name, "is required");
+  return value;
+}
+
+function integer(raw: Raw, name: string, fallback: number, min: number, max: number): number {
+  const value = text(raw, name);
+  if (value === null) return fallback;
+  if (!/^\d+$/.test(value)) throw misconfigured(name, "must be a whole number");
+  const n = Number(value);
+  if (n < min || n > max) throw misconfigured(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function flag(raw: Raw, name: string): boolean {
+  const value = text(raw, name);
+  if (value === null || value === "false") return false;
+  if (value === "true") return true;
+  throw misconfigured(name, 'must be "true" or "false"');
+}
+
+function list(raw: Raw, name: string): string[] {
+  return (text(raw, name) ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
+function countries(raw: Raw, name: string): ReadonlySet<string> | null {
+  const codes = list(raw, name).map((c) => c.toUpperCase());
+  if (codes.length === 0) return null;
+  const bad = codes.find((c) => !COUNTRY_CODE.test(c));
+  if (bad !== undefined) throw misconfigured(name, "must list ISO 3166-1 alpha-2 country codes");
+  return new Set(codes);
+}
+
+/** https everywhere; http only for a local emulator or identity provider. */
+function url(raw: Raw, name: string, value: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw misconfigured(name, "must be an absolute URL");
+  }
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && local)) {
+    throw misconfigured(name, "must be an https URL (http only for localhost)");
+  }
+  return parsed;
+}
+
+const StreamJwk = z.object({
+  kty: z.literal("RSA"),
+  n: z.string().min(1),
+  e: z.string().min(1),
+  d: z.string().min(1),
+  p: z.string().min(1),
+  q: z.string().min(1),
+  dp: z.string().min(1),
+  dq: z.string().min(1),
+  qi: z.string().min(1),
+  kid: z.string().optional(),
+});
+
+/** The base64 JWK exactly as Stream's `POST …/stream/keys` returns it (stream-facts.md §3). */
+function signingKey(raw: Raw): { keyId: string; keyJwk: JsonWebKey } {
+  const keyId = required(raw, "STREAM_KEY_ID");
+  const encoded = required(raw, "STREAM_KEY_JWK");
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(atob(encoded));
+  } catch {
+    throw misconfigured("STREAM_KEY_JWK", "must be the base64 JWK returned by Stream's keys API");
+  }
+  const jwk = StreamJwk.safeParse(decoded);
+  if (!jwk.success) throw misconfigured("STREAM_KEY_JWK", "must be an RSA private key JWK");
+  if (jwk.data.kid !== undefined && jwk.data.kid !== keyId) {
+    throw misconfigured("STREAM_KEY_ID", "does not match the kid of STREAM_KEY_JWK");
+  }
+  const { kty, n, e, d, p, q, dp, dq, qi } = jwk.data;
+  return { keyId, keyJwk: { kty, n, e, d, p, q, dp, dq, qi } };
+}
+
+function auth(raw: Raw): Config["auth"] {
+  const jwks = text(raw, "AUTH_JWKS_URL");
+  const secret = text(raw, "AUTH_HS256_SECRET");
+  if (jwks !== null && secret !== null) {
+    throw misconfigured("AUTH_JWKS_URL", "and AUTH_HS256_SECRET are both set; configure one auth source");
+  }
+  if (jwks === null && secret === null) throw misconfigured("AUTH_JWKS_URL", "or AUTH_HS256_SECRET is required");
+  const secretBytes = secret === null ? null : new TextEncoder().encode(secret);
+  if (secretBytes !== null && secretBytes.length < 32) {
+    throw misconfigured("AUTH_HS256_SECRET", "must be at least 32 bytes");
+  }
+  const cookieName = text(raw, "AUTH_COOKIE_NAME");
+  if (cookieName !== null && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
+    throw misconfigured("AUTH_COOKIE_NAME", "is not a valid cookie name");
+  }
+  return {
+    jwksUrl: jwks === null ? null : url(raw, "AUTH_JWKS_URL", jwks),
+    hs256Secret: secretBytes,
+    issuer: text(raw, "AUTH_ISSUER"),
+    audience: text(raw, "AUTH_AUDIENCE"),
+    cookieName,
+    videosClaim: text(raw, "AUTH_VIDEOS_CLAIM") ?? "videos",
+  };
+}
+
+function deliveryModes(raw: Raw): ReadonlySet<DeliveryMode> {
+  const modes = list(raw, "DELIVERY_MODES");
+  if (modes.length === 0) return new Set(["redirect", "stream"]);
+  if (!modes.every((m) => m === "redirect" || m === "stream")) {
+    throw misconfigured("DELIVERY_MODES", 'must list "redirect" and/or "stream"');
+  }
+  return new Set(modes as DeliveryMode[]);
+}
+
+function origins(raw: Raw): string[] {
+  return list(raw, "CORS_ORIGINS").map((origin) => {
+    const parsed = url(raw, "CORS_ORIGINS", origin);
+    if (parsed.origin !== origin) throw misconfigured("CORS_ORIGINS", "must list bare origins like https://app.example.com");
+    return origin;
+  });
+}
+
+export function parseConfig(env: Raw): Config {
+  const apiBase = url(env, "STREAM_API_BASE", text(env, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
+  const deliveryBase = url(env, "STREAM_DELIVERY_BASE", required(env, "STREAM_DELIVERY_BASE"));
+  if (deliveryBase.pathname !== "/" || deliveryBase.search !== "") {
+    throw misconfigured("STREAM_DELIVERY_BASE", "must be an origin like https://customer-<code>.cloudflarestream.com");
+  }
+  const accountId = required(env, "STREAM_ACCOUNT_ID");
+  if (!/^[0-9a-f]{32}$/.test(accountId)) throw misconfigured("STREAM_ACCOUNT_ID", "must be 32 hex characters");
+  const quota = integer(env, "DAILY_DOWNLOAD_QUOTA", 0, 0, 1_000_000);
+  return {
+    stream: {
+      accountId,
+      apiToken: required(env, "STREAM_API_TOKEN"),
+      apiBase: apiBase.href.replace(/\/+$/, ""),
+      deliveryBase: deliveryBase.origin,
+      ...signingKey(env),
+      timeoutMs: integer(env, "STREAM_TIMEOUT_MS", 5000, 100, 60_000),
+    },
+    auth: auth(env),
+    adminTokens: list(env, "ADMIN_API_TOKEN"),
+    corsOrigins: origins(env),
+    tokenTtlSeconds: integer(env, "TOKEN_TTL_SECONDS", 3600, 60, MAX_TOKEN_TTL_SECONDS),
+    readyTtlSeconds: integer(env, "READY_TTL_SECONDS", 3600, 1, 7 * 86_400),
+    memoryCacheSeconds: integer(env, "MEMORY_CACHE_SECONDS", 30, 0, 3600),
+    pollIntervalSeconds: integer(env, "POLL_INTERVAL_SECONDS", 5, 1, 300),
+    allowPublicVideos: flag(env, "ALLOW_PUBLIC_VIDEOS"),
+    lockToClientIp: flag(env, "LOCK_TO_CLIENT_IP"),
+    allowedCountries: countries(env, "ALLOWED_COUNTRIES"),
+    blockedCountries: countries(env, "BLOCKED_COUNTRIES"),
+    deliveryModes: deliveryModes(env),
+    dailyDownloadQuota: quota === 0 ? null : quota,
+  };
+}
+
+const parsed = new WeakMap<object, Config | Problem>();
+
+/** The Config of this isolate's Env: parsed on first use, then reused (also when it failed). */
+export function getConfig(env: object): Config {
+  let config = parsed.get(env);
+  if (config === undefined) {
+    try {
+      config = parseConfig(env as Raw);
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      config = error;
+    }
+    parsed.set(env, config);
+  }
+  if (config instanceof Problem) throw config;
+  return config;
+}

@@ -1,0 +1,82 @@
+// RFC 9457 problem details: the one error model of the gateway. A client branches on `type`, a
+// stable slug (a relative URI reference, as RFC 9457 allows), never on prose.
+
+export const PROBLEM_STATUS = {
+  unauthenticated: 401,
+  "not-entitled": 403,
+  "not-found": 404,
+  "link-expired": 410,
+  "link-revoked": 410,
+  "link-exhausted": 410,
+  "invalid-request": 400,
+  "video-not-ready": 409,
+  "video-not-protected": 409,
+  "quota-exceeded": 429,
+  "rate-limited": 429,
+  "download-failed": 502,
+  "upstream-unavailable": 503,
+  misconfigured: 500,
+  internal: 500,
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_STATUS;
+
+const TITLES: Record<ProblemType, string> = {
+  unauthenticated: "Sign-in required",
+  "not-entitled": "Not entitled to this video",
+  "not-found": "Not found",
+  "link-expired": "This link has expired",
+  "link-revoked": "This link has been revoked",
+  "link-exhausted": "This link has no downloads left",
+  "invalid-request": "Invalid request",
+  "video-not-ready": "The video is not ready yet",
+  "video-not-protected": "The video is not protected",
+  "quota-exceeded": "Daily download quota reached",
+  "rate-limited": "Too many requests",
+  "download-failed": "The download could not be prepared",
+  "upstream-unavailable": "Cloudflare Stream is unavailable",
+  misconfigured: "The gateway is misconfigured",
+  internal: "Internal error",
+};
+
+export interface ProblemOptions {
+  /** Extra members of the problem object, e.g. `field` for invalid-request, `setting` for misconfigured. */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export class Problem extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly type: ProblemType,
+    readonly detail: string,
+    readonly options: ProblemOptions = {},
+  ) {
+    super(`${type}: ${detail}`);
+    this.status = PROBLEM_STATUS[type];
+  }
+
+  get title(): string {
+    return TITLES[this.type];
+  }
+
+  body(instance: string): Record<string, unknown> {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      instance,
+      ...this.options.extensions,
+    };
+  }
+}
+
+export function invalidRequest(field: string, detail: string): Problem {
+  return new Problem("invalid-request", detail, { extensions: { field } });
+}
+
+export function retryLater(type: "rate-limited" | "quota-exceeded" | "upstream-unavailable", detail: string, seconds: number): Problem {
+  return new Problem(type, detail, { headers: { "retry-after": String(seconds) }, extensions: { retryAfter: seconds } });
+}
