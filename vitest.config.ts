@@ -25,8 +25,22 @@ async function bundleEmulator(): Promise<string> {
 export const EMULATOR_DELIVERY_BASE = `https://customer-${devAccount.customerCode}.cloudflarestream.com`;
 
 // The gateway under test: real Stream URLs (the emulator answers them), dev-only credentials,
-// short intervals so that tests of polling and timeouts stay fast.
+// short intervals so that tests of polling and timeouts stay fast. Every setting is named here,
+// so that a developer's own .dev.vars (which the plugin also reads) cannot change a test run.
 const gatewayBindings = {
+  AUTH_JWKS_URL: "",
+  AUTH_ISSUER: "",
+  AUTH_AUDIENCE: "",
+  AUTH_VIDEOS_CLAIM: "videos",
+  TOKEN_TTL_SECONDS: "3600",
+  READY_TTL_SECONDS: "3600",
+  MEMORY_CACHE_SECONDS: "30",
+  ALLOW_PUBLIC_VIDEOS: "false",
+  LOCK_TO_CLIENT_IP: "false",
+  ALLOWED_COUNTRIES: "",
+  BLOCKED_COUNTRIES: "",
+  DELIVERY_MODES: "redirect,stream",
+  DAILY_DOWNLOAD_QUOTA: "0",
   STREAM_ACCOUNT_ID: devAccount.accountId,
   STREAM_API_TOKEN: devAccount.apiToken,
   STREAM_KEY_ID: devAccount.signingKey.id,

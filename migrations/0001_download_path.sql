@@ -24,6 +24,9 @@ CREATE TABLE download_state (
   video_id          TEXT    NOT NULL,
   type              TEXT    NOT NULL CHECK (type IN ('default', 'audio')),
   status            TEXT    NOT NULL CHECK (status IN ('pending', 'inprogress', 'ready', 'error')),
+  -- While 'pending': why Stream cannot make the download yet (a problem slug), rechecked once
+  -- per interval like a poll, so that waiting users do not each ask Stream.
+  refusal           TEXT,
   percent           REAL    NOT NULL DEFAULT 0,
   video_name        TEXT,
   checked_at        INTEGER NOT NULL,  -- when Stream last confirmed `status`

@@ -1,8 +1,41 @@
+// Builds the gateway: middleware, route mounting and the one error handler. Nothing else.
 import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { getConfig } from "./config";
+import type { AppEnv } from "./context";
+import { problemResponse } from "./http/respond";
+import { Problem } from "./problems";
+import { adminRoutes } from "./routes/admin";
+import { downloadRoutes } from "./routes/downloads";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<AppEnv>();
+
+// Only the configured web app origins may call the API from a browser, with credentials.
+app.use(
+  "/v1/*",
+  cors({
+    origin: (origin, c) => (getConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+    credentials: true,
+    allowMethods: ["GET", "POST", "PUT", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type"],
+    exposeHeaders: ["Retry-After", "X-Downloads-Remaining", "Content-Disposition"],
+    maxAge: 600,
+  }),
+);
 
 // Liveness only: no I/O, so it is also the benchmark baseline.
 app.get("/healthz", (c) => c.json({ ok: true }));
+
+app.route("/", downloadRoutes);
+app.route("/", adminRoutes);
+
+app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
+
+app.onError((error, c) => {
+  if (error instanceof Problem) return problemResponse(error, c.req.raw);
+  // Anything else is our bug: logged for us, answered without internals.
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
+  return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
+});
 
 export default app;

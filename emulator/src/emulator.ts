@@ -20,6 +20,9 @@ export class Emulator {
   readonly faults = new Faults();
   readonly rateLimit = new RateLimiter();
   readonly webhookLog: WebhookDelivery[] = [];
+  /** The identity-provider stand-in of the control API (not Stream). */
+  jwks: { keys: Record<string, unknown>[] } = { keys: [] };
+  jwksFetches = 0;
 
   constructor(
     readonly settings: Settings,
@@ -66,6 +69,8 @@ export class Emulator {
     this.faults.clear();
     this.rateLimit.reset();
     this.webhookLog.length = 0;
+    this.jwks = { keys: [] };
+    this.jwksFetches = 0;
     await this.save();
   }
 }

@@ -217,5 +217,19 @@ export function controlRoutes(emulator: Emulator): Hono {
 
   control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog));
 
+  // A stand-in for an app's identity provider, so that gateways configured with AUTH_JWKS_URL
+  // can be tested offline: PUT a public JWKS, then point AUTH_JWKS_URL at GET /__emulator/jwks.
+  control.put("/jwks", async (c) => {
+    const body = await parse(c, z.object({ keys: z.array(z.record(z.string(), z.unknown())) }));
+    if (body instanceof Response) return body;
+    emulator.jwks = body;
+    return c.json(body);
+  });
+  control.get("/jwks", (c) => {
+    emulator.jwksFetches += 1;
+    return c.json(emulator.jwks);
+  });
+  control.get("/jwks/fetches", (c) => c.json({ fetches: emulator.jwksFetches }));
+
   return control;
 }

@@ -1,0 +1,153 @@
+// Step 1 of the request path (SPEC §1.1): who is calling? The app's JWT, from the bearer header
+// or (GET download/status routes only) a cookie, verified with jose against a shared HS256
+// secret or the identity provider's JWKS.
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
+import type { Config } from "../config";
+import { Problem } from "../problems";
+
+export interface AppUser {
+  id: string;
+  claims: JWTPayload;
+}
+
+const REALM = 'Bearer realm="stream-download-gateway"';
+
+// Listed explicitly so that a token can never pick its own algorithm: no `none`, and no HS256
+// verified with an identity provider's public key as the HMAC secret (alg confusion).
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+const MAX_USER_ID_LENGTH = 256;
+
+/** Why a token was refused. Always a fixed string: it goes into a response header. */
+type Reason =
+  | "malformed authorization header"
+  | "token malformed"
+  | "token expired"
+  | "token not yet valid"
+  | "token missing exp"
+  | "token missing sub"
+  | "token missing iss"
+  | "token missing aud"
+  | "wrong issuer"
+  | "wrong audience"
+  | "token claims invalid"
+  | "token sub invalid"
+  | "token signature invalid"
+  | "token algorithm not allowed"
+  | "token signing key unknown"
+  | "token could not be verified";
+
+function refused(reason: Reason | null): Problem {
+  const challenge = reason === null ? REALM : `${REALM}, error="invalid_token", error_description="${reason}"`;
+  return new Problem("unauthenticated", reason ?? "no credentials", { headers: { "www-authenticate": challenge } });
+}
+
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * The credentials of an `Authorization: Bearer` header: null when there is no Authorization
+ * header at all, "" when there is one that is not a single bearer token (so it can never match).
+ */
+export function bearerToken(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  if (header === null) return null;
+  return BEARER.exec(header)?.[1] ?? "";
+}
+
+/** The first cookie called `name`, compared as a plain string (the name is never a pattern). */
+function cookie(request: Request, name: string): string | null {
+  for (const pair of (request.headers.get("cookie") ?? "").split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+    const value = pair.slice(eq + 1).trim();
+    // RFC 6265 allows a cookie value wrapped in double quotes.
+    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  }
+  return null;
+}
+
+// One remote key set per JWKS URL per isolate: jose caches the fetched keys inside it, so the
+// identity provider is asked once, not on every request.
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function remoteKeySet(url: URL): ReturnType<typeof createRemoteJWKSet> {
+  let keySet = keySets.get(url.href);
+  if (keySet === undefined) {
+    keySet = createRemoteJWKSet(url);
+    keySets.set(url.href, keySet);
+  }
+  return keySet;
+}
+
+function verify(token: string, auth: Config["auth"]) {
+  const options: JWTVerifyOptions = {
+    requiredClaims: ["exp", "sub"],
+    issuer: auth.issuer ?? undefined,
+    audience: auth.audience ?? undefined,
+    clockTolerance: 60,
+  };
+  if (auth.hs256Secret !== null) return jwtVerify(token, auth.hs256Secret, { ...options, algorithms: ["HS256"] });
+  if (auth.jwksUrl !== null) return jwtVerify(token, remoteKeySet(auth.jwksUrl), { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
+  throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
+}
+
+const MISSING: Record<string, Reason> = {
+  exp: "token missing exp",
+  sub: "token missing sub",
+  iss: "token missing iss",
+  aud: "token missing aud",
+};
+
+const MISMATCHED: Record<string, Reason> = { iss: "wrong issuer", aud: "wrong audience", nbf: "token not yet valid" };
+
+/** A jose error as a reason, or null when the fault is ours or the identity provider's. */
+function reasonFor(error: unknown): Reason | null {
+  if (!(error instanceof errors.JOSEError)) return null;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const table = error.reason === "missing" ? MISSING : error.reason === "check_failed" ? MISMATCHED : {};
+    return table[error.claim] ?? "token claims invalid";
+  }
+  switch (error.code) {
+    case errors.JWTExpired.code:
+      return "token expired";
+    case errors.JWSSignatureVerificationFailed.code:
+      return "token signature invalid";
+    case errors.JOSEAlgNotAllowed.code:
+    case errors.JOSENotSupported.code:
+      return "token algorithm not allowed";
+    case errors.JWSInvalid.code:
+    case errors.JWTInvalid.code:
+      return "token malformed";
+    case errors.JWKSNoMatchingKey.code:
+    case errors.JWKSMultipleMatchingKeys.code:
+      return "token signing key unknown";
+    default:
+      // JWKSTimeout, JWKSInvalid, a non-200 JWKS response: the identity provider, not the token.
+      return null;
+  }
+}
+
+export async function identifyUser(request: Request, auth: Config["auth"], options: { allowCookie: boolean }): Promise<AppUser> {
+  // The header wins over the cookie; the cookie only where the route allows it (CSRF, SPEC §1.1).
+  let token = bearerToken(request);
+  if (token === null && options.allowCookie && auth.cookieName !== null) token = cookie(request, auth.cookieName) || null;
+  if (token === null) throw refused(null);
+  if (token === "") throw refused("malformed authorization header");
+
+  let claims: JWTPayload;
+  try {
+    ({ payload: claims } = await verify(token, auth));
+  } catch (error) {
+    if (error instanceof Problem) throw error;
+    const reason = reasonFor(error);
+    if (reason !== null) throw refused(reason);
+    // Logged without the token: a JWKS outage must be visible to operators, not to clients.
+    const { name, message } = error instanceof Error ? error : { name: "unknown", message: String(error) };
+    console.error("identifyUser: token verification failed", { jwksUrl: auth.jwksUrl?.href ?? null, name, message });
+    throw refused("token could not be verified");
+  }
+
+  const { sub } = claims;
+  if (typeof sub !== "string" || sub === "" || sub.length > MAX_USER_ID_LENGTH) throw refused("token sub invalid");
+  return { id: sub, claims };
+}

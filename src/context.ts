@@ -1,0 +1,45 @@
+// What each step needs, built once per request from per-isolate singletons.
+import type { Context } from "hono";
+import { getConfig, type Config } from "./config";
+import type { Db } from "./db/types";
+import { clientInfo, type ClientInfo } from "./http/client";
+import { isolateCache, type MemoryCache } from "./memory-cache";
+import { StreamClient } from "./stream/client";
+
+export type AppEnv = { Bindings: Env };
+export type AppContext = Context<AppEnv>;
+
+export interface Deps {
+  config: Config;
+  /** A D1 session, so that reads may be answered by a replica near the user. */
+  db: Db;
+  cache: MemoryCache;
+  stream: StreamClient;
+  client: ClientInfo;
+  now: number;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+const clients = new WeakMap<Config, StreamClient>();
+
+function streamClient(config: Config): StreamClient {
+  let client = clients.get(config);
+  if (!client) {
+    client = new StreamClient(config.stream);
+    clients.set(config, client);
+  }
+  return client;
+}
+
+export function deps(c: AppContext): Deps {
+  const config = getConfig(c.env);
+  return {
+    config,
+    db: c.env.DB.withSession("first-unconstrained"),
+    cache: isolateCache,
+    stream: streamClient(config),
+    client: clientInfo(c.req.raw),
+    now: Date.now(),
+    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+  };
+}

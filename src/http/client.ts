@@ -1,0 +1,15 @@
+/** Who is asking, as Cloudflare's edge reports it. */
+export interface ClientInfo {
+  ip: string | null;
+  /** ISO code, or null when unknown (Cloudflare's XX and T1 for Tor count as unknown). */
+  country: string | null;
+}
+
+export function clientInfo(request: Request): ClientInfo {
+  const cf = (request as { cf?: { country?: unknown } }).cf;
+  // request.cf is authoritative; the header is what Cloudflare also sets, and what
+  // `wrangler dev` (whose cf is a fixed placeholder) can be given by hand.
+  const raw = typeof cf?.country === "string" ? cf.country : request.headers.get("cf-ipcountry");
+  const country = raw && /^[A-Z]{2}$/.test(raw) && raw !== "XX" && raw !== "T1" ? raw : null;
+  return { ip: request.headers.get("cf-connecting-ip"), country };
+}

@@ -1,0 +1,41 @@
+// Turning outcomes into responses: problems as RFC 9457 JSON (or the same facts as a small HTML
+// page for browsers), and the 202 "preparing" answer with its progress page.
+import { Problem } from "../problems";
+import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
+
+export function problemResponse(problem: Problem, request: Request): Response {
+  const instance = new URL(request.url).pathname;
+  const headers = { "cache-control": "no-store", ...problem.options.headers };
+  if (wantsHtml(request)) {
+    const body = page(problem.title, `<p>${escapeHtml(problem.detail)}</p>\n<p class="muted">${escapeHtml(problem.type)} · ${problem.status}</p>`);
+    return new Response(body, { status: problem.status, headers: { ...HTML_HEADERS, ...headers } });
+  }
+  return new Response(JSON.stringify(problem.body(instance)), {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json", "x-content-type-options": "nosniff", ...headers },
+  });
+}
+
+/**
+ * 202 while Stream prepares the file: JSON for `fetch` callers; for a browser navigation, a page
+ * that refreshes itself (no script needed under the strict CSP) and lands on the download when
+ * it is ready.
+ */
+export function preparingResponse(request: Request, percent: number, retryAfter: number, headers: Record<string, string> = {}): Response {
+  const common = { "retry-after": String(retryAfter), "cache-control": "no-store", ...headers };
+  if (wantsHtml(request)) {
+    const rounded = Math.floor(percent);
+    const body = page(
+      "Preparing your download",
+      `<p>Cloudflare Stream is preparing this file. This page continues by itself when it is ready.</p>
+<progress max="100" value="${rounded}" aria-label="Preparation progress">${rounded}%</progress>
+<p class="muted">${rounded}% · checking again in ${retryAfter} s</p>`,
+      `<meta http-equiv="refresh" content="${retryAfter}">`,
+    );
+    return new Response(body, { status: 202, headers: { ...HTML_HEADERS, ...common } });
+  }
+  return new Response(JSON.stringify({ status: "inprogress", percentComplete: percent, retryAfter }), {
+    status: 202,
+    headers: { "content-type": "application/json", ...common },
+  });
+}

@@ -1,0 +1,40 @@
+import type { z } from "zod";
+import { invalidRequest } from "../problems";
+
+export const UID_PATTERN = /^[0-9a-f]{32}$/;
+
+/**
+ * Checked before any I/O: the UID is spliced into Stream API paths that carry a Stream Write
+ * token, so nothing but 32 lowercase hex characters may get that far.
+ */
+export function parseUid(value: string | undefined, field = "uid"): string {
+  if (value === undefined || !UID_PATTERN.test(value)) {
+    throw invalidRequest(field, "must be a Stream video UID: 32 lowercase hexadecimal characters");
+  }
+  return value;
+}
+
+/** Validates untrusted input; the first issue becomes an invalid-request problem naming its field. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join(".") : where;
+  throw invalidRequest(field, `${field}: ${issue?.message ?? "invalid"}`);
+}
+
+/** A JSON body of at most `maxBytes`; an empty body is `{}`. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  const text = await request.text();
+  if (new TextEncoder().encode(text).length > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  if (text.trim() === "") return {};
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("content-type", "the body must be application/json");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidRequest("body", "the body is not valid JSON");
+  }
+}

@@ -1,0 +1,110 @@
+// The admin API for the app's backend (SPEC.md §3): grants, the kill switch, cache refresh.
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireAdmin } from "../auth/admin";
+import { getConfig } from "../config";
+import { type AppEnv, deps } from "../context";
+import { blockVideo, unblockVideo } from "../db/blocked";
+import { deleteState } from "../db/download-state";
+import { deleteGrants, listGrants, upsertGrants } from "../db/grants";
+import { blockedKey, grantKey } from "../entitlement/entitle";
+import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
+import { invalidRequest } from "../problems";
+import { forgetReady } from "../stream/ensure";
+
+const MAX_BATCH = 1000;
+const User = z.string().min(1).max(256);
+const Video = z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID");
+
+const GrantsPut = z.object({
+  grants: z
+    .array(
+      z
+        .object({ user: User, video: Video, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
+        .strict(),
+    )
+    .min(1)
+    .max(MAX_BATCH),
+}).strict();
+
+const GrantsDelete = z.object({
+  grants: z.array(z.object({ user: User, video: Video }).strict()).min(1).max(MAX_BATCH),
+}).strict();
+
+const GrantsQuery = z.object({
+  user: User.optional(),
+  video: Video.optional(),
+  cursor: z.string().max(1024).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
+});
+
+const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
+function decodeCursor(cursor: string | undefined): { user: string; video: string } | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [user, video] = JSON.parse(atob(cursor)) as unknown[];
+    if (typeof user === "string" && typeof video === "string") return { user, video };
+  } catch {
+    // Falls through to the problem below.
+  }
+  throw invalidRequest("cursor", "cursor is not one this API returned");
+}
+
+export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.use("/v1/admin/*", async (c, next) => {
+  await requireAdmin(c.req.raw, getConfig(c.env).adminTokens);
+  await next();
+});
+
+adminRoutes.put("/v1/admin/grants", async (c) => {
+  const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
+  const d = deps(c);
+  const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
+  await upsertGrants(c.env.DB, grants, d.now);
+  for (const g of grants) d.cache.delete(grantKey(g.user, g.video));
+  return c.json({ upserted: grants.length });
+});
+
+adminRoutes.delete("/v1/admin/grants", async (c) => {
+  const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
+  const d = deps(c);
+  const deleted = await deleteGrants(c.env.DB, body.grants);
+  for (const g of body.grants) d.cache.delete(grantKey(g.user, g.video));
+  return c.json({ deleted });
+});
+
+adminRoutes.get("/v1/admin/grants", async (c) => {
+  const query = parseInput(GrantsQuery, c.req.query(), "query");
+  const page = await listGrants(deps(c).db, { ...query, cursor: decodeCursor(query.cursor) });
+  return c.json({
+    grants: page.grants.map((g) => ({ ...g, expiresAt: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
+    nextCursor: page.nextCursor,
+  });
+});
+
+adminRoutes.post("/v1/admin/videos/:uid/block", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
+  const d = deps(c);
+  await blockVideo(c.env.DB, video, d.now, body.reason ?? null);
+  d.cache.set(blockedKey(video), true, d.config.memoryCacheSeconds * 1000, d.now);
+  return c.json({ video, blocked: true });
+});
+
+adminRoutes.post("/v1/admin/videos/:uid/unblock", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const d = deps(c);
+  const unblocked = await unblockVideo(c.env.DB, video);
+  d.cache.delete(blockedKey(video));
+  return c.json({ video, blocked: false, wasBlocked: unblocked });
+});
+
+// For apps that keep their own Stream webhook: drop what the gateway believes about the video.
+adminRoutes.post("/v1/admin/videos/:uid/refresh", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  await deleteState(c.env.DB, video);
+  forgetReady(deps(c).cache, video);
+  return c.json({ video, refreshed: true });
+});

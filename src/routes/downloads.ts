@@ -1,0 +1,154 @@
+// The download routes (SPEC.md §1, §2). Each handler reads top to bottom as the request path:
+// identify → entitle → ensure → mint → deliver → record.
+import { Hono } from "hono";
+import { z } from "zod";
+import { identifyUser, type AppUser } from "../auth/identify";
+import { type Deps, type AppEnv, deps } from "../context";
+import { auditStatement } from "../db/audit";
+import { requireEntitlement } from "../entitlement/entitle";
+import { parseInput, parseUid, readJsonBody } from "../http/validate";
+import { preparingResponse } from "../http/respond";
+import { enforceRateLimits, takeDailyDownload } from "../limits";
+import { Problem, invalidRequest } from "../problems";
+import { countryPermitted, decideAccess } from "../stream/access-rules";
+import type { DownloadType } from "../stream/client";
+import { DOWNLOAD_FILES, deliveryUrl, redirectTo, streamThrough } from "../stream/delivery";
+import { ensureDownload, type Ensured } from "../stream/ensure";
+import { contentDisposition, streamFilenameParam } from "../stream/filename";
+import { mintDownloadToken } from "../stream/token";
+
+const Type = z.enum(["default", "audio"]).default("default");
+const Filename = z.string().max(4096).optional();
+
+const DownloadQuery = z.object({
+  type: Type,
+  mode: z.enum(["redirect", "stream"]).default("redirect"),
+  filename: Filename,
+});
+
+const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
+
+/** A resumed download (a Range past the start) is the same download: no second quota use or audit row. */
+function startsDownload(request: Request): boolean {
+  const range = request.headers.get("range");
+  return range === null || /^bytes=0-\s*$/.test(range.trim());
+}
+
+function recordDownload(env: Env, d: Deps, user: AppUser, video: string, type: DownloadType, mode: string): void {
+  const event = { at: d.now, user: user.id, link: null, video, type, mode, country: d.client.country, outcome: "granted" };
+  d.waitUntil(
+    auditStatement(env.DB, event)
+      .run()
+      .catch((error: unknown) => console.error("audit write failed", video, error instanceof Error ? error.message : error)),
+  );
+}
+
+/** Steps 1–3, shared by every route that hands out a download. */
+async function prepare(d: Deps, env: Env, request: Request, video: string, type: DownloadType, allowCookie: boolean) {
+  const user = await identifyUser(request, d.config.auth, { allowCookie });
+  await enforceRateLimits(env, { user: user.id, ip: d.client.ip });
+  await requireEntitlement(d, user, video);
+  const ensured = await ensureDownload(d, video, type, { create: true });
+  return { user, ensured };
+}
+
+function preparing(request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
+  return ensured.kind === "preparing"
+    ? preparingResponse(request, ensured.percent, ensured.retryAfter)
+    : preparingResponse(request, 0, 1);
+}
+
+/** Step 4's gate: the countries the gateway enforces itself (§4), then the daily quota. */
+async function admit(d: Deps, user: AppUser, mode: "redirect" | "stream", request: Request) {
+  const access = decideAccess({
+    allowedCountries: d.config.allowedCountries,
+    blockedCountries: d.config.blockedCountries,
+    lockToIp: d.config.lockToClientIp,
+    clientIp: d.client.ip,
+    mode,
+  });
+  if (!countryPermitted(access.gatewayCheck, d.client.country)) {
+    throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
+  }
+  const remaining = startsDownload(request) ? await takeDailyDownload(d.db, d.config, user.id, d.now) : null;
+  const headers: Record<string, string> = remaining === null ? {} : { "x-downloads-remaining": String(remaining) };
+  return { rules: access.rules, headers };
+}
+
+export const downloadRoutes = new Hono<AppEnv>();
+
+downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const query = parseInput(DownloadQuery, c.req.query(), "query");
+  const d = deps(c);
+  if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
+
+  const { user, ensured } = await prepare(d, c.env, c.req.raw, video, query.type, true);
+  if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
+  const { rules, headers } = await admit(d, user, query.mode, c.req.raw);
+
+  const { token } = await mintDownloadToken(d.config.stream, {
+    video,
+    ttlSeconds: d.config.tokenTtlSeconds,
+    accessRules: rules,
+    now: Math.floor(d.now / 1000),
+  });
+  const name = query.filename ?? ensured.videoName;
+  const response =
+    query.mode === "redirect"
+      ? redirectTo(deliveryUrl(d.config, token, query.type, streamFilenameParam(name, video)), headers)
+      : await streamThrough(
+          c.req.raw,
+          deliveryUrl(d.config, token, query.type),
+          contentDisposition(name, video, DOWNLOAD_FILES[query.type].extension),
+          d.config.stream.timeoutMs,
+          headers,
+        );
+  if (startsDownload(c.req.raw)) recordDownload(c.env, d, user, video, query.type, query.mode);
+  return response;
+});
+
+downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...(await readJsonBody(c.req.raw, 4096) as object) }, "body");
+  const d = deps(c);
+  if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
+
+  // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
+  const { user, ensured } = await prepare(d, c.env, c.req.raw, video, body.type, false);
+  if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
+  const { rules, headers } = await admit(d, user, "redirect", c.req.raw);
+
+  const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
+    video,
+    ttlSeconds: d.config.tokenTtlSeconds,
+    accessRules: rules,
+    now: Math.floor(d.now / 1000),
+  });
+  const url = deliveryUrl(d.config, token, body.type, streamFilenameParam(body.filename ?? ensured.videoName, video));
+  recordDownload(c.env, d, user, video, body.type, "url");
+  return c.json({ url, expiresAt: new Date(expiresAt * 1000).toISOString() }, 200, {
+    "cache-control": "no-store",
+    ...headers,
+  });
+});
+
+downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const d = deps(c);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
+  await requireEntitlement(d, user, video);
+  const status = async (type: DownloadType) => {
+    try {
+      const ensured = await ensureDownload(d, video, type, { create: false });
+      if (ensured.kind === "ready") return { status: "ready", percentComplete: 100 };
+      if (ensured.kind === "absent") return { status: "none", percentComplete: 0 };
+      return { status: "inprogress", percentComplete: ensured.percent, retryAfter: ensured.retryAfter };
+    } catch (error) {
+      if (error instanceof Problem && error.type === "download-failed") return { status: "error", percentComplete: 0 };
+      throw error;
+    }
+  };
+  const [defaultStatus, audioStatus] = await Promise.all([status("default"), status("audio")]);
+  return c.json({ video, default: defaultStatus, audio: audioStatus }, 200, { "cache-control": "no-store" });
+});

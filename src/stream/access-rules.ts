@@ -1,0 +1,157 @@
+// Who may fetch a minted download (SPEC §4). Stream applies the FIRST matching rule and treats a
+// token with no matching rule as valid (stream-facts.md §3), so the rules are built here as one
+// decision rather than concatenated per source: an appended "block X" after an "allow" would never
+// run, and a lone "allow X" without a final "any block" would let everyone else through.
+import { COUNTRY_CODE } from "../config";
+
+export type AccessRule = {
+  type: "any" | "ip.src" | "ip.geoip.country";
+  action: "allow" | "block";
+  ip?: string[];
+  country?: string[];
+};
+
+export interface AccessInput {
+  allowedCountries: ReadonlySet<string> | null;
+  blockedCountries: ReadonlySet<string> | null;
+  /** A share link's own country list; an empty set allows no country, `null` means no restriction. */
+  linkCountries?: ReadonlySet<string> | null;
+  lockToIp: boolean;
+  clientIp: string | null;
+  mode: "redirect" | "stream";
+}
+
+export interface AccessDecision {
+  rules: AccessRule[];
+  /** countries the gateway itself must enforce now, before minting/fetching */
+  gatewayCheck: { allow: ReadonlySet<string> | null; block: ReadonlySet<string> | null };
+}
+
+const NO_CHECK: AccessDecision["gatewayCheck"] = { allow: null, block: null };
+const BLOCK_ALL: AccessRule = { type: "any", action: "block" };
+
+// What Cloudflare reports when it cannot place a client: unknown and Tor.
+const UNLOCATED = new Set(["XX", "T1"]);
+
+export function decideAccess(input: AccessInput): AccessDecision {
+  const allow = effectiveAllow(input.allowedCountries, input.linkCountries ?? null);
+  const block = input.blockedCountries !== null && input.blockedCountries.size > 0 ? input.blockedCountries : null;
+  const countries = { allow, block };
+
+  // Stream sees the Worker's address in stream mode, so rules in the token would judge the
+  // gateway, not the user: the gateway checks the countries itself, and the IP lock is moot
+  // because the bytes go straight back to the client that asked.
+  if (input.mode === "stream") return { rules: [], gatewayCheck: countries };
+
+  // On Cloudflare's edge CF-Connecting-IP is always set and cannot be forged by the client, so an
+  // unknown (or unparseable) address only happens off the edge (local development, tests). There
+  // the lock cannot be expressed; the token still carries the country rules and a short expiry.
+  const network = input.lockToIp && input.clientIp !== null ? clientNetwork(input.clientIp) : null;
+  if (network !== null) {
+    // Two rules already use the "first match wins" slot; country rules after "any block" would
+    // never run, so the gateway checks the countries now, from the same request.
+    return { rules: [{ type: "ip.src", action: "allow", ip: [network] }, BLOCK_ALL], gatewayCheck: countries };
+  }
+
+  return { rules: countryRules(allow, block), gatewayCheck: NO_CHECK };
+}
+
+/** Whether a client in `country` (as `request.cf.country` reports it) passes the gateway's check. */
+export function countryPermitted(check: AccessDecision["gatewayCheck"], country: string | null): boolean {
+  const code = country?.toUpperCase() ?? null;
+  // Same semantics as Stream's rules: an unplaced client matches no country rule, so it is
+  // refused by an allow list (it is not on it) and passes a block list (it is not on it either).
+  const located = code !== null && COUNTRY_CODE.test(code) && !UNLOCATED.has(code) ? code : null;
+  if (located !== null && check.block?.has(located)) return false;
+  if (check.allow !== null) return located !== null && check.allow.has(located);
+  return true;
+}
+
+function effectiveAllow(
+  allowed: ReadonlySet<string> | null,
+  link: ReadonlySet<string> | null,
+): ReadonlySet<string> | null {
+  if (allowed !== null && link !== null) return new Set([...link].filter((code) => allowed.has(code)));
+  return link ?? allowed;
+}
+
+function countryRules(allow: ReadonlySet<string> | null, block: ReadonlySet<string> | null): AccessRule[] {
+  if (allow !== null) {
+    const permitted = [...allow].filter((code) => !block?.has(code)).sort();
+    // Stream refuses an empty country list, and "allow nothing" must not degrade to "no rules".
+    if (permitted.length === 0) return [BLOCK_ALL];
+    return [{ type: "ip.geoip.country", action: "allow", country: permitted }, BLOCK_ALL];
+  }
+  if (block !== null) return [{ type: "ip.geoip.country", action: "block", country: [...block].sort() }];
+  return [];
+}
+
+/**
+ * The network an IP lock names: the address itself for IPv4, its /64 for IPv6 (privacy
+ * extensions rotate the interface half of an IPv6 address, often within the token's lifetime).
+ * `null` when the text is not an IP address.
+ */
+function clientNetwork(ip: string): string | null {
+  if (!ip.includes(":")) return parseIPv4(ip) === null ? null : `${ip}/32`;
+  const groups = parseIPv6(ip);
+  if (groups === null) return null;
+  return `${formatIPv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
+}
+
+function parseIPv4(text: string): number[] | null {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part))) return null;
+  const octets = parts.map(Number);
+  return octets.every((octet) => octet <= 255) ? octets : null;
+}
+
+// RFC 4291 §2.2 text forms: up to eight hex groups, at most one "::", optionally a dotted-quad tail.
+function parseIPv6(text: string): number[] | null {
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const head = parseGroups(halves[0] ?? "", halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1] ?? "", true) : [];
+  if (head === null || tail === null) return null;
+  const explicit = head.length + tail.length;
+  if (halves.length === 1 ? explicit !== 8 : explicit > 7) return null;
+  return [...head, ...new Array<number>(8 - explicit).fill(0), ...tail];
+}
+
+function parseGroups(text: string, mayEndWithIPv4: boolean): number[] | null {
+  if (text === "") return [];
+  const groups: number[] = [];
+  const parts = text.split(":");
+  for (const [i, part] of parts.entries()) {
+    if (mayEndWithIPv4 && i === parts.length - 1 && part.includes(".")) {
+      const octets = parseIPv4(part);
+      if (octets === null) return null;
+      const [a = 0, b = 0, c = 0, d = 0] = octets;
+      groups.push((a << 8) | b, (c << 8) | d);
+    } else if (/^[0-9a-fA-F]{1,4}$/.test(part)) {
+      groups.push(Number.parseInt(part, 16));
+    } else {
+      return null;
+    }
+  }
+  return groups;
+}
+
+/** RFC 5952 canonical text: lowercase, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
+function formatIPv6(groups: number[]): string {
+  let best = { start: -1, length: 0 };
+  for (let start = 0; start < groups.length; ) {
+    if (groups[start] !== 0) {
+      start++;
+      continue;
+    }
+    let end = start;
+    while (end < groups.length && groups[end] === 0) end++;
+    if (end - start > best.length) best = { start, length: end - start };
+    start = end;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (best.length < 2) return hex.join(":");
+  const head = hex.slice(0, best.start).join(":");
+  const tail = hex.slice(best.start + best.length).join(":");
+  return `${head}::${tail}`;
+}

@@ -1,0 +1,177 @@
+// The typed client for the Stream API calls of the gateway: video details and MP4/M4A downloads
+// (stream-facts.md §1, §2). Every call has a timeout, at most two jittered retries on outages,
+// and a 429 pauses every call of the isolate (SPEC.md §5, stream-facts.md §5).
+import { z } from "zod";
+import type { Config } from "../config";
+import { Problem, retryLater } from "../problems";
+
+export type DownloadType = "default" | "audio";
+export type DownloadStatus = "ready" | "inprogress" | "error";
+export interface StreamDownload {
+  status: DownloadStatus;
+  percentComplete: number;
+}
+export type StreamDownloads = Partial<Record<DownloadType, StreamDownload>>;
+export interface StreamVideo {
+  uid: string;
+  readyToStream: boolean;
+  state: string;
+  requireSignedURLs: boolean;
+  name: string | null;
+}
+
+/** Stream refused to create a download because the video is not ready to stream yet. */
+export class VideoNotReadyError extends Error {
+  constructor(uid: string) {
+    super(`video ${uid} is not ready to stream`);
+    this.name = "VideoNotReadyError";
+  }
+}
+
+const UID = /^[0-9a-f]{32}$/;
+const MAX_ATTEMPTS = 3;
+const BACKOFF_BASE_MS = 100;
+/** What clients are told to wait after an outage; Stream gives no hint. */
+const OUTAGE_RETRY_SECONDS = 5;
+/** Stream locks an over-limit token out for 5 minutes; used if a 429 lacks `retry-after`. */
+const LOCKOUT_SECONDS = 300;
+/** Stream's REST code for "not ready to stream" is undocumented; this is Miniflare's Bad Request. */
+const NOT_READY_CODE = 10005;
+
+// Isolate-wide on purpose: Stream's limit is per token, so after a 429 every call would be refused
+// too, and each one still counts against a limit (and a 5-minute lockout) that the app shares.
+let pausedUntil = 0;
+
+const Download = z.object({
+  status: z.enum(["ready", "inprogress", "error"]),
+  percentComplete: z.number().min(0).max(100),
+});
+const Downloads = z.object({ default: Download.optional(), audio: Download.optional() });
+const Video = z.object({
+  uid: z.string(),
+  readyToStream: z.boolean(),
+  status: z.object({ state: z.string() }),
+  requireSignedURLs: z.boolean(),
+  meta: z.record(z.string(), z.unknown()).nullish(),
+});
+const Failure = z.object({ errors: z.array(z.object({ code: z.number() })) });
+
+/** A Stream answer that is neither an outage nor a refusal of our token; `request` names it in errors. */
+interface Answer {
+  request: string;
+  status: number;
+  body: unknown;
+}
+
+export class StreamClient {
+  readonly #config: Config["stream"];
+
+  constructor(config: Config["stream"]) {
+    this.#config = config;
+  }
+
+  async getVideo(uid: string): Promise<StreamVideo | null> {
+    const answer = await this.#call("GET", uid, "");
+    if (answer.status === 404) return null;
+    const video = this.#result(answer, Video);
+    const name = video.meta?.["name"];
+    return {
+      uid: video.uid,
+      readyToStream: video.readyToStream,
+      state: video.status.state,
+      requireSignedURLs: video.requireSignedURLs,
+      name: typeof name === "string" ? name : null,
+    };
+  }
+
+  async getDownloads(uid: string): Promise<StreamDownloads | null> {
+    const answer = await this.#call("GET", uid, "/downloads");
+    return answer.status === 404 ? null : this.#result(answer, Downloads);
+  }
+
+  async createDownload(uid: string, type: DownloadType): Promise<StreamDownloads> {
+    const answer = await this.#call("POST", uid, `/downloads/${type}`);
+    if (answer.status === 404) throw new Problem("not-found", "Stream has no such video");
+    if (answer.status === 400 && errorCodes(answer).includes(NOT_READY_CODE)) throw new VideoNotReadyError(uid);
+    // The downloads guide and SDK answer keyed by type like GET; one API reference page shows a
+    // flat `{status, percentComplete, url}`, which can only be the requested type.
+    const Created = z.union([Download.transform((download): StreamDownloads => ({ [type]: download })), Downloads]);
+    return this.#result(answer, Created);
+  }
+
+  /** One API call, retried on outages (network errors, timeouts, 5xx); other answers go to the caller. */
+  async #call(method: "GET" | "POST", uid: string, rest: string): Promise<Answer> {
+    // Defence in depth: callers validate first, but this value lands in a URL that carries a
+    // Stream Write token.
+    if (!UID.test(uid)) throw new Error("StreamClient: uid must be 32 lowercase hex characters");
+    const { apiBase, accountId, apiToken, timeoutMs } = this.#config;
+    const url = `${apiBase}/accounts/${accountId}/stream/${uid}${rest}`;
+    const request = `${method} …/stream/{uid}${rest}`;
+    for (let attempt = 1; ; attempt++) {
+      const wait = Math.ceil((pausedUntil - Date.now()) / 1000);
+      if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);
+      const res = await send(url, method, apiToken, timeoutMs);
+      if (res?.status === 429) {
+        const pause = retryAfterSeconds(res.headers.get("retry-after"));
+        pausedUntil = Math.max(pausedUntil, Date.now() + pause * 1000);
+        throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", pause);
+      }
+      if (res?.status === 401 || res?.status === 403) {
+        throw new Problem("misconfigured", "Stream refused STREAM_API_TOKEN", { extensions: { setting: "STREAM_API_TOKEN" } });
+      }
+      if (res && res.status < 500) return { request, status: res.status, body: parseJson(res.text) };
+      if (attempt >= MAX_ATTEMPTS) throw retryLater("upstream-unavailable", "Stream did not answer", OUTAGE_RETRY_SECONDS);
+      // Full jitter, so that isolates retrying the same outage do not stampede together.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1)));
+    }
+  }
+
+  #result<T>(answer: Answer, schema: z.ZodType<T>): T {
+    if (answer.status < 200 || answer.status >= 300) {
+      // A 4xx we did not expect means a bug in this client, not an outage.
+      throw new Error(`Stream answered ${answer.status} to ${answer.request} (codes ${errorCodes(answer).join(", ") || "none"})`);
+    }
+    const parsed = z.object({ success: z.literal(true), result: schema }).safeParse(answer.body);
+    if (!parsed.success) throw retryLater("upstream-unavailable", "Stream sent an unreadable answer", OUTAGE_RETRY_SECONDS);
+    return parsed.data.result;
+  }
+}
+
+/** One attempt; null when Stream could not be reached or did not answer in time. */
+async function send(
+  url: string,
+  method: string,
+  apiToken: string,
+  timeoutMs: number,
+): Promise<{ status: number; headers: Headers; text: string } | null> {
+  try {
+    const res = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${apiToken}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    // The body is read under the same timeout: a stalled body is an outage too.
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds from a 429's `retry-after`; Stream always sends whole seconds, else assume its lockout. */
+function retryAfterSeconds(header: string | null): number {
+  const seconds = header === null || header.trim() === "" ? Number.NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.max(1, Math.ceil(seconds)) : LOCKOUT_SECONDS;
+}
+
+function errorCodes(answer: Answer): number[] {
+  const parsed = Failure.safeParse(answer.body);
+  return parsed.success ? parsed.data.errors.map((e) => e.code) : [];
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,169 @@
+// Step 3: make sure Stream has generated the download. `download_state` is a cache of what
+// Stream said (Stream sends no event when a download finishes or is deleted), trusted for
+// READY_TTL_SECONDS and then revalidated in the background; ready state is also kept in isolate
+// memory, so a ready video's download costs no Stream call and, on a warm isolate, no D1 read.
+// Everything that asks Stream goes through the row's poll lease: one call per video and type per
+// interval, however many users wait.
+import type { Config } from "../config";
+import {
+  claimNewState,
+  readState,
+  saveState,
+  takePollLease,
+  type DownloadState,
+} from "../db/download-state";
+import type { Db } from "../db/types";
+import type { MemoryCache } from "../memory-cache";
+import { Problem, type ProblemType } from "../problems";
+import { VideoNotReadyError, type DownloadType, type StreamClient } from "./client";
+
+export interface EnsureDeps {
+  config: Config;
+  db: Db;
+  cache: MemoryCache;
+  stream: StreamClient;
+  now: number;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export type Ensured =
+  | { kind: "ready"; videoName: string | null }
+  | { kind: "preparing"; percent: number; retryAfter: number }
+  /** Only without `create`: nobody has asked for this download yet. */
+  | { kind: "absent" };
+
+/** Why Stream cannot make the download; stored while the row is 'pending' (see the migration). */
+type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | "not-entitled">;
+
+const readyKey = (video: string, type: DownloadType) => `ready:${video}:${type}`;
+
+/** Forgets what this isolate knows of a video's downloads (admin refresh and block). */
+export function forgetReady(cache: MemoryCache, video: string): void {
+  cache.deletePrefix(`ready:${video}:`);
+}
+
+/** Seconds between polls: POLL_INTERVAL_SECONDS, backing off to 30 while a download stays in progress. */
+export function pollInterval(config: Config, polls: number): number {
+  const base = config.pollIntervalSeconds;
+  return Math.max(base, Math.min(30, base * 2 ** Math.max(0, polls - 2)));
+}
+
+function refusalProblem(refusal: string): Problem {
+  switch (refusal as Refusal) {
+    case "video-not-ready":
+      return new Problem("video-not-ready", "The video is still processing; try again when it is ready to stream.");
+    case "video-not-protected":
+      return new Problem(
+        "video-not-protected",
+        "The video does not require signed URLs, so its download would be public; set requireSignedURLs on it.",
+      );
+    default:
+      return new Problem("not-entitled", "You are not entitled to download this video.");
+  }
+}
+
+const failed = () => new Problem("download-failed", "Stream could not generate this download.");
+
+function answer(deps: EnsureDeps, state: DownloadState): Ensured {
+  switch (state.status) {
+    case "ready":
+      deps.cache.set(readyKey(state.video, state.type), state.videoName, deps.config.memoryCacheSeconds * 1000, deps.now);
+      return { kind: "ready", videoName: state.videoName };
+    case "error":
+      throw failed();
+    default:
+      if (state.refusal) throw refusalProblem(state.refusal);
+      return { kind: "preparing", percent: state.percent, retryAfter: pollInterval(deps.config, state.polls) };
+  }
+}
+
+/**
+ * Asks Stream, holding the lease: checks the video (new rows and refusals), then reads the
+ * download and, when `create` allows and it is missing, creates it.
+ */
+async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean): Promise<DownloadState> {
+  const next: DownloadState = { ...state, checkedAt: deps.now, polls: state.polls + 1, refusal: null };
+  if (state.status === "pending") {
+    const video = await deps.stream.getVideo(state.video);
+    const refusal: Refusal | null = !video
+      ? "not-entitled"
+      : !video.readyToStream
+        ? "video-not-ready"
+        : !video.requireSignedURLs && !deps.config.allowPublicVideos
+          ? "video-not-protected"
+          : null;
+    if (refusal) {
+      await saveState(deps.db, { ...next, refusal });
+      throw refusalProblem(refusal);
+    }
+    next.videoName = video?.name ?? null;
+  }
+
+  let downloads = await deps.stream.getDownloads(state.video);
+  let download = downloads?.[state.type];
+  if (!download && create) {
+    try {
+      downloads = await deps.stream.createDownload(state.video, state.type);
+    } catch (error) {
+      if (!(error instanceof VideoNotReadyError)) throw error;
+      await saveState(deps.db, { ...next, status: "pending", refusal: "video-not-ready" });
+      throw refusalProblem("video-not-ready");
+    }
+    download = downloads[state.type];
+  }
+  if (!download) {
+    // Deleted at Stream (or never made, on a read-only status check): start over next time.
+    const restarted: DownloadState = { ...next, status: "pending", percent: 0 };
+    await saveState(deps.db, restarted);
+    return restarted;
+  }
+  const saved: DownloadState = { ...next, status: download.status, percent: download.percentComplete };
+  if (download.status !== "inprogress") saved.polls = 0;
+  await saveState(deps.db, saved);
+  return saved;
+}
+
+/** Background revalidation of a ready row past READY_TTL_SECONDS; the user is served meanwhile. */
+async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void> {
+  try {
+    await askStream(deps, { ...state, status: "pending" }, false);
+  } catch (error) {
+    console.error("revalidating download state failed", state.video, state.type, error instanceof Error ? error.message : error);
+  }
+}
+
+export async function ensureDownload(
+  deps: EnsureDeps,
+  video: string,
+  type: DownloadType,
+  options: { create: boolean },
+): Promise<Ensured> {
+  const cachedName = deps.cache.get<string | null>(readyKey(video, type), deps.now);
+  if (cachedName !== undefined) return { kind: "ready", videoName: cachedName };
+
+  const state = await readState(deps.db, video, type);
+  if (!state) {
+    if (!options.create) return { kind: "absent" };
+    const claimed = await claimNewState(deps.db, video, type, deps.now);
+    if (!claimed) {
+      const current = await readState(deps.db, video, type);
+      return current ? answer(deps, current) : { kind: "preparing", percent: 0, retryAfter: 1 };
+    }
+    return answer(deps, await askStream(deps, claimed, true));
+  }
+
+  if (state.status === "ready") {
+    const stale = deps.now - state.checkedAt >= deps.config.readyTtlSeconds * 1000;
+    if (stale) {
+      const leased = await takePollLease(deps.db, video, type, deps.now, deps.now - deps.config.pollIntervalSeconds * 1000);
+      if (leased) deps.waitUntil(revalidate(deps, leased));
+    }
+    return answer(deps, state);
+  }
+  if (state.status === "error") return answer(deps, state);
+
+  const before = deps.now - pollInterval(deps.config, state.polls) * 1000;
+  const leased = await takePollLease(deps.db, video, type, deps.now, before);
+  if (!leased) return answer(deps, state);
+  return answer(deps, await askStream(deps, leased, options.create));
+}
