@@ -1,6 +1,7 @@
 // `npm run dev`: the Stream emulator and the gateway on localhost, D1 migrated, `.dev.vars`
 // created from dev fixtures when absent. Ctrl-C stops both servers.
 import { execFileSync } from "node:child_process";
+import { devToken } from "./dev-token.mjs";
 import { ensureDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
 
@@ -31,9 +32,15 @@ for (const server of servers) {
   });
 }
 await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
+const token = await devToken("dev-user", "*");
 console.log(`
   Gateway:         ${gateway}   (try ${gateway}/healthz)
   Stream emulator: ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
+
+  Download a demo video end to end (a dev user token for all videos, valid 24 h):
+    curl -L -o keynote.mp4 -H "Authorization: Bearer ${token}" \\
+      ${gateway}/v1/videos/c0ffee00000000000000000000000001/download
+  More tokens: npm run token -- <user> [uid,…|*]
 
   Press Ctrl-C to stop both.
 `);

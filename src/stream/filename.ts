@@ -64,7 +64,9 @@ function sanitise(name: string): string {
     // Quotes and semicolons would end the quoted-string or the parameter early.
     .replace(/[";]/g, "")
     .replace(/\s+/g, " ");
-  return trimEnds(truncateUtf8(trimEnds(cleaned).replace(TYPED_EXTENSION, ""), MAX_NAME_BYTES));
+  // The extension goes first so that a bare ".mp4" leaves nothing rather than "mp4".
+  const withoutExtension = cleaned.replace(/[\s.]+$/, "").replace(TYPED_EXTENSION, "");
+  return trimEnds(truncateUtf8(withoutExtension, MAX_NAME_BYTES));
 }
 
 // Leading dots hide a file on Unix ("../x" would also read as a path); trailing dots and spaces

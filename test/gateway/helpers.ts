@@ -1,6 +1,8 @@
 // Test helpers for the gateway: app tokens signed like the app would, and requests through SELF.
-import { SELF, env } from "cloudflare:test";
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { SignJWT, type JWTPayload } from "jose";
+import { expect } from "vitest";
+import worker from "../../src/index";
 
 export const GATEWAY = "https://gateway.test";
 export const ADMIN_TOKEN = "test-admin-token-one";
@@ -32,4 +34,64 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/** The gateway's own test bindings with some settings changed: a new object, so a Config of its own. */
+export function envWith(overrides: Record<string, string>): Env {
+  return { ...env, ...overrides } as Env;
+}
+
+export interface WorkerCall extends RequestInit {
+  token?: string;
+  /** What Cloudflare's edge would put in `request.cf` (e.g. `{ country: "GB" }`). */
+  cf?: Record<string, unknown>;
+}
+
+/**
+ * Calls the gateway in-process with the given env (see envWith), then waits for its
+ * `ctx.waitUntil` work (audit rows) before returning the response.
+ */
+export async function callWorker(testEnv: Env, path: string, init: WorkerCall = {}): Promise<Response> {
+  const { token, cf, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  const request = new Request(`${GATEWAY}${path}`, { redirect: "manual", ...rest, headers, cf } as RequestInit);
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  [extension: string]: unknown;
+}
+
+/** Checks the RFC 9457 shape every error shares and returns the body for further checks. */
+export async function expectProblem(res: Response, status: number, type: string, instance?: string): Promise<ProblemBody> {
+  const text = await res.text();
+  expect({ status: res.status, contentType: res.headers.get("content-type"), text }).toMatchObject({
+    status,
+    contentType: expect.stringMatching(/^application\/problem\+json/),
+  });
+  const body = JSON.parse(text) as ProblemBody;
+  expect(body).toMatchObject({
+    type,
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    instance: instance ?? expect.stringMatching(/^\//),
+  });
+  return body;
+}
+
+/** A download as a user with this JWT claim would start it (`videos: "*"` unless told otherwise). */
+export async function download(uid: string, init: RequestInit & { token?: string; query?: string } = {}): Promise<Response> {
+  const { query, ...rest } = init;
+  const token = rest.token ?? (await appToken(randomUser(), { videos: "*" }));
+  return gateway(`/v1/videos/${uid}/download${query ?? ""}`, { ...rest, token });
 }
