@@ -36,6 +36,10 @@ export interface Config {
   blockedCountries: ReadonlySet<string> | null;
   deliveryModes: ReadonlySet<DeliveryMode>;
   dailyDownloadQuota: number | null;
+  shareLinkMaxTtlSeconds: number;
+  webhookSecret: string | null;
+  prepareDownloads: ReadonlyArray<"default" | "audio">;
+  auditRetentionDays: number;
 }
 
 /** Stream refuses tokens more than 24 h ahead; 5 minutes of margin for clock skew. */
@@ -175,6 +179,14 @@ function deliveryModes(raw: Raw): ReadonlySet<DeliveryMode> {
   return new Set(modes as DeliveryMode[]);
 }
 
+function prepareDownloads(raw: Raw): Array<"default" | "audio"> {
+  const types = list(raw, "PREPARE_DOWNLOADS");
+  if (!types.every((t) => t === "default" || t === "audio")) {
+    throw misconfigured("PREPARE_DOWNLOADS", 'must list "default" and/or "audio"');
+  }
+  return [...new Set(types as Array<"default" | "audio">)];
+}
+
 function origins(raw: Raw): string[] {
   return list(raw, "CORS_ORIGINS").map((origin) => {
     const parsed = url(raw, "CORS_ORIGINS", origin);
@@ -214,6 +226,10 @@ export function parseConfig(env: Raw): Config {
     blockedCountries: countries(env, "BLOCKED_COUNTRIES"),
     deliveryModes: deliveryModes(env),
     dailyDownloadQuota: quota === 0 ? null : quota,
+    shareLinkMaxTtlSeconds: integer(env, "SHARE_LINK_MAX_TTL", 7 * 86_400, 60, 365 * 86_400),
+    webhookSecret: text(env, "STREAM_WEBHOOK_SECRET"),
+    prepareDownloads: prepareDownloads(env),
+    auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
   };
 }
 

@@ -1,12 +1,15 @@
 // Builds the gateway: middleware, route mounting and the one error handler. Nothing else.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { requireAdmin } from "./auth/admin";
 import { getConfig } from "./config";
 import type { AppEnv } from "./context";
 import { problemResponse } from "./http/respond";
 import { Problem } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { downloadRoutes } from "./routes/downloads";
+import { shareRoutes } from "./routes/share";
+import { shareLinkRoutes } from "./routes/share-links";
 
 const app = new Hono<AppEnv>();
 
@@ -23,11 +26,19 @@ app.use(
   }),
 );
 
+// Every admin route, whichever module defines it, is behind the admin token.
+app.use("/v1/admin/*", async (c, next) => {
+  await requireAdmin(c.req.raw, getConfig(c.env).adminTokens);
+  await next();
+});
+
 // Liveness only: no I/O, so it is also the benchmark baseline.
 app.get("/healthz", (c) => c.json({ ok: true }));
 
 app.route("/", downloadRoutes);
 app.route("/", adminRoutes);
+app.route("/", shareLinkRoutes);
+app.route("/", shareRoutes);
 
 app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
 

@@ -1,12 +1,12 @@
 // The admin API for the app's backend (SPEC.md §3): grants, the kill switch, cache refresh.
+// Authentication is the /v1/admin/* middleware in index.ts.
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireAdmin } from "../auth/admin";
-import { getConfig } from "../config";
 import { type AppEnv, deps } from "../context";
 import { blockVideo, unblockVideo } from "../db/blocked";
 import { deleteState } from "../db/download-state";
 import { deleteGrants, listGrants, upsertGrants } from "../db/grants";
+import { revokeLinksOf } from "../db/share-links";
 import { blockedKey, grantKey } from "../entitlement/entitle";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
 import { invalidRequest } from "../problems";
@@ -53,11 +53,6 @@ function decodeCursor(cursor: string | undefined): { user: string; video: string
 
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.use("/v1/admin/*", async (c, next) => {
-  await requireAdmin(c.req.raw, getConfig(c.env).adminTokens);
-  await next();
-});
-
 adminRoutes.put("/v1/admin/grants", async (c) => {
   const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
@@ -90,7 +85,9 @@ adminRoutes.post("/v1/admin/videos/:uid/block", async (c) => {
   const d = deps(c);
   await blockVideo(c.env.DB, video, d.now, body.reason ?? null);
   d.cache.set(blockedKey(video), true, d.config.memoryCacheSeconds * 1000, d.now);
-  return c.json({ video, blocked: true });
+  // The kill switch also ends every share link of the video, for good: unblocking does not revive them.
+  const linksRevoked = await revokeLinksOf(c.env.DB, { video }, d.now);
+  return c.json({ video, blocked: true, linksRevoked });
 });
 
 adminRoutes.post("/v1/admin/videos/:uid/unblock", async (c) => {

@@ -3,22 +3,21 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { identifyUser, type AppUser } from "../auth/identify";
-import { type Deps, type AppEnv, deps } from "../context";
+import type { DeliveryMode } from "../config";
+import { type AppEnv, type Deps, deps } from "../context";
 import { auditStatement } from "../db/audit";
 import { requireEntitlement } from "../entitlement/entitle";
-import { parseInput, parseUid, readJsonBody } from "../http/validate";
 import { preparingResponse } from "../http/respond";
+import { parseInput, parseUid, readJsonBody } from "../http/validate";
 import { enforceRateLimits, takeDailyDownload } from "../limits";
 import { Problem, invalidRequest } from "../problems";
-import { countryPermitted, decideAccess } from "../stream/access-rules";
 import type { DownloadType } from "../stream/client";
-import { DOWNLOAD_FILES, deliveryUrl, redirectTo, streamThrough } from "../stream/delivery";
 import { ensureDownload, type Ensured } from "../stream/ensure";
-import { contentDisposition, streamFilenameParam } from "../stream/filename";
-import { mintDownloadToken } from "../stream/token";
+import { accessRulesFor, handOver, startsDownload } from "./hand-over";
 
 const Type = z.enum(["default", "audio"]).default("default");
-const Filename = z.string().max(4096).optional();
+// Long names are cut and reduced, never refused (SPEC §6); the cap only bounds the work.
+const Filename = z.string().max(65_536).optional();
 
 const DownloadQuery = z.object({
   type: Type,
@@ -27,12 +26,6 @@ const DownloadQuery = z.object({
 });
 
 const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
-
-/** A resumed download (a Range past the start) is the same download: no second quota use or audit row. */
-function startsDownload(request: Request): boolean {
-  const range = request.headers.get("range");
-  return range === null || /^bytes=0-\s*$/.test(range.trim());
-}
 
 function recordDownload(env: Env, d: Deps, user: AppUser, video: string, type: DownloadType, mode: string): void {
   const event = { at: d.now, user: user.id, link: null, video, type, mode, country: d.client.country, outcome: "granted" };
@@ -43,7 +36,7 @@ function recordDownload(env: Env, d: Deps, user: AppUser, video: string, type: D
   );
 }
 
-/** Steps 1–3, shared by every route that hands out a download. */
+/** Steps 1–3, shared by every route that hands out a download to a signed-in user. */
 async function prepare(d: Deps, env: Env, request: Request, video: string, type: DownloadType, allowCookie: boolean) {
   const user = await identifyUser(request, d.config.auth, { allowCookie });
   await enforceRateLimits(env, { user: user.id, ip: d.client.ip });
@@ -58,21 +51,12 @@ function preparing(request: Request, ensured: Exclude<Ensured, { kind: "ready" }
     : preparingResponse(request, 0, 1);
 }
 
-/** Step 4's gate: the countries the gateway enforces itself (§4), then the daily quota. */
-async function admit(d: Deps, user: AppUser, mode: "redirect" | "stream", request: Request) {
-  const access = decideAccess({
-    allowedCountries: d.config.allowedCountries,
-    blockedCountries: d.config.blockedCountries,
-    lockToIp: d.config.lockToClientIp,
-    clientIp: d.client.ip,
-    mode,
-  });
-  if (!countryPermitted(access.gatewayCheck, d.client.country)) {
-    throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
-  }
+/** The gate before minting: countries the gateway enforces itself (§4), then the daily quota. */
+async function admit(d: Deps, user: AppUser, mode: DeliveryMode, request: Request) {
+  const rules = accessRulesFor(d, mode);
   const remaining = startsDownload(request) ? await takeDailyDownload(d.db, d.config, user.id, d.now) : null;
   const headers: Record<string, string> = remaining === null ? {} : { "x-downloads-remaining": String(remaining) };
-  return { rules: access.rules, headers };
+  return { rules, headers };
 }
 
 export const downloadRoutes = new Hono<AppEnv>();
@@ -87,23 +71,8 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
   const { rules, headers } = await admit(d, user, query.mode, c.req.raw);
 
-  const { token } = await mintDownloadToken(d.config.stream, {
-    video,
-    ttlSeconds: d.config.tokenTtlSeconds,
-    accessRules: rules,
-    now: Math.floor(d.now / 1000),
-  });
   const name = query.filename ?? ensured.videoName;
-  const response =
-    query.mode === "redirect"
-      ? redirectTo(deliveryUrl(d.config, token, query.type, streamFilenameParam(name, video)), headers)
-      : await streamThrough(
-          c.req.raw,
-          deliveryUrl(d.config, token, query.type),
-          contentDisposition(name, video, DOWNLOAD_FILES[query.type].extension),
-          d.config.stream.timeoutMs,
-          headers,
-        );
+  const { response } = await handOver(d, c.req.raw, { video, type: query.type, mode: query.mode, name, rules, headers });
   if (startsDownload(c.req.raw)) recordDownload(c.env, d, user, video, query.type, query.mode);
   return response;
 });
@@ -119,13 +88,8 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
   const { rules, headers } = await admit(d, user, "redirect", c.req.raw);
 
-  const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
-    video,
-    ttlSeconds: d.config.tokenTtlSeconds,
-    accessRules: rules,
-    now: Math.floor(d.now / 1000),
-  });
-  const url = deliveryUrl(d.config, token, body.type, streamFilenameParam(body.filename ?? ensured.videoName, video));
+  const name = body.filename ?? ensured.videoName;
+  const { url, expiresAt } = await handOver(d, c.req.raw, { video, type: body.type, mode: "url", name, rules, headers });
   recordDownload(c.env, d, user, video, body.type, "url");
   return c.json({ url, expiresAt: new Date(expiresAt * 1000).toISOString() }, 200, {
     "cache-control": "no-store",

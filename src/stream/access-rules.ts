@@ -53,7 +53,9 @@ export function decideAccess(input: AccessInput): AccessDecision {
     return { rules: [{ type: "ip.src", action: "allow", ip: [network] }, BLOCK_ALL], gatewayCheck: countries };
   }
 
-  return { rules: countryRules(allow, block), gatewayCheck: NO_CHECK };
+  // The token's rules bind the download; the gateway checks the same countries now as well, so
+  // that a refused client gets our clear 403 instead of Stream's bare one after the redirect.
+  return { rules: countryRules(allow, block), gatewayCheck: countries };
 }
 
 /** Whether a client in `country` (as `request.cf.country` reports it) passes the gateway's check. */

@@ -99,18 +99,11 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
     next.videoName = video?.name ?? null;
   }
 
-  let downloads = await deps.stream.getDownloads(state.video);
-  let download = downloads?.[state.type];
-  if (!download && create) {
-    try {
-      downloads = await deps.stream.createDownload(state.video, state.type);
-    } catch (error) {
-      if (!(error instanceof VideoNotReadyError)) throw error;
-      await saveState(deps.db, { ...next, status: "pending", refusal: "video-not-ready" });
-      throw refusalProblem("video-not-ready");
-    }
-    download = downloads[state.type];
-  }
+  // Stream's create is idempotent and answers like GET, so a new download costs one call.
+  const download =
+    create && state.status === "pending"
+      ? (await createDownload(deps, next))[state.type]
+      : (await deps.stream.getDownloads(state.video))?.[state.type];
   if (!download) {
     // Deleted at Stream (or never made, on a read-only status check): start over next time.
     const restarted: DownloadState = { ...next, status: "pending", percent: 0 };
@@ -121,6 +114,16 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
   if (download.status !== "inprogress") saved.polls = 0;
   await saveState(deps.db, saved);
   return saved;
+}
+
+async function createDownload(deps: EnsureDeps, state: DownloadState) {
+  try {
+    return await deps.stream.createDownload(state.video, state.type);
+  } catch (error) {
+    if (!(error instanceof VideoNotReadyError)) throw error;
+    await saveState(deps.db, { ...state, status: "pending", refusal: "video-not-ready" });
+    throw refusalProblem("video-not-ready");
+  }
 }
 
 /** Background revalidation of a ready row past READY_TTL_SECONDS; the user is served meanwhile. */

@@ -21,13 +21,13 @@ describe("decideAccess in redirect mode", () => {
     expect(decide({})).toEqual({ rules: [], gatewayCheck: NO_CHECK });
   });
 
-  test("an allow list becomes allow <sorted codes>, then block everyone else", () => {
+  test("an allow list becomes allow <sorted codes>, then block everyone else, and the gateway checks it too", () => {
     expect(decide({ allowedCountries: set("GB", "DE", "FR") })).toEqual({
       rules: [
         { type: "ip.geoip.country", action: "allow", country: ["DE", "FR", "GB"] },
         { type: "any", action: "block" },
       ],
-      gatewayCheck: NO_CHECK,
+      gatewayCheck: { allow: set("GB", "DE", "FR"), block: null },
     });
   });
 
@@ -108,7 +108,7 @@ describe("decideAccess in redirect mode", () => {
           { type: "ip.geoip.country", action: "allow", country: ["GB"] },
           { type: "any", action: "block" },
         ],
-        gatewayCheck: NO_CHECK,
+        gatewayCheck: { allow: set("GB"), block: null },
       });
     },
   );

@@ -217,6 +217,16 @@ export function controlRoutes(emulator: Emulator): Hono {
 
   control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog));
 
+  // Subscribes with a chosen secret, so that a gateway whose STREAM_WEBHOOK_SECRET is fixed in
+  // its config can receive the emulator's webhooks (real Stream picks the secret itself).
+  control.put("/webhook", async (c) => {
+    const body = await parse(c, z.object({ notificationUrl: z.url(), secret: z.string().min(1).max(256) }).strict());
+    if (body instanceof Response) return body;
+    emulator.state.webhook = { ...body, modified: emulator.now() };
+    await emulator.save();
+    return c.json(body);
+  });
+
   // A stand-in for an app's identity provider, so that gateways configured with AUTH_JWKS_URL
   // can be tested offline: PUT a public JWKS, then point AUTH_JWKS_URL at GET /__emulator/jwks.
   control.put("/jwks", async (c) => {

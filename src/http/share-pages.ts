@@ -1,0 +1,80 @@
+// The pages a share link's visitor sees: the landing page (GET /s/:id: uses nothing, so link
+// unfurlers can fetch it freely) and the "preparing" page of POST /s/:id, which resubmits itself.
+import type { ShareLink } from "../db/share-links";
+import { HTML_HEADERS, escapeHtml, page } from "./html";
+
+export interface LinkFacts {
+  id: string;
+  videoName: string | null;
+  type: "default" | "audio";
+  expiresAt: number;
+  remaining: number | null;
+  passwordRequired: boolean;
+}
+
+export function linkFacts(link: ShareLink, videoName: string | null): LinkFacts {
+  return {
+    id: link.id,
+    videoName,
+    type: link.type,
+    expiresAt: link.expiresAt,
+    remaining: link.maxUses === null ? null : Math.max(0, link.maxUses - link.uses),
+    passwordRequired: link.passwordHash !== null,
+  };
+}
+
+export function linkJson(f: LinkFacts) {
+  return {
+    id: f.id,
+    video: { name: f.videoName },
+    type: f.type,
+    expiresAt: new Date(f.expiresAt).toISOString(),
+    remainingDownloads: f.remaining,
+    passwordRequired: f.passwordRequired,
+  };
+}
+
+function downloadForm(f: LinkFacts, password: string | null, label: string): string {
+  const field = !f.passwordRequired
+    ? ""
+    : password === null
+      ? `<p><label for="password">Password</label><br><input id="password" name="password" type="password" required autocomplete="off"></p>`
+      : `<input type="hidden" name="password" value="${escapeHtml(password)}">`;
+  return `<form method="post" action="/s/${escapeHtml(f.id)}">
+${field}
+<p><button type="submit">${escapeHtml(label)}</button></p>
+</form>`;
+}
+
+const NOINDEX = { "x-robots-tag": "noindex, nofollow" };
+
+export function landingPage(f: LinkFacts): Response {
+  const what = f.type === "audio" ? "Audio (M4A)" : "Video (MP4)";
+  const uses = f.remaining === null ? "" : `<li>Downloads left: ${f.remaining}</li>`;
+  const body = `<p>Someone shared a download with you.</p>
+<ul>
+<li>${escapeHtml(what)}</li>
+<li>Link expires: <time datetime="${new Date(f.expiresAt).toISOString()}">${escapeHtml(new Date(f.expiresAt).toUTCString())}</time></li>
+${uses}
+</ul>
+${downloadForm(f, null, "Download")}`;
+  return new Response(page(f.videoName ?? "Shared download", body), { headers: { ...HTML_HEADERS, ...NOINDEX } });
+}
+
+/**
+ * 202 while Stream prepares the file. Refreshing would only GET the landing page, so the page
+ * POSTs its form again after `retryAfter` seconds, with a script allowed by a per-response nonce.
+ */
+export function linkPreparingPage(f: LinkFacts, percent: number, retryAfter: number, password: string | null): Response {
+  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const rounded = Math.floor(percent);
+  const body = `<p>Cloudflare Stream is preparing this file. This page continues by itself when it is ready.</p>
+<progress max="100" value="${rounded}" aria-label="Preparation progress">${rounded}%</progress>
+${downloadForm(f, password, "Check again")}
+<script nonce="${nonce}">setTimeout(function () { document.forms[0].submit(); }, ${retryAfter * 1000});</script>`;
+  const csp = HTML_HEADERS["content-security-policy"].replace("default-src 'none';", `default-src 'none'; script-src 'nonce-${nonce}';`);
+  return new Response(page(f.videoName ?? "Preparing your download", body), {
+    status: 202,
+    headers: { ...HTML_HEADERS, "content-security-policy": csp, "retry-after": String(retryAfter), ...NOINDEX },
+  });
+}

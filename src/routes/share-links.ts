@@ -1,0 +1,150 @@
+// Share links for signed-in users (create, list, revoke) and the admin's revocations (SPEC.md §2, §3).
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { identifyUser } from "../auth/identify";
+import { COUNTRY_CODE } from "../config";
+import { type AppEnv, deps } from "../context";
+import { findLink, insertLink, listLinks, revokeLink, revokeLinksOf, type ShareLink } from "../db/share-links";
+import { requireEntitlement } from "../entitlement/entitle";
+import { parseInput, parseUid, readJsonBody, UID_PATTERN } from "../http/validate";
+import { LINK_ID, newLinkId } from "../links/ids";
+import { hashPassword } from "../links/password";
+import { linkProblem, remainingUses, unknownLink } from "../links/status";
+import { invalidRequest } from "../problems";
+import { ensureDownload } from "../stream/ensure";
+
+const CreateBody = z
+  .object({
+    type: z.enum(["default", "audio"]).default("default"),
+    expiresIn: z.number().int().min(60),
+    maxDownloads: z.number().int().min(1).max(1_000_000).optional(),
+    countries: z
+      .array(z.string().toUpperCase().regex(COUNTRY_CODE, "must be ISO 3166-1 alpha-2 codes"))
+      .min(1)
+      .max(250)
+      .optional(),
+    lockToIp: z.boolean().default(false),
+    password: z.string().min(1).max(256).optional(),
+    note: z.string().max(500).optional(),
+  })
+  .strict();
+
+const ListQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+const RevokeBody = z
+  .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
+  .strict()
+  .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
+
+export function linkUrl(c: Context, id: string): string {
+  return `${new URL(c.req.url).origin}/s/${id}`;
+}
+
+function describe(c: Context, link: ShareLink, now: number) {
+  return {
+    id: link.id,
+    url: linkUrl(c, link.id),
+    video: link.video,
+    type: link.type,
+    createdAt: new Date(link.createdAt).toISOString(),
+    expiresAt: new Date(link.expiresAt).toISOString(),
+    maxDownloads: link.maxUses,
+    uses: link.uses,
+    remaining: remainingUses(link),
+    countries: link.countries,
+    lockToIp: link.lockToIp,
+    passwordProtected: link.passwordHash !== null,
+    note: link.note,
+    status: linkProblem(link, now)?.type ?? "active",
+  };
+}
+
+function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
+    if (typeof createdAt === "number" && typeof id === "string") return { createdAt, id };
+  } catch {
+    // Falls through to the problem below.
+  }
+  throw invalidRequest("cursor", "cursor is not one this API returned");
+}
+
+export const shareLinkRoutes = new Hono<AppEnv>();
+
+shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
+  const video = parseUid(c.req.param("uid"));
+  const body = parseInput(CreateBody, await readJsonBody(c.req.raw, 8192), "body");
+  const d = deps(c);
+  if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
+    throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
+  }
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const source = await requireEntitlement(d, user, video);
+  // Checks now that the video can be served at all, and starts Stream on the file, so that the
+  // people the link is for rarely wait. A link is not refused because the file is still being made.
+  await ensureDownload(d, video, body.type, { create: true });
+
+  const link: ShareLink = {
+    id: newLinkId(),
+    creator: user.id,
+    video,
+    type: body.type,
+    createdAt: d.now,
+    expiresAt: d.now + body.expiresIn * 1000,
+    maxUses: body.maxDownloads ?? null,
+    uses: 0,
+    countries: body.countries ? [...new Set(body.countries)].sort() : null,
+    lockToIp: body.lockToIp,
+    passwordHash: body.password === undefined ? null : await hashPassword(body.password),
+    note: body.note ?? null,
+    fromGrant: source === "grant",
+    revokedAt: null,
+  };
+  await insertLink(c.env.DB, link);
+  return c.json({ id: link.id, url: linkUrl(c, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
+    "cache-control": "no-store",
+  });
+});
+
+shareLinkRoutes.get("/v1/share-links", async (c) => {
+  const query = parseInput(ListQuery, c.req.query(), "query");
+  const d = deps(c);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const page = await listLinks(d.db, user.id, { cursor: decodeCursor(query.cursor), limit: query.limit });
+  return c.json(
+    {
+      links: page.links.map((link) => describe(c, link, d.now)),
+      nextCursor: page.next === null ? null : btoa(JSON.stringify([page.next.createdAt, page.next.id])),
+    },
+    200,
+    { "cache-control": "no-store" },
+  );
+});
+
+shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
+  const d = deps(c);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const id = c.req.param("id");
+  // Another user's link answers exactly like an unknown one: no oracle.
+  const link = LINK_ID.test(id) ? await findLink(c.env.DB, id) : null;
+  if (!link || link.creator !== user.id) throw unknownLink();
+  await revokeLink(c.env.DB, id, d.now, user.id);
+  return c.body(null, 204);
+});
+
+shareLinkRoutes.delete("/v1/admin/share-links/:id", async (c) => {
+  const id = c.req.param("id");
+  const link = LINK_ID.test(id) ? await findLink(c.env.DB, id) : null;
+  if (!link) throw unknownLink();
+  await revokeLink(c.env.DB, id, Date.now());
+  return c.body(null, 204);
+});
+
+shareLinkRoutes.post("/v1/admin/share-links/revoke", async (c) => {
+  const body = parseInput(RevokeBody, await readJsonBody(c.req.raw, 4096), "body");
+  return c.json({ revoked: await revokeLinksOf(c.env.DB, body, Date.now()) });
+});

@@ -1,0 +1,117 @@
+// The public side of share links (SPEC.md §2): GET /s/:id shows the link and uses nothing;
+// POST /s/:id checks it, waits for Stream, takes one use atomically with its audit row, then
+// mints and delivers.
+import { Hono } from "hono";
+import { z } from "zod";
+import { type AppEnv, type Deps, deps } from "../context";
+import { readState } from "../db/download-state";
+import { findGrant } from "../db/grants";
+import { findLink, takeUse, type ShareLink } from "../db/share-links";
+import { videoBlocked } from "../entitlement/entitle";
+import { wantsHtml } from "../http/html";
+import { preparingResponse } from "../http/respond";
+import { landingPage, linkFacts, linkJson, linkPreparingPage } from "../http/share-pages";
+import { parseInput } from "../http/validate";
+import { LINK_ID } from "../links/ids";
+import { verifyPassword } from "../links/password";
+import { linkProblem, unknownLink } from "../links/status";
+import { Problem, retryLater } from "../problems";
+import { ensureDownload } from "../stream/ensure";
+import { accessRulesFor, handOver, startsDownload } from "./hand-over";
+
+const DownloadBody = z.object({ password: z.string().max(256).optional() });
+const DownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).default("redirect") });
+
+/** PASSWORD_ATTEMPTS_PER_MINUTE in wrangler.toml's LINK_PASSWORD_LIMITER. */
+const PASSWORD_WINDOW_SECONDS = 60;
+
+async function loadLink(d: Deps, id: string): Promise<ShareLink> {
+  const link = LINK_ID.test(id) ? await findLink(d.db, id) : null;
+  if (!link) throw unknownLink();
+  const problem = linkProblem(link, d.now);
+  if (problem) throw problem;
+  return link;
+}
+
+/** A link made under a D1 grant lives only as long as its creator still holds the grant. */
+async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<void> {
+  const blocked = await videoBlocked(d, link.video);
+  const lostGrant = link.fromGrant && (await findGrant(d.db, link.creator, link.video, d.now)) === undefined;
+  if (blocked || lostGrant) throw new Problem("link-revoked", "This link is no longer valid.");
+}
+
+/** Form posts (the landing page) and JSON alike. */
+async function readBody(request: Request): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? "";
+  const text = await request.text();
+  if (text.length > 4096) throw new Problem("invalid-request", "the body is too large", { extensions: { field: "body" } });
+  if (text.trim() === "") return {};
+  if (/^application\/x-www-form-urlencoded/i.test(type)) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Problem("invalid-request", "the body is neither a form nor JSON", { extensions: { field: "body" } });
+  }
+}
+
+async function checkPassword(env: Env, link: ShareLink, password: string | undefined): Promise<void> {
+  if (link.passwordHash === null) return;
+  if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
+  // Every attempt counts, right or wrong: guessing is slowed per link whoever guesses.
+  const { success } = await env.LINK_PASSWORD_LIMITER.limit({ key: `link:${link.id}` });
+  if (!success) throw retryLater("rate-limited", "Too many password attempts for this link.", PASSWORD_WINDOW_SECONDS);
+  if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
+}
+
+export const shareRoutes = new Hono<AppEnv>();
+
+shareRoutes.get("/s/:id", async (c) => {
+  const d = deps(c);
+  const link = await loadLink(d, c.req.param("id"));
+  const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null);
+  if (wantsHtml(c.req.raw)) return landingPage(facts);
+  return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
+});
+
+shareRoutes.post("/s/:id", async (c) => {
+  const d = deps(c);
+  const query = parseInput(DownloadQuery, c.req.query(), "query");
+  const body = parseInput(DownloadBody, await readBody(c.req.raw), "body");
+  if (!d.config.deliveryModes.has(query.mode)) {
+    throw new Problem("invalid-request", `mode=${query.mode} is disabled on this gateway`, { extensions: { field: "mode" } });
+  }
+  const link = await loadLink(d, c.req.param("id"));
+  await requireCreatorStillEntitled(d, link);
+  await checkPassword(c.env, link, body.password);
+
+  const ensured = await ensureDownload(d, link.video, link.type, { create: true });
+  if (ensured.kind !== "ready") {
+    const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
+    const percent = ensured.kind === "preparing" ? ensured.percent : 0;
+    return wantsHtml(c.req.raw)
+      ? linkPreparingPage(linkFacts(link, null), percent, retryAfter, body.password ?? null)
+      : preparingResponse(c.req.raw, percent, retryAfter);
+  }
+  const rules = accessRulesFor(d, query.mode, link);
+
+  // A resumed stream-through download is the same download and takes no use; the link must
+  // still be live (loadLink above) and have been used at least once.
+  if (startsDownload(c.req.raw)) {
+    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: query.mode, country: d.client.country, outcome: "granted" };
+    const uses = await takeUse(c.env.DB, link.id, d.now, audit);
+    if (uses === null) throw linkProblem({ ...link, ...(await findLink(c.env.DB, link.id)) }, d.now) ?? unknownLink();
+  } else if (link.uses === 0) {
+    throw new Problem("invalid-request", "A download must start at byte 0.", { extensions: { field: "range" } });
+  }
+
+  const { response } = await handOver(d, c.req.raw, {
+    video: link.video,
+    type: link.type,
+    mode: query.mode,
+    name: ensured.videoName,
+    rules,
+    notAfter: Math.floor(link.expiresAt / 1000),
+    headers: {},
+  });
+  return response;
+});

@@ -1,0 +1,97 @@
+// Stream's webhook (SPEC.md §2, stream-facts.md §4): verify → parse → record readiness → prepare.
+import { Hono } from "hono";
+import { z } from "zod";
+import { type AppEnv, deps } from "../context";
+import { UID_PATTERN, parseInput } from "../http/validate";
+import { Problem, invalidRequest, retryLater } from "../problems";
+import { verifyWebhookSignature, type SignatureFailure } from "../webhooks/signature";
+import { onVideoProcessed } from "../webhooks/video-processed";
+
+/** A video object is a few KB; the cap keeps an unauthenticated caller from making us buffer more. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** What Stream is told to wait before redelivering after a failed preparation. */
+const REDELIVER_AFTER_SECONDS = 30;
+
+// Only the fields the gateway uses; Stream sends the whole video object, and the rest may change.
+const WebhookVideo = z.object({
+  uid: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"),
+  readyToStream: z.boolean(),
+  status: z.object({ state: z.string() }),
+  requireSignedURLs: z.boolean(),
+  meta: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const REFUSALS: Record<SignatureFailure | "disabled", string> = {
+  disabled: "the webhook receiver is disabled: STREAM_WEBHOOK_SECRET is not set",
+  missing: "the Webhook-Signature header is required",
+  malformed: "the Webhook-Signature header must be time=<unix>,sig1=<hex>",
+  stale: "the Webhook-Signature time is more than 5 minutes from now",
+  mismatch: "the Webhook-Signature does not match the body",
+};
+
+function refused(reason: keyof typeof REFUSALS): Problem {
+  return new Problem("unauthenticated", REFUSALS[reason], {
+    headers: { "www-authenticate": 'Webhook-Signature realm="stream-download-gateway-webhooks"' },
+  });
+}
+
+/** The body exactly as sent (the MAC covers its bytes), read no further than `maxBytes`. */
+async function readRawBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = () => invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(read.value);
+    }
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    throw invalidRequest("body", "the body is not valid JSON");
+  }
+}
+
+export const webhookRoutes = new Hono<AppEnv>();
+
+webhookRoutes.post("/webhooks/stream", async (c) => {
+  const d = deps(c);
+  const secret = d.config.webhookSecret;
+  if (secret === null) throw refused("disabled");
+  const body = await readRawBody(c.req.raw, MAX_BODY_BYTES);
+  const check = await verifyWebhookSignature(secret, c.req.header("webhook-signature") ?? null, body, d.now);
+  if (!check.ok) {
+    console.warn("webhook refused:", check.reason);
+    throw refused(check.reason);
+  }
+
+  const video = parseInput(WebhookVideo, parseJson(body), "body");
+  const name = video.meta?.["name"];
+  const prepared = await onVideoProcessed(
+    { config: d.config, db: c.env.DB, stream: d.stream, now: d.now },
+    { ...video, name: typeof name === "string" ? name : null },
+  );
+  // Stream's retry policy is undocumented; a 5xx is the only way to ask for another delivery,
+  // which retries the failed downloads (see video-processed.ts) without duplicating the others.
+  if (prepared.includes("failed")) {
+    throw retryLater("upstream-unavailable", "Stream could not prepare the downloads; deliver the webhook again", REDELIVER_AFTER_SECONDS);
+  }
+  return c.json({ ok: true });
+});

@@ -1,0 +1,85 @@
+// What the gateway does when Stream reports that a video finished processing (SPEC.md §2): record
+// readiness in the download_state cache and, with PREPARE_DOWNLOADS, create the downloads at once
+// so that the first user does not wait for Stream to generate them.
+import type { Config } from "../config";
+import { isBlocked } from "../db/blocked";
+import { claimNewState, readState, saveState, takePollLease, type DownloadState } from "../db/download-state";
+import type { Db } from "../db/types";
+import { clearNotReadyRefusals } from "../db/video-readiness";
+import { Problem } from "../problems";
+import type { DownloadType, StreamClient } from "../stream/client";
+import { pollInterval } from "../stream/ensure";
+
+export interface ProcessedVideo {
+  uid: string;
+  readyToStream: boolean;
+  requireSignedURLs: boolean;
+  name: string | null;
+}
+
+export interface WebhookDeps {
+  config: Config;
+  /** The primary, not a session: everything here writes. */
+  db: Db;
+  stream: StreamClient;
+  now: number;
+}
+
+/** Per download type: created at Stream now, left alone, or failed (the row stays 'pending'). */
+export type Preparation = "created" | "skipped" | "failed";
+
+export async function onVideoProcessed(deps: WebhookDeps, video: ProcessedVideo): Promise<Preparation[]> {
+  // A webhook for a failed video changes nothing: the next lease holder asks Stream anyway.
+  if (!video.readyToStream) return [];
+  await clearNotReadyRefusals(deps.db, video.uid);
+  if (deps.config.prepareDownloads.length === 0) return [];
+  // Same gates as the request path: a public video's MP4 would be public, and a blocked video is
+  // served to nobody, so neither is worth a billed download.
+  if (!video.requireSignedURLs && !deps.config.allowPublicVideos) return [];
+  if (await isBlocked(deps.db, video.uid)) return [];
+  return Promise.all(deps.config.prepareDownloads.map((type) => prepare(deps, video, type)));
+}
+
+/**
+ * The right to call Stream for this download, or null when it is not ours to take. A new row is
+ * claimed (a redelivered webhook finds it and stops there); an existing row only while it is still
+ * 'pending' (refused before, or an earlier preparation failed) and its poll lease is free, so
+ * redeliveries, users and other isolates never ask Stream for it at the same time. Between the
+ * read and the lease a user may have moved the row on; Stream's create is idempotent, so the worst
+ * case is one redundant call whose answer is still the truth.
+ */
+async function takeDownload(deps: WebhookDeps, video: string, type: DownloadType): Promise<DownloadState | null> {
+  const claimed = await claimNewState(deps.db, video, type, deps.now);
+  if (claimed) return claimed;
+  const current = await readState(deps.db, video, type);
+  if (current?.status !== "pending") return null;
+  const before = deps.now - pollInterval(deps.config, current.polls) * 1000;
+  return takePollLease(deps.db, video, type, deps.now, before);
+}
+
+async function prepare(deps: WebhookDeps, video: ProcessedVideo, type: DownloadType): Promise<Preparation> {
+  const state = await takeDownload(deps, video.uid, type);
+  if (!state) return "skipped";
+  try {
+    const download = (await deps.stream.createDownload(video.uid, type))[type];
+    if (!download) throw new Error(`Stream's answer to creating the ${type} download lacks it`);
+    await saveState(deps.db, {
+      ...state,
+      status: download.status,
+      percent: download.percentComplete,
+      refusal: null,
+      // The request path reads the name only for 'pending' rows, so it must be stored here.
+      videoName: video.name ?? state.videoName,
+      checkedAt: deps.now,
+      polls: 0,
+    });
+    return "created";
+  } catch (error) {
+    // No write: the row stays 'pending' with the lease just taken (polled_at = now), which is
+    // exactly what a request path that could not reach Stream leaves. After the poll interval a
+    // user's request, or Stream's redelivery of this webhook, takes the lease and tries again.
+    console.error("preparing download failed", video.uid, type, error instanceof Error ? error.message : error);
+    // Deleted at Stream since the webhook was sent: nothing to retry.
+    return error instanceof Problem && error.type === "not-found" ? "skipped" : "failed";
+  }
+}
