@@ -7,9 +7,12 @@ import type { AppEnv } from "./context";
 import { problemResponse } from "./http/respond";
 import { Problem } from "./problems";
 import { adminRoutes } from "./routes/admin";
+import { auditRoutes } from "./routes/audit";
 import { downloadRoutes } from "./routes/downloads";
 import { shareRoutes } from "./routes/share";
 import { shareLinkRoutes } from "./routes/share-links";
+import { webhookRoutes } from "./routes/webhooks";
+import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>();
 
@@ -39,6 +42,8 @@ app.route("/", downloadRoutes);
 app.route("/", adminRoutes);
 app.route("/", shareLinkRoutes);
 app.route("/", shareRoutes);
+app.route("/", webhookRoutes);
+app.route("/", auditRoutes);
 
 app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
 
@@ -49,4 +54,4 @@ app.onError((error, c) => {
   return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
 });
 
-export default app;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

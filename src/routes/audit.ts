@@ -1,6 +1,5 @@
 // GET /v1/admin/audit (SPEC.md §3): the audit trail, newest first, paged by an opaque cursor.
-// Admin auth comes from the middleware on /v1/admin/* in routes/admin.ts, which must be mounted
-// first (test/gateway/audit.test.ts checks that the route refuses a missing token).
+// Admin auth comes from the middleware on /v1/admin/* in index.ts (audit.test.ts checks it).
 import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, deps } from "../context";

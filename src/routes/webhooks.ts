@@ -63,7 +63,7 @@ async function readRawBody(request: Request, maxBytes: number): Promise<Uint8Arr
 
 function parseJson(body: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
   } catch {
     throw invalidRequest("body", "the body is not valid JSON");
   }

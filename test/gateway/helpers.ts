@@ -95,3 +95,40 @@ export async function download(uid: string, init: RequestInit & { token?: string
   const token = rest.token ?? (await appToken(randomUser(), { videos: "*" }));
   return gateway(`/v1/videos/${uid}/download${query ?? ""}`, { ...rest, token });
 }
+
+/** What `POST /v1/videos/:uid/share-links` answers with 201. */
+export interface CreatedLink {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** Creates a share link as `token`'s user; fails the test unless the gateway answers 201. */
+export async function createShareLink(uid: string, token: string, body: Record<string, unknown> = {}): Promise<CreatedLink> {
+  const res = await gateway(`/v1/videos/${uid}/share-links`, {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "default", expiresIn: 3600, ...body }),
+  });
+  const text = await res.text();
+  expect({ status: res.status, text }).toMatchObject({ status: 201 });
+  return JSON.parse(text) as CreatedLink;
+}
+
+export interface ShareLinkRow {
+  uses: number;
+  revoked_at: number | null;
+  password_hash: string | null;
+  countries: string | null;
+  expires_at: number;
+}
+
+/** The link's D1 row, read behind the gateway's back. */
+export async function shareLinkRow(id: string): Promise<ShareLinkRow> {
+  const row = await env.DB.prepare("SELECT uses, revoked_at, password_hash, countries, expires_at FROM share_links WHERE id = ?")
+    .bind(id)
+    .first<ShareLinkRow>();
+  if (row === null) throw new Error(`no share_links row ${id}`);
+  return row;
+}

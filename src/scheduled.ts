@@ -1,0 +1,42 @@
+// The cron (wrangler.toml [triggers]): retention (SPEC.md §5). Audit rows older than
+// AUDIT_RETENTION_DAYS and share links expired for more than 30 days are deleted.
+import { getConfig } from "./config";
+import type { Db } from "./db/types";
+
+const DAY_MS = 86_400_000;
+/** Expired links stay this long, so their landing page can still say "expired" rather than 404. */
+const EXPIRED_LINK_GRACE_DAYS = 30;
+// Small deletes keep each statement short (D1 serialises writes, so one huge DELETE would stall
+// downloads); the cap on batches keeps one run within the invocation's query limit, and
+// whatever is left goes at the next run.
+const BATCH = 5000;
+const MAX_BATCHES = 100;
+
+/** Runs `statement` (bound with the cutoff and BATCH) until it deletes less than a full batch. */
+async function deleteInBatches(db: Db, statement: string, cutoff: number): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const changes = (await db.prepare(statement).bind(cutoff, BATCH).run()).meta.changes;
+    deleted += changes;
+    if (changes < BATCH) break;
+  }
+  return deleted;
+}
+
+export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const config = getConfig(env);
+  // scheduledTime, not Date.now(): a delayed or retried run deletes what the schedule meant to.
+  const now = controller.scheduledTime;
+  const audit = await deleteInBatches(
+    env.DB,
+    "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
+    now - config.auditRetentionDays * DAY_MS,
+  );
+  // share_links is WITHOUT ROWID: batches are chosen by its primary key.
+  const links = await deleteInBatches(
+    env.DB,
+    "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
+    now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
+  );
+  console.log(`retention (${controller.cron}): deleted ${audit} audit rows and ${links} share links`);
+}
