@@ -2,6 +2,7 @@
 // A bad or missing setting becomes a `misconfigured` problem that names the setting, never its
 // value (values include secrets).
 import { z } from "zod";
+import { isCountryCode } from "./countries";
 import { Problem } from "./problems";
 
 export type DeliveryMode = "redirect" | "stream";
@@ -93,7 +94,7 @@ export const COUNTRY_CODE = /^[A-Z]{2}$/;
 function countries(raw: Raw, name: string): ReadonlySet<string> | null {
   const codes = list(raw, name).map((c) => c.toUpperCase());
   if (codes.length === 0) return null;
-  const bad = codes.find((c) => !COUNTRY_CODE.test(c));
+  const bad = codes.find((c) => !isCountryCode(c));
   if (bad !== undefined) throw misconfigured(name, "must list ISO 3166-1 alpha-2 country codes");
   return new Set(codes);
 }

@@ -27,8 +27,9 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
-  const text = await request.text();
-  if (new TextEncoder().encode(text).length > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return {};
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("content-type", "the body must be application/json");

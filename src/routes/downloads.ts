@@ -36,13 +36,11 @@ function recordDownload(env: Env, d: Deps, user: AppUser, video: string, type: D
   );
 }
 
-/** Steps 1–3, shared by every route that hands out a download to a signed-in user. */
-async function prepare(d: Deps, env: Env, request: Request, video: string, type: DownloadType, allowCookie: boolean) {
-  const user = await identifyUser(request, d.config.auth, { allowCookie });
+/** After identify: the limits, steps 2 and 3, shared by every route that hands out a download. */
+async function prepare(d: Deps, env: Env, user: AppUser, video: string, type: DownloadType): Promise<Ensured> {
   await enforceRateLimits(env, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video);
-  const ensured = await ensureDownload(d, video, type, { create: true });
-  return { user, ensured };
+  return ensureDownload(d, video, type, { create: true });
 }
 
 function preparing(request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
@@ -67,7 +65,8 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   const d = deps(c);
   if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
 
-  const { user, ensured } = await prepare(d, c.env, c.req.raw, video, query.type, true);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
+  const ensured = await prepare(d, c.env, user, video, query.type);
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
   const { rules, headers } = await admit(d, user, query.mode, c.req.raw);
 
@@ -79,12 +78,14 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
 
 downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   const video = parseUid(c.req.param("uid"));
-  const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...(await readJsonBody(c.req.raw, 4096) as object) }, "body");
   const d = deps(c);
   if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
 
   // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
-  const { user, ensured } = await prepare(d, c.env, c.req.raw, video, body.type, false);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const fields = parseInput(z.record(z.string(), z.unknown()), await readJsonBody(c.req.raw, 4096), "body");
+  const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
+  const ensured = await prepare(d, c.env, user, video, body.type);
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
   const { rules, headers } = await admit(d, user, "redirect", c.req.raw);
 

@@ -2,8 +2,8 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { identifyUser } from "../auth/identify";
-import { COUNTRY_CODE } from "../config";
 import { type AppEnv, deps } from "../context";
+import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, revokeLinksOf, type ShareLink } from "../db/share-links";
 import { requireEntitlement } from "../entitlement/entitle";
 import { parseInput, parseUid, readJsonBody, UID_PATTERN } from "../http/validate";
@@ -19,7 +19,7 @@ const CreateBody = z
     expiresIn: z.number().int().min(60),
     maxDownloads: z.number().int().min(1).max(1_000_000).optional(),
     countries: z
-      .array(z.string().toUpperCase().regex(COUNTRY_CODE, "must be ISO 3166-1 alpha-2 codes"))
+      .array(z.string().max(2).toUpperCase().refine(isCountryCode, "must be ISO 3166-1 alpha-2 codes"))
       .min(1)
       .max(250)
       .optional(),
@@ -77,12 +77,12 @@ export const shareLinkRoutes = new Hono<AppEnv>();
 
 shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   const video = parseUid(c.req.param("uid"));
-  const body = parseInput(CreateBody, await readJsonBody(c.req.raw, 8192), "body");
   const d = deps(c);
+  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const body = parseInput(CreateBody, await readJsonBody(c.req.raw, 8192), "body");
   if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
     throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
   }
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
   const source = await requireEntitlement(d, user, video);
   // Checks now that the video can be served at all, and starts Stream on the file, so that the
   // people the link is for rarely wait. A link is not refused because the file is still being made.

@@ -43,8 +43,9 @@ async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<vo
 /** Form posts (the landing page) and JSON alike. */
 async function readBody(request: Request): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
-  const text = await request.text();
-  if (text.length > 4096) throw new Problem("invalid-request", "the body is too large", { extensions: { field: "body" } });
+  const bytes = await request.arrayBuffer();
+  if (bytes.byteLength > 4096) throw new Problem("invalid-request", "the body is too large", { extensions: { field: "body" } });
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return {};
   if (/^application\/x-www-form-urlencoded/i.test(type)) return Object.fromEntries(new URLSearchParams(text));
   try {

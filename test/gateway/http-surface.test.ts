@@ -99,6 +99,7 @@ describe("browsers get HTML error pages", () => {
     const key = '<script>alert("x")</script>';
     const res = await gateway(`/v1/videos/${randomUid()}/download-url`, {
       method: "POST",
+      token: await appToken(randomUser(), { videos: "*" }),
       headers: { ...browser, "content-type": "application/json" },
       body: JSON.stringify({ [key]: 1 }),
     });

@@ -49,7 +49,7 @@ async function videoBody(uid: string): Promise<string> {
   return JSON.stringify(res.body.result);
 }
 
-function hookRequest(body: string | Uint8Array, header: string | null): RequestInit {
+function hookRequest(body: string, header: string | null): RequestInit {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (header !== null) headers["webhook-signature"] = header;
   return { method: "POST", headers, body };
@@ -286,10 +286,14 @@ describe("end to end: the emulator's webhook reaches the gateway", () => {
   }
   const NOTIFICATION_URL = `${GATEWAY}/webhooks/stream`;
 
-  // One subscription per account, shared with other test files: deliveries are matched by uid,
-  // and the subscription is removed at the end.
+  // One subscription per account, shared with other test files (test/emulator/api.test.ts
+  // subscribes too): deliveries are matched by uid, and the subscription is removed at the end
+  // only while it is still this file's.
   afterEach(async () => {
-    await api("/webhook", { method: "DELETE" });
+    const current = await api<{ notificationUrl: string }>("/webhook");
+    if (current.status === 200 && current.body.result.notificationUrl === NOTIFICATION_URL) {
+      await api("/webhook", { method: "DELETE" });
+    }
   });
 
   async function deliveryFor(uid: string): Promise<Delivery> {
