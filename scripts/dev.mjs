@@ -2,7 +2,7 @@
 // created from dev fixtures when absent. Ctrl-C stops both servers.
 import { execFileSync } from "node:child_process";
 import { devToken } from "./dev-token.mjs";
-import { ensureDevVars } from "./lib/dev-vars.mjs";
+import { ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
 
 const gatewayPort = Number(process.env.PORT ?? 8787);
@@ -22,7 +22,8 @@ const servers = [
   ]),
   startWrangler("gateway", [
     "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
-    "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`, ...common,
+    "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
+    "--var", "PREPARE_DOWNLOADS:default,audio", ...common,
   ]),
 ];
 for (const server of servers) {
@@ -32,6 +33,19 @@ for (const server of servers) {
   });
 }
 await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
+// Stream allows one webhook per account and picks its secret; the emulator's control API lets
+// the local account call this gateway with the secret .dev.vars holds.
+const webhookSecret = readDevVars().STREAM_WEBHOOK_SECRET;
+if (webhookSecret) {
+  const res = await fetch(`${emulator}/__emulator/webhook`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ notificationUrl: `${gateway}/webhooks/stream`, secret: webhookSecret }),
+  });
+  if (!res.ok) console.error(`Could not subscribe the emulator's webhook: ${res.status} ${await res.text()}`);
+} else {
+  console.log("No STREAM_WEBHOOK_SECRET in .dev.vars: the emulator's webhook is not subscribed.");
+}
 const token = await devToken("dev-user", "*");
 console.log(`
   Gateway:         ${gateway}   (try ${gateway}/healthz)

@@ -1,5 +1,6 @@
 // The cron (wrangler.toml [triggers]): retention (SPEC.md §5). Audit rows older than
-// AUDIT_RETENTION_DAYS and share links expired for more than 30 days are deleted.
+// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, and daily-quota counters of
+// past days are deleted.
 import { getConfig } from "./config";
 import type { Db } from "./db/types";
 
@@ -38,5 +39,11 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
     "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
-  console.log(`retention (${controller.cron}): deleted ${audit} audit rows and ${links} share links`);
+  // Quota counters only matter on their own UTC day; yesterday's is kept for a day of clock slack.
+  const quota = (
+    await env.DB.prepare("DELETE FROM quota_usage WHERE day < ?1")
+      .bind(new Date(now - DAY_MS).toISOString().slice(0, 10))
+      .run()
+  ).meta.changes;
+  console.log(`retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters`);
 }

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 /** DEV-ONLY: the secret the local app tokens are signed with, public in this repository. */
 export const DEV_AUTH_SECRET = "dev-only-app-jwt-secret-never-use-in-production";
 export const DEV_ADMIN_TOKEN = "dev-only-admin-token";
+export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret";
 
 export function ensureDevVars(path = ".dev.vars") {
   if (existsSync(path)) return false;
@@ -19,6 +20,7 @@ export function ensureDevVars(path = ".dev.vars") {
     `STREAM_KEY_JWK=${dev.signingKey.jwk}`,
     `AUTH_HS256_SECRET=${DEV_AUTH_SECRET}`,
     `ADMIN_API_TOKEN=${DEV_ADMIN_TOKEN}`,
+    `STREAM_WEBHOOK_SECRET=${DEV_WEBHOOK_SECRET}`,
   ];
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   return true;

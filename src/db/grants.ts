@@ -42,7 +42,7 @@ export async function deleteGrants(db: Db, pairs: { user: string; video: string 
 
 export interface GrantPage {
   grants: Grant[];
-  nextCursor: string | null;
+  next: { user: string; video: string } | null;
 }
 
 /** Ordered by (user, video); the cursor is the last row's key. */
@@ -63,6 +63,6 @@ export async function listGrants(
   const last = page[page.length - 1];
   return {
     grants: page.map((r) => ({ user: r.user_id, video: r.video_id, expiresAt: r.expires_at })),
-    nextCursor: rows.results.length > filter.limit && last ? btoa(JSON.stringify([last.user_id, last.video_id])) : null,
+    next: rows.results.length > filter.limit && last ? { user: last.user_id, video: last.video_id } : null,
   };
 }

@@ -8,8 +8,8 @@ import { deleteState } from "../db/download-state";
 import { deleteGrants, listGrants, upsertGrants } from "../db/grants";
 import { revokeLinksOf } from "../db/share-links";
 import { blockedKey, grantKey } from "../entitlement/entitle";
+import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
-import { invalidRequest } from "../problems";
 import { forgetReady } from "../stream/ensure";
 
 const MAX_BATCH = 1000;
@@ -40,17 +40,6 @@ const GrantsQuery = z.object({
 
 const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
-function decodeCursor(cursor: string | undefined): { user: string; video: string } | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [user, video] = JSON.parse(atob(cursor)) as unknown[];
-    if (typeof user === "string" && typeof video === "string") return { user, video };
-  } catch {
-    // Falls through to the problem below.
-  }
-  throw invalidRequest("cursor", "cursor is not one this API returned");
-}
-
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.put("/v1/admin/grants", async (c) => {
@@ -72,10 +61,11 @@ adminRoutes.delete("/v1/admin/grants", async (c) => {
 
 adminRoutes.get("/v1/admin/grants", async (c) => {
   const query = parseInput(GrantsQuery, c.req.query(), "query");
-  const page = await listGrants(deps(c).db, { ...query, cursor: decodeCursor(query.cursor) });
+  const key = decodeCursor(query.cursor, "string", "string");
+  const page = await listGrants(deps(c).db, { ...query, cursor: key && { user: key[0], video: key[1] } });
   return c.json({
     grants: page.grants.map((g) => ({ ...g, expiresAt: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
-    nextCursor: page.nextCursor,
+    nextCursor: page.next === null ? null : encodeCursor([page.next.user, page.next.video]),
   });
 });
 

@@ -3,9 +3,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, deps } from "../context";
-import { listAuditEvents, type AuditPosition } from "../db/audit";
+import { listAuditEvents } from "../db/audit";
+import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput } from "../http/validate";
-import { invalidRequest } from "../problems";
 
 const MAX_LIMIT = 1000;
 
@@ -18,22 +18,6 @@ const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100),
 });
 
-// base64url of JSON [at, id]: opaque to clients, so the order key can change without breaking them.
-function encodeCursor(p: AuditPosition): string {
-  return btoa(JSON.stringify([p.at, p.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string | undefined): AuditPosition | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [at, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))) as unknown[];
-    if (Number.isSafeInteger(at) && Number.isSafeInteger(id)) return { at: at as number, id: id as number };
-  } catch {
-    // Falls through to the problem below.
-  }
-  throw invalidRequest("cursor", "cursor is not one this API returned");
-}
-
 export const auditRoutes = new Hono<AppEnv>();
 
 auditRoutes.get("/v1/admin/audit", async (c) => {
@@ -43,11 +27,11 @@ auditRoutes.get("/v1/admin/audit", async (c) => {
     user: query.user,
     link: query.link,
     since: query.since === undefined ? undefined : Date.parse(query.since),
-    after: decodeCursor(query.cursor),
+    after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
     limit: query.limit,
   });
   return c.json({
     events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-    nextCursor: page.next === null ? null : encodeCursor(page.next),
+    nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
   });
 });

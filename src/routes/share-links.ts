@@ -6,6 +6,7 @@ import { type AppEnv, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, revokeLinksOf, type ShareLink } from "../db/share-links";
 import { requireEntitlement } from "../entitlement/entitle";
+import { decodeCursor, encodeCursor } from "../http/cursor";
 import { parseInput, parseUid, readJsonBody, UID_PATTERN } from "../http/validate";
 import { LINK_ID, newLinkId } from "../links/ids";
 import { hashPassword } from "../links/password";
@@ -62,17 +63,6 @@ function describe(c: Context, link: ShareLink, now: number) {
   };
 }
 
-function decodeCursor(cursor: string | undefined): { createdAt: number; id: string } | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
-    if (typeof createdAt === "number" && typeof id === "string") return { createdAt, id };
-  } catch {
-    // Falls through to the problem below.
-  }
-  throw invalidRequest("cursor", "cursor is not one this API returned");
-}
-
 export const shareLinkRoutes = new Hono<AppEnv>();
 
 shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
@@ -114,11 +104,12 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
   const query = parseInput(ListQuery, c.req.query(), "query");
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
-  const page = await listLinks(d.db, user.id, { cursor: decodeCursor(query.cursor), limit: query.limit });
+  const key = decodeCursor(query.cursor, "number", "string");
+  const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
   return c.json(
     {
       links: page.links.map((link) => describe(c, link, d.now)),
-      nextCursor: page.next === null ? null : btoa(JSON.stringify([page.next.createdAt, page.next.id])),
+      nextCursor: page.next === null ? null : encodeCursor([page.next.createdAt, page.next.id]),
     },
     200,
     { "cache-control": "no-store" },

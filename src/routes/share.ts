@@ -3,6 +3,7 @@
 // mints and delivers.
 import { Hono } from "hono";
 import { z } from "zod";
+import type { DeliveryMode } from "../config";
 import { type AppEnv, type Deps, deps } from "../context";
 import { readState } from "../db/download-state";
 import { findGrant } from "../db/grants";
@@ -20,7 +21,18 @@ import { ensureDownload } from "../stream/ensure";
 import { accessRulesFor, handOver, startsDownload } from "./hand-over";
 
 const DownloadBody = z.object({ password: z.string().max(256).optional() });
-const DownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).default("redirect") });
+const DownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
+
+/**
+ * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes
+ * through the gateway: `curl -X POST -L` would repeat its POST at Stream's delivery host, which
+ * serves downloads to GET. Either way only if the deployment allows that mode.
+ */
+function linkMode(request: Request, asked: DeliveryMode | undefined, modes: ReadonlySet<DeliveryMode>): DeliveryMode {
+  const mode = asked ?? (wantsHtml(request) || !modes.has("stream") ? "redirect" : "stream");
+  if (!modes.has(mode)) throw new Problem("invalid-request", `mode=${mode} is disabled on this gateway`, { extensions: { field: "mode" } });
+  return mode;
+}
 
 /** PASSWORD_ATTEMPTS_PER_MINUTE in wrangler.toml's LINK_PASSWORD_LIMITER. */
 const PASSWORD_WINDOW_SECONDS = 60;
@@ -78,9 +90,7 @@ shareRoutes.post("/s/:id", async (c) => {
   const d = deps(c);
   const query = parseInput(DownloadQuery, c.req.query(), "query");
   const body = parseInput(DownloadBody, await readBody(c.req.raw), "body");
-  if (!d.config.deliveryModes.has(query.mode)) {
-    throw new Problem("invalid-request", `mode=${query.mode} is disabled on this gateway`, { extensions: { field: "mode" } });
-  }
+  const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);
   await checkPassword(c.env, link, body.password);
@@ -93,12 +103,12 @@ shareRoutes.post("/s/:id", async (c) => {
       ? linkPreparingPage(linkFacts(link, null), percent, retryAfter, body.password ?? null)
       : preparingResponse(c.req.raw, percent, retryAfter);
   }
-  const rules = accessRulesFor(d, query.mode, link);
+  const rules = accessRulesFor(d, mode, link);
 
   // A resumed stream-through download is the same download and takes no use; the link must
   // still be live (loadLink above) and have been used at least once.
   if (startsDownload(c.req.raw)) {
-    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: query.mode, country: d.client.country, outcome: "granted" };
+    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
     const uses = await takeUse(c.env.DB, link.id, d.now, audit);
     if (uses === null) throw linkProblem({ ...link, ...(await findLink(c.env.DB, link.id)) }, d.now) ?? unknownLink();
   } else if (link.uses === 0) {
@@ -108,7 +118,7 @@ shareRoutes.post("/s/:id", async (c) => {
   const { response } = await handOver(d, c.req.raw, {
     video: link.video,
     type: link.type,
-    mode: query.mode,
+    mode,
     name: ensured.videoName,
     rules,
     notAfter: Math.floor(link.expiresAt / 1000),

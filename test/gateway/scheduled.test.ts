@@ -103,3 +103,16 @@ describe("share link retention", () => {
     expect(await linkIds()).toEqual(["live"]);
   });
 });
+
+describe("quota counters", () => {
+  test("counters of days before yesterday are deleted; yesterday's and today's stay", async () => {
+    const day = (offset: number) => new Date(SCHEDULED + offset * DAY).toISOString().slice(0, 10);
+    await env.DB.prepare("DELETE FROM quota_usage").run();
+    for (const offset of [-3, -2, -1, 0]) {
+      await env.DB.prepare("INSERT INTO quota_usage (user_id, day, used) VALUES ('u', ?1, 1)").bind(day(offset)).run();
+    }
+    await runCron();
+    const days = (await env.DB.prepare("SELECT day FROM quota_usage ORDER BY day").all<{ day: string }>()).results.map((r) => r.day);
+    expect(days).toEqual([day(-1), day(0)]);
+  });
+});

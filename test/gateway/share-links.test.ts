@@ -41,7 +41,7 @@ function postCreate(uid: string, body: unknown, init: { token?: string; headers?
 }
 
 /** The visitor's download click, as JSON, from GB (the country one of the links below is limited to). */
-const click = (id: string) => gateway(`/s/${id}`, { method: "POST", headers: { "cf-ipcountry": "GB" } });
+const click = (id: string) => gateway(`/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-ipcountry": "GB" } });
 
 interface ListedLink {
   id: string;

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
-import { appToken, createShareLink, expectProblem, gateway, randomUser, shareLinkRow, type CreatedLink } from "./helpers";
+import { appToken, callWorker, createShareLink, envWith, expectProblem, gateway, randomUser, shareLinkRow, type CreatedLink } from "./helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -23,8 +23,8 @@ interface Click {
   headers?: Record<string, string>;
 }
 
-/** The Download button as a `fetch` client presses it: JSON body (or none). */
-function click(id: string, { password, query = "", headers = {} }: Click = {}): Promise<Response> {
+/** The Download button as a `fetch` client presses it: JSON body (or none), asking for a redirect. */
+function click(id: string, { password, query = "?mode=redirect", headers = {} }: Click = {}): Promise<Response> {
   return gateway(`/s/${id}${query}`, {
     method: "POST",
     headers: password === undefined ? headers : { "content-type": "application/json", ...headers },
@@ -257,6 +257,22 @@ describe("POST /s/:id: the download", () => {
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="Quarterly review\.mp4"/);
     await expectMp4(res);
     expect((await shareLinkRow(link.id)).uses).toBe(1);
+  });
+
+  test("a client that is not a browser and names no mode gets the bytes (so `curl -X POST -L` works); a browser's form post is redirected", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 5 });
+    const curl = await gateway(`/s/${link.id}`, { method: "POST", headers: { accept: "*/*" } });
+    expect(curl.status).toBe(200);
+    await expectMp4(curl);
+    const browser = await submitForm(link.id, {});
+    expect(browser.status).toBe(302);
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+  });
+
+  test("with stream mode disabled, every client is redirected", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 5 });
+    const res = await callWorker(envWith({ DELIVERY_MODES: "redirect" }), `/s/${link.id}`, { method: "POST" });
+    expect(res.status).toBe(302);
   });
 });
 
