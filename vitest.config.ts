@@ -60,41 +60,52 @@ const gatewayBindings = {
 };
 
 export default defineConfig(async () => ({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        outboundService: "stream-emulator",
-        // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.
-        stripCfConnectingIp: false,
-        bindings: { ...gatewayBindings, TEST_MIGRATIONS: await readD1Migrations("./migrations") },
-        workers: [
-          {
-            name: "stream-emulator",
-            modules: true,
-            script: await bundleEmulator(),
-            compatibilityDate: "2026-11-09",
-            bindings: {
-              DELIVERY_BASE: EMULATOR_DELIVERY_BASE,
-              DOWNLOAD_SECONDS: "1",
-              PROCESSING_SECONDS: "1",
-            },
-            durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
-            // Webhooks reach the gateway under test (the runner Worker of project "gateway").
-            serviceBindings: { WEBHOOK_TARGET: "vitest-plugin-runner-gateway" },
-          },
-        ],
-      },
-    }),
-  ],
   test: {
-    name: "gateway",
     // One file at a time: the files share one emulator, and Stream (so the emulator) has one
     // webhook subscription per account that several files replace. On 2 cores it costs nothing.
     fileParallelism: false,
     reporters: ["default", "json"],
     outputFile: { json: "test-results/vitest.json" },
-    setupFiles: ["./test/setup.ts"],
-    deps: { optimizer: { ssr: { enabled: true, include: ["cloudflare"] } } },
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              outboundService: "stream-emulator",
+              // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.
+              stripCfConnectingIp: false,
+              bindings: { ...gatewayBindings, TEST_MIGRATIONS: await readD1Migrations("./migrations") },
+              workers: [
+                {
+                  name: "stream-emulator",
+                  modules: true,
+                  script: await bundleEmulator(),
+                  compatibilityDate: "2026-11-09",
+                  bindings: {
+                    DELIVERY_BASE: EMULATOR_DELIVERY_BASE,
+                    DOWNLOAD_SECONDS: "1",
+                    PROCESSING_SECONDS: "1",
+                  },
+                  durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
+                  // Webhooks reach the gateway under test (the runner Worker of project "gateway").
+                  serviceBindings: { WEBHOOK_TARGET: "vitest-plugin-runner-gateway" },
+                },
+              ],
+            },
+          }),
+        ],
+        test: {
+          name: "gateway",
+          include: ["test/emulator/**/*.test.ts", "test/gateway/**/*.test.ts"],
+          setupFiles: ["./test/setup.ts"],
+          deps: { optimizer: { ssr: { enabled: true, include: ["cloudflare"] } } },
+        },
+      },
+      {
+        // Node-side checks: scripts and documents that run outside workerd.
+        test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+      },
+    ],
   },
 }));

@@ -467,7 +467,9 @@ describe("signing keys", () => {
 describe("webhook", () => {
   // One subscription per account, shared with other test files: every delivery is matched by uid
   // and by this file's own notification URL, and the subscription is removed at the end.
-  const hookUrl = () => `http://127.0.0.1:9/stream-hooks/${unknownUid()}`;
+  // In tests the emulator delivers through a service binding to the gateway, whatever the host:
+  // its receiver reads (and, lacking this subscription's secret, refuses) every call.
+  const hookUrl = () => `https://gateway.test/webhooks/stream?hook=${unknownUid()}`;
   afterAll(async () => {
     await api("/webhook", { method: "DELETE" });
   });
