@@ -5,6 +5,7 @@ import { requireAdmin } from "./auth/admin";
 import { getConfig } from "./config";
 import type { AppEnv } from "./context";
 import { problemResponse } from "./http/respond";
+import { openApiDocument } from "./openapi";
 import { Problem } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
@@ -37,6 +38,7 @@ app.use("/v1/admin/*", async (c, next) => {
 
 // Liveness only: no I/O, so it is also the benchmark baseline.
 app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
 app.route("/", downloadRoutes);
 app.route("/", adminRoutes);
@@ -53,5 +55,8 @@ app.onError((error, c) => {
   console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
   return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
 });
+
+/** The Hono app itself, for tests that inspect its routes (openapi.test.ts). */
+export { app };
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -16,7 +16,7 @@ const MAX_BATCH = 1000;
 const User = z.string().min(1).max(256);
 const Video = z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID");
 
-const GrantsPut = z.object({
+export const GrantsPut = z.object({
   grants: z
     .array(
       z
@@ -27,18 +27,18 @@ const GrantsPut = z.object({
     .max(MAX_BATCH),
 }).strict();
 
-const GrantsDelete = z.object({
+export const GrantsDelete = z.object({
   grants: z.array(z.object({ user: User, video: Video }).strict()).min(1).max(MAX_BATCH),
 }).strict();
 
-const GrantsQuery = z.object({
+export const GrantsQuery = z.object({
   user: User.optional(),
   video: Video.optional(),
   cursor: z.string().max(1024).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
 });
 
-const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
+export const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
 export const adminRoutes = new Hono<AppEnv>();
 

@@ -9,7 +9,7 @@ import { UID_PATTERN, parseInput } from "../http/validate";
 
 const MAX_LIMIT = 1000;
 
-const AuditQuery = z.object({
+export const AuditQuery = z.object({
   video: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID").optional(),
   user: z.string().min(1).max(256).optional(),
   link: z.string().min(1).max(256).optional(),

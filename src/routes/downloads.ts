@@ -19,13 +19,13 @@ const Type = z.enum(["default", "audio"]).default("default");
 // Long names are cut and reduced, never refused (SPEC §6); the cap only bounds the work.
 const Filename = z.string().max(65_536).optional();
 
-const DownloadQuery = z.object({
+export const DownloadQuery = z.object({
   type: Type,
   mode: z.enum(["redirect", "stream"]).default("redirect"),
   filename: Filename,
 });
 
-const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
+export const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
 
 function recordDownload(env: Env, d: Deps, user: AppUser, video: string, type: DownloadType, mode: string): void {
   const event = { at: d.now, user: user.id, link: null, video, type, mode, country: d.client.country, outcome: "granted" };

@@ -14,7 +14,7 @@ import { linkProblem, remainingUses, unknownLink } from "../links/status";
 import { invalidRequest } from "../problems";
 import { ensureDownload } from "../stream/ensure";
 
-const CreateBody = z
+export const CreateLinkBody = z
   .object({
     type: z.enum(["default", "audio"]).default("default"),
     expiresIn: z.number().int().min(60),
@@ -30,12 +30,12 @@ const CreateBody = z
   })
   .strict();
 
-const ListQuery = z.object({
+export const ListLinksQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });
 
-const RevokeBody = z
+export const RevokeLinksBody = z
   .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
   .strict()
   .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
@@ -69,7 +69,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
-  const body = parseInput(CreateBody, await readJsonBody(c.req.raw, 8192), "body");
+  const body = parseInput(CreateLinkBody, await readJsonBody(c.req.raw, 8192), "body");
   if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
     throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
   }
@@ -101,7 +101,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
 });
 
 shareLinkRoutes.get("/v1/share-links", async (c) => {
-  const query = parseInput(ListQuery, c.req.query(), "query");
+  const query = parseInput(ListLinksQuery, c.req.query(), "query");
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
   const key = decodeCursor(query.cursor, "number", "string");
@@ -136,6 +136,6 @@ shareLinkRoutes.delete("/v1/admin/share-links/:id", async (c) => {
 });
 
 shareLinkRoutes.post("/v1/admin/share-links/revoke", async (c) => {
-  const body = parseInput(RevokeBody, await readJsonBody(c.req.raw, 4096), "body");
+  const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
   return c.json({ revoked: await revokeLinksOf(c.env.DB, body, Date.now()) });
 });

@@ -20,8 +20,8 @@ import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../stream/ensure";
 import { accessRulesFor, handOver, startsDownload } from "./hand-over";
 
-const DownloadBody = z.object({ password: z.string().max(256).optional() });
-const DownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
+export const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
+export const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
 
 /**
  * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes
@@ -88,8 +88,8 @@ shareRoutes.get("/s/:id", async (c) => {
 
 shareRoutes.post("/s/:id", async (c) => {
   const d = deps(c);
-  const query = parseInput(DownloadQuery, c.req.query(), "query");
-  const body = parseInput(DownloadBody, await readBody(c.req.raw), "body");
+  const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
+  const body = parseInput(LinkDownloadBody, await readBody(c.req.raw), "body");
   const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);

@@ -13,7 +13,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const REDELIVER_AFTER_SECONDS = 30;
 
 // Only the fields the gateway uses; Stream sends the whole video object, and the rest may change.
-const WebhookVideo = z.object({
+export const WebhookVideo = z.object({
   uid: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"),
   readyToStream: z.boolean(),
   status: z.object({ state: z.string() }),
