@@ -81,6 +81,7 @@ export const shareRoutes = new Hono<AppEnv>();
 shareRoutes.get("/s/:id", async (c) => {
   const d = deps(c);
   const link = await loadLink(d, c.req.param("id"));
+  await requireCreatorStillEntitled(d, link);
   const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null);
   if (wantsHtml(c.req.raw)) return landingPage(facts);
   return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
