@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
+import { buildClient } from "./client/build.mjs";
 import devAccount from "./emulator/fixtures/dev-account.json" with { type: "json" };
 
 // The plugin cannot point an auxiliary Worker at a wrangler config, so the emulator is bundled
@@ -41,6 +42,7 @@ const gatewayBindings = {
   BLOCKED_COUNTRIES: "",
   DELIVERY_MODES: "redirect,stream",
   DAILY_DOWNLOAD_QUOTA: "0",
+  DEMO_ENABLED: "false",
   SHARE_LINK_MAX_TTL: "604800",
   PREPARE_DOWNLOADS: "",
   AUDIT_RETENTION_DAYS: "90",
@@ -58,6 +60,10 @@ const gatewayBindings = {
   STREAM_TIMEOUT_MS: "500",
   POLL_INTERVAL_SECONDS: "2",
 };
+
+// public/ is served through the assets binding (wrangler.toml [assets]); the helper and the demo
+// script in it are built from client/, here as in `npm run dev`, so a fresh clone's `npm test` has them.
+await buildClient();
 
 export default defineConfig(async () => ({
   test: {

@@ -1,6 +1,7 @@
 // `npm run dev`: the Stream emulator and the gateway on localhost, D1 migrated, `.dev.vars`
 // created from dev fixtures when absent. Ctrl-C stops both servers.
 import { execFileSync } from "node:child_process";
+import { buildClient } from "../client/build.mjs";
 import { devToken } from "./dev-token.mjs";
 import { ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
@@ -11,6 +12,10 @@ const emulator = `http://localhost:${emulatorPort}`;
 const gateway = `http://localhost:${gatewayPort}`;
 
 if (ensureDevVars()) console.log("Created .dev.vars from the dev-only fixtures.");
+// public/'s helper and demo script, rebuilt when client/ changes (wrangler dev serves the new files).
+await buildClient({ watch: true });
+// The demo's sign-in sets the session cookie; a name of your own in .dev.vars wins.
+const cookieName = readDevVars().AUTH_COOKIE_NAME || "sdg_session";
 execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { env: OFFLINE_ENV, stdio: "inherit" });
 
 stopOnExit();
@@ -23,7 +28,8 @@ const servers = [
   startWrangler("gateway", [
     "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
     "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
-    "--var", "PREPARE_DOWNLOADS:default,audio", ...common,
+    "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", `AUTH_COOKIE_NAME:${cookieName}`,
+    ...common,
   ]),
 ];
 for (const server of servers) {
@@ -48,6 +54,7 @@ if (webhookSecret) {
 }
 const token = await devToken("dev-user", "*");
 console.log(`
+  Demo:            ${gateway}/demo/   (sign in as Alice or Bob, download, share links)
   Gateway:         ${gateway}   (try ${gateway}/healthz)
   Stream emulator: ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
 

@@ -4,6 +4,8 @@ import { cors } from "hono/cors";
 import { requireAdmin } from "./auth/admin";
 import { getConfig } from "./config";
 import type { AppEnv } from "./context";
+import { assetRoutes } from "./demo/assets";
+import { demoRoutes } from "./demo/routes";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
 import { Problem } from "./problems";
@@ -46,6 +48,9 @@ app.route("/", shareLinkRoutes);
 app.route("/", shareRoutes);
 app.route("/", webhookRoutes);
 app.route("/", auditRoutes);
+// public/ (Workers Static Assets): the download-button helper always, the demo page in development.
+app.route("/", assetRoutes);
+app.route("/", demoRoutes);
 
 app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
 

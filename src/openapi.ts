@@ -79,6 +79,13 @@ const ok = (description: string, s?: JsonSchema) => ({ description, ...(s ? { co
 
 const PATHS = {
   "/healthz": { get: { summary: "Liveness (no I/O)", security: [], responses: { 200: ok("Alive", { type: "object" }) } } },
+  "/assets/stream-download.js": {
+    get: {
+      summary: "The download-button helper (ES module, dependency-free)",
+      security: [],
+      responses: { 200: { description: "JavaScript", content: { "text/javascript": {} } }, ...problems("not-found") },
+    },
+  },
   "/openapi.json": { get: { summary: "This document", security: [], responses: { 200: ok("OpenAPI 3.1", { type: "object" }) } } },
   "/v1/videos/{uid}/download": {
     get: {

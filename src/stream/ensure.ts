@@ -15,7 +15,7 @@ import {
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { Problem, type ProblemType } from "../problems";
-import { VideoNotReadyError, type DownloadType, type StreamClient } from "./client";
+import { VideoNotReadyError, type DownloadType, type StreamClient, type StreamVideo } from "./client";
 
 export interface EnsureDeps {
   config: Config;
@@ -33,7 +33,7 @@ export type Ensured =
   | { kind: "absent" };
 
 /** Why Stream cannot make the download; stored while the row is 'pending' (see the migration). */
-type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | "not-entitled">;
+type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | "not-entitled" | "download-failed">;
 
 const readyKey = (video: string, type: DownloadType) => `ready:${video}:${type}`;
 
@@ -57,9 +57,21 @@ function refusalProblem(refusal: string): Problem {
         "video-not-protected",
         "The video does not require signed URLs, so its download would be public; set requireSignedURLs on it.",
       );
+    case "download-failed":
+      return new Problem("download-failed", "Stream could not process this video, so it has no download.");
     default:
       return new Problem("not-entitled", "You are not entitled to download this video.");
   }
+}
+
+/** Whether Stream can make a download of this video for us at all. */
+function refusalFor(video: StreamVideo | null, config: Config): Refusal | null {
+  // An unknown video looks like one the user may not have (no existence oracle).
+  if (!video) return "not-entitled";
+  if (video.state === "error") return "download-failed";
+  if (!video.readyToStream) return "video-not-ready";
+  if (!video.requireSignedURLs && !config.allowPublicVideos) return "video-not-protected";
+  return null;
 }
 
 const failed = () => new Problem("download-failed", "Stream could not generate this download.");
@@ -85,13 +97,7 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
   const next: DownloadState = { ...state, checkedAt: deps.now, polls: state.polls + 1, refusal: null };
   if (state.status === "pending") {
     const video = await deps.stream.getVideo(state.video);
-    const refusal: Refusal | null = !video
-      ? "not-entitled"
-      : !video.readyToStream
-        ? "video-not-ready"
-        : !video.requireSignedURLs && !deps.config.allowPublicVideos
-          ? "video-not-protected"
-          : null;
+    const refusal = refusalFor(video, deps.config);
     if (refusal) {
       await saveState(deps.db, { ...next, refusal });
       throw refusalProblem(refusal);

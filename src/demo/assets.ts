@@ -1,0 +1,28 @@
+// Files of public/, served through Workers Static Assets with the Worker in front
+// (`run_worker_first`): the Worker decides which files exist for whom, and with which headers.
+import { Hono } from "hono";
+import type { AppContext, AppEnv } from "../context";
+import { Problem } from "../problems";
+
+export async function serveAsset(c: AppContext, headers: Record<string, string>): Promise<Response> {
+  const res = await c.env.ASSETS.fetch(c.req.raw);
+  if (res.status === 404) throw new Problem("not-found", "No such route.");
+  const served = new Response(res.body, res);
+  for (const [name, value] of Object.entries(headers)) served.headers.set(name, value);
+  return served;
+}
+
+const HELPER_HEADERS = {
+  // Public code without secrets, for any app's pages: module scripts are fetched with CORS, so
+  // an app on another origin needs this header to import it. The API's CORS policy is separate.
+  "access-control-allow-origin": "*",
+  "cross-origin-resource-policy": "cross-origin",
+  "x-content-type-options": "nosniff",
+  // The URL carries no version: caches keep it for 10 minutes, then revalidate with its ETag.
+  "cache-control": "public, max-age=600",
+};
+
+/** The download-button helper (client/stream-download.ts, built by `npm run build:client`). */
+export const assetRoutes = new Hono<AppEnv>();
+
+assetRoutes.get("/assets/stream-download.js", (c) => serveAsset(c, HELPER_HEADERS));

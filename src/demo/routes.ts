@@ -1,0 +1,73 @@
+// The demo page and its dev-only API (README › Demo). Served only when DEMO_ENABLED is "true",
+// which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
+import { Hono, type MiddlewareHandler } from "hono";
+import { z } from "zod";
+import { getConfig } from "../config";
+import type { AppEnv } from "../context";
+import { parseInput, readJsonBody } from "../http/validate";
+import { Problem, invalidRequest } from "../problems";
+import { serveAsset } from "./assets";
+import { SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
+import { DEMO_USERS, demoUser } from "./users";
+import { listVideos } from "./videos";
+
+const PAGE_HEADERS = {
+  // Scripts and styles from the gateway's own origin only: no inline script, no eval.
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+const NO_STORE = { "cache-control": "no-store" };
+
+const SignInBody = z.object({ user: z.string().max(64) }).strict();
+
+const onlyWhenEnabled: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.env.DEMO_ENABLED !== "true") throw new Problem("not-found", "No such route.");
+  await next();
+};
+
+export const demoRoutes = new Hono<AppEnv>();
+
+demoRoutes.use("/demo", onlyWhenEnabled);
+demoRoutes.use("/demo/*", onlyWhenEnabled);
+
+// A JSON body is required, so a cross-site form cannot sign the browser in.
+demoRoutes.post("/demo/sign-in", async (c) => {
+  const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
+  const user = demoUser(body.user);
+  if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
+  const { auth } = getConfig(c.env);
+  const { token, expiresAt } = await signDemoToken(auth, user, Date.now());
+  const headers: Record<string, string> = { ...NO_STORE };
+  if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, token, SESSION_SECONDS, c.req.raw);
+  return c.json(
+    {
+      user: { id: user.id, name: user.name },
+      videos: user.videos,
+      token,
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+      cookie: auth.cookieName,
+    },
+    200,
+    headers,
+  );
+});
+
+demoRoutes.post("/demo/sign-out", (c) => {
+  const { auth } = getConfig(c.env);
+  const headers: Record<string, string> = { ...NO_STORE };
+  if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, "", 0, c.req.raw);
+  return c.body(null, 204, headers);
+});
+
+demoRoutes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE));
+
+demoRoutes.get("/demo/videos", async (c) => c.json({ videos: await listVideos(getConfig(c.env).stream) }, 200, NO_STORE));
+
+// The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
+demoRoutes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));
+demoRoutes.get("/demo/*", (c) => serveAsset(c, PAGE_HEADERS));
