@@ -2,8 +2,6 @@
 // guessing one is hopeless and the id alone can be handed around.
 const ID_BYTES = 24;
 
-export const LINK_ID = /^[A-Za-z0-9_-]{32}$/;
-
 export function newLinkId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

@@ -3,7 +3,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { identifyUser, type AppUser } from "../auth/identify";
-import type { DeliveryMode } from "../config";
 import { type AppEnv, type Deps, deps } from "../context";
 import { auditStatement } from "../db/audit";
 import { requireEntitlement } from "../entitlement/entitle";
@@ -49,12 +48,21 @@ function preparing(request: Request, ensured: Exclude<Ensured, { kind: "ready" }
     : preparingResponse(request, 0, 1);
 }
 
-/** The gate before minting: countries the gateway enforces itself (§4), then the daily quota. */
-async function admit(d: Deps, user: AppUser, mode: DeliveryMode, request: Request) {
-  const rules = accessRulesFor(d, mode);
-  const remaining = startsDownload(request) ? await takeDailyDownload(d.db, d.config, user.id, d.now) : null;
-  const headers: Record<string, string> = remaining === null ? {} : { "x-downloads-remaining": String(remaining) };
-  return { rules, headers };
+/**
+ * The daily quota, taken once the file is on its way (a failed stream-through costs nothing);
+ * a resumed download (a Range past the start) is not a new one.
+ */
+async function chargeQuota(d: Deps, user: AppUser, request: Request, response: Response): Promise<Response> {
+  if (!startsDownload(request)) return response;
+  let remaining: number | null;
+  try {
+    remaining = await takeDailyDownload(d.db, d.config, user.id, d.now);
+  } catch (error) {
+    await response.body?.cancel();
+    throw error;
+  }
+  if (remaining !== null) response.headers.set("x-downloads-remaining", String(remaining));
+  return response;
 }
 
 export const downloadRoutes = new Hono<AppEnv>();
@@ -68,12 +76,13 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
   const ensured = await prepare(d, c.env, user, video, query.type);
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
-  const { rules, headers } = await admit(d, user, query.mode, c.req.raw);
+  const rules = accessRulesFor(d, query.mode);
 
   const name = query.filename ?? ensured.videoName;
-  const { response } = await handOver(d, c.req.raw, { video, type: query.type, mode: query.mode, name, rules, headers });
+  const { response } = await handOver(d, c.req.raw, { video, type: query.type, mode: query.mode, name, rules });
+  const charged = await chargeQuota(d, user, c.req.raw, response);
   if (startsDownload(c.req.raw)) recordDownload(c.env, d, user, video, query.type, query.mode);
-  return response;
+  return charged;
 });
 
 downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
@@ -87,15 +96,14 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
   const ensured = await prepare(d, c.env, user, video, body.type);
   if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
-  const { rules, headers } = await admit(d, user, "redirect", c.req.raw);
+  const rules = accessRulesFor(d, "redirect");
 
   const name = body.filename ?? ensured.videoName;
-  const { url, expiresAt } = await handOver(d, c.req.raw, { video, type: body.type, mode: "url", name, rules, headers });
+  const { url, expiresAt } = await handOver(d, c.req.raw, { video, type: body.type, mode: "url", name, rules });
+  const answer = c.json({ url, expiresAt: new Date(expiresAt * 1000).toISOString() }, 200, { "cache-control": "no-store" });
+  const charged = await chargeQuota(d, user, c.req.raw, answer);
   recordDownload(c.env, d, user, video, body.type, "url");
-  return c.json({ url, expiresAt: new Date(expiresAt * 1000).toISOString() }, 200, {
-    "cache-control": "no-store",
-    ...headers,
-  });
+  return charged;
 });
 
 downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {

@@ -38,7 +38,6 @@ export interface HandOver {
   rules: AccessRule[];
   /** Unix seconds the token must not outlive (a share link's expiry). */
   notAfter?: number;
-  headers: Record<string, string>;
 }
 
 export async function handOver(d: Deps, request: Request, h: HandOver): Promise<{ response: Response; url: string; expiresAt: number }> {
@@ -52,10 +51,10 @@ export async function handOver(d: Deps, request: Request, h: HandOver): Promise<
   if (h.mode === "stream") {
     const url = deliveryUrl(d.config, token, h.type);
     const disposition = contentDisposition(h.name, h.video, DOWNLOAD_FILES[h.type].extension);
-    return { response: await streamThrough(request, url, disposition, d.config.stream.timeoutMs, h.headers), url, expiresAt };
+    return { response: await streamThrough(request, url, disposition, d.config.stream.timeoutMs), url, expiresAt };
   }
   const url = deliveryUrl(d.config, token, h.type, streamFilenameParam(h.name, h.video));
-  return { response: redirectTo(url, h.headers), url, expiresAt };
+  return { response: redirectTo(url), url, expiresAt };
 }
 
 /** A resumed download (a Range past the start) is the same download: no second use, quota or audit row. */

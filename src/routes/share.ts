@@ -13,7 +13,6 @@ import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
 import { landingPage, linkFacts, linkJson, linkPreparingPage } from "../http/share-pages";
 import { parseInput } from "../http/validate";
-import { LINK_ID } from "../links/ids";
 import { verifyPassword } from "../links/password";
 import { linkProblem, unknownLink } from "../links/status";
 import { Problem, retryLater } from "../problems";
@@ -38,7 +37,8 @@ function linkMode(request: Request, asked: DeliveryMode | undefined, modes: Read
 const PASSWORD_WINDOW_SECONDS = 60;
 
 async function loadLink(d: Deps, id: string): Promise<ShareLink> {
-  const link = LINK_ID.test(id) ? await findLink(d.db, id) : null;
+  // Looked up whatever its shape, so a malformed id costs what an unknown one does.
+  const link = await findLink(d.db, id);
   if (!link) throw unknownLink();
   const problem = linkProblem(link, d.now);
   if (problem) throw problem;
@@ -108,14 +108,12 @@ shareRoutes.post("/s/:id", async (c) => {
 
   // A resumed stream-through download is the same download and takes no use; the link must
   // still be live (loadLink above) and have been used at least once.
-  if (startsDownload(c.req.raw)) {
-    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
-    const uses = await takeUse(c.env.DB, link.id, d.now, audit);
-    if (uses === null) throw linkProblem({ ...link, ...(await findLink(c.env.DB, link.id)) }, d.now) ?? unknownLink();
-  } else if (link.uses === 0) {
+  const resumed = !startsDownload(c.req.raw);
+  if (resumed && link.uses === 0) {
     throw new Problem("invalid-request", "A download must start at byte 0.", { extensions: { field: "range" } });
   }
-
+  // Handed over first, the use taken after: in stream mode a Stream failure then costs the
+  // visitor no use (nothing reaches them before the use is taken either way).
   const { response } = await handOver(d, c.req.raw, {
     video: link.video,
     type: link.type,
@@ -123,7 +121,13 @@ shareRoutes.post("/s/:id", async (c) => {
     name: ensured.videoName,
     rules,
     notAfter: Math.floor(link.expiresAt / 1000),
-    headers: {},
   });
+  if (!resumed) {
+    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
+    if ((await takeUse(c.env.DB, link.id, d.now, audit)) === null) {
+      await response.body?.cancel();
+      throw linkProblem({ ...link, ...(await findLink(c.env.DB, link.id)) }, d.now) ?? unknownLink();
+    }
+  }
   return response;
 });

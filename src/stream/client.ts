@@ -128,8 +128,10 @@ export class StreamClient {
 
   #result<T>(answer: Answer, schema: z.ZodType<T>): T {
     if (answer.status < 200 || answer.status >= 300) {
-      // A 4xx we did not expect means a bug in this client, not an outage.
-      throw new Error(`Stream answered ${answer.status} to ${answer.request} (codes ${errorCodes(answer).join(", ") || "none"})`);
+      // A 4xx we did not expect: logged for us (a bug here, or a Stream change), and for the
+      // client the download could not be prepared.
+      console.error(`Stream answered ${answer.status} to ${answer.request} (codes ${errorCodes(answer).join(", ") || "none"})`);
+      throw new Problem("download-failed", "Stream refused the request for this download.");
     }
     const parsed = z.object({ success: z.literal(true), result: schema }).safeParse(answer.body);
     if (!parsed.success) throw retryLater("upstream-unavailable", "Stream sent an unreadable answer", OUTAGE_RETRY_SECONDS);

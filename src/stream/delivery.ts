@@ -16,10 +16,10 @@ export function deliveryUrl(config: Config, token: string, type: DownloadType, f
   return url.href;
 }
 
-export function redirectTo(url: string, headers: Record<string, string> = {}): Response {
+export function redirectTo(url: string): Response {
   return new Response(null, {
     status: 302,
-    headers: { location: url, "cache-control": "no-store", "referrer-policy": "no-referrer", ...headers },
+    headers: { location: url, "cache-control": "no-store", "referrer-policy": "no-referrer" },
   });
 }
 
@@ -35,7 +35,6 @@ export async function streamThrough(
   url: string,
   contentDisposition: string,
   timeoutMs: number,
-  headers: Record<string, string> = {},
 ): Promise<Response> {
   const forwarded = new Headers();
   for (const name of ["range", "if-range"]) {
@@ -61,7 +60,7 @@ export async function streamThrough(
     }
     throw new Problem("download-failed", `Stream refused the download (${upstream.status}).`);
   }
-  const out = new Headers(headers);
+  const out = new Headers();
   for (const name of PASSED_BACK) {
     const value = upstream.headers.get(name);
     if (value !== null) out.set(name, value);
