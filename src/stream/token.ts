@@ -44,21 +44,21 @@ export async function mintDownloadToken(
     .setSubject(request.video)
     .setNotBefore(now - NBF_SKEW_SECONDS)
     .setExpirationTime(expiresAt)
-    .sign(await signingKey(stream.keyJwk));
+    .sign(await signingKey(stream));
   return { token, expiresAt };
 }
 
-// Importing an RSA key costs far more than signing with it, so it happens once per isolate. The
-// cache is keyed by the modulus: a rotated key (new secret, same isolate in tests) is imported
-// afresh, and only one key is held at a time.
-let cached: { modulus: string; key: Promise<CryptoKey> } | null = null;
+// The key is imported once per isolate and config (config is parsed once per isolate, so in
+// production that is once), never per request; a different config (a rotated key) gets its own.
+const keys = new WeakMap<Config["stream"], Promise<CryptoKey>>();
 
-function signingKey(jwk: JsonWebKey): Promise<CryptoKey> {
-  const modulus = jwk.n ?? "";
-  if (cached === null || cached.modulus !== modulus) {
-    cached = { modulus, key: importSigningKey(jwk) };
+function signingKey(stream: Config["stream"]): Promise<CryptoKey> {
+  let key = keys.get(stream);
+  if (key === undefined) {
+    key = importSigningKey(stream.keyJwk);
+    keys.set(stream, key);
   }
-  return cached.key;
+  return key;
 }
 
 async function importSigningKey(jwk: JsonWebKey): Promise<CryptoKey> {
