@@ -1,27 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 import { buildClient } from "./client/build.mjs";
-import devAccount from "./emulator/fixtures/dev-account.json" with { type: "json" };
-
 // The plugin cannot point an auxiliary Worker at a wrangler config, so the emulator is bundled
-// in memory here (TOOLCHAIN.md). It then plays Stream for every outbound fetch of the gateway
-// and of the tests: api.cloudflare.com and customer-….cloudflarestream.com alike.
-async function bundleEmulator(): Promise<string> {
-  const result = await build({
-    entryPoints: ["emulator/src/index.ts"],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    loader: { ".mp4": "binary", ".m4a": "binary" },
-    external: ["cloudflare:*"],
-    write: false,
-  });
-  const [output] = result.outputFiles;
-  if (!output) throw new Error("esbuild produced no emulator bundle");
-  return output.text;
-}
+// in memory. It then plays Stream for every outbound fetch of the gateway and of the tests:
+// api.cloudflare.com and customer-….cloudflarestream.com alike.
+import { bundleEmulator } from "./emulator/bundle.mjs";
+import devAccount from "./emulator/fixtures/dev-account.json" with { type: "json" };
 
 export const EMULATOR_DELIVERY_BASE = `https://customer-${devAccount.customerCode}.cloudflarestream.com`;
 

@@ -5,11 +5,11 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
 import { SignJWT, importJWK } from "jose";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
+import { bundleEmulator } from "../../emulator/bundle.mjs";
 import { readDevVars } from "../../scripts/lib/dev-vars.mjs";
 
 const SETUP = resolve("scripts/setup.mjs");
@@ -21,23 +21,6 @@ const NOTIFICATION_URL = `${GATEWAY}/webhooks/stream`;
 let mf: Miniflare;
 let emulator: string;
 let work: string;
-
-// As vitest.config.ts bundles it for the workerd tests (TOOLCHAIN.md).
-async function bundleEmulator(): Promise<string> {
-  const result = await build({
-    entryPoints: ["emulator/src/index.ts"],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    loader: { ".mp4": "binary", ".m4a": "binary" },
-    external: ["cloudflare:*"],
-    write: false,
-  });
-  const [output] = result.outputFiles;
-  if (!output) throw new Error("esbuild produced no emulator bundle");
-  return output.text;
-}
 
 beforeAll(async () => {
   // Miniflare 5 takes its own option shape; the converter accepts the familiar Miniflare 3/4 one.
