@@ -48,7 +48,17 @@ ${field}
 
 const NOINDEX = { "x-robots-tag": "noindex, nofollow" };
 
-export function landingPage(f: LinkFacts): Response {
+/**
+ * The pages' form posts to /s/:id, which redirects to Stream's delivery host; browsers apply
+ * `form-action` to that redirect too, so the delivery origin must be allowed there.
+ */
+function sharePageCsp(deliveryOrigin: string, nonce?: string): string {
+  return HTML_HEADERS["content-security-policy"]
+    .replace("default-src 'none';", nonce ? `default-src 'none'; script-src 'nonce-${nonce}';` : "default-src 'none';")
+    .replace("form-action 'self'", `form-action 'self' ${deliveryOrigin}`);
+}
+
+export function landingPage(f: LinkFacts, deliveryOrigin: string): Response {
   const what = f.type === "audio" ? "Audio (M4A)" : "Video (MP4)";
   const uses = f.remaining === null ? "" : `<li>Downloads left: ${f.remaining}</li>`;
   const body = `<p>Someone shared a download with you.</p>
@@ -58,21 +68,29 @@ export function landingPage(f: LinkFacts): Response {
 ${uses}
 </ul>
 ${downloadForm(f, null, "Download")}`;
-  return new Response(page(f.videoName ?? "Shared download", body), { headers: { ...HTML_HEADERS, ...NOINDEX } });
+  return new Response(page(f.videoName ?? "Shared download", body), {
+    headers: { ...HTML_HEADERS, "content-security-policy": sharePageCsp(deliveryOrigin), ...NOINDEX },
+  });
 }
 
 /**
  * 202 while Stream prepares the file. Refreshing would only GET the landing page, so the page
  * POSTs its form again after `retryAfter` seconds, with a script allowed by a per-response nonce.
  */
-export function linkPreparingPage(f: LinkFacts, percent: number, retryAfter: number, password: string | null): Response {
+export function linkPreparingPage(
+  f: LinkFacts,
+  deliveryOrigin: string,
+  progress: { percent: number; retryAfter: number },
+  password: string | null,
+): Response {
+  const { percent, retryAfter } = progress;
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const rounded = Math.floor(percent);
   const body = `<p>Cloudflare Stream is preparing this file. This page continues by itself when it is ready.</p>
 <progress max="100" value="${rounded}" aria-label="Preparation progress">${rounded}%</progress>
 ${downloadForm(f, password, "Check again")}
 <script nonce="${nonce}">setTimeout(function () { document.forms[0].submit(); }, ${retryAfter * 1000});</script>`;
-  const csp = HTML_HEADERS["content-security-policy"].replace("default-src 'none';", `default-src 'none'; script-src 'nonce-${nonce}';`);
+  const csp = sharePageCsp(deliveryOrigin, nonce);
   return new Response(page(f.videoName ?? "Preparing your download", body), {
     status: 202,
     headers: { ...HTML_HEADERS, "content-security-policy": csp, "retry-after": String(retryAfter), ...NOINDEX },

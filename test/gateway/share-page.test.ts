@@ -70,6 +70,8 @@ describe("GET /s/:id: the landing page", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // The form's POST redirects to Stream: browsers check form-action against that redirect too.
+    expect(res.headers.get("content-security-policy")).toContain(`form-action 'self' ${DELIVERY_BASE}`);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("x-robots-tag")).toMatch(/noindex/);
     const html = await res.text();
