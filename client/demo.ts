@@ -4,7 +4,7 @@
 import { StreamDownloadError, type StreamDownloadElement } from "/assets/stream-download.js";
 // What /demo/users and /demo/videos answer (types only: nothing of src/ reaches the browser).
 import type { DemoUser } from "../src/demo/users";
-import type { DemoVideo } from "../src/demo/videos";
+import type { StreamVideo as DemoVideo } from "../src/stream/client";
 
 interface Session {
   user: { id: string; name: string };

@@ -3,13 +3,12 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { getConfig } from "../config";
-import type { AppEnv } from "../context";
+import { type AppEnv, deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
 import { Problem, invalidRequest } from "../problems";
 import { serveAsset } from "./assets";
 import { SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
-import { listVideos } from "./videos";
 
 const PAGE_HEADERS = {
   // Scripts and styles from the gateway's own origin only: no inline script, no eval.
@@ -66,7 +65,8 @@ demoRoutes.post("/demo/sign-out", (c) => {
 
 demoRoutes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE));
 
-demoRoutes.get("/demo/videos", async (c) => c.json({ videos: await listVideos(getConfig(c.env).stream) }, 200, NO_STORE));
+// The account's videos, with the gateway's own Stream client (the download path never lists them).
+demoRoutes.get("/demo/videos", async (c) => c.json({ videos: await deps(c).stream.listVideos() }, 200, NO_STORE));
 
 // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
 demoRoutes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));

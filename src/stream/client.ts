@@ -16,6 +16,7 @@ export interface StreamVideo {
   uid: string;
   readyToStream: boolean;
   state: string;
+  errorReasonCode: string | null;
   requireSignedURLs: boolean;
   name: string | null;
 }
@@ -50,10 +51,22 @@ const Downloads = z.object({ default: Download.optional(), audio: Download.optio
 const Video = z.object({
   uid: z.string(),
   readyToStream: z.boolean(),
-  status: z.object({ state: z.string() }),
+  status: z.object({ state: z.string(), errorReasonCode: z.string().nullish() }),
   requireSignedURLs: z.boolean(),
   meta: z.record(z.string(), z.unknown()).nullish(),
 });
+
+function toVideo(video: z.infer<typeof Video>): StreamVideo {
+  const name = video.meta?.["name"];
+  return {
+    uid: video.uid,
+    readyToStream: video.readyToStream,
+    state: video.status.state,
+    errorReasonCode: video.status.errorReasonCode || null,
+    requireSignedURLs: video.requireSignedURLs,
+    name: typeof name === "string" ? name : null,
+  };
+}
 const Failure = z.object({ errors: z.array(z.object({ code: z.number() })) });
 
 /** A Stream answer that is neither an outage nor a refusal of our token; `request` names it in errors. */
@@ -71,26 +84,22 @@ export class StreamClient {
   }
 
   async getVideo(uid: string): Promise<StreamVideo | null> {
-    const answer = await this.#call("GET", uid, "");
-    if (answer.status === 404) return null;
-    const video = this.#result(answer, Video);
-    const name = video.meta?.["name"];
-    return {
-      uid: video.uid,
-      readyToStream: video.readyToStream,
-      state: video.status.state,
-      requireSignedURLs: video.requireSignedURLs,
-      name: typeof name === "string" ? name : null,
-    };
+    const answer = await this.#callVideo("GET", uid, "");
+    return answer.status === 404 ? null : toVideo(this.#result(answer, Video));
+  }
+
+  /** The account's videos, oldest first (the demo page lists them; the download path never does). */
+  async listVideos(): Promise<StreamVideo[]> {
+    return this.#result(await this.#call("GET", "?asc=true", "GET …/stream"), z.array(Video)).map(toVideo);
   }
 
   async getDownloads(uid: string): Promise<StreamDownloads | null> {
-    const answer = await this.#call("GET", uid, "/downloads");
+    const answer = await this.#callVideo("GET", uid, "/downloads");
     return answer.status === 404 ? null : this.#result(answer, Downloads);
   }
 
   async createDownload(uid: string, type: DownloadType): Promise<StreamDownloads> {
-    const answer = await this.#call("POST", uid, `/downloads/${type}`);
+    const answer = await this.#callVideo("POST", uid, `/downloads/${type}`);
     if (answer.status === 404) throw new Problem("not-found", "Stream has no such video");
     if (answer.status === 400 && errorCodes(answer).includes(NOT_READY_CODE)) throw new VideoNotReadyError(uid);
     // The downloads guide and SDK answer keyed by type like GET; one API reference page shows a
@@ -99,14 +108,18 @@ export class StreamClient {
     return this.#result(answer, Created);
   }
 
-  /** One API call, retried on outages (network errors, timeouts, 5xx); other answers go to the caller. */
-  async #call(method: "GET" | "POST", uid: string, rest: string): Promise<Answer> {
+  /** A call under `…/stream/{uid}`. */
+  #callVideo(method: "GET" | "POST", uid: string, rest: string): Promise<Answer> {
     // Defence in depth: callers validate first, but this value lands in a URL that carries a
     // Stream Write token.
     if (!UID.test(uid)) throw new Error("StreamClient: uid must be 32 lowercase hex characters");
+    return this.#call(method, `/${uid}${rest}`, `${method} …/stream/{uid}${rest}`);
+  }
+
+  /** One API call, retried on outages (network errors, timeouts, 5xx); other answers go to the caller. */
+  async #call(method: "GET" | "POST", path: string, request: string): Promise<Answer> {
     const { apiBase, accountId, apiToken, timeoutMs } = this.#config;
-    const url = `${apiBase}/accounts/${accountId}/stream/${uid}${rest}`;
-    const request = `${method} …/stream/{uid}${rest}`;
+    const url = `${apiBase}/accounts/${accountId}/stream${path}`;
     for (let attempt = 1; ; attempt++) {
       const wait = Math.ceil((pausedUntil - Date.now()) / 1000);
       if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);

@@ -44,6 +44,7 @@ describe("answers", () => {
       uid,
       readyToStream: true,
       state: "ready",
+      errorReasonCode: null,
       requireSignedURLs: true,
       name: "Quarterly review",
     });
@@ -55,9 +56,18 @@ describe("answers", () => {
       uid,
       readyToStream: false,
       state: "inprogress",
+      errorReasonCode: null,
       requireSignedURLs: false,
       name: null,
     });
+  });
+
+  test("a video whose processing failed carries Stream's error reason; listVideos includes it, oldest first", async () => {
+    const { uid } = await seedVideo({ state: "error", errorReasonCode: "ERR_NON_VIDEO" });
+    expect(await client.getVideo(uid)).toMatchObject({ state: "error", readyToStream: false, errorReasonCode: "ERR_NON_VIDEO" });
+    const listed = await client.listVideos();
+    expect(listed.find((v) => v.uid === uid)).toMatchObject({ state: "error", errorReasonCode: "ERR_NON_VIDEO" });
+    expect(listed.map((v) => v.uid).indexOf(uid)).toBe(listed.length - 1);
   });
 
   test("an unknown video is null for getVideo and getDownloads", async () => {
