@@ -49,4 +49,25 @@ export async function counters(video?: string): Promise<{ api: number; delivery:
   return control("GET", `/counters${video ? `?video=${video}` : ""}`);
 }
 
+const injected: number[] = [];
+
+/** Injects a fault (README › Control API); `removeFaults` takes away every one injected so far. */
+export async function injectFault(fault: Record<string, unknown>): Promise<number> {
+  const { id } = await control<{ id: number }>("POST", "/faults", fault);
+  injected.push(id);
+  return id;
+}
+
+/** Takes one injected fault away now. */
+export async function removeFault(id: number): Promise<void> {
+  const index = injected.indexOf(id);
+  if (index >= 0) injected.splice(index, 1);
+  await control("DELETE", `/faults/${id}`);
+}
+
+/** For `afterEach`: each test file has its own module instance, so this removes only its faults. */
+export async function removeFaults(): Promise<void> {
+  for (const id of injected.splice(0)) await control("DELETE", `/faults/${id}`);
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,7 @@ import { env } from "cloudflare:test";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, test, vi, type MockInstance } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
-import { api, control, seedVideo, sleep } from "../emulator/helpers";
+import { api, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 import { ADMIN_TOKEN, appToken, callWorker, createShareLink, envWith, gateway, randomUser } from "./helpers";
 
 const READY = { name: "Secret plans", downloads: { default: "ready", audio: "ready" } };
@@ -68,7 +68,6 @@ function needles(): [string, string][] {
 let spies: MockInstance[] = [];
 const logLines: string[] = [];
 const seen: { what: string; text: string }[] = [];
-const faults: number[] = [];
 
 /** A log argument as text, errors with their stack and cause, objects all the way down. */
 function render(value: unknown, depth = 0): string {
@@ -92,16 +91,10 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const spy of spies) spy.mockRestore();
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
+  await removeFaults();
 });
 
-async function inject(fault: Record<string, unknown>): Promise<void> {
-  faults.push((await control<{ id: number }>("POST", "/faults", fault)).id);
-}
-
-async function clearFaults(): Promise<void> {
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
-}
+const inject = injectFault;
 
 /** Keeps what a response shows: status line, every header, the body (bytes read as Latin-1 and as UTF-8). */
 async function keep(what: string, pending: Promise<Response>): Promise<Response> {
@@ -215,7 +208,7 @@ async function streamFailures(): Promise<void> {
   await keep("warm", gateway(`/v1/videos/${uid}/download`, { token }));
   await inject({ operation: "delivery", video: uid, status: 500 });
   await keep("delivery 500", gateway(`/v1/videos/${uid}/download?mode=stream`, { token }));
-  await clearFaults();
+  await removeFaults();
 
   // Background work that fails: revalidating a stale ready state, preparing downloads for a webhook.
   const stale = envWith({ READY_TTL_SECONDS: "1", MEMORY_CACHE_SECONDS: "0", POLL_INTERVAL_SECONDS: "1" });
@@ -227,7 +220,7 @@ async function streamFailures(): Promise<void> {
   const { uid: fresh } = await seedVideo({});
   await inject({ operation: "downloads.create", video: fresh, status: 403, code: 10000, message: "Authentication error" });
   await keep("webhook prepare refused", callWorker(envWith({ PREPARE_DOWNLOADS: "default" }), "/webhooks/stream", await signedHook(await videoBody(fresh))));
-  await clearFaults();
+  await removeFaults();
 
   const jwksDown = envWith({ AUTH_HS256_SECRET: "", AUTH_JWKS_URL: "https://idp-down.example/no/jwks/here" });
   const { privateKey } = await generateKeyPair("RS256");

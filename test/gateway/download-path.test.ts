@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, test } from "vitest";
-import { control, counters, DELIVERY_BASE, seedVideo, sleep } from "../emulator/helpers";
+import { control, counters, DELIVERY_BASE, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
 import {
   admin,
   appToken,
@@ -23,14 +23,8 @@ const ASCII = /^[A-Za-z0-9_-]+$/;
 
 const anyone = () => appToken(randomUser(), { videos: "*" });
 
-const faults: number[] = [];
-async function inject(fault: Record<string, unknown>): Promise<void> {
-  const { id } = await control<{ id: number }>("POST", "/faults", fault);
-  faults.push(id);
-}
-afterEach(async () => {
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
-});
+const inject = injectFault;
+afterEach(removeFaults);
 
 function location(res: Response): URL {
   expect(res.status).toBe(302);

@@ -6,7 +6,7 @@
 // scoped to a video seeded here, and the videos are deleted afterwards.
 import { env } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { control, counters, seedVideo, sleep } from "../emulator/helpers";
+import { control, counters, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
 import { admin, appToken, createShareLink, download, gateway, randomUser, shareLinkRow } from "./helpers";
 
 /** How long each fault is under load, and how many requests are in flight meanwhile. */
@@ -20,7 +20,6 @@ const READY = { downloads: { default: "ready", audio: "ready" } };
 const LEGIT = new Set([200, 201, 202, 302]);
 
 const seeded: string[] = [];
-const faults: number[] = [];
 
 async function video(options: Record<string, unknown> = {}): Promise<string> {
   const { uid } = await seedVideo({ name: "Fault drill", ...options });
@@ -28,16 +27,9 @@ async function video(options: Record<string, unknown> = {}): Promise<string> {
   return uid;
 }
 
-async function inject(fault: Record<string, unknown>): Promise<void> {
-  const { id } = await control<{ id: number }>("POST", "/faults", fault);
-  faults.push(id);
-}
+const inject = injectFault;
 
-async function clearFaults(): Promise<void> {
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
-}
-
-afterEach(clearFaults);
+afterEach(removeFaults);
 
 afterAll(async () => {
   for (const uid of seeded.splice(0)) {
@@ -316,7 +308,7 @@ test("429 with retry-after 1: no 500, every request settles, only 503 upstream-u
   ];
 
   const shots = await load(routes);
-  await clearFaults();
+  await removeFaults();
   expectOnly(shots, { 503: ["upstream-unavailable"], 410: ["link-exhausted"] });
   const limitedShots = shots.filter((s) => s.route.startsWith("limited"));
   expect(limitedShots.filter((s) => s.status === 503).length).toBeGreaterThan(0);

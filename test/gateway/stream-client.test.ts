@@ -6,19 +6,13 @@ import { afterEach, describe, expect, test } from "vitest";
 import { getConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { StreamClient, VideoNotReadyError } from "../../src/stream/client";
-import { API_TOKEN, control, counters, seedVideo, sleep } from "../emulator/helpers";
+import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
 const client = new StreamClient(getConfig(env).stream);
 const UNKNOWN = "0123456789abcdef0123456789abcdef";
 
-const faults: number[] = [];
-async function inject(fault: Record<string, unknown>): Promise<void> {
-  const { id } = await control<{ id: number }>("POST", "/faults", fault);
-  faults.push(id);
-}
-afterEach(async () => {
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
-});
+const inject = injectFault;
+afterEach(removeFaults);
 
 async function problemOf(call: Promise<unknown>): Promise<Problem> {
   const error: unknown = await call.then(

@@ -3,7 +3,7 @@
 // seeds its own video; faults are scoped to it because the emulator is shared with other files.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
-import { api, control, counters, seedVideo, sleep } from "../emulator/helpers";
+import { api, control, counters, injectFault, removeFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 import { GATEWAY, callWorker, download, envWith, expectProblem, gateway } from "./helpers";
 
 const SECRET = env.STREAM_WEBHOOK_SECRET;
@@ -71,10 +71,7 @@ async function refusedWhileProcessing(): Promise<string> {
   return uid;
 }
 
-const faults: number[] = [];
-afterEach(async () => {
-  for (const id of faults.splice(0)) await control("DELETE", `/faults/${id}`);
-});
+afterEach(removeFaults);
 
 describe("signature", () => {
   test("a validly signed webhook for a ready video clears video-not-ready so the next request goes on at once", async () => {
@@ -244,8 +241,7 @@ describe("PREPARE_DOWNLOADS", () => {
 
   test("when Stream fails, 503 asks for a redelivery, which creates the downloads once the lease is free", async () => {
     const { uid } = await seedVideo();
-    const { id } = await control<{ id: number }>("POST", "/faults", { operation: "downloads.create", video: uid, status: 500 });
-    faults.push(id);
+    const fault = await injectFault({ operation: "downloads.create", video: uid, status: 500 });
     const fastPoll = envWith({ PREPARE_DOWNLOADS: "default,audio", POLL_INTERVAL_SECONDS: "1" });
     const body = await videoBody(uid);
     const started = Date.now();
@@ -261,7 +257,7 @@ describe("PREPARE_DOWNLOADS", () => {
     ]);
     for (const row of pending) expect(row.polled_at).toBeGreaterThanOrEqual(started);
 
-    await control("DELETE", `/faults/${faults.pop()}`);
+    await removeFault(fault);
     // Within the poll interval the lease is held: a redelivery leaves Stream alone.
     const attempts = await creates(uid);
     expect((await deliverWith(fastPoll, body, await signature(body))).status).toBe(200);
