@@ -1,11 +1,11 @@
 // Builds the gateway: middleware, route mounting and the one error handler. Nothing else.
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { requireAdmin } from "./auth/admin";
 import { getConfig } from "./config";
 import type { AppEnv } from "./context";
 import { assetRoutes } from "./demo/assets";
 import { demoRoutes } from "./demo/routes";
+import { cors } from "./http/cors";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
 import { Problem } from "./problems";
@@ -20,17 +20,7 @@ import { scheduled } from "./scheduled";
 const app = new Hono<AppEnv>();
 
 // Only the configured web app origins may call the API from a browser, with credentials.
-app.use(
-  "/v1/*",
-  cors({
-    origin: (origin, c) => (getConfig(c.env).corsOrigins.includes(origin) ? origin : null),
-    credentials: true,
-    allowMethods: ["GET", "POST", "PUT", "DELETE"],
-    allowHeaders: ["Authorization", "Content-Type"],
-    exposeHeaders: ["Retry-After", "X-Downloads-Remaining", "Content-Disposition"],
-    maxAge: 600,
-  }),
-);
+app.use("/v1/*", cors);
 
 // Every admin route, whichever module defines it, is behind the admin token.
 app.use("/v1/admin/*", async (c, next) => {

@@ -10,7 +10,7 @@ import { revokeLinksOf } from "../db/share-links";
 import { blockedKey, grantKey } from "../entitlement/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
-import { forgetReady } from "../stream/ensure";
+import { forgetDownloads } from "../stream/ensure";
 
 const MAX_BATCH = 1000;
 const User = z.string().min(1).max(256);
@@ -92,6 +92,6 @@ adminRoutes.post("/v1/admin/videos/:uid/unblock", async (c) => {
 adminRoutes.post("/v1/admin/videos/:uid/refresh", async (c) => {
   const video = parseUid(c.req.param("uid"));
   await deleteState(c.env.DB, video);
-  forgetReady(deps(c).cache, video);
+  forgetDownloads(deps(c).cache, video);
   return c.json({ video, refreshed: true });
 });

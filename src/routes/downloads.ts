@@ -110,6 +110,7 @@ downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
+  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video);
   const status = async (type: DownloadType) => {
     try {

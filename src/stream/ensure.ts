@@ -7,6 +7,7 @@
 import type { Config } from "../config";
 import {
   claimNewState,
+  deleteState,
   readState,
   saveState,
   takePollLease,
@@ -35,11 +36,12 @@ export type Ensured =
 /** Why Stream cannot make the download; stored while the row is 'pending' (see the migration). */
 type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | "not-entitled" | "download-failed">;
 
-const readyKey = (video: string, type: DownloadType) => `ready:${video}:${type}`;
+const readyKey = (video: string, type: DownloadType) => `download:${video}:${type}:ready`;
+const absentKey = (video: string, type: DownloadType) => `download:${video}:${type}:absent`;
 
-/** Forgets what this isolate knows of a video's downloads (admin refresh and block). */
-export function forgetReady(cache: MemoryCache, video: string): void {
-  cache.deletePrefix(`ready:${video}:`);
+/** Forgets what this isolate knows of a video's downloads (admin refresh). */
+export function forgetDownloads(cache: MemoryCache, video: string): void {
+  cache.deletePrefix(`download:${video}:`);
 }
 
 /** Seconds between polls: POLL_INTERVAL_SECONDS, backing off to 30 while a download stays in progress. */
@@ -141,6 +143,33 @@ async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void>
   }
 }
 
+/**
+ * Without `create` (the status route) and without a row: one read-only look at Stream, under the
+ * same claim as a first request. A download found there is cached like any other; a missing one
+ * is remembered in isolate memory for MEMORY_CACHE_SECONDS, so polling a status page does not ask
+ * Stream each time.
+ */
+async function lookUp(deps: EnsureDeps, video: string, type: DownloadType): Promise<Ensured> {
+  if (deps.cache.get<boolean>(absentKey(video, type), deps.now)) return { kind: "absent" };
+  const claimed = await claimNewState(deps.db, video, type, deps.now);
+  if (!claimed) {
+    const current = await readState(deps.db, video, type);
+    return current ? answer(deps, current) : { kind: "absent" };
+  }
+  let found: DownloadState;
+  try {
+    found = await askStream(deps, claimed, false);
+  } catch (error) {
+    // A refusal stays recorded on the row; an outage leaves nothing behind to misreport.
+    if (error instanceof Problem && error.type === "upstream-unavailable") await deleteState(deps.db, video, type);
+    throw error;
+  }
+  if (found.status !== "pending") return answer(deps, found);
+  await deleteState(deps.db, video, type);
+  deps.cache.set(absentKey(video, type), true, deps.config.memoryCacheSeconds * 1000, deps.now);
+  return { kind: "absent" };
+}
+
 export async function ensureDownload(
   deps: EnsureDeps,
   video: string,
@@ -152,7 +181,8 @@ export async function ensureDownload(
 
   const state = await readState(deps.db, video, type);
   if (!state) {
-    if (!options.create) return { kind: "absent" };
+    if (!options.create) return lookUp(deps, video, type);
+    deps.cache.delete(absentKey(video, type));
     const claimed = await claimNewState(deps.db, video, type, deps.now);
     if (!claimed) {
       const current = await readState(deps.db, video, type);

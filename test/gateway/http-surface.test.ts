@@ -46,10 +46,12 @@ describe("CORS", () => {
     }
   });
 
-  test("a preflight from another origin gets no allow-origin", async () => {
+  test("a preflight from another origin gets no CORS header at all: no allow-origin, no credentials, no methods", async () => {
     for (const origin of ["https://evil.example", "https://app.example.evil.example", "http://app.example", "null"]) {
       const res = await preflight(`/v1/videos/${randomUid()}/download`, origin);
-      expect(res.headers.get("access-control-allow-origin")).toBeNull();
+      for (const name of ["allow-origin", "allow-credentials", "allow-methods", "allow-headers"]) {
+        expect(res.headers.get(`access-control-${name}`)).toBeNull();
+      }
     }
   });
 
@@ -63,7 +65,12 @@ describe("CORS", () => {
     await ok.arrayBuffer();
     const evil = await gateway(`/v1/videos/${uid}/download-url`, { method: "POST", token, headers: { origin: "https://evil.example" } });
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    expect(evil.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(evil.headers.get("access-control-expose-headers")).toBeNull();
     await evil.arrayBuffer();
+    const noOrigin = await gateway(`/v1/videos/${uid}/download-url`, { method: "POST", token });
+    expect(noOrigin.headers.get("access-control-allow-credentials")).toBeNull();
+    await noOrigin.arrayBuffer();
   });
 });
 
