@@ -54,9 +54,11 @@ if (webhookSecret) {
 }
 const token = await devToken("dev-user", "*");
 console.log(`
-  Demo:            ${gateway}/demo/   (sign in as Alice or Bob, download, share links)
-  Gateway:         ${gateway}   (try ${gateway}/healthz)
-  Stream emulator: ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
+  Open ${gateway}/demo/   (sign in as Alice or Bob, download, share links)
+
+  Behind it:
+    gateway          ${gateway}   (API; ${gateway}/openapi.json)
+    Stream emulator  ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
 
   Download a demo video end to end (a dev user token for all videos, valid 24 h):
     curl -L -o keynote.mp4 -H "Authorization: Bearer ${token}" \\
