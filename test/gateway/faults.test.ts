@@ -313,10 +313,12 @@ test("429 with retry-after 1: no 500, every request settles, only 503 upstream-u
   const limitedShots = shots.filter((s) => s.route.startsWith("limited"));
   expect(limitedShots.filter((s) => s.status === 503).length).toBeGreaterThan(0);
   // Each 429 stops every call for a second: over the whole load, Stream's API hears from the
-  // gateway a handful of times, not once per request.
+  // gateway a handful of times, not once per request. When a pause ends, the requests already in
+  // flight for a video (its download and its status lookup) may each reach Stream once before the
+  // next 429 pauses them again: at most a few calls per video per second.
   let apiCalls = 0;
   for (const uid of limited) apiCalls += (await counters(uid)).api;
-  expect(apiCalls).toBeLessThanOrEqual(limited.length * Math.ceil(LOAD_MS / 1000));
+  expect(apiCalls).toBeLessThanOrEqual(limited.length * 3 * Math.ceil(LOAD_MS / 1000));
   expect(apiCalls).toBeLessThan(limitedShots.length / 10);
   await expectConsistent(hotLink, shots, "hot link stream", "stream");
 
