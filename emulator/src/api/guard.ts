@@ -1,7 +1,8 @@
 // What every API call passes before its handler: counted, authenticated, scoped to the account,
 // rate limited like Stream, and disturbed by any matching injected fault.
 import type { Context } from "hono";
-import { fail, noRoute } from "../envelope";
+import type { z } from "zod";
+import { badRequest, fail, noRoute } from "../envelope";
 import type { Emulator } from "../emulator";
 import type { Fault, Operation } from "../instruments";
 import type { VideoRecord } from "../store";
@@ -65,13 +66,24 @@ export function guardedVideo(
   });
 }
 
-/** Request bodies are optional JSON; a body that is not JSON is refused as Cloudflare does. */
-export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+/**
+ * Request bodies are optional JSON, validated by `schema`: a body that is not JSON is refused as
+ * Cloudflare does (6007), one that does not fit as a Bad Request naming the fields.
+ */
+export async function readBody<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+): Promise<{ ok: true; value: z.infer<T> } | { ok: false; response: Response }> {
   const text = await c.req.text();
-  if (text.trim() === "") return { ok: true, value: {} };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false, response: fail(400, [{ code: 6007, message: "Malformed JSON in request body" }]) };
+  let value: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, response: fail(400, [{ code: 6007, message: "Malformed JSON in request body" }]) };
+    }
   }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, response: badRequest(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")) };
 }

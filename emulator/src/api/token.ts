@@ -8,7 +8,7 @@ import { pkcs1PemToPkcs8 } from "../keys/pkcs1";
 import type { PlatformKey } from "../store";
 import { randomHex } from "../videos";
 import { RSA_KEY_PARAMS } from "./keys";
-import { guardedVideo, readJson } from "./guard";
+import { guardedVideo, readBody } from "./guard";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -36,11 +36,9 @@ export function tokenRoutes(emulator: Emulator): Hono {
   api.post(
     "/",
     guardedVideo(emulator, "token.create", async (c, video) => {
-      const body = await readJson(c);
-      if (!body.ok) return body.response;
-      const request = TokenRequest.safeParse(body.value);
-      if (!request.success) return badRequest(request.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-      const { id, pem, exp, nbf, downloadable, accessRules } = request.data;
+      const request = await readBody(c, TokenRequest);
+      if (!request.ok) return request.response;
+      const { id, pem, exp, nbf, downloadable, accessRules } = request.value;
       if ((id === undefined) !== (pem === undefined)) return badRequest("id and pem must be sent together");
       const rules = parseAccessRules(accessRules);
       if (!rules.ok) return badRequest(rules.reason);

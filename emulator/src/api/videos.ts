@@ -4,7 +4,7 @@ import { badRequest, ok } from "../envelope";
 import type { Emulator } from "../emulator";
 import { renderVideo } from "../render";
 import { videoState } from "../store";
-import { guarded, guardedVideo, readJson } from "./guard";
+import { guarded, guardedVideo, readBody } from "./guard";
 
 // Fields of the video edit (`POST …/stream/{uid}`, stream-facts.md §2) that the emulator keeps;
 // other fields Stream accepts are ignored.
@@ -39,14 +39,12 @@ export function videoRoutes(emulator: Emulator): Hono {
   api.post(
     "/:uid{[0-9a-f]{32}}",
     guardedVideo(emulator, "videos.edit", async (c, video) => {
-      const body = await readJson(c);
-      if (!body.ok) return body.response;
-      const edit = VideoEdit.safeParse(body.value);
-      if (!edit.success) return badRequest(edit.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-      if (edit.data.uid !== undefined && edit.data.uid !== video.uid) return badRequest("uid does not match the video");
-      if (edit.data.requireSignedURLs !== undefined) video.requireSignedURLs = edit.data.requireSignedURLs;
-      if (edit.data.allowedOrigins !== undefined) video.allowedOrigins = edit.data.allowedOrigins;
-      if (edit.data.meta !== undefined) video.meta = edit.data.meta;
+      const edit = await readBody(c, VideoEdit);
+      if (!edit.ok) return edit.response;
+      if (edit.value.uid !== undefined && edit.value.uid !== video.uid) return badRequest("uid does not match the video");
+      if (edit.value.requireSignedURLs !== undefined) video.requireSignedURLs = edit.value.requireSignedURLs;
+      if (edit.value.allowedOrigins !== undefined) video.allowedOrigins = edit.value.allowedOrigins;
+      if (edit.value.meta !== undefined) video.meta = edit.value.meta;
       const now = emulator.now();
       video.modified = now;
       await emulator.save();

@@ -1,15 +1,19 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { badRequest, noRoute, ok } from "../envelope";
 import type { Emulator } from "../emulator";
 import type { WebhookSubscription } from "../store";
 import { randomHex } from "../videos";
-import { apiPath, guarded, readJson } from "./guard";
+import { apiPath, guarded, readBody } from "./guard";
 
 const render = (w: WebhookSubscription) => ({
   notificationUrl: w.notificationUrl,
   modified: new Date(w.modified).toISOString(),
   secret: w.secret,
 });
+
+// The SDK sends `notification_url`, the docs `notificationUrl`; the URL itself is checked below.
+const Subscription = z.object({ notificationUrl: z.unknown().optional(), notification_url: z.unknown().optional() });
 
 // One subscription per account (stream-facts.md §4). Unlike Stream, localhost and private
 // addresses are accepted: locally the gateway lives there.
@@ -19,10 +23,9 @@ export function webhookRoutes(emulator: Emulator): Hono {
   api.put(
     "/",
     guarded(emulator, "webhook.update", async (c) => {
-      const body = await readJson(c);
+      const body = await readBody(c, Subscription);
       if (!body.ok) return body.response;
-      const fields = (body.value ?? {}) as { notificationUrl?: unknown; notification_url?: unknown };
-      const url = fields.notificationUrl ?? fields.notification_url;
+      const url = body.value.notificationUrl ?? body.value.notification_url;
       if (typeof url !== "string" || !/^https?:\/\//.test(url) || !URL.canParse(url)) {
         return badRequest("notificationUrl must be a URL that includes http:// or https://");
       }
