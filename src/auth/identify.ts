@@ -79,14 +79,27 @@ function remoteKeySet(url: URL): ReturnType<typeof createRemoteJWKSet> {
   return keySet;
 }
 
-function verify(token: string, auth: Config["auth"]) {
+// The HS256 secret as a CryptoKey, imported once per isolate and config; handed raw bytes, jose
+// would import them again on every request.
+const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (key === undefined) {
+    key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+async function verify(token: string, auth: Config["auth"]) {
   const options: JWTVerifyOptions = {
     requiredClaims: ["exp", "sub"],
     issuer: auth.issuer ?? undefined,
     audience: auth.audience ?? undefined,
     clockTolerance: 60,
   };
-  if (auth.hs256Secret !== null) return jwtVerify(token, auth.hs256Secret, { ...options, algorithms: ["HS256"] });
+  if (auth.hs256Secret !== null) return jwtVerify(token, await hmacKey(auth.hs256Secret), { ...options, algorithms: ["HS256"] });
   if (auth.jwksUrl !== null) return jwtVerify(token, remoteKeySet(auth.jwksUrl), { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
   throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
 }
