@@ -11,12 +11,18 @@ export interface AuditEvent {
   outcome: string;
 }
 
-export function auditStatement(db: Db, e: AuditEvent): D1PreparedStatement {
+/**
+ * The insert of one audit row. `afterChange` makes it conditional on the statement before it in a
+ * `db.batch()` having changed exactly one row (SQLite's `changes()`): a share link's use and its
+ * audit row are written together or not at all.
+ */
+export function auditStatement(db: Db, e: AuditEvent, options: { afterChange?: boolean } = {}): D1PreparedStatement {
   return db
     .prepare(
-      "INSERT INTO audit_events (at, user_id, link_id, video_id, type, mode, country, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      `INSERT INTO audit_events (at, user_id, link_id, video_id, type, mode, country, outcome)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?9 = 0 OR changes() = 1`,
     )
-    .bind(e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome);
+    .bind(e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome, options.afterChange ? 1 : 0);
 }
 
 export interface AuditRecord extends AuditEvent {

@@ -1,5 +1,5 @@
 import type { DownloadType } from "../stream/client";
-import type { AuditEvent } from "./audit";
+import { auditStatement, type AuditEvent } from "./audit";
 import type { Db } from "./types";
 
 export interface ShareLink {
@@ -135,17 +135,7 @@ export async function takeUse(db: D1Database, id: string, now: number, audit: Au
          RETURNING uses`,
       )
       .bind(id, now),
-    auditWhenChanged(db, audit),
+    auditStatement(db, audit, { afterChange: true }),
   ]);
   return update?.results[0]?.uses ?? null;
-}
-
-/** The audit insert, made conditional on the preceding UPDATE having changed a row. */
-function auditWhenChanged(db: D1Database, e: AuditEvent): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO audit_events (at, user_id, link_id, video_id, type, mode, country, outcome)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE changes() = 1`,
-    )
-    .bind(e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome);
 }

@@ -1,6 +1,7 @@
 // The pages a share link's visitor sees: the landing page (GET /s/:id: uses nothing, so link
 // unfurlers can fetch it freely) and the "preparing" page of POST /s/:id, which resubmits itself.
 import type { ShareLink } from "../db/share-links";
+import { remainingUses } from "../links/status";
 import { HTML_HEADERS, escapeHtml, page } from "./html";
 
 export interface LinkFacts {
@@ -18,7 +19,7 @@ export function linkFacts(link: ShareLink, videoName: string | null): LinkFacts 
     videoName,
     type: link.type,
     expiresAt: link.expiresAt,
-    remaining: link.maxUses === null ? null : Math.max(0, link.maxUses - link.uses),
+    remaining: remainingUses(link),
     passwordRequired: link.passwordHash !== null,
   };
 }

@@ -23,19 +23,36 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   throw invalidRequest(field, `${field}: ${issue?.message ?? "invalid"}`);
 }
 
-/** A JSON body of at most `maxBytes`; an empty body is `{}`. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+/** The body as text, refused beyond `maxBytes` (by its Content-Length before reading, if it has one). */
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
   const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > maxBytes) throw invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
-  const text = new TextDecoder().decode(bytes);
-  if (text.trim() === "") return {};
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("content-type", "the body must be application/json");
+  if (bytes.byteLength > maxBytes) throw tooLarge();
+  return new TextDecoder().decode(bytes);
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     throw invalidRequest("body", "the body is not valid JSON");
   }
+}
+
+/** A JSON body of at most `maxBytes`; an empty body is `{}`. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await readText(request, maxBytes);
+  if (text.trim() === "") return {};
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("content-type", "the body must be application/json");
+  return parseJson(text);
+}
+
+/** A form post (an HTML page's) or JSON (anything else), of at most `maxBytes`; empty is `{}`. */
+export async function readFormOrJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const text = await readText(request, maxBytes);
+  if (text.trim() === "") return {};
+  const type = request.headers.get("content-type") ?? "";
+  return /^application\/x-www-form-urlencoded/i.test(type) ? Object.fromEntries(new URLSearchParams(text)) : parseJson(text);
 }

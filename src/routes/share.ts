@@ -12,7 +12,7 @@ import { videoBlocked } from "../entitlement/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
 import { landingPage, linkFacts, linkJson, linkPreparingPage } from "../http/share-pages";
-import { parseInput } from "../http/validate";
+import { parseInput, readFormOrJsonBody } from "../http/validate";
 import { verifyPassword } from "../links/password";
 import { linkProblem, unknownLink } from "../links/status";
 import { Problem, retryLater } from "../problems";
@@ -52,21 +52,6 @@ async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<vo
   if (blocked || lostGrant) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
-/** Form posts (the landing page) and JSON alike. */
-async function readBody(request: Request): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "";
-  const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > 4096) throw new Problem("invalid-request", "the body is too large", { extensions: { field: "body" } });
-  const text = new TextDecoder().decode(bytes);
-  if (text.trim() === "") return {};
-  if (/^application\/x-www-form-urlencoded/i.test(type)) return Object.fromEntries(new URLSearchParams(text));
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Problem("invalid-request", "the body is neither a form nor JSON", { extensions: { field: "body" } });
-  }
-}
-
 async function checkPassword(env: Env, link: ShareLink, password: string | undefined): Promise<void> {
   if (link.passwordHash === null) return;
   if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
@@ -90,7 +75,7 @@ shareRoutes.get("/s/:id", async (c) => {
 shareRoutes.post("/s/:id", async (c) => {
   const d = deps(c);
   const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
-  const body = parseInput(LinkDownloadBody, await readBody(c.req.raw), "body");
+  const body = parseInput(LinkDownloadBody, await readFormOrJsonBody(c.req.raw, 4096), "body");
   const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);

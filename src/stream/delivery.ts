@@ -1,7 +1,7 @@
 // Step 5: hand the file over, by redirect (the browser fetches from Stream) or by streaming it
 // through the Worker (Stream sees only the Worker; the filename is guaranteed).
 import type { Config } from "../config";
-import { Problem } from "../problems";
+import { Problem, retryLater } from "../problems";
 import type { DownloadType } from "./client";
 
 export const DOWNLOAD_FILES: Record<DownloadType, { file: string; extension: "mp4" | "m4a" }> = {
@@ -22,6 +22,9 @@ export function redirectTo(url: string): Response {
     headers: { location: url, "cache-control": "no-store", "referrer-policy": "no-referrer" },
   });
 }
+
+/** What clients are told to wait after Stream's delivery host failed them. */
+const OUTAGE_RETRY_SECONDS = 5;
 
 // Only what describes the bytes travels back; Stream's cookies or caching headers do not.
 const PASSED_BACK = ["content-type", "content-length", "content-range", "accept-ranges", "etag", "last-modified"];
@@ -45,18 +48,12 @@ export async function streamThrough(
   try {
     upstream = await fetch(url, { headers: forwarded, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
-    throw new Problem("upstream-unavailable", "Stream's delivery host did not answer.", {
-      headers: { "retry-after": "5" },
-      extensions: { retryAfter: 5 },
-    });
+    throw retryLater("upstream-unavailable", "Stream's delivery host did not answer.", OUTAGE_RETRY_SECONDS);
   }
   if (upstream.status !== 200 && upstream.status !== 206 && upstream.status !== 416) {
     await upstream.body?.cancel();
     if (upstream.status >= 500 || upstream.status === 429) {
-      throw new Problem("upstream-unavailable", `Stream's delivery host answered ${upstream.status}.`, {
-        headers: { "retry-after": "5" },
-        extensions: { retryAfter: 5 },
-      });
+      throw retryLater("upstream-unavailable", `Stream's delivery host answered ${upstream.status}.`, OUTAGE_RETRY_SECONDS);
     }
     throw new Problem("download-failed", `Stream refused the download (${upstream.status}).`);
   }
