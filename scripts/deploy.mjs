@@ -2,22 +2,64 @@
 // remote database, then deploys. `--dry-run` only checks and prints the commands.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { parse } from "smol-toml";
 
 const PLACEHOLDER_DB = "00000000-0000-0000-0000-000000000000";
+const DELIVERY_BASE = /^https:\/\/customer-[a-z0-9]+\.cloudflarestream\.com$/;
 
-/** Problems with wrangler.toml for production, as sentences; empty when it is ready. */
+const isTable = (value) => typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+
+/**
+ * Problems with wrangler.toml for production, as sentences; empty when it is ready. The TOML is
+ * parsed, and the top level and every [env.<name>] are checked; an environment's vars are its own
+ * over the top level's (wrangler does not inherit [vars] into environments, but a value that would
+ * be unsafe if it did is refused all the same).
+ */
 export function deploymentProblems(toml) {
+  let config;
+  try {
+    config = parse(toml);
+  } catch (error) {
+    const reason = String(error instanceof Error ? error.message : error).split("\n")[0];
+    return [`wrangler.toml is not valid TOML (${reason}).`];
+  }
   const problems = [];
-  const value = (name) => new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, "m").exec(toml)?.[1];
-  if (toml.includes(PLACEHOLDER_DB)) {
-    problems.push('database_id is the placeholder: run `npx wrangler d1 create stream-download-gateway` and put its id in wrangler.toml.');
+  if (config.vars !== undefined && !isTable(config.vars)) problems.push("[vars] must be a table.");
+  const topVars = isTable(config.vars) ? config.vars : {};
+  problems.push(...scopeProblems("", config, topVars));
+  if (config.env !== undefined && !isTable(config.env)) problems.push("env must be a table of [env.<name>] sections.");
+  for (const [name, env] of Object.entries(isTable(config.env) ? config.env : {})) {
+    const where = `[env.${name}] `;
+    if (!isTable(env)) {
+      problems.push(`${where}must be a table.`);
+      continue;
+    }
+    if (env.vars !== undefined && !isTable(env.vars)) problems.push(`${where}vars must be a table.`);
+    problems.push(...scopeProblems(where, env, { ...topVars, ...(isTable(env.vars) ? env.vars : {}) }));
   }
-  const delivery = value("STREAM_DELIVERY_BASE") ?? "";
-  if (!/^https:\/\/customer-[a-z0-9]+\.cloudflarestream\.com$/.test(delivery)) {
-    problems.push("STREAM_DELIVERY_BASE must be your https://customer-<code>.cloudflarestream.com (Stream dashboard).");
+  return problems;
+}
+
+/** The problems of one deployment target: the top level (where "") or one environment. */
+function scopeProblems(where, section, vars) {
+  const problems = [];
+  const databases = Array.isArray(section.d1_databases) ? section.d1_databases : [];
+  if (databases.some((db) => isTable(db) && String(db.database_id ?? "").trim() === PLACEHOLDER_DB)) {
+    problems.push(`${where}database_id is the placeholder: run \`npx wrangler d1 create stream-download-gateway\` and put its id in wrangler.toml.`);
   }
-  if (value("DEMO_ENABLED") === "true") problems.push("DEMO_ENABLED is true: the demo's sign-in must never be deployed.");
-  if (/^STREAM_API_BASE\s*=\s*"http:/m.test(toml)) problems.push("STREAM_API_BASE points at a local emulator.");
+  const delivery = vars.STREAM_DELIVERY_BASE;
+  if (typeof delivery !== "string" || !DELIVERY_BASE.test(delivery.trim())) {
+    problems.push(`${where}STREAM_DELIVERY_BASE must be your https://customer-<code>.cloudflarestream.com (Stream dashboard).`);
+  }
+  if (vars.DEMO_ENABLED !== undefined && String(vars.DEMO_ENABLED).trim().toLowerCase() === "true") {
+    problems.push(`${where}DEMO_ENABLED is true: the demo's sign-in must never be deployed.`);
+  }
+  const apiBase = vars.STREAM_API_BASE;
+  if (apiBase !== undefined && typeof apiBase !== "string") {
+    problems.push(`${where}STREAM_API_BASE must be a string.`);
+  } else if (apiBase !== undefined && apiBase.trim().toLowerCase().startsWith("http:")) {
+    problems.push(`${where}STREAM_API_BASE points at a local emulator.`);
+  }
   return problems;
 }
 

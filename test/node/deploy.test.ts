@@ -27,3 +27,72 @@ test("the demo and a local emulator are never deployed", () => {
     "emulator",
   );
 });
+
+// Bypasses of the old line-by-line regexes: the preflight parses the TOML and checks every environment.
+const withDemoValue = (value: string) => ready.replace(/^DEMO_ENABLED\s*=.*$/m, `DEMO_ENABLED = ${value}`);
+const productionDelivery = 'STREAM_DELIVERY_BASE = "https://customer-f33zs165nr7gyfy4.cloudflarestream.com"';
+
+test("DEMO_ENABLED is refused however TOML spells true", () => {
+  for (const value of ["'true'", "true", '"TRUE"', '" true "', "'''true'''"]) {
+    expect(deploymentProblems(withDemoValue(value)).join(), value).toContain("DEMO_ENABLED is true");
+  }
+  expect(deploymentProblems(withDemoValue("false"))).toEqual([]);
+  expect(deploymentProblems(withDemoValue('"false"'))).toEqual([]);
+});
+
+test("an environment that turns the demo on is refused, and named", () => {
+  const problems = deploymentProblems(`${ready}\n[env.production.vars]\nDEMO_ENABLED = "true"\n`);
+  expect(problems).toEqual(["[env.production] DEMO_ENABLED is true: the demo's sign-in must never be deployed."]);
+  const boolean = deploymentProblems(`${ready}\n[env.staging]\nvars = { DEMO_ENABLED = true, ${productionDelivery} }\n`);
+  expect(boolean.join()).toContain("[env.staging] DEMO_ENABLED");
+});
+
+test("an environment's own STREAM_DELIVERY_BASE and STREAM_API_BASE are checked; otherwise the top level's", () => {
+  // Inherits the top level's (configured) delivery base: fine.
+  expect(deploymentProblems(`${ready}\n[env.production.vars]\nAUTH_ISSUER = "https://id.example"\n`)).toEqual([]);
+  const emptyDelivery = deploymentProblems(`${ready}\n[env.production.vars]\nSTREAM_DELIVERY_BASE = ""\n`);
+  expect(emptyDelivery).toEqual([expect.stringMatching(/^\[env\.production\] STREAM_DELIVERY_BASE must be/)]);
+  const emulator = deploymentProblems(`${ready}\n[env.production.vars]\nSTREAM_API_BASE = "http://localhost:8788/client/v4"\n`);
+  expect(emulator).toEqual(["[env.production] STREAM_API_BASE points at a local emulator."]);
+  // The top level's unset delivery base is a problem there, but an environment may set its own.
+  const topUnset = committed.replace("00000000-0000-0000-0000-000000000000", "4f1c2a0e-1111-2222-3333-444455556666");
+  expect(deploymentProblems(`${topUnset}\n[env.production.vars]\n${productionDelivery}\n`)).toEqual([
+    expect.stringMatching(/^STREAM_DELIVERY_BASE must be/),
+  ]);
+  // Single quotes or a bare key no longer hide an emulator URL.
+  expect(deploymentProblems(ready.replace('STREAM_API_BASE = "https://api.cloudflare.com/client/v4"', "STREAM_API_BASE = 'HTTP://127.0.0.1:8788'")).join()).toContain(
+    "emulator",
+  );
+});
+
+test("a placeholder D1 database in an environment is refused, and named", () => {
+  const env = `${ready}\n[env.production]\n[[env.production.d1_databases]]\nbinding = "DB"\ndatabase_name = "sdg"\ndatabase_id = "00000000-0000-0000-0000-000000000000"\n`;
+  expect(deploymentProblems(env)).toEqual([expect.stringMatching(/^\[env\.production\] database_id is the placeholder/)]);
+  // A placeholder only mentioned in a comment is not a database.
+  expect(deploymentProblems(`${ready}\n# was 00000000-0000-0000-0000-000000000000\n`)).toEqual([]);
+});
+
+test("a clean production environment passes", () => {
+  const production = `${ready}
+[env.production]
+name = "stream-download-gateway-production"
+
+[env.production.vars]
+STREAM_API_BASE = "https://api.cloudflare.com/client/v4"
+${productionDelivery}
+DEMO_ENABLED = "false"
+
+[[env.production.d1_databases]]
+binding = "DB"
+database_name = "stream-download-gateway-production"
+database_id = "9a8b7c6d-1111-2222-3333-444455556666"
+migrations_dir = "migrations"
+`;
+  expect(deploymentProblems(production)).toEqual([]);
+});
+
+test("a wrangler.toml that is not TOML is reported, not thrown", () => {
+  const problems = deploymentProblems(`${ready}\n[env.production\nDEMO_ENABLED = "true"\n`);
+  expect(problems).toEqual([expect.stringMatching(/^wrangler\.toml is not valid TOML \(.+\)\.$/)]);
+  expect(problems[0]).not.toContain("\n");
+});
