@@ -1,7 +1,8 @@
 // The name a download is saved under (SPEC §6). The input is a user-supplied `filename` or a
 // video's `meta.name`, both untrusted: the output must neither break the header it lands in nor
 // steer where the browser writes the file. Never rejects: a name that sanitises to nothing
-// becomes the video's UID.
+// becomes the video's UID. Nor throws: a lone UTF-16 surrogate (which `encodeURIComponent`
+// refuses) first becomes U+FFFD.
 
 /** Letters NFKD leaves whole because they are not a base letter plus a mark. */
 const LATIN_LETTERS: Record<string, string> = {
@@ -27,7 +28,7 @@ function toBasicLatin(text: string): string {
  * Stream refuse the whole download, so the name is reduced, never passed through.
  */
 export function streamFilenameParam(name: string | null, uid: string): string {
-  const reduced = toBasicLatin((name ?? "").trim().replace(/\.(mp4|m4a)$/i, ""))
+  const reduced = toBasicLatin((name ?? "").toWellFormed().trim().replace(/\.(mp4|m4a)$/i, ""))
     .replace(APOSTROPHES, "")
     .replace(/[^A-Za-z0-9_-]+/g, "_")
     // Runs of separators collapse to one; a hyphen wins over underscores ("Part 1 - Intro" → "Part_1-Intro").
@@ -48,7 +49,7 @@ const TYPED_EXTENSION = /\.(mp4|m4a|m4v|mov|mkv|webm|avi|wmv|flv|mpe?g|3gp|ogv|o
  * `filename*` (RFC 8187) with the real name (RFC 6266 §4.3: recipients prefer `filename*`).
  */
 export function contentDisposition(name: string | null, uid: string, extension: "mp4" | "m4a"): string {
-  const base = sanitise(name ?? "") || uid;
+  const base = sanitise((name ?? "").toWellFormed()) || uid;
   const fallback = asciiFallback(base) || uid;
   return `attachment; filename="${fallback}.${extension}"; filename*=UTF-8''${encodeRfc8187(`${base}.${extension}`)}`;
 }

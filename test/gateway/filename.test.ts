@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { contentDisposition, streamFilenameParam } from "../../src/stream/filename";
 
@@ -149,5 +150,44 @@ describe("contentDisposition (stream mode)", () => {
       }
     }
     for (const input of HOSTILE) expect(streamFilenameParam(input, UID)).not.toMatch(/[\r\n\u0000"]/);
+  });
+});
+
+describe("any string, lone UTF-16 surrogates included", () => {
+  // fast-check's "binary" unit is every code point but never half a surrogate pair, so lone
+  // surrogates and the header's delimiters are mixed in on purpose.
+  const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
+  const delimiter = fc.constantFrom("\r", "\n", "\u0000", '"', ";", "\\", "/", ".", " ", "%", "'", ".mp4", "\u202E");
+  const anyName = fc
+    .array(fc.oneof(fc.string({ unit: "binary", maxLength: 8 }), loneSurrogate, delimiter), { maxLength: 40 })
+    .map((parts) => parts.join(""));
+
+  test.each([["a\uD800b"], ["\uDC00"], ["\uDFFF\uD800"], ["x\uD83C"]])("%j neither throws nor leaks the surrogate", (input) => {
+    expect(streamFilenameParam(input, UID)).toMatch(/^[A-Za-z0-9_-]{1,120}$/);
+    const header = contentDisposition(input, UID, "mp4");
+    expect(header).toMatch(/^[\x20-\x7e]+$/);
+    expect(parseDisposition(header).filenameStar.isWellFormed()).toBe(true);
+  });
+
+  test('"a\\uD800b" keeps its letters, with U+FFFD for the surrogate in filename*', () => {
+    expect(streamFilenameParam("a\uD800b", UID)).toBe("a_b");
+    expect(parseDisposition(contentDisposition("a\uD800b", UID, "mp4"))).toEqual({
+      filename: "a_b.mp4",
+      filenameStar: "a\uFFFDb.mp4",
+    });
+  });
+
+  test("contentDisposition and streamFilenameParam never throw, and the header is printable ASCII without CR/LF", () => {
+    fc.assert(
+      fc.property(anyName, fc.constantFrom("mp4" as const, "m4a" as const), (name, extension) => {
+        const header = contentDisposition(name, UID, extension);
+        expect(header).not.toMatch(/[\r\n]/);
+        expect(header).toMatch(/^[\x20-\x7e]+$/);
+        parseDisposition(header);
+        expect(new Headers({ "content-disposition": header }).get("content-disposition")).toBe(header);
+        expect(streamFilenameParam(name, UID)).toMatch(/^[A-Za-z0-9_-]{1,120}$/);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
