@@ -28,6 +28,9 @@ const gatewayBindings = {
   DAILY_DOWNLOAD_QUOTA: "0",
   DEMO_ENABLED: "false",
   SHARE_LINK_MAX_TTL: "604800",
+  SHARE_LINK_MAX_ACTIVE: "100",
+  // Tests that exhaust the budget set their own; the others must never meet it.
+  STREAM_API_BUDGET: "1000000",
   PREPARE_DOWNLOADS: "",
   AUDIT_RETENTION_DAYS: "90",
   STREAM_WEBHOOK_SECRET: "test-only-webhook-secret-0123456789abcdef",

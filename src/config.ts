@@ -38,6 +38,10 @@ export interface Config {
   deliveryModes: ReadonlySet<DeliveryMode>;
   dailyDownloadQuota: number | null;
   shareLinkMaxTtlSeconds: number;
+  /** Live links one user may hold at once (SHARE_LINK_MAX_ACTIVE). */
+  shareLinkMaxActive: number;
+  /** Stream API calls the gateway may make per 5 minutes, account-wide (STREAM_API_BUDGET). */
+  streamApiBudget: number;
   webhookSecret: string | null;
   prepareDownloads: ReadonlyArray<"default" | "audio">;
   auditRetentionDays: number;
@@ -228,6 +232,10 @@ export function parseConfig(env: Raw): Config {
     deliveryModes: deliveryModes(env),
     dailyDownloadQuota: quota === 0 ? null : quota,
     shareLinkMaxTtlSeconds: integer(env, "SHARE_LINK_MAX_TTL", 7 * 86_400, 60, 365 * 86_400),
+    shareLinkMaxActive: integer(env, "SHARE_LINK_MAX_ACTIVE", 100, 1, 1_000_000),
+    // Stream allows 1,200 calls per 5 minutes per token, shared with the app's own calls and the
+    // dashboard, and locks the token out for 5 minutes past it; 900 leaves the app headroom.
+    streamApiBudget: integer(env, "STREAM_API_BUDGET", 900, 1, 1_000_000),
     webhookSecret: text(env, "STREAM_WEBHOOK_SECRET"),
     prepareDownloads: prepareDownloads(env),
     auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),

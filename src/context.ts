@@ -4,6 +4,7 @@ import { getConfig, type Config } from "./config";
 import type { Db } from "./db/types";
 import { clientInfo, type ClientInfo } from "./http/client";
 import { isolateCache, type MemoryCache } from "./memory-cache";
+import { streamApiBudget } from "./stream/budget";
 import { StreamClient } from "./stream/client";
 
 export type AppEnv = { Bindings: Env };
@@ -22,10 +23,10 @@ export interface Deps {
 
 const clients = new WeakMap<Config, StreamClient>();
 
-function streamClient(config: Config): StreamClient {
+function streamClient(config: Config, env: Env): StreamClient {
   let client = clients.get(config);
   if (!client) {
-    client = new StreamClient(config.stream);
+    client = new StreamClient(config.stream, streamApiBudget(env.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
     clients.set(config, client);
   }
   return client;
@@ -37,7 +38,7 @@ export function deps(c: AppContext): Deps {
     config,
     db: c.env.DB.withSession("first-unconstrained"),
     cache: isolateCache,
-    stream: streamClient(config),
+    stream: streamClient(config, c.env),
     client: clientInfo(c.req.raw),
     now: Date.now(),
     waitUntil: (promise) => c.executionCtx.waitUntil(promise),

@@ -8,16 +8,20 @@ import { demoRoutes } from "./demo/routes";
 import { cors } from "./http/cors";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
-import { Problem } from "./problems";
+import { Problem, retryLater } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { auditRoutes } from "./routes/audit";
 import { downloadRoutes } from "./routes/downloads";
 import { shareRoutes } from "./routes/share";
 import { shareLinkRoutes } from "./routes/share-links";
+import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./routes/webhooks";
 import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>();
+
+/** What clients are told to wait after D1 failed them. */
+const STORAGE_RETRY_SECONDS = 5;
 
 // Only the configured web app origins may call the API from a browser, with credentials.
 app.use("/v1/*", cors);
@@ -36,6 +40,7 @@ app.route("/", downloadRoutes);
 app.route("/", adminRoutes);
 app.route("/", shareLinkRoutes);
 app.route("/", shareRoutes);
+app.route("/", ticketRoutes);
 app.route("/", webhookRoutes);
 app.route("/", auditRoutes);
 // public/ (Workers Static Assets): the download-button helper always, the demo page in development.
@@ -46,6 +51,12 @@ app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), 
 
 app.onError((error, c) => {
   if (error instanceof Problem) return problemResponse(error, c.req.raw);
+  // D1 failing (an outage, an overloaded database) is not the client's fault nor a bug of ours:
+  // a retryable 503. Grants record before they deliver, so nothing was handed out.
+  if (error instanceof Error && error.message.startsWith("D1_")) {
+    console.error("D1 failed", c.req.method, new URL(c.req.url).pathname, error.message);
+    return problemResponse(retryLater("upstream-unavailable", "The gateway's database is unavailable.", STORAGE_RETRY_SECONDS), c.req.raw);
+  }
   // Anything else is our bug: logged for us, answered without internals.
   console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
   return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
@@ -53,5 +64,6 @@ app.onError((error, c) => {
 
 /** The Hono app itself, for tests that inspect its routes (openapi.test.ts). */
 export { app };
+export { StreamApiBudget } from "./stream/budget";
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -1,10 +1,14 @@
-// Limits on the download path: per-user and per-IP rate limits (Workers Rate Limiting
-// bindings, configured in wrangler.toml) and the optional daily download quota, since Stream
-// bills every download as the video's full length.
+// Limits that keep one client from spending what others need: per-user and per-IP rate limits
+// (Workers Rate Limiting bindings, configured in wrangler.toml) on every route that can call
+// Stream or write D1, and the optional daily download quota, since Stream bills every download
+// as the video's full length.
 import type { Config } from "./config";
-import { takeQuota } from "./db/quota";
+import type { AuditEvent } from "./db/audit";
+import { auditStatement } from "./db/audit";
+import { quotaUsed, takeQuotaStatement } from "./db/quota";
+import type { CreatorQuota } from "./db/share-links";
 import type { Db } from "./db/types";
-import { retryLater } from "./problems";
+import { Problem, retryLater } from "./problems";
 
 export interface RateLimiters {
   USER_RATE_LIMITER: RateLimit;
@@ -13,6 +17,7 @@ export interface RateLimiters {
 
 /** The bindings count per minute (period 60 in wrangler.toml). */
 const RATE_LIMIT_WINDOW_SECONDS = 60;
+const DAY_MS = 86_400_000;
 
 export async function enforceRateLimits(limiters: RateLimiters, key: { user?: string; ip: string | null }): Promise<void> {
   const checks: Promise<{ success: boolean }>[] = [];
@@ -21,19 +26,51 @@ export async function enforceRateLimits(limiters: RateLimiters, key: { user?: st
   if (key.ip) checks.push(limiters.IP_RATE_LIMITER.limit({ key: `ip:${key.ip}` }));
   const outcomes = await Promise.all(checks);
   if (outcomes.some((o) => !o.success)) {
-    throw retryLater("rate-limited", "Too many download requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);
+    throw retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);
   }
 }
 
-/** Takes one download from the user's daily quota; the downloads left, or null without a quota. */
-export async function takeDailyDownload(db: Db, config: Config, user: string, now: number): Promise<number | null> {
+/** The UTC day a quota counts in. */
+function quotaDay(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+function quotaExceeded(limit: number, now: number, whose: "your" | "the link owner's"): Problem {
+  const midnight = Date.parse(`${quotaDay(now)}T00:00:00Z`) + DAY_MS;
+  return retryLater("quota-exceeded", `${whose === "your" ? "Your" : "The link owner's"} daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
+}
+
+/** The quota a share link's use takes from its creator, or null without a quota. */
+export function creatorQuota(config: Config, now: number): CreatorQuota | null {
+  return config.dailyDownloadQuota === null ? null : { day: quotaDay(now), limit: config.dailyDownloadQuota };
+}
+
+export const linkOwnerQuotaExceeded = (config: Config, now: number): Problem =>
+  quotaExceeded(config.dailyDownloadQuota ?? 0, now, "the link owner's");
+
+/**
+ * Records one grant to a signed-in user: one unit of the daily quota and the audit row, in one
+ * batch, so that a grant is never handed out without both (and neither is written without the
+ * other). The downloads left, or null without a quota; `quota-exceeded` when none is left.
+ */
+export async function recordUserGrant(db: Db, config: Config, event: AuditEvent & { user: string }): Promise<number | null> {
+  const limit = config.dailyDownloadQuota;
+  if (limit === null) {
+    await auditStatement(db, event).run();
+    return null;
+  }
+  const [taken] = await db.batch<{ used: number }>([
+    takeQuotaStatement(db, event.user, quotaDay(event.at), limit),
+    auditStatement(db, event, { afterChange: true }),
+  ]);
+  const used = taken?.results[0]?.used;
+  if (used === undefined) throw quotaExceeded(limit, event.at, "your");
+  return limit - used;
+}
+
+/** The downloads the user has left today without taking one (HEAD), or null without a quota. */
+export async function downloadsLeft(db: Db, config: Config, user: string, now: number): Promise<number | null> {
   const limit = config.dailyDownloadQuota;
   if (limit === null) return null;
-  const day = new Date(now).toISOString().slice(0, 10);
-  const remaining = await takeQuota(db, user, day, limit);
-  if (remaining === null) {
-    const midnight = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
-    throw retryLater("quota-exceeded", `The daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
-  }
-  return remaining;
+  return Math.max(0, limit - (await quotaUsed(db, user, quotaDay(now))));
 }

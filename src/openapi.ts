@@ -68,6 +68,12 @@ const REDIRECT = {
   description: "Redirect to the download at Stream's delivery host (`Cache-Control: no-store`)",
   headers: { Location: { schema: { type: "string", format: "uri" } } },
 };
+const TICKET = {
+  description:
+    "Stream mode: the grant is recorded and the file is at the Location, the gateway's own /d/<ticket> URL, for the grant's lifetime (resume there with Range)",
+  headers: { Location: { schema: { type: "string", format: "uri" } } },
+};
+const TICKET_PARAMETER = path("ticket", "The grant ticket a 303 named", "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$");
 const FILE = {
   description: "The file, streamed through the gateway (`Content-Disposition: attachment`)",
   content: { "video/mp4": {}, "audio/mp4": {} },
@@ -93,11 +99,9 @@ const PATHS = {
       security: userAuth,
       parameters: [UID, ...queryParameters(DownloadQuery)],
       responses: {
-        200: FILE,
         202: PREPARING,
-        206: { description: "A range of the file (stream mode)" },
         302: REDIRECT,
-        416: { description: "Range not satisfiable (stream mode)" },
+        303: TICKET,
         ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
       },
     },
@@ -111,7 +115,7 @@ const PATHS = {
       responses: {
         200: ok("The URL and when its token expires", ref("DownloadUrl")),
         202: PREPARING,
-        ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+        ...problems("invalid-request", "payload-too-large", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
       },
     },
   },
@@ -120,7 +124,7 @@ const PATHS = {
       summary: "Download state of both types, for progress UI",
       security: userAuth,
       parameters: [UID],
-      responses: { 200: ok("State per type", ref("DownloadStates")), ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "misconfigured", "upstream-unavailable") },
+      responses: { 200: ok("State per type", ref("DownloadStates")), ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "misconfigured", "upstream-unavailable") },
     },
   },
   "/v1/videos/{uid}/share-links": {
@@ -131,7 +135,7 @@ const PATHS = {
       requestBody: body(CreateLinkBody),
       responses: {
         201: ok("The link", ref("CreatedLink")),
-        ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "misconfigured", "download-failed", "upstream-unavailable"),
+        ...problems("invalid-request", "payload-too-large", "rate-limited", "too-many-links", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "misconfigured", "download-failed", "upstream-unavailable"),
       },
     },
   },
@@ -140,7 +144,7 @@ const PATHS = {
       summary: "The caller's share links, newest first",
       security: bearerOnly,
       parameters: queryParameters(ListLinksQuery),
-      responses: { 200: ok("A page of links", { type: "object" }), ...problems("invalid-request", "unauthenticated") },
+      responses: { 200: ok("A page of links", { type: "object" }), ...problems("invalid-request", "unauthenticated", "rate-limited") },
     },
   },
   "/v1/share-links/{id}": {
@@ -148,7 +152,7 @@ const PATHS = {
       summary: "Revoke one of the caller's share links",
       security: bearerOnly,
       parameters: [path("id", "Share-link id")],
-      responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") },
+      responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found", "rate-limited") },
     },
   },
   "/s/{id}": {
@@ -170,11 +174,30 @@ const PATHS = {
         content: { ...json(schema(LinkDownloadBody)), "application/x-www-form-urlencoded": { schema: schema(LinkDownloadBody) } },
       },
       responses: {
-        200: FILE,
         202: PREPARING,
         302: REDIRECT,
-        ...problems("invalid-request", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "rate-limited", "download-failed", "upstream-unavailable", "misconfigured"),
+        303: TICKET,
+        ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
       },
+    },
+  },
+  "/d/{ticket}": {
+    get: {
+      summary: "The file of a stream-mode grant, resumable with Range and If-Range for the grant's lifetime (takes no use)",
+      security: [],
+      parameters: [TICKET_PARAMETER],
+      responses: {
+        200: FILE,
+        206: { description: "A range of the file" },
+        416: { description: "Range not satisfiable" },
+        ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable", "misconfigured"),
+      },
+    },
+    post: {
+      summary: "As GET (for clients that repeat a POST after the 303)",
+      security: [],
+      parameters: [TICKET_PARAMETER],
+      responses: { 200: FILE, 206: { description: "A range of the file" }, ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable") },
     },
   },
   "/webhooks/stream": {
@@ -182,16 +205,16 @@ const PATHS = {
       summary: "Stream's webhook (signed with Webhook-Signature)",
       security: [{ webhookSignature: [] }],
       requestBody: body(WebhookVideo),
-      responses: { 200: ok("Recorded", { type: "object" }), ...problems("invalid-request", "unauthenticated", "upstream-unavailable") },
+      responses: { 200: ok("Recorded", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated", "upstream-unavailable") },
     },
   },
   "/v1/admin/grants": {
-    put: { summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
-    delete: { summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
+    put: { summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } },
+    delete: { summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } },
     get: { summary: "List grants", security: adminOnly, parameters: queryParameters(GrantsQuery), responses: { 200: ok("A page of grants", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
   },
   "/v1/admin/videos/{uid}/block": {
-    post: { summary: "Kill switch: refuse every download of the video and revoke its links", security: adminOnly, parameters: [UID], requestBody: body(BlockBody, false), responses: { 200: ok("Blocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
+    post: { summary: "Kill switch: refuse every download of the video and revoke its links", security: adminOnly, parameters: [UID], requestBody: body(BlockBody, false), responses: { 200: ok("Blocked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } },
   },
   "/v1/admin/videos/{uid}/unblock": {
     post: { summary: "Lift the kill switch", security: adminOnly, parameters: [UID], responses: { 200: ok("Unblocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
@@ -203,7 +226,7 @@ const PATHS = {
     delete: { summary: "Revoke any share link", security: adminOnly, parameters: [path("id", "Share-link id")], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } },
   },
   "/v1/admin/share-links/revoke": {
-    post: { summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },
+    post: { summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } },
   },
   "/v1/admin/audit": {
     get: { summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } },

@@ -9,10 +9,12 @@ export const PROBLEM_STATUS = {
   "link-revoked": 410,
   "link-exhausted": 410,
   "invalid-request": 400,
+  "payload-too-large": 413,
   "video-not-ready": 409,
   "video-not-protected": 409,
   "quota-exceeded": 429,
   "rate-limited": 429,
+  "too-many-links": 409,
   "download-failed": 502,
   "upstream-unavailable": 503,
   misconfigured: 500,
@@ -29,12 +31,14 @@ const TITLES: Record<ProblemType, string> = {
   "link-revoked": "This link has been revoked",
   "link-exhausted": "This link has no downloads left",
   "invalid-request": "Invalid request",
+  "payload-too-large": "The request body is too large",
   "video-not-ready": "The video is not ready yet",
   "video-not-protected": "The video is not protected",
   "quota-exceeded": "Daily download quota reached",
   "rate-limited": "Too many requests",
+  "too-many-links": "Too many active share links",
   "download-failed": "The download could not be prepared",
-  "upstream-unavailable": "Cloudflare Stream is unavailable",
+  "upstream-unavailable": "A service the gateway depends on is unavailable",
   misconfigured: "The gateway is misconfigured",
   internal: "Internal error",
 };
@@ -79,4 +83,8 @@ export function invalidRequest(field: string, detail: string): Problem {
 
 export function retryLater(type: "rate-limited" | "quota-exceeded" | "upstream-unavailable", detail: string, seconds: number): Problem {
   return new Problem(type, detail, { headers: { "retry-after": String(seconds) }, extensions: { retryAfter: seconds } });
+}
+
+export function payloadTooLarge(maxBytes: number): Problem {
+  return new Problem("payload-too-large", `The body must be at most ${maxBytes} bytes.`, { extensions: { maxBytes } });
 }

@@ -1,6 +1,6 @@
 // The cron (wrangler.toml [triggers]): retention (SPEC.md §5). Audit rows older than
-// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, and daily-quota counters of
-// past days are deleted.
+// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, daily-quota counters of past
+// days, and download states still pending (refused) that nobody asked about for a day are deleted.
 import { getConfig } from "./config";
 import type { Db } from "./db/types";
 
@@ -45,5 +45,14 @@ export async function scheduled(controller: ScheduledController, env: Env, _ctx:
       .bind(new Date(now - DAY_MS).toISOString().slice(0, 10))
       .run()
   ).meta.changes;
-  console.log(`retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters`);
+  // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
+  // for a day is dropped rather than kept forever.
+  const states = (
+    await env.DB.prepare("DELETE FROM download_state WHERE status = 'pending' AND polled_at < ?1")
+      .bind(now - DAY_MS)
+      .run()
+  ).meta.changes;
+  console.log(
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters, ${states} stale download states`,
+  );
 }

@@ -3,7 +3,7 @@
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import type { Config } from "../config";
-import { Problem } from "../problems";
+import { Problem, retryLater } from "../problems";
 
 export interface AppUser {
   id: string;
@@ -17,6 +17,8 @@ const REALM = 'Bearer realm="stream-download-gateway"';
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 const MAX_USER_ID_LENGTH = 256;
+/** What clients are told to wait when the identity provider's JWKS could not be fetched. */
+const JWKS_RETRY_SECONDS = 30;
 
 /** Why a token was refused. Always a fixed string: it goes into a response header. */
 type Reason =
@@ -35,7 +37,7 @@ type Reason =
   | "token signature invalid"
   | "token algorithm not allowed"
   | "token signing key unknown"
-  | "token could not be verified";
+  | "cross-site cookie";
 
 function refused(reason: Reason | null): Problem {
   const challenge = reason === null ? REALM : `${REALM}, error="invalid_token", error_description="${reason}"`;
@@ -140,10 +142,26 @@ function reasonFor(error: unknown): Reason | null {
   }
 }
 
+/**
+ * Whether the browser says the request comes from our own site or the user's own action. The
+ * cookie is SameSite=Lax, which still rides along on a top-level navigation from any site: without
+ * this a link on another site could start downloads (quota, audit) for a signed-in user. Browsers
+ * send Sec-Fetch-Site on every request since 2020-2023 (Chrome 76, Firefox 90, Safari 16.4); a
+ * request without it is an older browser or not a browser, where no other site can add the user's
+ * cookie anyway, so it is let through.
+ */
+function sameSiteRequest(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  return site === null || site === "same-origin" || site === "same-site" || site === "none";
+}
+
 export async function identifyUser(request: Request, auth: Config["auth"], options: { allowCookie: boolean }): Promise<AppUser> {
   // The header wins over the cookie; the cookie only where the route allows it (CSRF, SPEC §1.1).
   let token = bearerToken(request);
-  if (token === null && options.allowCookie && auth.cookieName !== null) token = cookie(request, auth.cookieName) || null;
+  if (token === null && options.allowCookie && auth.cookieName !== null) {
+    token = cookie(request, auth.cookieName) || null;
+    if (token !== null && !sameSiteRequest(request)) throw refused("cross-site cookie");
+  }
   if (token === null) throw refused(null);
   if (token === "") throw refused("malformed authorization header");
 
@@ -154,10 +172,11 @@ export async function identifyUser(request: Request, auth: Config["auth"], optio
     if (error instanceof Problem) throw error;
     const reason = reasonFor(error);
     if (reason !== null) throw refused(reason);
-    // Logged without the token: a JWKS outage must be visible to operators, not to clients.
+    // Logged without the token. The identity provider's keys could not be had: an upstream
+    // outage, not a bad token, so a retryable 503 (a 401 would make clients sign their users out).
     const { name, message } = error instanceof Error ? error : { name: "unknown", message: String(error) };
     console.error("identifyUser: token verification failed", { jwksUrl: auth.jwksUrl?.href ?? null, name, message });
-    throw refused("token could not be verified");
+    throw retryLater("upstream-unavailable", "The identity provider's signing keys could not be fetched.", JWKS_RETRY_SECONDS);
   }
 
   const { sub } = claims;

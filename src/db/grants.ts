@@ -7,13 +7,20 @@ export interface Grant {
   expiresAt: number | null;
 }
 
-/** The grant's expiry (null: never), or undefined when the user holds no live grant. */
-export async function findGrant(db: Db, user: string, video: string, now: number): Promise<number | null | undefined> {
+/** The user's live grant of the video (expiry null: never), or undefined when there is none. */
+export async function findGrant(
+  db: Db,
+  user: string,
+  video: string,
+  now: number,
+): Promise<{ expiresAt: number | null; createdAt: number } | undefined> {
   const row = await db
-    .prepare("SELECT expires_at FROM grants WHERE user_id = ?1 AND video_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)")
+    .prepare(
+      "SELECT expires_at, created_at FROM grants WHERE user_id = ?1 AND video_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+    )
     .bind(user, video, now)
-    .first<{ expires_at: number | null }>();
-  return row === null ? undefined : row.expires_at;
+    .first<{ expires_at: number | null; created_at: number }>();
+  return row === null ? undefined : { expiresAt: row.expires_at, createdAt: row.created_at };
 }
 
 // Batches travel as one JSON parameter through json_each: one statement for up to 1,000 rows,

@@ -53,12 +53,19 @@ const fromRow = (r: Row): ShareLink => ({
   revokedAt: r.revoked_at,
 });
 
-export async function insertLink(db: Db, l: ShareLink): Promise<void> {
-  await db
+/**
+ * Inserts the link unless its creator already has `maxActive` live links (unrevoked, unexpired,
+ * not used up); the count and the insert are one statement, so concurrent creates cannot pass
+ * the cap together. Whether it was inserted.
+ */
+export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promise<boolean> {
+  const result = await db
     .prepare(
       `INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at, max_uses, uses, countries,
          lock_to_ip, password_hash, note, from_grant, revoked_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL)`,
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL
+       WHERE (SELECT count(*) FROM share_links
+              WHERE creator = ?2 AND revoked_at IS NULL AND expires_at > ?5 AND (max_uses IS NULL OR uses < max_uses)) < ?13`,
     )
     .bind(
       l.id,
@@ -73,8 +80,10 @@ export async function insertLink(db: Db, l: ShareLink): Promise<void> {
       l.passwordHash,
       l.note,
       l.fromGrant ? 1 : 0,
+      maxActive,
     )
     .run();
+  return result.meta.changes === 1;
 }
 
 export async function findLink(db: Db, id: string): Promise<ShareLink | null> {
@@ -120,22 +129,42 @@ export async function revokeLinksOf(db: Db, by: { user?: string; video?: string 
   return result.meta.changes;
 }
 
+/** The creator's daily quota a link's use also takes (SPEC: every grant takes one unit). */
+export interface CreatorQuota {
+  day: string;
+  limit: number;
+}
+
 /**
- * Takes one use of a live link and writes its audit row in the same batch (one transaction): the
- * UPDATE matches only while the link is unrevoked, unexpired and not used up, so N concurrent
- * downloads of a k-use link take exactly k uses, and the INSERT only happens when it did.
- * Returns the uses after this one, or null when no use could be taken.
+ * Takes one use of a live link, one unit of its creator's daily quota (when a quota is set) and
+ * writes the audit row, in one batch (one transaction). The UPDATE matches only while the link
+ * is unrevoked, unexpired, not used up and its creator has quota left, and each later statement
+ * runs only when the one before it changed a row, so N concurrent downloads of a k-use link take
+ * exactly k uses, k quota units and k audit rows. The uses after this one, or null when no use
+ * could be taken.
  */
-export async function takeUse(db: D1Database, id: string, now: number, audit: AuditEvent): Promise<number | null> {
-  const [update] = await db.batch<{ uses: number }>([
-    db
-      .prepare(
-        `UPDATE share_links SET uses = uses + 1
-         WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
-         RETURNING uses`,
-      )
-      .bind(id, now),
-    auditStatement(db, audit, { afterChange: true }),
-  ]);
+export async function takeUse(db: Db, id: string, now: number, audit: AuditEvent, quota: CreatorQuota | null): Promise<number | null> {
+  const use = db
+    .prepare(
+      `UPDATE share_links SET uses = uses + 1
+       WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
+         AND (?3 IS NULL OR coalesce((SELECT used FROM quota_usage WHERE user_id = share_links.creator AND day = ?4), 0) < ?3)
+       RETURNING uses`,
+    )
+    .bind(id, now, quota?.limit ?? null, quota?.day ?? null);
+  const statements = [use];
+  if (quota !== null) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO quota_usage (user_id, day, used)
+           SELECT creator, ?2, 1 FROM share_links WHERE id = ?1 AND changes() = 1
+           ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1`,
+        )
+        .bind(id, quota.day),
+    );
+  }
+  statements.push(auditStatement(db, audit, { afterChange: true }));
+  const [update] = await db.batch<{ uses: number }>(statements);
   return update?.results[0]?.uses ?? null;
 }

@@ -46,8 +46,9 @@ export async function requireEntitlement(deps: EntitlementDeps, user: AppUser, v
   const key = grantKey(user.id, video);
   const cached = deps.cache.get<number | null>(key, deps.now);
   if (cached !== undefined && (cached === null || cached > deps.now)) return "grant";
-  const expiresAt = await findGrant(deps.db, user.id, video, deps.now);
-  if (expiresAt === undefined) throw notEntitled();
+  const grant = await findGrant(deps.db, user.id, video, deps.now);
+  if (grant === undefined) throw notEntitled();
+  const { expiresAt } = grant;
   const ttl = Math.min(deps.config.memoryCacheSeconds * 1000, expiresAt === null ? Infinity : expiresAt - deps.now);
   deps.cache.set(key, expiresAt, ttl, deps.now);
   return "grant";

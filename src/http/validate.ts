@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { invalidRequest } from "../problems";
+import { invalidRequest, payloadTooLarge } from "../problems";
 
 export const UID_PATTERN = /^[0-9a-f]{32}$/;
 
@@ -23,13 +23,38 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   throw invalidRequest(field, `${field}: ${issue?.message ?? "invalid"}`);
 }
 
-/** The body as text, refused beyond `maxBytes` (by its Content-Length before reading, if it has one). */
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
-  const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > maxBytes) throw tooLarge();
-  return new TextDecoder().decode(bytes);
+/**
+ * The one body reader: the bytes exactly as sent (a webhook's MAC covers them), read as they
+ * stream in and never past `maxBytes`. A larger Content-Length is refused before reading; a
+ * chunked body is cut off at the first chunk over the cap, so nobody can make an isolate that
+ * serves other users buffer an unbounded body. Over the cap: 413, and nothing more is read.
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && !(Number(declared) <= maxBytes)) {
+    await request.body?.cancel();
+    throw payloadTooLarge(maxBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw payloadTooLarge(maxBytes);
+      }
+      chunks.push(read.value);
+    }
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }
 
 function parseJson(text: string): unknown {
@@ -40,19 +65,24 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A JSON body of at most `maxBytes`; an empty body is `{}`. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const text = await readText(request, maxBytes);
+/** A body read by `readBody`, parsed as JSON; an empty body is `{}`. */
+export function jsonBody(request: Request, bytes: Uint8Array): unknown {
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return {};
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) throw invalidRequest("content-type", "the body must be application/json");
   return parseJson(text);
 }
 
-/** A form post (an HTML page's) or JSON (anything else), of at most `maxBytes`; empty is `{}`. */
-export async function readFormOrJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const text = await readText(request, maxBytes);
+/** A body read by `readBody`: a form post (an HTML page's) or JSON (anything else); empty is `{}`. */
+export function formOrJsonBody(request: Request, bytes: Uint8Array): unknown {
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return {};
   const type = request.headers.get("content-type") ?? "";
   return /^application\/x-www-form-urlencoded/i.test(type) ? Object.fromEntries(new URLSearchParams(text)) : parseJson(text);
+}
+
+/** A JSON body of at most `maxBytes`, for routes with nothing to check before parsing it. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  return jsonBody(request, await readBody(request, maxBytes));
 }

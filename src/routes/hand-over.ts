@@ -1,20 +1,30 @@
 // Steps 4 and 5, shared by signed-in downloads and share links: decide the access rules, mint
-// the Stream token, and deliver by redirect or stream-through.
+// what the grant hands over (a Stream token, or in stream mode the gateway's own ticket), and
+// deliver it. Every request that reaches `mintGrant` is a grant, whatever its Range header:
+// resuming happens at the URL a grant ends at (Stream's tokenized URL, or /d/<ticket>), never
+// by a Range on a granting request.
 import type { Deps } from "../context";
 import type { DeliveryMode } from "../config";
 import { Problem } from "../problems";
 import { countryPermitted, decideAccess, type AccessRule } from "../stream/access-rules";
 import type { DownloadType } from "../stream/client";
-import { DOWNLOAD_FILES, deliveryUrl, redirectTo, streamThrough } from "../stream/delivery";
-import { contentDisposition, streamFilenameParam } from "../stream/filename";
-import { mintDownloadToken } from "../stream/token";
+import { deliveryUrl, redirectTo } from "../stream/delivery";
+import { streamFilenameParam } from "../stream/filename";
+import { issueTicket } from "../stream/ticket";
+import { grantExpiry, mintDownloadToken } from "../stream/token";
+
+export interface Access {
+  rules: AccessRule[];
+  /** Stream mode: the network the ticket is bound to (an IP lock), or null. */
+  network: string | null;
+}
 
 /** The §4 decision for this client; refuses here what the gateway must enforce itself. */
-export function accessRulesFor(
+export function accessFor(
   d: Deps,
   mode: DeliveryMode,
   link: { countries: string[] | null; lockToIp: boolean } | null = null,
-): AccessRule[] {
+): Access {
   const access = decideAccess({
     allowedCountries: d.config.allowedCountries,
     blockedCountries: d.config.blockedCountries,
@@ -26,39 +36,67 @@ export function accessRulesFor(
   if (!countryPermitted(access.gatewayCheck, d.client.country)) {
     throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
   }
-  return access.rules;
+  return { rules: access.rules, network: access.network };
 }
 
-export interface HandOver {
+export interface GrantRequest {
   video: string;
   type: DownloadType;
   mode: DeliveryMode | "url";
   /** The name the file should be saved under, or null for the UID. */
   name: string | null;
-  rules: AccessRule[];
-  /** Unix seconds the token must not outlive (a share link's expiry). */
+  access: Access;
+  /** Unix seconds the grant must not outlive (a share link's expiry). */
   notAfter?: number;
 }
 
-export async function handOver(d: Deps, request: Request, h: HandOver): Promise<{ response: Response; url: string; expiresAt: number }> {
-  const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
-    video: h.video,
-    ttlSeconds: d.config.tokenTtlSeconds,
-    notAfter: h.notAfter,
-    accessRules: h.rules,
-    now: Math.floor(d.now / 1000),
-  });
-  if (h.mode === "stream") {
-    const url = deliveryUrl(d.config, token, h.type);
-    const disposition = contentDisposition(h.name, h.video, DOWNLOAD_FILES[h.type].extension);
-    return { response: await streamThrough(request, url, disposition, d.config.stream.timeoutMs), url, expiresAt };
-  }
-  const url = deliveryUrl(d.config, token, h.type, streamFilenameParam(h.name, h.video));
-  return { response: redirectTo(url), url, expiresAt };
+export interface Minted {
+  mode: DeliveryMode | "url";
+  /** Where the grant ends: Stream's tokenized URL, or the gateway's /d/<ticket>. */
+  url: string;
+  /** Unix seconds. */
+  expiresAt: number;
 }
 
-/** A resumed download (a Range past the start) is the same download: no second use, quota or audit row. */
-export function startsDownload(request: Request): boolean {
-  const range = request.headers.get("range");
-  return range === null || /^bytes=0-\s*$/.test(range.trim());
+/** Step 4: what the grant hands over. Minted before the grant is recorded, so that a minting fault costs no use. */
+export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Promise<Minted> {
+  const now = Math.floor(d.now / 1000);
+  if (g.mode === "stream") {
+    const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
+    const ticket = await issueTicket(d.config.stream, { video: g.video, type: g.type, expiresAt, network: g.access.network, name: g.name });
+    return { mode: g.mode, url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
+  }
+  const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
+    video: g.video,
+    ttlSeconds: d.config.tokenTtlSeconds,
+    notAfter: g.notAfter,
+    accessRules: g.access.rules,
+    now,
+  });
+  return { mode: g.mode, url: deliveryUrl(d.config, token, g.type, streamFilenameParam(g.name, g.video)), expiresAt };
+}
+
+const GRANT_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
+
+/**
+ * Step 5: a 302 to Stream, or in stream mode a 303 to the ticket (browsers, curl and wget follow
+ * it with a GET and resume there); "url" answers JSON for a button that fetches first.
+ */
+export function deliver(minted: Minted): Response {
+  switch (minted.mode) {
+    case "redirect":
+      return redirectTo(minted.url);
+    case "stream":
+      return new Response(null, { status: 303, headers: { location: minted.url, ...GRANT_HEADERS } });
+    case "url":
+      return Response.json({ url: minted.url, expiresAt: new Date(minted.expiresAt * 1000).toISOString() }, { headers: GRANT_HEADERS });
+  }
+}
+
+/**
+ * HEAD on a granting route: the status and headers a GET would get, without a Location (a URL
+ * there would be a grant), having taken, recorded and created nothing.
+ */
+export function deliverHead(mode: DeliveryMode): Response {
+  return new Response(null, { status: mode === "stream" ? 303 : 302, headers: GRANT_HEADERS });
 }

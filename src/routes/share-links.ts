@@ -7,11 +7,12 @@ import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, revokeLinksOf, type ShareLink } from "../db/share-links";
 import { requireEntitlement } from "../entitlement/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { parseInput, parseUid, readJsonBody, UID_PATTERN } from "../http/validate";
+import { jsonBody, parseInput, parseUid, readBody, readJsonBody, UID_PATTERN } from "../http/validate";
 import { newLinkId } from "../links/ids";
 import { hashPassword } from "../links/password";
 import { linkProblem, remainingUses, unknownLink } from "../links/status";
-import { invalidRequest } from "../problems";
+import { enforceRateLimits } from "../limits";
+import { Problem, invalidRequest } from "../problems";
 import { ensureDownload } from "../stream/ensure";
 
 export const CreateLinkBody = z
@@ -66,10 +67,13 @@ function describe(c: Context, link: ShareLink, now: number) {
 export const shareLinkRoutes = new Hono<AppEnv>();
 
 shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
+  const bytes = await readBody(c.req.raw, 8192);
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
-  const body = parseInput(CreateLinkBody, await readJsonBody(c.req.raw, 8192), "body");
+  // Before the password's PBKDF2 and any Stream call: creating links costs both.
+  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
+  const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
   if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
     throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
   }
@@ -94,7 +98,11 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
     fromGrant: source === "grant",
     revokedAt: null,
   };
-  await insertLink(c.env.DB, link);
+  if (!(await insertLink(d.db, link, d.config.shareLinkMaxActive))) {
+    throw new Problem("too-many-links", `You already have ${d.config.shareLinkMaxActive} active share links; revoke some first.`, {
+      extensions: { limit: d.config.shareLinkMaxActive },
+    });
+  }
   return c.json({ id: link.id, url: linkUrl(c, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
     "cache-control": "no-store",
   });
@@ -104,6 +112,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
   const query = parseInput(ListLinksQuery, c.req.query(), "query");
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   const key = decodeCursor(query.cursor, "number", "string");
   const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
   return c.json(
@@ -119,11 +128,12 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
 shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   const id = c.req.param("id");
   // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.
-  const link = await findLink(c.env.DB, id);
+  const link = await findLink(d.db, id);
   if (!link || link.creator !== user.id) throw unknownLink();
-  await revokeLink(c.env.DB, id, d.now, user.id);
+  await revokeLink(d.db, id, d.now, user.id);
   return c.body(null, 204);
 });
 

@@ -1,6 +1,6 @@
 // The public side of share links (SPEC.md §2): GET /s/:id shows the link and uses nothing;
-// POST /s/:id checks it, waits for Stream, takes one use atomically with its audit row, then
-// mints and delivers.
+// POST /s/:id checks it, waits for Stream, mints, takes one use atomically with the creator's
+// quota and its audit row, then delivers.
 import { Hono } from "hono";
 import { z } from "zod";
 import type { DeliveryMode } from "../config";
@@ -12,12 +12,13 @@ import { videoBlocked } from "../entitlement/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
 import { landingPage, linkFacts, linkJson, linkPreparingPage } from "../http/share-pages";
-import { parseInput, readFormOrJsonBody } from "../http/validate";
+import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "../links/password";
 import { linkProblem, unknownLink } from "../links/status";
+import { creatorQuota, enforceRateLimits, linkOwnerQuotaExceeded } from "../limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../stream/ensure";
-import { accessRulesFor, handOver, startsDownload } from "./hand-over";
+import { accessFor, deliver, mintGrant } from "./hand-over";
 
 export const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
 export const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
@@ -45,10 +46,14 @@ async function loadLink(d: Deps, id: string): Promise<ShareLink> {
   return link;
 }
 
-/** A link made under a D1 grant lives only as long as its creator still holds the grant. */
+/**
+ * A link made under a D1 grant lives only as long as its creator still holds that grant: one
+ * deleted and made again later is a new grant, which does not revive the old one's links.
+ */
 async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<void> {
   const blocked = await videoBlocked(d, link.video);
-  const lostGrant = link.fromGrant && (await findGrant(d.db, link.creator, link.video, d.now)) === undefined;
+  const grant = link.fromGrant ? await findGrant(d.db, link.creator, link.video, d.now) : null;
+  const lostGrant = grant === undefined || (grant !== null && grant.createdAt > link.createdAt);
   if (blocked || lostGrant) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
@@ -73,9 +78,10 @@ shareRoutes.get("/s/:id", async (c) => {
 });
 
 shareRoutes.post("/s/:id", async (c) => {
+  const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
   const d = deps(c);
+  await enforceRateLimits(c.env, { ip: d.client.ip });
   const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
-  const body = parseInput(LinkDownloadBody, await readFormOrJsonBody(c.req.raw, 4096), "body");
   const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);
@@ -89,30 +95,18 @@ shareRoutes.post("/s/:id", async (c) => {
       ? linkPreparingPage(linkFacts(link, null), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
       : preparingResponse(c.req.raw, percent, retryAfter);
   }
-  const rules = accessRulesFor(d, mode, link);
+  const access = accessFor(d, mode, link);
+  // A grant must outlive the request: a link in its last second is as good as expired.
+  const notAfter = Math.floor(link.expiresAt / 1000);
+  if (notAfter <= Math.floor(d.now / 1000)) throw new Problem("link-expired", "This link has expired.");
 
-  // A resumed stream-through download is the same download and takes no use; the link must
-  // still be live (loadLink above) and have been used at least once.
-  const resumed = !startsDownload(c.req.raw);
-  if (resumed && link.uses === 0) {
-    throw new Problem("invalid-request", "A download must start at byte 0.", { extensions: { field: "range" } });
+  // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
+  // row in one batch; only then does anything that leads to the file leave the gateway.
+  const minted = await mintGrant(d, c.req.raw, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
+  const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
+  if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
+    const current = await findLink(d.db, link.id);
+    throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());
   }
-  // Handed over first, the use taken after: in stream mode a Stream failure then costs the
-  // visitor no use (nothing reaches them before the use is taken either way).
-  const { response } = await handOver(d, c.req.raw, {
-    video: link.video,
-    type: link.type,
-    mode,
-    name: ensured.videoName,
-    rules,
-    notAfter: Math.floor(link.expiresAt / 1000),
-  });
-  if (!resumed) {
-    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
-    if ((await takeUse(c.env.DB, link.id, d.now, audit)) === null) {
-      await response.body?.cancel();
-      throw linkProblem({ ...link, ...(await findLink(c.env.DB, link.id)) }, d.now) ?? unknownLink();
-    }
-  }
-  return response;
+  return deliver(minted);
 });

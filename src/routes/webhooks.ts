@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, deps } from "../context";
-import { UID_PATTERN, parseInput } from "../http/validate";
+import { UID_PATTERN, parseInput, readBody } from "../http/validate";
 import { Problem, invalidRequest, retryLater } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "../webhooks/signature";
 import { onVideoProcessed } from "../webhooks/video-processed";
@@ -35,32 +35,6 @@ function refused(reason: keyof typeof REFUSALS): Problem {
   });
 }
 
-/** The body exactly as sent (the MAC covers its bytes), read no further than `maxBytes`. */
-async function readRawBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const tooLarge = () => invalidRequest("body", `the body must be at most ${maxBytes} bytes`);
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      size += read.value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(read.value);
-    }
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
-
 function parseJson(body: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
@@ -75,7 +49,7 @@ webhookRoutes.post("/webhooks/stream", async (c) => {
   const d = deps(c);
   const secret = d.config.webhookSecret;
   if (secret === null) throw refused("disabled");
-  const body = await readRawBody(c.req.raw, MAX_BODY_BYTES);
+  const body = await readBody(c.req.raw, MAX_BODY_BYTES);
   const check = await verifyWebhookSignature(secret, c.req.header("webhook-signature") ?? null, body, d.now);
   if (!check.ok) {
     console.warn("webhook refused:", check.reason);
@@ -85,7 +59,7 @@ webhookRoutes.post("/webhooks/stream", async (c) => {
   const video = parseInput(WebhookVideo, parseJson(body), "body");
   const name = video.meta?.["name"];
   const prepared = await onVideoProcessed(
-    { config: d.config, db: c.env.DB, stream: d.stream, now: d.now },
+    { config: d.config, db: c.env.DB, stream: d.stream, cache: d.cache, now: d.now },
     { ...video, name: typeof name === "string" ? name : null },
   );
   // Stream's retry policy is undocumented; a 5xx is the only way to ask for another delivery,

@@ -25,9 +25,10 @@ export interface AccessDecision {
   rules: AccessRule[];
   /** countries the gateway itself must enforce now, before minting/fetching */
   gatewayCheck: { allow: ReadonlySet<string> | null; block: ReadonlySet<string> | null };
+  /** Stream mode: the network the grant's ticket is bound to (an IP lock), or null. */
+  network: string | null;
 }
 
-const NO_CHECK: AccessDecision["gatewayCheck"] = { allow: null, block: null };
 const BLOCK_ALL: AccessRule = { type: "any", action: "block" };
 
 // What Cloudflare reports when it cannot place a client: unknown and Tor.
@@ -38,24 +39,25 @@ export function decideAccess(input: AccessInput): AccessDecision {
   const block = input.blockedCountries !== null && input.blockedCountries.size > 0 ? input.blockedCountries : null;
   const countries = { allow, block };
 
-  // Stream sees the Worker's address in stream mode, so rules in the token would judge the
-  // gateway, not the user: the gateway checks the countries itself, and the IP lock is moot
-  // because the bytes go straight back to the client that asked.
-  if (input.mode === "stream") return { rules: [], gatewayCheck: countries };
-
   // On Cloudflare's edge CF-Connecting-IP is always set and cannot be forged by the client, so an
   // unknown (or unparseable) address only happens off the edge (local development, tests). There
   // the lock cannot be expressed; the token still carries the country rules and a short expiry.
   const network = input.lockToIp && input.clientIp !== null ? clientNetwork(input.clientIp) : null;
+
+  // Stream sees the Worker's address in stream mode, so rules in the token would judge the
+  // gateway, not the user: the gateway checks the countries itself, and binds the grant's
+  // ticket (its resume URL) to the client's network.
+  if (input.mode === "stream") return { rules: [], gatewayCheck: countries, network };
+
   if (network !== null) {
     // Two rules already use the "first match wins" slot; country rules after "any block" would
     // never run, so the gateway checks the countries now, from the same request.
-    return { rules: [{ type: "ip.src", action: "allow", ip: [network] }, BLOCK_ALL], gatewayCheck: countries };
+    return { rules: [{ type: "ip.src", action: "allow", ip: [network] }, BLOCK_ALL], gatewayCheck: countries, network: null };
   }
 
   // The token's rules bind the download; the gateway checks the same countries now as well, so
   // that a refused client gets our clear 403 instead of Stream's bare one after the redirect.
-  return { rules: countryRules(allow, block), gatewayCheck: countries };
+  return { rules: countryRules(allow, block), gatewayCheck: countries, network: null };
 }
 
 /** Whether a client in `country` (as `request.cf.country` reports it) passes the gateway's check. */
@@ -93,7 +95,7 @@ function countryRules(allow: ReadonlySet<string> | null, block: ReadonlySet<stri
  * extensions rotate the interface half of an IPv6 address, often within the token's lifetime).
  * `null` when the text is not an IP address.
  */
-function clientNetwork(ip: string): string | null {
+export function clientNetwork(ip: string): string | null {
   if (!ip.includes(":")) return parseIPv4(ip) === null ? null : `${ip}/32`;
   const groups = parseIPv6(ip);
   if (groups === null) return null;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import { Problem, retryLater } from "../problems";
+import type { ApiBudget } from "./budget";
 
 export type DownloadType = "default" | "audio";
 export type DownloadStatus = "ready" | "inprogress" | "error";
@@ -78,9 +79,11 @@ interface Answer {
 
 export class StreamClient {
   readonly #config: Config["stream"];
+  readonly #budget: ApiBudget;
 
-  constructor(config: Config["stream"]) {
+  constructor(config: Config["stream"], budget: ApiBudget) {
     this.#config = config;
+    this.#budget = budget;
   }
 
   async getVideo(uid: string): Promise<StreamVideo | null> {
@@ -123,6 +126,9 @@ export class StreamClient {
     for (let attempt = 1; ; attempt++) {
       const wait = Math.ceil((pausedUntil - Date.now()) / 1000);
       if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);
+      // Every attempt is a call Stream counts, retries included.
+      const spent = await this.#budget.take();
+      if (spent > 0) throw retryLater("upstream-unavailable", "The gateway's Stream API budget is spent for now", spent);
       const res = await send(url, method, apiToken, timeoutMs);
       if (res?.status === 429) {
         const pause = retryAfterSeconds(res.headers.get("retry-after"));

@@ -31,7 +31,8 @@ const PASSED_BACK = ["content-type", "content-length", "content-range", "accept-
 
 /**
  * Fetches the file from Stream and streams the body through without buffering. Only Range and
- * If-Range are forwarded: never the user's cookies or Authorization.
+ * If-Range are forwarded: never the user's cookies or Authorization. A HEAD asks Stream for the
+ * headers only, so it never pulls (or is billed for) the body.
  */
 export async function streamThrough(
   request: Request,
@@ -46,7 +47,8 @@ export async function streamThrough(
   }
   let upstream: Response;
   try {
-    upstream = await fetch(url, { headers: forwarded, signal: AbortSignal.timeout(timeoutMs) });
+    const method = request.method === "HEAD" ? "HEAD" : "GET";
+    upstream = await fetch(url, { method, headers: forwarded, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     throw retryLater("upstream-unavailable", "Stream's delivery host did not answer.", OUTAGE_RETRY_SECONDS);
   }
@@ -66,5 +68,5 @@ export async function streamThrough(
   out.set("cache-control", "no-store");
   out.set("referrer-policy", "no-referrer");
   out.set("x-content-type-options", "nosniff");
-  return new Response(request.method === "HEAD" ? null : upstream.body, { status: upstream.status, headers: out });
+  return new Response(upstream.body, { status: upstream.status, headers: out });
 }

@@ -38,6 +38,12 @@ type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | 
 
 const readyKey = (video: string, type: DownloadType) => `download:${video}:${type}:ready`;
 const absentKey = (video: string, type: DownloadType) => `download:${video}:${type}:absent`;
+const unknownKey = (video: string) => `download:${video}:unknown`;
+const detailsKey = (video: string) => `download:${video}:details`;
+const downloadsKey = (video: string) => `download:${video}:downloads`;
+
+/** How long one answer of Stream's is shared by the requests of this isolate (both types, many users). */
+const SHARED_ANSWER_MS = 1000;
 
 /** Forgets what this isolate knows of a video's downloads (admin refresh). */
 export function forgetDownloads(cache: MemoryCache, video: string): void {
@@ -67,9 +73,7 @@ function refusalProblem(refusal: string): Problem {
 }
 
 /** Whether Stream can make a download of this video for us at all. */
-function refusalFor(video: StreamVideo | null, config: Config): Refusal | null {
-  // An unknown video looks like one the user may not have (no existence oracle).
-  if (!video) return "not-entitled";
+function refusalFor(video: StreamVideo, config: Config): Refusal | null {
   if (video.state === "error") return "download-failed";
   if (!video.readyToStream) return "video-not-ready";
   if (!video.requireSignedURLs && !config.allowPublicVideos) return "video-not-protected";
@@ -92,26 +96,50 @@ function answer(deps: EnsureDeps, state: DownloadState): Ensured {
 }
 
 /**
+ * One Stream answer shared by every request of this isolate that asks the same within a moment
+ * (the status route's two types, a crowd waiting on one video): one API call, not one each.
+ */
+function shared<T>(deps: EnsureDeps, key: string, ask: () => Promise<T>): Promise<T> {
+  const pending = deps.cache.get<Promise<T>>(key, deps.now);
+  if (pending !== undefined) return pending;
+  const asked = ask();
+  deps.cache.set(key, asked, SHARED_ANSWER_MS, deps.now);
+  asked.catch(() => deps.cache.delete(key));
+  return asked;
+}
+
+/**
+ * An unknown video leaves nothing in D1 (anyone entitled to "*" could fill it with random UIDs):
+ * it is remembered in isolate memory for MEMORY_CACHE_SECONDS, so asking again costs no Stream call.
+ */
+async function forgetUnknown(deps: EnsureDeps, state: DownloadState): Promise<never> {
+  await deleteState(deps.db, state.video, state.type);
+  deps.cache.set(unknownKey(state.video), true, deps.config.memoryCacheSeconds * 1000, deps.now);
+  throw refusalProblem("not-entitled");
+}
+
+/**
  * Asks Stream, holding the lease: checks the video (new rows and refusals), then reads the
  * download and, when `create` allows and it is missing, creates it.
  */
 async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean): Promise<DownloadState> {
   const next: DownloadState = { ...state, checkedAt: deps.now, polls: state.polls + 1, refusal: null };
   if (state.status === "pending") {
-    const video = await deps.stream.getVideo(state.video);
+    const video = await shared(deps, detailsKey(state.video), () => deps.stream.getVideo(state.video));
+    if (video === null) return forgetUnknown(deps, state);
     const refusal = refusalFor(video, deps.config);
     if (refusal) {
       await saveState(deps.db, { ...next, refusal });
       throw refusalProblem(refusal);
     }
-    next.videoName = video?.name ?? null;
+    next.videoName = video.name;
   }
 
   // Stream's create is idempotent and answers like GET, so a new download costs one call.
   const download =
     create && state.status === "pending"
       ? (await createDownload(deps, next))[state.type]
-      : (await deps.stream.getDownloads(state.video))?.[state.type];
+      : (await shared(deps, downloadsKey(state.video), () => deps.stream.getDownloads(state.video)))?.[state.type];
   if (!download) {
     // Deleted at Stream (or never made, on a read-only status check): start over next time.
     const restarted: DownloadState = { ...next, status: "pending", percent: 0 };
@@ -151,6 +179,7 @@ async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void>
  */
 async function lookUp(deps: EnsureDeps, video: string, type: DownloadType): Promise<Ensured> {
   if (deps.cache.get<boolean>(absentKey(video, type), deps.now)) return { kind: "absent" };
+  if (deps.cache.get<boolean>(unknownKey(video), deps.now)) throw refusalProblem("not-entitled");
   const claimed = await claimNewState(deps.db, video, type, deps.now);
   if (!claimed) {
     const current = await readState(deps.db, video, type);
@@ -182,6 +211,8 @@ export async function ensureDownload(
   const state = await readState(deps.db, video, type);
   if (!state) {
     if (!options.create) return lookUp(deps, video, type);
+    // An unknown video looks like one the user may not have (no existence oracle).
+    if (deps.cache.get<boolean>(unknownKey(video), deps.now)) throw refusalProblem("not-entitled");
     deps.cache.delete(absentKey(video, type));
     const claimed = await claimNewState(deps.db, video, type, deps.now);
     if (!claimed) {
@@ -205,4 +236,31 @@ export async function ensureDownload(
   const leased = await takePollLease(deps.db, video, type, deps.now, before);
   if (!leased) return answer(deps, state);
   return answer(deps, await askStream(deps, leased, options.create));
+}
+
+export interface TypeStatus {
+  status: "ready" | "inprogress" | "none" | "error";
+  percentComplete: number;
+  retryAfter?: number;
+}
+
+/**
+ * The status route: both types' state, read-only (nothing is created at Stream). The two types
+ * share one video lookup and one downloads read (see `shared`), so a fresh video costs at most
+ * two Stream calls, and a known one none.
+ */
+export async function downloadStatus(deps: EnsureDeps, video: string): Promise<Record<DownloadType, TypeStatus>> {
+  const status = async (type: DownloadType): Promise<TypeStatus> => {
+    try {
+      const ensured = await ensureDownload(deps, video, type, { create: false });
+      if (ensured.kind === "ready") return { status: "ready", percentComplete: 100 };
+      if (ensured.kind === "absent") return { status: "none", percentComplete: 0 };
+      return { status: "inprogress", percentComplete: ensured.percent, retryAfter: ensured.retryAfter };
+    } catch (error) {
+      if (error instanceof Problem && error.type === "download-failed") return { status: "error", percentComplete: 0 };
+      throw error;
+    }
+  };
+  const [defaultStatus, audioStatus] = await Promise.all([status("default"), status("audio")]);
+  return { default: defaultStatus, audio: audioStatus };
 }

@@ -21,16 +21,19 @@ const NBF_SKEW_SECONDS = 60;
 /** Stream refuses tokens with more rules (stream-facts.md §3). */
 const MAX_ACCESS_RULES = 5;
 
+/** When a grant minted at `now` (unix s) ends: its TTL, capped by `notAfter` and Stream's 24 h. */
+export function grantExpiry(now: number, ttlSeconds: number, notAfter?: number): number {
+  return Math.floor(Math.min(now + ttlSeconds, notAfter ?? Infinity, now + MAX_TOKEN_TTL_SECONDS));
+}
+
 export async function mintDownloadToken(
   stream: Config["stream"],
   request: MintRequest,
 ): Promise<{ token: string; expiresAt: number }> {
   const now = request.now ?? Math.floor(Date.now() / 1000);
-  const expiresAt = Math.floor(
-    Math.min(now + request.ttlSeconds, request.notAfter ?? Infinity, now + MAX_TOKEN_TTL_SECONDS),
-  );
-  // An already expired token would only surface later as Stream's 401; the caller (e.g. an
-  // expired share link) must have answered before minting.
+  const expiresAt = grantExpiry(now, request.ttlSeconds, request.notAfter);
+  // An already expired token would only surface later as Stream's 401; the caller (e.g. a share
+  // link in its last second) must have refused before minting.
   if (!(expiresAt > now)) throw new Error("mintDownloadToken: the token would expire before it is used");
   const rules = request.accessRules ?? [];
   if (rules.length > MAX_ACCESS_RULES) throw new Error(`mintDownloadToken: Stream allows at most ${MAX_ACCESS_RULES} access rules`);

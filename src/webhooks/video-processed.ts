@@ -5,10 +5,11 @@ import type { Config } from "../config";
 import { isBlocked } from "../db/blocked";
 import { claimNewState, readState, saveState, takePollLease, type DownloadState } from "../db/download-state";
 import type { Db } from "../db/types";
+import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../db/video-readiness";
 import { Problem } from "../problems";
 import type { DownloadType, StreamClient } from "../stream/client";
-import { pollInterval } from "../stream/ensure";
+import { forgetDownloads, pollInterval } from "../stream/ensure";
 
 export interface ProcessedVideo {
   uid: string;
@@ -22,6 +23,7 @@ export interface WebhookDeps {
   /** The primary, not a session: everything here writes. */
   db: Db;
   stream: StreamClient;
+  cache: MemoryCache;
   now: number;
 }
 
@@ -32,6 +34,8 @@ export async function onVideoProcessed(deps: WebhookDeps, video: ProcessedVideo)
   // A webhook for a failed video changes nothing: the next lease holder asks Stream anyway.
   if (!video.readyToStream) return [];
   await clearNotReadyRefusals(deps.db, video.uid);
+  // What this isolate remembers of the video (its details, "unknown") is stale from now on.
+  forgetDownloads(deps.cache, video.uid);
   if (deps.config.prepareDownloads.length === 0) return [];
   // Same gates as the request path: a public video's MP4 would be public, and a blocked video is
   // served to nobody, so neither is worth a billed download.

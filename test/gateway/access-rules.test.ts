@@ -18,7 +18,7 @@ const NO_CHECK = { allow: null, block: null };
 
 describe("decideAccess in redirect mode", () => {
   test("no restriction gives no rules and nothing for the gateway to check", () => {
-    expect(decide({})).toEqual({ rules: [], gatewayCheck: NO_CHECK });
+    expect(decide({})).toEqual({ rules: [], gatewayCheck: NO_CHECK, network: null });
   });
 
   test("an allow list becomes allow <sorted codes>, then block everyone else, and the gateway checks it too", () => {
@@ -28,6 +28,7 @@ describe("decideAccess in redirect mode", () => {
         { type: "any", action: "block" },
       ],
       gatewayCheck: { allow: set("GB", "DE", "FR"), block: null },
+      network: null,
     });
   });
 
@@ -109,13 +110,14 @@ describe("decideAccess in redirect mode", () => {
           { type: "any", action: "block" },
         ],
         gatewayCheck: { allow: set("GB"), block: null },
+        network: null,
       });
     },
   );
 });
 
 describe("decideAccess in stream mode", () => {
-  test("puts no rules in the token (Stream sees the Worker) and hands the countries to the gateway", () => {
+  test("puts no rules in the token (Stream sees the Worker), hands the countries to the gateway and binds the ticket to the client's network", () => {
     expect(
       decide({
         mode: "stream",
@@ -125,11 +127,16 @@ describe("decideAccess in stream mode", () => {
         linkCountries: set("FR"),
         blockedCountries: set("RU"),
       }),
-    ).toEqual({ rules: [], gatewayCheck: { allow: set("FR"), block: set("RU") } });
+    ).toEqual({ rules: [], gatewayCheck: { allow: set("FR"), block: set("RU") }, network: "203.0.113.7/32" });
+  });
+
+  test("an IPv6 client's ticket is bound to its /64, and no lock binds nothing", () => {
+    expect(decide({ mode: "stream", lockToIp: true, clientIp: "2001:db8:1:2:aaaa::7" }).network).toBe("2001:db8:1:2::/64");
+    expect(decide({ mode: "stream", lockToIp: false, clientIp: "203.0.113.7" }).network).toBeNull();
   });
 
   test("without any country setting there is nothing to check", () => {
-    expect(decide({ mode: "stream" })).toEqual({ rules: [], gatewayCheck: NO_CHECK });
+    expect(decide({ mode: "stream" })).toEqual({ rules: [], gatewayCheck: NO_CHECK, network: null });
   });
 });
 

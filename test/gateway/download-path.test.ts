@@ -15,6 +15,7 @@ import {
   expectProblem,
   gateway,
   randomUser,
+  ticketPath,
 } from "./helpers";
 
 const READY = { downloads: { default: "ready", audio: "ready" } };
@@ -75,22 +76,24 @@ describe("end to end", () => {
     await expectMedia(file, "video/mp4");
   });
 
-  test("mode=stream answers 200 with Content-Disposition (filename and filename*) and the bytes", async () => {
+  test("mode=stream answers 303 to the grant's own URL, which serves the bytes with Content-Disposition (filename and filename*)", async () => {
     const { uid } = await seedVideo(READY);
     const res = await download(uid, { query: `?mode=stream&filename=${encodeURIComponent("Crème brûlée")}` });
-    expect(res.headers.get("content-disposition")).toBe(
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const file = await gateway(ticketPath(res));
+    expect(file.headers.get("content-disposition")).toBe(
       `attachment; filename="Creme brulee.mp4"; filename*=UTF-8''${encodeURIComponent("Crème brûlée.mp4")}`,
     );
-    const bytes = await expectMedia(res, "video/mp4");
-    expect(res.headers.get("content-length")).toBe(String(bytes.length));
+    const bytes = await expectMedia(file, "video/mp4");
+    expect(file.headers.get("content-length")).toBe(String(bytes.length));
   });
 
-  test("mode=stream passes Range through: 206 with Content-Range, 416 when unsatisfiable", async () => {
+  test("the grant's URL passes Range through: 206 with Content-Range, 416 when unsatisfiable", async () => {
     const { uid } = await seedVideo(READY);
-    const full = await download(uid, { query: "?mode=stream" });
-    const size = (await full.arrayBuffer()).byteLength;
+    const path = ticketPath(await download(uid, { query: "?mode=stream" }));
+    const size = (await (await gateway(path)).arrayBuffer()).byteLength;
 
-    const partial = await download(uid, { query: "?mode=stream", headers: { range: "bytes=0-99" } });
+    const partial = await gateway(path, { headers: { range: "bytes=0-99" } });
     expect(partial.status).toBe(206);
     expect(partial.headers.get("content-range")).toBe(`bytes 0-99/${size}`);
     expect(partial.headers.get("content-disposition")).toMatch(/^attachment; /);
@@ -98,7 +101,7 @@ describe("end to end", () => {
     expect(head.length).toBe(100);
     expect(new TextDecoder().decode(head.slice(4, 8))).toBe("ftyp");
 
-    const beyond = await download(uid, { query: "?mode=stream", headers: { range: `bytes=${size + 10}-` } });
+    const beyond = await gateway(path, { headers: { range: `bytes=${size + 10}-` } });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get("content-range")).toBe(`bytes */${size}`);
     await beyond.arrayBuffer();
@@ -404,7 +407,7 @@ describe("filename injection", () => {
 
   test.each(HOSTILE)("stream mode with %s: 200 and a Content-Disposition without CR/LF or a raw quote in the name", async (_, name) => {
     const { uid } = await seedVideo(READY);
-    const res = await download(uid, { query: `?mode=stream&filename=${encodeURIComponent(name)}` });
+    const res = await gateway(ticketPath(await download(uid, { query: `?mode=stream&filename=${encodeURIComponent(name)}` })));
     expect(res.status).toBe(200);
     await res.arrayBuffer();
     expect(res.headers.get("set-cookie")).toBeNull();
@@ -452,7 +455,8 @@ describe("access rules (env settings, called in-process with request.cf)", () =>
     const token = await anyone();
     const path = `/v1/videos/${uid}/download?mode=stream`;
     await expectProblem(await callWorker(gb, path, { token, cf: { country: "US" } }), 403, "not-entitled");
-    await expectMedia(await callWorker(gb, path, { token, cf: { country: "GB" } }), "video/mp4");
+    const granted = await callWorker(gb, path, { token, cf: { country: "GB" } });
+    await expectMedia(await callWorker(gb, ticketPath(granted), { cf: { country: "GB" } }), "video/mp4");
     expect((await counters(uid)).delivery).toBe(1);
   });
 });

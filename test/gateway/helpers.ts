@@ -132,3 +132,15 @@ export async function shareLinkRow(id: string): Promise<ShareLinkRow> {
   if (row === null) throw new Error(`no share_links row ${id}`);
   return row;
 }
+
+/**
+ * A stream-mode grant: checks that the gateway answered 303 to its own /d/<ticket> URL and
+ * returns that path, to fetch (and resume) with `gateway()`.
+ */
+export function ticketPath(res: Response): string {
+  expect(res.status).toBe(303);
+  const target = new URL(res.headers.get("location") ?? "", GATEWAY);
+  expect(target.origin).toBe(GATEWAY);
+  expect(target.pathname).toMatch(/^\/d\/[\w-]+\.[\w-]+\.[\w-]+$/);
+  return target.pathname;
+}

@@ -189,11 +189,18 @@ describe("claims", () => {
 });
 
 describe("JWKS", () => {
-  test("an unreachable JWKS refuses with 401, not 500, and logs without the token", async () => {
+  test("an unreachable JWKS is an upstream outage: 503 upstream-unavailable with Retry-After (not a 401 that signs users out), logged without the token", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
     const { privateKey } = await generateKeyPair("RS256");
     const rs256 = await new SignJWT({ sub: "user-1", exp: now() + 600 }).setProtectedHeader({ alg: "RS256", kid: "k1" }).sign(privateKey);
-    await refusedBecause(identifyUser(withBearer(rs256), jwks, bearer), "token could not be verified");
+    const error = await identifyUser(withBearer(rs256), jwks, bearer).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Problem);
+    expect((error as Problem).status).toBe(503);
+    expect((error as Problem).type).toBe("upstream-unavailable");
+    expect((error as Problem).options.headers?.["retry-after"]).toMatch(/^\d+$/);
     expect(log).toHaveBeenCalled();
     expect(JSON.stringify(log.mock.calls)).not.toContain(rs256.split(".")[2]);
   });

@@ -390,11 +390,11 @@ describe("expiry at the boundary (injected clock)", () => {
       outcome: "granted",
     });
 
-    expect(await takeUse(env.DB, created.id, expiresAt - 1, audit(expiresAt - 1))).toBe(1);
+    expect(await takeUse(env.DB, created.id, expiresAt - 1, audit(expiresAt - 1), null)).toBe(1);
     expect((await shareLinkRow(created.id)).uses).toBe(1);
     expect(await auditRows(created.id)).toBe(1);
 
-    expect(await takeUse(env.DB, created.id, expiresAt, audit(expiresAt))).toBeNull();
+    expect(await takeUse(env.DB, created.id, expiresAt, audit(expiresAt), null)).toBeNull();
     expect((await shareLinkRow(created.id)).uses).toBe(1);
     expect(await auditRows(created.id)).toBe(1);
   });

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
-import { appToken, callWorker, createShareLink, envWith, expectProblem, gateway, randomUser, shareLinkRow, type CreatedLink } from "./helpers";
+import { appToken, callWorker, createShareLink, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "./helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -238,34 +238,43 @@ describe("POST /s/:id: the download", () => {
     await again.arrayBuffer();
   });
 
-  test("Range: bytes=0- starts a download and takes a use; in stream mode a resume (bytes=100-) takes none", async () => {
-    const { link } = await sharedVideo({ maxDownloads: 5 });
+  test("a Range on the granting POST never skips the use; the resume happens at the grant's own URL, with no new use", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 2 });
     const start = await click(link.id, { headers: { range: "bytes=0-" } });
     expect(start.status).toBe(302);
     expect((await shareLinkRow(link.id)).uses).toBe(1);
 
-    const resume = await click(link.id, { query: "?mode=stream", headers: { range: "bytes=100-" } });
+    // The bypass the old rule allowed: a Range past 0 on the POST itself is a new grant.
+    const ranged = await click(link.id, { query: "?mode=stream", headers: { range: "bytes=100-" } });
+    const path = ticketPath(ranged);
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+
+    const resume = await gateway(path, { headers: { range: "bytes=100-" } });
     expect(resume.status).toBe(206);
     expect(resume.headers.get("content-range")).toMatch(/^bytes 100-\d+\/\d+$/);
     expect(resume.headers.get("content-disposition")).toMatch(/^attachment; /);
     await resume.arrayBuffer();
-    expect((await shareLinkRow(link.id)).uses).toBe(1);
-    expect(await auditCount(link.id)).toBe(1);
+    // The last use of the link is resumable, and the link itself is used up.
+    await expectMp4(await gateway(path));
+    await expectProblem(await click(link.id, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+    expect(await auditCount(link.id)).toBe(2);
   });
 
-  test("stream mode serves the bytes with Content-Disposition named after the video, and takes a use", async () => {
+  test("stream mode answers 303 to the grant's URL, which serves the bytes named after the video; one use", async () => {
     const { link } = await sharedVideo({ maxDownloads: 5 });
-    const res = await click(link.id, { query: "?mode=stream" });
+    const res = await gateway(ticketPath(await click(link.id, { query: "?mode=stream" })));
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="Quarterly review\.mp4"/);
     await expectMp4(res);
     expect((await shareLinkRow(link.id)).uses).toBe(1);
   });
 
-  test("a client that is not a browser and names no mode gets the bytes (so `curl -X POST -L` works); a browser's form post is redirected", async () => {
+  test("a client that is not a browser and names no mode is sent to the grant's URL (curl -L, even -X POST -L, gets the bytes); a browser's form post is redirected", async () => {
     const { link } = await sharedVideo({ maxDownloads: 5 });
     const curl = await gateway(`/s/${link.id}`, { method: "POST", headers: { accept: "*/*" } });
-    expect(curl.status).toBe(200);
-    await expectMp4(curl);
+    const path = ticketPath(curl);
+    await expectMp4(await gateway(path));
+    await expectMp4(await gateway(path, { method: "POST" }));
     const browser = await submitForm(link.id, {});
     expect(browser.status).toBe(302);
     expect((await shareLinkRow(link.id)).uses).toBe(2);

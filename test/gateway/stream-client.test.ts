@@ -5,10 +5,12 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
 import { getConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
+import { streamApiBudget } from "../../src/stream/budget";
 import { StreamClient, VideoNotReadyError } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
-const client = new StreamClient(getConfig(env).stream);
+const config = getConfig(env);
+const client = new StreamClient(config.stream, streamApiBudget(env.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
 const UNKNOWN = "0123456789abcdef0123456789abcdef";
 
 const inject = injectFault;

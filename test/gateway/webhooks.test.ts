@@ -139,11 +139,11 @@ describe("signature", () => {
 });
 
 describe("body", () => {
-  test("a body over 1 MB is refused with 400, signed or not", async () => {
+  test("a body over 1 MB is refused with 413, signed or not", async () => {
     const { uid } = await seedVideo();
     const big = JSON.stringify({ ...JSON.parse(await videoBody(uid)), padding: "x".repeat(1024 * 1024) });
-    const problem = await expectProblem(await deliverWith(PREPARE, big, await signature(big)), 400, "invalid-request");
-    expect(problem.field).toBe("body");
+    const problem = await expectProblem(await deliverWith(PREPARE, big, await signature(big)), 413, "payload-too-large");
+    expect(problem.maxBytes).toBe(1024 * 1024);
     expect(await rows(uid)).toEqual([]);
   });
 
