@@ -16,7 +16,9 @@ export type Operation =
   | "webhook.get"
   | "webhook.delete"
   | "token.create"
-  | "delivery";
+  | "delivery"
+  /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
+  | "delivery.head";
 
 export class Counters {
   private byOperation = new Map<string, number>();
@@ -35,7 +37,7 @@ export class Counters {
     const counts = video ? (this.byVideo.get(video) ?? new Map<string, number>()) : this.byOperation;
     const byOperation = Object.fromEntries(counts);
     let api = 0;
-    for (const [operation, n] of counts) if (operation !== "delivery") api += n;
+    for (const [operation, n] of counts) if (!operation.startsWith("delivery")) api += n;
     return { api, delivery: counts.get("delivery") ?? 0, byOperation };
   }
 

@@ -43,7 +43,7 @@ export async function deliver(emulator: Emulator, request: Request, id: string, 
     if (!decision.allowed) return refuse(403, `blocked by access rule ${decision.rule}`);
     uid = verdict.video;
   }
-  emulator.counters.count("delivery", uid);
+  emulator.counters.count(request.method === "HEAD" ? "delivery.head" : "delivery", uid);
   const injected = await applyFault(emulator.faults.take("delivery", uid));
   if (injected) return injected;
 
