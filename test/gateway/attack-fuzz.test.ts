@@ -254,6 +254,8 @@ async function checkResponse(res: Response, a: Attempt, legit: number[]): Promis
 let uid = "";
 let link = "";
 let openLink = "";
+/** A stream-mode grant's URL path segment (/d/<ticket>), with the hostile name inside. */
+let ticket = "";
 const adminLinks: string[] = [];
 
 beforeAll(async () => {
@@ -264,6 +266,8 @@ beforeAll(async () => {
   link = (await createShareLink(uid, creator, { maxDownloads: 1_000_000, password: "open sesame" })).id;
   openLink = (await createShareLink(uid, creator, { maxDownloads: 1_000_000 })).id;
   for (let i = 0; i < 3; i++) adminLinks.push((await createShareLink(uid, creator)).id);
+  const granted = await gateway(`/s/${openLink}?mode=stream`, { method: "POST" });
+  ticket = new URL(granted.headers.get("location") ?? "", GATEWAY).pathname.slice(3);
   // Refused webhooks are logged by design; the fuzz would flood the output.
   vi.spyOn(console, "warn").mockImplementation(() => {});
 });
@@ -379,6 +383,14 @@ const ROUTES: RouteFuzz[] = [
     path: () => segment(link, "A".repeat(32)).map((s) => `/v1/share-links/${s}`),
     validPath: () => fc.constantFrom(link, openLink, "A".repeat(32)).map((s) => `/v1/share-links/${s}`),
     legit: [204],
+  },
+  {
+    name: "GET /d/:ticket",
+    method: "GET",
+    who: "public",
+    path: () => fc.tuple(segment(ticket), query(["mode", "filename"], ["stream", MARK])).map(([s, q]) => `/d/${s}${q}`),
+    validPath: () => fc.constant(ticket).map((s) => `/d/${s}`),
+    legit: [200, 206, 416],
   },
   {
     name: "GET /s/:id",
