@@ -66,4 +66,4 @@ test("where the time of a hot download goes", async ({ task }) => {
       await mintDownloadToken(config.stream, { video: VIDEO, ttlSeconds: 3600 });
     }),
   };
-});
+}, 120_000);

@@ -196,6 +196,12 @@ async function main() {
     body: JSON.stringify({ uid: WAITING_VIDEO, name: "Bench: a long download", requireSignedURLs: true, state: "ready", downloadSeconds: 3600 }),
   });
 
+  // Stream mode's file is served at the grant's own URL; the grant itself is a 303 (like the 302).
+  const granted = await fetch(`${gateway}/v1/videos/${READY_VIDEO}/download?mode=stream`, {
+    headers: { authorization: `Bearer ${users[0].token}`, "cf-connecting-ip": users[0].ip },
+    redirect: "manual",
+  });
+  const ticket = new URL(granted.headers.get("location"), gateway).pathname;
   const onGateway = { port: direct.gateway, groups: { gateway: groups.gateway, emulator: groups.emulator } };
   const plan = [
     { key: "healthz", label: "GET /healthz (baseline)", path: "/healthz", expect: 200, ...onGateway },
@@ -204,7 +210,7 @@ async function main() {
       key: "share", label: "POST /s/:id?mode=redirect", method: "POST", path: `/s/${link.id}?mode=redirect`,
       headers: { "content-type": "application/json" }, body: "{}", expect: 302, hot: true, ...onGateway,
     },
-    { key: "stream", label: "GET …?mode=stream (68 KB)", path: `/v1/videos/${READY_VIDEO}/download?mode=stream`, expect: 200, hot: true, ...onGateway },
+    { key: "stream", label: "GET /d/<ticket> (stream mode's file, 68 KB)", path: ticket, expect: 200, hot: true, ...onGateway },
     { key: "peer", label: "peer Worker (docs example)", path: `/${READY_VIDEO}`, expect: 302, port: direct.peer, groups: { peer: groups.peer } },
   ];
   const runs = Object.fromEntries(plan.map((route) => [route.key, []]));
