@@ -2,7 +2,7 @@
 // created from dev fixtures when absent. Ctrl-C stops both servers.
 import { execFileSync } from "node:child_process";
 import { buildClient } from "../client/build.mjs";
-import { devToken } from "./dev-token.mjs";
+import { devAuth, devToken } from "./dev-token.mjs";
 import { ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
 
@@ -12,6 +12,13 @@ const emulator = `http://localhost:${emulatorPort}`;
 const gateway = `http://localhost:${gatewayPort}`;
 
 if (ensureDevVars()) console.log("Created .dev.vars from the dev-only fixtures.");
+// HS256 dev tokens (signed here) or your identity provider's (AUTH_JWKS_URL); never both, which
+// the gateway would refuse on every request.
+const auth = devAuth();
+if (auth.problem) {
+  console.error(`Not starting: ${auth.problem}`);
+  process.exit(1);
+}
 // public/'s helper and demo script, rebuilt when client/ changes (wrangler dev serves the new files).
 await buildClient({ watch: true });
 // The demo's sign-in sets the session cookie; a name of your own in .dev.vars wins.
@@ -52,18 +59,49 @@ if (webhookSecret) {
 } else {
   console.log("No STREAM_WEBHOOK_SECRET in .dev.vars: the emulator's webhook is not subscribed.");
 }
-const token = await devToken("dev-user", "*");
+const keynote = `${gateway}/v1/videos/c0ffee00000000000000000000000001/download`;
+// With a JWKS there is no token to print: the identity provider issues them, and the demo's
+// sign-in (HS256, like `npm run token`) answers 500 misconfigured.
+const tryIt = auth.jwksUrl
+  ? [
+      "  Your identity provider issues the app tokens: the gateway verifies them with the JWKS at",
+      `  ${auth.jwksUrl} (AUTH_JWKS_URL). Download a demo video end to end with one`,
+      "  (its videos claim, or a D1 grant, must cover the video):",
+      `    curl -L -o keynote.mp4 -H "Authorization: Bearer <a token from your identity provider>" \\`,
+      `      ${keynote}`,
+      ...(isEmulatorJwks(auth.jwksUrl)
+        ? [
+            "  That URL is the emulator's stand-in for an identity provider: PUT your public keys there,",
+            `    curl -X PUT -H "content-type: application/json" -d @jwks.json ${emulator}/__emulator/jwks`,
+          ]
+        : []),
+      "  (npm run token signs HS256 dev tokens, which a gateway with AUTH_JWKS_URL does not accept.)",
+    ]
+  : [
+      "  Download a demo video end to end (a dev user token for all videos, valid 24 h):",
+      `    curl -L -o keynote.mp4 -H "Authorization: Bearer ${await devToken("dev-user", "*")}" \\`,
+      `      ${keynote}`,
+      "  More tokens: npm run token -- <user> [uid,…|*]",
+    ];
+const demo = auth.jwksUrl ? "its sign-in needs AUTH_HS256_SECRET, so not with AUTH_JWKS_URL" : "sign in as Alice or Bob, download, share links";
 console.log(`
-  Open ${gateway}/demo/   (sign in as Alice or Bob, download, share links)
+  Open ${gateway}/demo/   (${demo})
 
   Behind it:
     gateway          ${gateway}   (API; ${gateway}/openapi.json)
     Stream emulator  ${emulator}   (API ${emulator}/client/v4, control ${emulator}/__emulator)
 
-  Download a demo video end to end (a dev user token for all videos, valid 24 h):
-    curl -L -o keynote.mp4 -H "Authorization: Bearer ${token}" \\
-      ${gateway}/v1/videos/c0ffee00000000000000000000000001/download
-  More tokens: npm run token -- <user> [uid,…|*]
+${tryIt.join("\n")}
 
   Press Ctrl-C to stop both.
 `);
+
+/** Whether AUTH_JWKS_URL points at this emulator's JWKS stand-in (README › Control API). */
+function isEmulatorJwks(jwksUrl) {
+  try {
+    const url = new URL(jwksUrl);
+    return ["localhost", "127.0.0.1"].includes(url.hostname) && Number(url.port) === emulatorPort && url.pathname === "/__emulator/jwks";
+  } catch {
+    return false;
+  }
+}

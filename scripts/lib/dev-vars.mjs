@@ -2,6 +2,7 @@
 // that a fresh clone runs without a manual step. An existing file, e.g. one written by
 // `npm run setup -- --local`, is left alone.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parse } from "smol-toml";
 
 /** DEV-ONLY: the secret the local app tokens are signed with, public in this repository. */
 export const DEV_AUTH_SECRET = "dev-only-app-jwt-secret-never-use-in-production";
@@ -34,4 +35,22 @@ export function readDevVars(path = ".dev.vars") {
     if (match) vars[match[1]] = match[2].replace(/^"(.*)"$/, "$1");
   }
   return vars;
+}
+
+/**
+ * The gateway's settings as `wrangler dev` gives them to it: wrangler.toml's [vars], with
+ * `.dev.vars` over them. A wrangler.toml that cannot be read counts as no [vars] (wrangler dev
+ * reports it itself).
+ */
+export function readGatewayVars({ config = "wrangler.toml", devVars = ".dev.vars" } = {}) {
+  let vars = {};
+  try {
+    const table = parse(readFileSync(config, "utf8")).vars;
+    if (typeof table === "object" && table !== null && !Array.isArray(table)) {
+      vars = Object.fromEntries(Object.entries(table).map(([name, value]) => [name, String(value)]));
+    }
+  } catch {
+    // Unreadable or not TOML: .dev.vars alone.
+  }
+  return { ...vars, ...(existsSync(devVars) ? readDevVars(devVars) : {}) };
 }
