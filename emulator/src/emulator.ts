@@ -4,7 +4,7 @@ import { Counters, Faults, RateLimiter } from "./instruments";
 import { renderVideo } from "./render";
 import { seedState } from "./seed";
 import type { Settings } from "./settings";
-import type { AccountState, VideoRecord } from "./store";
+import type { AccountState, Jwks, VideoRecord } from "./store";
 import { deliverWebhook, type WebhookDelivery } from "./webhooks/deliver";
 
 /** Where state survives restarts and when the next webhook is due. */
@@ -20,8 +20,7 @@ export class Emulator {
   readonly faults = new Faults();
   readonly rateLimit = new RateLimiter();
   readonly webhookLog: WebhookDelivery[] = [];
-  /** The identity-provider stand-in of the control API (not Stream). */
-  jwks: { keys: Record<string, unknown>[] } = { keys: [] };
+  /** How often the identity-provider stand-in's JWKS was fetched (kept in memory, like the counters). */
   jwksFetches = 0;
 
   constructor(
@@ -33,6 +32,16 @@ export class Emulator {
 
   now(): number {
     return Date.now();
+  }
+
+  /** The identity-provider stand-in of the control API (not Stream), part of the saved state. */
+  get jwks(): Jwks {
+    return this.state.jwks ?? { keys: [] };
+  }
+
+  async setJwks(jwks: Jwks): Promise<void> {
+    this.state.jwks = jwks;
+    await this.save();
   }
 
   video(uid: string): VideoRecord | undefined {
@@ -69,7 +78,7 @@ export class Emulator {
     this.faults.clear();
     this.rateLimit.reset();
     this.webhookLog.length = 0;
-    this.jwks = { keys: [] };
+    // The seeded state has an empty JWKS, so the saved one is cleared too.
     this.jwksFetches = 0;
     await this.save();
   }

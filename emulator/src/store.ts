@@ -64,15 +64,25 @@ export interface PlatformKey {
   privateJwk: JsonWebKey;
 }
 
+/** A public JWK Set, as an identity provider serves it. */
+export interface Jwks {
+  keys: Record<string, unknown>[];
+}
+
 export interface AccountState {
   videos: Record<string, VideoRecord>;
   keys: Record<string, KeyRecord>;
   webhook: WebhookSubscription | null;
   platformKey: PlatformKey | null;
+  /**
+   * The identity-provider stand-in of the control API (not Stream), kept with the account so
+   * that it survives the Durable Object's eviction. Absent from states saved before it was.
+   */
+  jwks?: Jwks;
 }
 
 export function emptyState(): AccountState {
-  return { videos: {}, keys: {}, webhook: null, platformKey: null };
+  return { videos: {}, keys: {}, webhook: null, platformKey: null, jwks: { keys: [] } };
 }
 
 export function currentStage(video: VideoRecord, now: number): { stage: Stage; next: Stage | undefined } {

@@ -229,10 +229,11 @@ export function controlRoutes(emulator: Emulator): Hono {
 
   // A stand-in for an app's identity provider, so that gateways configured with AUTH_JWKS_URL
   // can be tested offline: PUT a public JWKS, then point AUTH_JWKS_URL at GET /__emulator/jwks.
+  // Saved with the account, so it outlives the Durable Object's eviction; reset clears it.
   control.put("/jwks", async (c) => {
     const body = await parse(c, z.object({ keys: z.array(z.record(z.string(), z.unknown())) }));
     if (body instanceof Response) return body;
-    emulator.jwks = body;
+    await emulator.setJwks(body);
     return c.json(body);
   });
   control.get("/jwks", (c) => {
