@@ -9,7 +9,7 @@ import { Problem } from "../problems";
 import { countryPermitted, decideAccess, type AccessRule } from "../stream/access-rules";
 import type { DownloadType } from "../stream/client";
 import { deliveryUrl, redirectTo } from "../stream/delivery";
-import { streamFilenameParam } from "../stream/filename";
+import { savedName, streamFilenameParam } from "../stream/filename";
 import { issueTicket } from "../stream/ticket";
 import { grantExpiry, mintDownloadToken } from "../stream/token";
 
@@ -63,7 +63,13 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
   const now = Math.floor(d.now / 1000);
   if (g.mode === "stream") {
     const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
-    const ticket = await issueTicket(d.config.stream, { video: g.video, type: g.type, expiresAt, network: g.access.network, name: g.name });
+    const ticket = await issueTicket(d.config.stream, {
+      video: g.video,
+      type: g.type,
+      expiresAt,
+      network: g.access.network,
+      name: savedName(g.name),
+    });
     return { mode: g.mode, url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
   }
   const { token, expiresAt } = await mintDownloadToken(d.config.stream, {

@@ -54,6 +54,14 @@ export function contentDisposition(name: string | null, uid: string, extension: 
   return `attachment; filename="${fallback}.${extension}"; filename*=UTF-8''${encodeRfc8187(`${base}.${extension}`)}`;
 }
 
+/**
+ * The sanitised name (at most 200 bytes), or null when nothing is left: what a stream-mode grant's
+ * ticket carries, so that a 64 KB `filename` never becomes a 64 KB URL.
+ */
+export function savedName(name: string | null): string | null {
+  return sanitise((name ?? "").toWellFormed()) || null;
+}
+
 function sanitise(name: string): string {
   const cleaned = name
     .normalize("NFC")

@@ -413,3 +413,18 @@ describe("12. a deleted grant made again is a new grant", () => {
     expect((await gateway(`/s/${kept.id}?mode=redirect`, { method: "POST" })).status).toBe(302);
   });
 });
+
+describe("the grant's URL stays a URL", () => {
+  test("a 60 KB filename becomes a name of at most 200 bytes in the ticket, not a 60 KB Location", async () => {
+    const { uid } = await seedVideo(READY);
+    const filename = "é".repeat(30_000);
+    const res = await gateway(`/v1/videos/${uid}/download?mode=stream&filename=${encodeURIComponent(filename)}`, {
+      token: await appToken(randomUser(), { videos: [uid] }),
+    });
+    expect((res.headers.get("location") ?? "").length).toBeLessThan(1500);
+    const file = await gateway(ticketPath(res));
+    const disposition = file.headers.get("content-disposition") ?? "";
+    expect(decodeURIComponent(disposition.split("''")[1]!)).toBe(`${"é".repeat(100)}.mp4`);
+    await file.arrayBuffer();
+  });
+});
