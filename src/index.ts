@@ -64,6 +64,6 @@ app.onError((error, c) => {
 
 /** The Hono app itself, for tests that inspect its routes (openapi.test.ts). */
 export { app };
-export { StreamApiBudget } from "./stream/budget";
+export { StreamApiBudget } from "./stream/budget-object";
 
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

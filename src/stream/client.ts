@@ -4,7 +4,6 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import { Problem, retryLater } from "../problems";
-import type { ApiBudget } from "./budget";
 
 export type DownloadType = "default" | "audio";
 export type DownloadStatus = "ready" | "inprogress" | "error";
@@ -20,6 +19,11 @@ export interface StreamVideo {
   errorReasonCode: string | null;
   requireSignedURLs: boolean;
   name: string | null;
+}
+
+/** What the client asks before each call (budget.ts): 0 to go ahead, else seconds to wait. */
+export interface ApiBudget {
+  take(): Promise<number>;
 }
 
 /** Stream refused to create a download because the video is not ready to stream yet. */

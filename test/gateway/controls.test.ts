@@ -3,7 +3,7 @@
 // row; HEAD takes nothing; Stream's API budget and D1 are protected; bodies are read no further
 // than their cap.
 import { createExecutionContext, createScheduledController, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
-import { SignJWT } from "jose";
+import { SignJWT, generateKeyPair } from "jose";
 import { describe, expect, test } from "vitest";
 import worker from "../../src/index";
 import { readBody } from "../../src/http/validate";
@@ -383,11 +383,7 @@ describe("9. the session cookie only from our own site", () => {
 describe("11. an identity provider outage", () => {
   test("is 503 upstream-unavailable with Retry-After, not a 401 that signs users out", async () => {
     const jwks = envWith({ AUTH_HS256_SECRET: "", AUTH_JWKS_URL: "https://idp-outage.example/no-such-jwks" });
-    const { privateKey } = await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-      true,
-      ["sign", "verify"],
-    );
+    const { privateKey } = await generateKeyPair("RS256");
     const jwt = await new SignJWT({ videos: "*" }).setProtectedHeader({ alg: "RS256", kid: "k" }).setSubject("u").setExpirationTime("5m").sign(privateKey);
     const res = await callWorker(jwks, `/v1/videos/${randomUid()}/download`, { token: jwt });
     const problem = await expectProblem(res, 503, "upstream-unavailable");
