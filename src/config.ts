@@ -143,8 +143,10 @@ function signingKey(raw: Raw): { keyId: string; keyJwk: JsonWebKey } {
   }
   const jwk = StreamJwk.safeParse(decoded);
   if (!jwk.success) throw misconfigured("STREAM_KEY_JWK", "must be an RSA private key JWK");
+  // Stream's only documented example shows a key `id` and a JWK `kid` that differ. Tokens must
+  // name the key Stream knows, its id, so the JWK's own kid is never used (README › Assumptions).
   if (jwk.data.kid !== undefined && jwk.data.kid !== keyId) {
-    throw misconfigured("STREAM_KEY_ID", "does not match the kid of STREAM_KEY_JWK");
+    console.warn("STREAM_KEY_JWK's kid differs from STREAM_KEY_ID; tokens carry STREAM_KEY_ID, the id Stream knows the key by");
   }
   const { kty, n, e, d, p, q, dp, dq, qi } = jwk.data;
   return { keyId, keyJwk: { kty, n, e, d, p, q, dp, dq, qi } };

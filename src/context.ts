@@ -23,7 +23,8 @@ export interface Deps {
 
 const clients = new WeakMap<Config, StreamClient>();
 
-function streamClient(config: Config, env: Env): StreamClient {
+/** The Stream client of this isolate and config (also the cron's). */
+export function streamClient(config: Config, env: Env): StreamClient {
   let client = clients.get(config);
   if (!client) {
     client = new StreamClient(config.stream, streamApiBudget(env.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));

@@ -1,8 +1,18 @@
-// The cron (wrangler.toml [triggers]): retention (SPEC.md §5). Audit rows older than
+// The crons (wrangler.toml [triggers]). Daily, retention: audit rows older than
 // AUDIT_RETENTION_DAYS, share links expired for more than 30 days, daily-quota counters of past
-// days, and download states still pending (refused) that nobody asked about for a day are deleted.
+// days, and download states still pending that nobody asked about for a day are deleted. Every
+// ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
+// again, since Stream documents no webhook redelivery.
 import { getConfig } from "./config";
+import { streamClient } from "./context";
 import type { Db } from "./db/types";
+import { isolateCache } from "./memory-cache";
+import { retryPreparations } from "./webhooks/video-processed";
+
+/** The cron expression of the re-check; any other runs retention. */
+export const RECHECK_CRON = "*/10 * * * *";
+/** Downloads re-checked per run: each costs a few Stream API calls. */
+const RECHECK_LIMIT = 20;
 
 const DAY_MS = 86_400_000;
 /** Expired links stay this long, so their landing page can still say "expired" rather than 404. */
@@ -24,8 +34,14 @@ async function deleteInBatches(db: Db, statement: string, cutoff: number): Promi
   return deleted;
 }
 
-export async function scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const config = getConfig(env);
+  if (controller.cron === RECHECK_CRON) {
+    const deps = { config, db: env.DB, cache: isolateCache, stream: streamClient(config, env), now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
+    const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
+    if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
+    return;
+  }
   // scheduledTime, not Date.now(): a delayed or retried run deletes what the schedule meant to.
   const now = controller.scheduledTime;
   const audit = await deleteInBatches(

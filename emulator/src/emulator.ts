@@ -1,6 +1,7 @@
 // The emulated account: state, persistence and the instruments, shared by the API, delivery
 // host and control routes. One instance lives in the account's Durable Object.
 import { Counters, Faults, RateLimiter } from "./instruments";
+import { DEFAULT_QUIRKS, type Quirks } from "./quirks";
 import { renderVideo } from "./render";
 import { seedState } from "./seed";
 import type { Settings } from "./settings";
@@ -20,6 +21,8 @@ export class Emulator {
   readonly faults = new Faults();
   readonly rateLimit = new RateLimiter();
   readonly webhookLog: WebhookDelivery[] = [];
+  /** The undocumented choices in force (control API); not persisted, like faults. */
+  quirks: Quirks = { ...DEFAULT_QUIRKS };
   /** How often the identity-provider stand-in's JWKS was fetched (kept in memory, like the counters). */
   jwksFetches = 0;
 
@@ -66,13 +69,14 @@ export class Emulator {
     const subscription = this.state.webhook;
     if (!subscription) return;
     for (const video of due) {
-      const delivery = await deliverWebhook(subscription, renderVideo(video, this.settings, now), this.sendWebhook, now);
+      const delivery = await deliverWebhook(subscription, renderVideo(video, this.settings, now, this.quirks), this.sendWebhook, now);
       this.webhookLog.push(delivery);
       if (this.webhookLog.length > WEBHOOK_LOG_SIZE) this.webhookLog.shift();
     }
   }
 
   async reset(): Promise<void> {
+    this.quirks = { ...DEFAULT_QUIRKS };
     this.state = seedState(this.settings, this.now());
     this.counters.clear();
     this.faults.clear();

@@ -1,4 +1,5 @@
 // The JSON shapes Stream answers with, built from the stored records.
+import type { Quirks } from "./quirks";
 import type { Settings } from "./settings";
 import {
   DOWNLOAD_TYPES,
@@ -15,9 +16,11 @@ export function downloadFile(type: DownloadType): string {
   return type === "audio" ? "audio.m4a" : "default.mp4";
 }
 
-export function renderVideo(video: VideoRecord, settings: Settings, now: number) {
+export function renderVideo(video: VideoRecord, settings: Settings, now: number, quirks: Quirks) {
   const { stage } = currentStage(video, now);
   const ready = stage.state === "ready";
+  const sparse = quirks.videoFields === "sparse";
+  const readyToStream = ready || (stage.state === "error" && quirks.erroredReadyToStream);
   const base = `${settings.deliveryBase}/${video.uid}`;
   const readyStage = video.stages.find((s) => s.state === "ready" && s.at <= now);
   return {
@@ -26,16 +29,16 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number)
     // Omitted until encoding is complete, like Stream (stream-facts.md §2).
     ...(ready ? { thumbnail: `${base}/thumbnails/thumbnail.jpg`, preview: `${base}/watch` } : {}),
     thumbnailTimestampPct: 0,
-    readyToStream: ready,
+    ...(sparse && !readyToStream ? {} : { readyToStream }),
     readyToStreamAt: readyStage ? iso(readyStage.at) : null,
     status: {
       state: stage.state,
       pctComplete: videoPercent(video, now),
       ...(stage.state === "inprogress" || stage.state === "error" ? { step: "encoding" } : {}),
-      errorReasonCode: stage.state === "error" ? video.errorReasonCode : "",
+      ...(sparse ? {} : { errorReasonCode: stage.state === "error" ? video.errorReasonCode : "" }),
       errorReasonText: stage.state === "error" ? video.errorReasonText : "",
     },
-    meta: video.meta,
+    meta: sparse && Object.keys(video.meta).length === 0 ? null : video.meta,
     created: iso(video.created),
     modified: iso(video.modified),
     uploaded: iso(video.created),
@@ -46,7 +49,7 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number)
     input: ready ? { width: 320, height: 180 } : { width: -1, height: -1 },
     playback: { hls: `${base}/manifest/video.m3u8`, dash: `${base}/manifest/video.mpd` },
     allowedOrigins: video.allowedOrigins,
-    requireSignedURLs: video.requireSignedURLs,
+    requireSignedURLs: sparse && !video.requireSignedURLs ? null : video.requireSignedURLs,
     maxSizeBytes: null,
     maxDurationSeconds: null,
     watermark: null,

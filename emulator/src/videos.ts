@@ -16,6 +16,7 @@ export interface NewVideo {
   downloadOutcome?: Partial<Record<DownloadType, Outcome>>;
   /** Downloads that already exist: "ready" ones finished long ago, "inprogress" ones start now. */
   downloads?: Partial<Record<DownloadType, "ready" | "inprogress">>;
+  refusesDownloads?: boolean;
 }
 
 export function randomHex(bytes: number): string {
@@ -70,6 +71,7 @@ export function newVideo(input: NewVideo, now: number): VideoRecord {
     downloadMs: input.downloadMs,
     downloadOutcome: { default: "ready", audio: "ready", ...input.downloadOutcome },
     downloads: {},
+    ...(input.refusesDownloads ? { refusesDownloads: true } : {}),
   };
   for (const [type, status] of Object.entries(input.downloads ?? {}) as [DownloadType, string][]) {
     const createdAt = status === "ready" ? now - input.downloadMs - 1 : now;

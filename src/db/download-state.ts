@@ -93,3 +93,16 @@ export async function deleteState(db: Db, video: string, type?: DownloadType): P
     .bind(video, type ?? null)
     .run();
 }
+
+/** Rows still 'pending' with no refusal (a preparation or a poll that failed), lease free since `before`. */
+export async function unfinishedStates(db: Db, types: readonly DownloadType[], before: number, limit: number): Promise<{ video: string; type: DownloadType }[]> {
+  const rows = await db
+    .prepare(
+      `SELECT video_id, type FROM download_state
+       WHERE status = 'pending' AND refusal IS NULL AND polled_at <= ?2 AND type IN (SELECT value FROM json_each(?1))
+       ORDER BY polled_at LIMIT ?3`,
+    )
+    .bind(JSON.stringify(types), before, limit)
+    .all<{ video_id: string; type: DownloadType }>();
+  return rows.results.map((r) => ({ video: r.video_id, type: r.type }));
+}

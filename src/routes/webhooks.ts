@@ -5,19 +5,19 @@ import { type AppEnv, deps } from "../context";
 import { UID_PATTERN, parseInput, readBody } from "../http/validate";
 import { Problem, invalidRequest, retryLater } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "../webhooks/signature";
+import { readyStreamable } from "../stream/client";
 import { onVideoProcessed } from "../webhooks/video-processed";
 
 /** A video object is a few KB; the cap keeps an unauthenticated caller from making us buffer more. */
 const MAX_BODY_BYTES = 1024 * 1024;
-/** What Stream is told to wait before redelivering after a failed preparation. */
-const REDELIVER_AFTER_SECONDS = 30;
 
 // Only the fields the gateway uses; Stream sends the whole video object, and the rest may change.
+// Null or missing fields are read as the Stream client reads them (stream/client.ts).
 export const WebhookVideo = z.object({
   uid: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"),
-  readyToStream: z.boolean(),
-  status: z.object({ state: z.string() }),
-  requireSignedURLs: z.boolean(),
+  readyToStream: z.boolean().nullish(),
+  status: z.object({ state: z.string().nullish() }).nullish(),
+  requireSignedURLs: z.boolean().nullish(),
   meta: z.record(z.string(), z.unknown()).nullish(),
 });
 
@@ -60,12 +60,17 @@ webhookRoutes.post("/webhooks/stream", async (c) => {
   const name = video.meta?.["name"];
   const prepared = await onVideoProcessed(
     { config: d.config, db: c.env.DB, stream: d.stream, cache: d.cache, now: d.now },
-    { ...video, name: typeof name === "string" ? name : null },
+    {
+      uid: video.uid,
+      readyToStream: readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream }),
+      requireSignedURLs: video.requireSignedURLs === true,
+      name: typeof name === "string" ? name : null,
+    },
   );
-  // Stream's retry policy is undocumented; a 5xx is the only way to ask for another delivery,
-  // which retries the failed downloads (see video-processed.ts) without duplicating the others.
-  if (prepared.includes("failed")) {
-    throw retryLater("upstream-unavailable", "Stream could not prepare the downloads; deliver the webhook again", REDELIVER_AFTER_SECONDS);
-  }
-  return c.json({ ok: true });
+  // Stream documents no redelivery, so a failed preparation is not its to retry: the row stays
+  // unfinished for the cron's re-check and the next request. A 5xx is left for the exception
+  // (D1 failing, so that nothing could be recorded).
+  const failed = prepared.filter((p) => p === "failed").length;
+  if (failed > 0) console.warn(`webhook for ${video.uid}: ${failed} preparation(s) failed; the cron re-checks them`);
+  return c.json({ ok: true, unfinished: failed });
 });

@@ -14,11 +14,24 @@ export interface StreamDownload {
 export type StreamDownloads = Partial<Record<DownloadType, StreamDownload>>;
 export interface StreamVideo {
   uid: string;
+  /** Playable, as `readyStreamable` decides it from the state Stream reports. */
   readyToStream: boolean;
+  /** `status.state`, or "unknown" when Stream left it out. */
   state: string;
   errorReasonCode: string | null;
+  /** Null or missing counts as false: a video not known to be protected is not served as one. */
   requireSignedURLs: boolean;
   name: string | null;
+}
+
+/**
+ * Whether a video can be played (and so have downloads). `status.state` decides: Stream's own
+ * webhook example shows an errored video with `readyToStream: true`, and the SDK says
+ * `readyToStream` is absent while a video is not ready (README › Assumptions).
+ */
+export function readyStreamable(video: { state?: string | null; readyToStream?: boolean | null }): boolean {
+  if (video.state === "error") return false;
+  return video.readyToStream === true || video.state === "ready";
 }
 
 /** What the client asks before each call (budget.ts): 0 to go ahead, else seconds to wait. */
@@ -26,11 +39,18 @@ export interface ApiBudget {
   take(): Promise<number>;
 }
 
-/** Stream refused to create a download because the video is not ready to stream yet. */
-export class VideoNotReadyError extends Error {
-  constructor(uid: string) {
-    super(`video ${uid} is not ready to stream`);
-    this.name = "VideoNotReadyError";
+/**
+ * Stream answered a download create with a 4xx. Its REST codes for "not ready" and "too long"
+ * are undocumented, so the caller re-reads the video and classifies the refusal from its state.
+ */
+export class CreateRefusedError extends Error {
+  constructor(
+    uid: string,
+    readonly status: number,
+    readonly codes: number[],
+  ) {
+    super(`Stream refused to create a download of ${uid} (${status}, codes ${codes.join(", ") || "none"})`);
+    this.name = "CreateRefusedError";
   }
 }
 
@@ -41,8 +61,6 @@ const BACKOFF_BASE_MS = 100;
 const OUTAGE_RETRY_SECONDS = 5;
 /** Stream locks an over-limit token out for 5 minutes; used if a 429 lacks `retry-after`. */
 const LOCKOUT_SECONDS = 300;
-/** Stream's REST code for "not ready to stream" is undocumented; this is Miniflare's Bad Request. */
-const NOT_READY_CODE = 10005;
 
 // Isolate-wide on purpose: Stream's limit is per token, so after a 429 every call would be refused
 // too, and each one still counts against a limit (and a 5-minute lockout) that the app shares.
@@ -53,22 +71,26 @@ const Download = z.object({
   percentComplete: z.number().min(0).max(100),
 });
 const Downloads = z.object({ default: Download.optional(), audio: Download.optional() });
+// The official SDK types every video field optional, workers-types declare requireSignedURLs
+// nullable, and readyToStream may be missing while a video is not ready: nothing here may fail a
+// download because a field is null or absent.
 const Video = z.object({
-  uid: z.string(),
-  readyToStream: z.boolean(),
-  status: z.object({ state: z.string(), errorReasonCode: z.string().nullish() }),
-  requireSignedURLs: z.boolean(),
+  uid: z.string().nullish(),
+  readyToStream: z.boolean().nullish(),
+  status: z.object({ state: z.string().nullish(), errorReasonCode: z.string().nullish() }).nullish(),
+  requireSignedURLs: z.boolean().nullish(),
   meta: z.record(z.string(), z.unknown()).nullish(),
 });
 
-function toVideo(video: z.infer<typeof Video>): StreamVideo {
+function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo {
   const name = video.meta?.["name"];
+  const state = video.status?.state ?? "unknown";
   return {
-    uid: video.uid,
-    readyToStream: video.readyToStream,
-    state: video.status.state,
-    errorReasonCode: video.status.errorReasonCode || null,
-    requireSignedURLs: video.requireSignedURLs,
+    uid,
+    readyToStream: readyStreamable({ state, readyToStream: video.readyToStream }),
+    state,
+    errorReasonCode: video.status?.errorReasonCode || null,
+    requireSignedURLs: video.requireSignedURLs === true,
     name: typeof name === "string" ? name : null,
   };
 }
@@ -92,12 +114,13 @@ export class StreamClient {
 
   async getVideo(uid: string): Promise<StreamVideo | null> {
     const answer = await this.#callVideo("GET", uid, "");
-    return answer.status === 404 ? null : toVideo(this.#result(answer, Video));
+    return answer.status === 404 ? null : toVideo(this.#result(answer, Video), uid);
   }
 
   /** The account's videos, oldest first (the demo page lists them; the download path never does). */
   async listVideos(): Promise<StreamVideo[]> {
-    return this.#result(await this.#call("GET", "?asc=true", "GET …/stream"), z.array(Video)).map(toVideo);
+    const videos = this.#result(await this.#call("GET", "?asc=true", "GET …/stream"), z.array(Video));
+    return videos.flatMap((video) => (typeof video.uid === "string" ? [toVideo(video, video.uid)] : []));
   }
 
   async getDownloads(uid: string): Promise<StreamDownloads | null> {
@@ -107,8 +130,7 @@ export class StreamClient {
 
   async createDownload(uid: string, type: DownloadType): Promise<StreamDownloads> {
     const answer = await this.#callVideo("POST", uid, `/downloads/${type}`);
-    if (answer.status === 404) throw new Problem("not-found", "Stream has no such video");
-    if (answer.status === 400 && errorCodes(answer).includes(NOT_READY_CODE)) throw new VideoNotReadyError(uid);
+    if (answer.status >= 400 && answer.status < 500) throw new CreateRefusedError(uid, answer.status, errorCodes(answer));
     // The downloads guide and SDK answer keyed by type like GET; one API reference page shows a
     // flat `{status, percentComplete, url}`, which can only be the requested type.
     const Created = z.union([Download.transform((download): StreamDownloads => ({ [type]: download })), Downloads]);

@@ -16,7 +16,7 @@ import {
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { Problem, type ProblemType } from "../problems";
-import { VideoNotReadyError, type DownloadType, type StreamClient, type StreamVideo } from "./client";
+import { CreateRefusedError, type DownloadType, type StreamClient, type StreamVideo } from "./client";
 
 export interface EnsureDeps {
   config: Config;
@@ -34,7 +34,10 @@ export type Ensured =
   | { kind: "absent" };
 
 /** Why Stream cannot make the download; stored while the row is 'pending' (see the migration). */
-type Refusal = Extract<ProblemType, "video-not-ready" | "video-not-protected" | "not-entitled" | "download-failed">;
+type Refusal = Extract<
+  ProblemType,
+  "video-not-ready" | "video-not-protected" | "video-not-downloadable" | "not-entitled" | "download-failed"
+>;
 
 const readyKey = (video: string, type: DownloadType) => `download:${video}:${type}:ready`;
 const absentKey = (video: string, type: DownloadType) => `download:${video}:${type}:absent`;
@@ -67,6 +70,11 @@ function refusalProblem(refusal: string): Problem {
       );
     case "download-failed":
       return new Problem("download-failed", "Stream could not process this video, so it has no download.");
+    case "video-not-downloadable":
+      return new Problem(
+        "video-not-downloadable",
+        "Stream refuses to make a download of this video (for example, live recordings longer than 4 hours cannot be downloaded).",
+      );
     default:
       return new Problem("not-entitled", "You are not entitled to download this video.");
   }
@@ -152,14 +160,30 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
   return saved;
 }
 
+/**
+ * Creates the download. Stream documents no REST code for its refusals, so any 4xx is classified
+ * from a fresh look at the video: gone, errored, not ready, not protected, or, when none of those,
+ * a video Stream will not make downloads of (a live recording over 4 hours). That last refusal is
+ * remembered for READY_TTL_SECONDS, not rechecked at every poll interval.
+ */
 async function createDownload(deps: EnsureDeps, state: DownloadState) {
   try {
     return await deps.stream.createDownload(state.video, state.type);
   } catch (error) {
-    if (!(error instanceof VideoNotReadyError)) throw error;
-    await saveState(deps.db, { ...state, status: "pending", refusal: "video-not-ready" });
-    throw refusalProblem("video-not-ready");
+    if (!(error instanceof CreateRefusedError)) throw error;
+    console.warn(error.message);
+    deps.cache.delete(detailsKey(state.video));
+    const video = await deps.stream.getVideo(state.video);
+    if (video === null) return forgetUnknown(deps, state);
+    const refusal = refusalFor(video, deps.config) ?? "video-not-downloadable";
+    await saveState(deps.db, { ...state, status: "pending", refusal });
+    throw refusalProblem(refusal);
   }
+}
+
+/** How long a refusal stands before Stream is asked again: a permanent one far longer than a wait. */
+function recheckAfterMs(config: Config, state: DownloadState): number {
+  return (state.refusal === "video-not-downloadable" ? config.readyTtlSeconds : pollInterval(config, state.polls)) * 1000;
 }
 
 /** Background revalidation of a ready row past READY_TTL_SECONDS; the user is served meanwhile. */
@@ -232,7 +256,7 @@ export async function ensureDownload(
   }
   if (state.status === "error") return answer(deps, state);
 
-  const before = deps.now - pollInterval(deps.config, state.polls) * 1000;
+  const before = deps.now - recheckAfterMs(deps.config, state);
   const leased = await takePollLease(deps.db, video, type, deps.now, before);
   if (!leased) return answer(deps, state);
   return answer(deps, await askStream(deps, leased, options.create));

@@ -3,16 +3,17 @@
 // so that the first user does not wait for Stream to generate them.
 import type { Config } from "../config";
 import { isBlocked } from "../db/blocked";
-import { claimNewState, readState, saveState, takePollLease, type DownloadState } from "../db/download-state";
+import { claimNewState, readState, saveState, takePollLease, unfinishedStates, type DownloadState } from "../db/download-state";
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../db/video-readiness";
+import { CreateRefusedError, type DownloadType, type StreamClient } from "../stream/client";
 import { Problem } from "../problems";
-import type { DownloadType, StreamClient } from "../stream/client";
-import { forgetDownloads, pollInterval } from "../stream/ensure";
+import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../stream/ensure";
 
 export interface ProcessedVideo {
   uid: string;
+  /** Playable as `readyStreamable` decides it: an errored video is not, whatever its flag says. */
   readyToStream: boolean;
   requireSignedURLs: boolean;
   name: string | null;
@@ -83,7 +84,30 @@ async function prepare(deps: WebhookDeps, video: ProcessedVideo, type: DownloadT
     // exactly what a request path that could not reach Stream leaves. After the poll interval a
     // user's request, or Stream's redelivery of this webhook, takes the lease and tries again.
     console.error("preparing download failed", video.uid, type, error instanceof Error ? error.message : error);
-    // Deleted at Stream since the webhook was sent: nothing to retry.
-    return error instanceof Problem && error.type === "not-found" ? "skipped" : "failed";
+    // Refused by Stream (deleted since, or not downloadable): the request path classifies it when
+    // someone asks; retrying would only ask again.
+    return error instanceof CreateRefusedError ? "skipped" : "failed";
   }
+}
+
+/**
+ * Stream documents no webhook redelivery, so nothing may depend on it: the cron asks again for
+ * the PREPARE_DOWNLOADS downloads that a webhook (or a request during an outage) left unfinished,
+ * through the request path's own step, a few per run (each costs Stream API calls).
+ */
+export async function retryPreparations(deps: EnsureDeps, limit: number): Promise<{ retried: number; failed: number }> {
+  if (deps.config.prepareDownloads.length === 0) return { retried: 0, failed: 0 };
+  const before = deps.now - deps.config.pollIntervalSeconds * 1000;
+  const unfinished = await unfinishedStates(deps.db, deps.config.prepareDownloads, before, limit);
+  let failed = 0;
+  for (const { video, type } of unfinished) {
+    try {
+      await ensureDownload(deps, video, type, { create: true });
+    } catch (error) {
+      // A refusal is now recorded on the row; an outage waits for the next run.
+      if (!(error instanceof Problem)) throw error;
+      if (error.type === "upstream-unavailable") failed++;
+    }
+  }
+  return { retried: unfinished.length, failed };
 }

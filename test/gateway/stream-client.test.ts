@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { getConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
-import { StreamClient, VideoNotReadyError } from "../../src/stream/client";
+import { CreateRefusedError, StreamClient } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
 const config = getConfig(env);
@@ -87,9 +87,14 @@ describe("answers", () => {
     expect((await counters(uid)).byOperation).toEqual({ "downloads.create": 2, "downloads.get": 1 });
   });
 
-  test("createDownload of a video that is not ready to stream throws VideoNotReadyError", async () => {
+  test("any 4xx to createDownload throws CreateRefusedError with its status and codes, for the caller to classify", async () => {
     const { uid } = await seedVideo({ state: "inprogress", processingSeconds: 60 });
-    await expect(client.createDownload(uid, "default")).rejects.toBeInstanceOf(VideoNotReadyError);
+    const error = await client.createDownload(uid, "default").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CreateRefusedError);
+    expect((error as CreateRefusedError).status).toBe(400);
     expect((await counters(uid)).api).toBe(1);
   });
 });

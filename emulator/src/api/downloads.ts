@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { badRequest, noRoute, ok } from "../envelope";
+import { fail, noRoute, ok } from "../envelope";
 import type { Emulator } from "../emulator";
 import { renderDownloads } from "../render";
 import { videoState, type DownloadType } from "../store";
@@ -20,12 +20,19 @@ export function downloadRoutes(emulator: Emulator): Hono {
     const now = emulator.now();
     // Downloads can only be enabled once the video is ready to view; Stream documents no REST
     // code for the refusal, so we answer like its Bad Request.
-    if (videoState(video, now) !== "ready") return badRequest("the video is not ready to stream yet");
+    if (videoState(video, now) !== "ready") {
+      const { status, code } = emulator.quirks.notReadyCreate;
+      return fail(status, [{ code, message: "Bad Request: the video is not ready to stream yet" }]);
+    }
+    // Live recordings over 4 hours cannot be downloaded (Stream's changelog); the REST answer is
+    // undocumented, and this one is invented.
+    if (video.refusesDownloads) return fail(400, [{ code: 10031, message: "Bad Request: the video duration is too long to generate a download" }]);
     if (!video.downloads[type]) {
       video.downloads[type] = { createdAt: now, endsAt: now + video.downloadMs, outcome: video.downloadOutcome[type] };
       await emulator.save();
     }
-    return ok(renderDownloads(video, emulator.settings, now));
+    const downloads = renderDownloads(video, emulator.settings, now);
+    return ok(emulator.quirks.createResponse === "flat" ? downloads[type] : downloads);
   });
 
   const remove = guardedVideo(emulator, "downloads.delete", async (c, video) => {

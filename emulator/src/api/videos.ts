@@ -27,13 +27,13 @@ export function videoRoutes(emulator: Emulator): Hono {
         .filter((v) => !status || videoState(v, now) === status)
         .filter((v) => !search || String(v.meta.name ?? "").toLowerCase().includes(search.toLowerCase()))
         .sort((a, b) => (asc === "true" ? a.created - b.created : b.created - a.created));
-      return ok(videos.map((v) => renderVideo(v, emulator.settings, now)));
+      return ok(videos.map((v) => renderVideo(v, emulator.settings, now, emulator.quirks)));
     }),
   );
 
   api.get(
     "/:uid{[0-9a-f]{32}}",
-    guardedVideo(emulator, "videos.get", (_c, video) => ok(renderVideo(video, emulator.settings, emulator.now()))),
+    guardedVideo(emulator, "videos.get", (_c, video) => ok(renderVideo(video, emulator.settings, emulator.now(), emulator.quirks))),
   );
 
   api.post(
@@ -48,7 +48,7 @@ export function videoRoutes(emulator: Emulator): Hono {
       const now = emulator.now();
       video.modified = now;
       await emulator.save();
-      return ok(renderVideo(video, emulator.settings, now));
+      return ok(renderVideo(video, emulator.settings, now, emulator.quirks));
     }),
   );
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Emulator } from "../emulator";
 import { renderDownloads, renderVideo } from "../render";
 import { DOWNLOAD_TYPES, advanceVideo, setVideoState, type DownloadType } from "../store";
+import { DEFAULT_QUIRKS, Quirks } from "../quirks";
 import { newVideo } from "../videos";
 
 const Uid = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters");
@@ -43,6 +44,7 @@ const NewVideoBody = z
     downloadSeconds: z.number().min(0).optional(),
     downloadOutcome: PerType(Outcome).optional(),
     downloads: PerType(z.enum(["ready", "inprogress"])).optional(),
+    refusesDownloads: z.boolean().optional(),
   })
   .strict();
 
@@ -98,7 +100,7 @@ export function controlRoutes(emulator: Emulator): Hono {
   const view = (uid: string) => {
     const now = emulator.now();
     const video = emulator.video(uid)!;
-    return { ...renderVideo(video, emulator.settings, now), downloads: renderDownloads(video, emulator.settings, now) };
+    return { ...renderVideo(video, emulator.settings, now, emulator.quirks), downloads: renderDownloads(video, emulator.settings, now) };
   };
   const missing = (c: Context) => c.json({ error: "no such video" }, 404);
 
@@ -225,6 +227,19 @@ export function controlRoutes(emulator: Emulator): Hono {
     emulator.state.webhook = { ...body, modified: emulator.now() };
     await emulator.save();
     return c.json(body);
+  });
+
+  // Stream's undocumented choices (quirks.ts): read, change some, or go back to the defaults.
+  control.get("/quirks", (c) => c.json(emulator.quirks));
+  control.put("/quirks", async (c) => {
+    const body = await parse(c, Quirks.partial());
+    if (body instanceof Response) return body;
+    emulator.quirks = { ...emulator.quirks, ...body };
+    return c.json(emulator.quirks);
+  });
+  control.delete("/quirks", (c) => {
+    emulator.quirks = { ...DEFAULT_QUIRKS };
+    return c.json(emulator.quirks);
   });
 
   // A stand-in for an app's identity provider, so that gateways configured with AUTH_JWKS_URL

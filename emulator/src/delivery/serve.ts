@@ -53,7 +53,7 @@ export async function deliver(emulator: Emulator, request: Request, id: string, 
   if (videoState(video, now) === "error") return refuse(424, "the video failed to process");
   const download = video.downloads[type];
   if (!download) return refuse(404, `the ${type} download has not been enabled for this video`);
-  if (downloadProgress(download, now).status !== "ready") return refuse(404, `the ${type} download is not ready`);
+  if (downloadProgress(download, now).status !== "ready") return refuse(emulator.quirks.deliveryNotReady, `the ${type} download is not ready`);
 
   const media = MEDIA[type];
   const headers = new Headers({

@@ -1,0 +1,33 @@
+// Where Stream's documentation is silent or contradicts itself, the emulator has to pick one
+// answer (README › Assumptions). Each such choice is switchable through the control API
+// (`PUT /__emulator/quirks`), so that the gateway's download path is tested against every
+// reading, not only the one both were written from.
+import { z } from "zod";
+
+export const Quirks = z
+  .object({
+    /** `POST …/downloads/{type}`: keyed by type (the downloads guide, the SDK) or flat `{status, url, percentComplete}` (one API reference page). */
+    createResponse: z.enum(["keyed", "flat"]),
+    /**
+     * Video objects as the REST examples show them ("documented"), or as the types allow
+     * ("sparse"): `requireSignedURLs` null unless true, `readyToStream` absent while not ready,
+     * `meta` null when empty, no `errorReasonCode`.
+     */
+    videoFields: z.enum(["documented", "sparse"]),
+    /** The answer to creating a download of a video that is not ready (undocumented). */
+    notReadyCreate: z.object({ status: z.number().int().min(400).max(499), code: z.number().int() }).strict(),
+    /** Errored videos say `readyToStream: true`, as the webhooks page's error example does. */
+    erroredReadyToStream: z.boolean(),
+    /** Delivery host: the status of a download that is not ready (undocumented: 404 or 424). */
+    deliveryNotReady: z.union([z.literal(404), z.literal(424)]),
+  })
+  .strict();
+export type Quirks = z.infer<typeof Quirks>;
+
+export const DEFAULT_QUIRKS: Quirks = {
+  createResponse: "keyed",
+  videoFields: "documented",
+  notReadyCreate: { status: 400, code: 10005 },
+  erroredReadyToStream: false,
+  deliveryNotReady: 404,
+};
