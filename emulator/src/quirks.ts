@@ -20,6 +20,8 @@ export const Quirks = z
     erroredReadyToStream: z.boolean(),
     /** Delivery host: the status of a download that is not ready (undocumented: 404 or 424). */
     deliveryNotReady: z.union([z.literal(404), z.literal(424)]),
+    /** A new signing key's JWK `kid`: its `id`, or one that differs, as the docs' only example shows. */
+    keyKid: z.enum(["id", "differs"]),
   })
   .strict();
 export type Quirks = z.infer<typeof Quirks>;
@@ -30,4 +32,5 @@ export const DEFAULT_QUIRKS: Quirks = {
   notReadyCreate: { status: 400, code: 10005 },
   erroredReadyToStream: false,
   deliveryNotReady: 404,
+  keyKid: "id",
 };

@@ -213,7 +213,7 @@ export function devVarsStore(path) {
 /**
  * Secrets through `wrangler secret bulk`, JSON on stdin. One call, not one `secret put` per
  * name: every call deploys a new version, and a version with the new STREAM_KEY_ID but the old
- * STREAM_KEY_JWK is refused by the gateway's config (kid ≠ id) until the next one lands.
+ * STREAM_KEY_JWK would sign tokens that name a key they were not signed with.
  * `command` is a shell command line (SETUP_WRANGLER lets tests substitute a fake); its output
  * is shown with every secret value redacted.
  */
@@ -365,6 +365,7 @@ async function planWebhook(plan, api) {
   return { action: "replace", previous: current.notificationUrl };
 }
 
+/** Why a new key cannot be used (`problem`), or what to know about it (`warning`). */
 function checkKey(key) {
   let jwk;
   try {
@@ -372,13 +373,15 @@ function checkKey(key) {
   } catch {
     jwk = undefined;
   }
-  if (!jwk?.success) return `Stream's new key ${key.id} came without a usable RSA private JWK.`;
-  // The gateway refuses a JWK whose kid differs from STREAM_KEY_ID (src/config.ts); Stream's docs
-  // show such a pair once (stream-facts.md §3), most likely a typo.
+  if (!jwk?.success) return { problem: `Stream's new key ${key.id} came without a usable RSA private JWK.` };
+  // Stream's docs show such a pair once (most likely a typo). Tokens name the key by its id, which
+  // is what Stream knows, so the key works: a warning, and the key is kept.
   if (jwk.data.kid !== undefined && jwk.data.kid !== key.id) {
-    return `Stream's new key ${key.id} has a JWK with kid ${jwk.data.kid}; the gateway refuses such a pair.`;
+    return {
+      warning: `Stream's new key ${key.id} has a JWK whose kid is ${jwk.data.kid}; the gateway signs with kid ${key.id} (STREAM_KEY_ID), the id Stream knows it by.`,
+    };
   }
-  return null;
+  return {};
 }
 
 async function createAndStore(plan, api, store, keys, previousKey, { say, warn }) {
@@ -391,9 +394,10 @@ async function createAndStore(plan, api, store, keys, previousKey, { say, warn }
   const key = await api.createKey();
   let webhookChanged = false;
   try {
-    const problem = checkKey(key);
-    if (problem) throw new SetupError(problem);
+    const check = checkKey(key);
+    if (check.problem) throw new SetupError(check.problem);
     say(`Created signing key ${key.id}.`);
+    if (check.warning) warn(check.warning);
     const secrets = {
       STREAM_ACCOUNT_ID: plan.accountId,
       STREAM_API_TOKEN: plan.apiToken,

@@ -114,3 +114,17 @@ describe.each(VARIANTS)("with %s", (_, quirks) => {
     expect(videos.find((v) => v.uid === uid)).toMatchObject({ uid, requireSignedURLs: false });
   });
 });
+
+test("a JWK whose kid differs from STREAM_KEY_ID (as Stream's only example shows) is accepted; tokens name the key by STREAM_KEY_ID and Stream accepts them", async () => {
+  await control("DELETE", "/quirks");
+  const jwk = JSON.parse(atob(env.STREAM_KEY_JWK)) as Record<string, unknown>;
+  const otherKid = envWith({ STREAM_KEY_JWK: btoa(JSON.stringify({ ...jwk, kid: "0123456789abcdef0123456789abcdef" })) });
+  const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+  const res = await callWorker(otherKid, `/v1/videos/${uid}/download`, { token: await appToken(randomUser(), { videos: [uid] }) });
+  expect(res.status).toBe(302);
+  const token = new URL(res.headers.get("location") ?? "").pathname.split("/")[1]!;
+  expect(JSON.parse(atob(token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")))).toMatchObject({ kid: env.STREAM_KEY_ID });
+  const file = await fetch(res.headers.get("location") ?? "");
+  expect(file.status).toBe(200);
+  await file.arrayBuffer();
+});

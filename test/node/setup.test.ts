@@ -145,6 +145,18 @@ describe("npm run setup --local", () => {
     expectNoSecrets(run.output, [vars.STREAM_KEY_JWK, TOKEN, vars.STREAM_WEBHOOK_SECRET]);
   });
 
+  test("a new key whose JWK kid differs from its id (as Stream's docs example shows) is kept, with a warning, and works under its id", async () => {
+    await fetch(`${emulator}/__emulator/quirks`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ keyKid: "differs" }) });
+    const run = await local("--no-webhook");
+    expect(run.code, run.output).toBe(0);
+    const vars = devVars();
+    const kid = (JSON.parse(Buffer.from(vars.STREAM_KEY_JWK!, "base64").toString("utf8")) as { kid: string }).kid;
+    expect(kid).not.toBe(vars.STREAM_KEY_ID);
+    expect(run.output).toContain(`has a JWK whose kid is ${kid}`);
+    expect(await keyIds()).toContain(vars.STREAM_KEY_ID);
+    expect(await downloadWith(vars.STREAM_KEY_ID!, vars.STREAM_KEY_JWK!)).toBe(200);
+  });
+
   test("credentials come from CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN; a new .dev.vars is 0600", async () => {
     const run = await setup(["--local", "--api-base", `${emulator}/client/v4`, "--no-webhook"], {
       CLOUDFLARE_ACCOUNT_ID: ACCOUNT,

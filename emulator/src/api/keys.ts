@@ -33,7 +33,8 @@ export function keyRoutes(emulator: Emulator): Hono {
       // Field order and base64 wrapping as in Stream's documented example (stream-facts.md §3);
       // the private parts are shown this once and never stored.
       const { n, e, d, p, q, dp, dq, qi } = jwk;
-      const streamJwk = { use: "sig", kty: "RSA", kid: id, alg: "RS256", n, e, d, p, q, dp, dq, qi };
+      const kid = emulator.quirks.keyKid === "id" ? id : `${id.slice(0, -1)}${id.endsWith("0") ? "1" : "0"}`;
+      const streamJwk = { use: "sig", kty: "RSA", kid, alg: "RS256", n, e, d, p, q, dp, dq, qi };
       return ok({
         id,
         pem: btoa(pkcs8ToPkcs1Pem(pkcs8)),
