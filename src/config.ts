@@ -211,6 +211,10 @@ export function parseConfig(env: Raw): Config {
   const accountId = required(env, "STREAM_ACCOUNT_ID");
   if (!/^[0-9a-f]{32}$/.test(accountId)) throw misconfigured("STREAM_ACCOUNT_ID", "must be 32 hex characters");
   const quota = integer(env, "DAILY_DOWNLOAD_QUOTA", 0, 0, 1_000_000);
+  const modes = deliveryModes(env);
+  const lockToClientIp = flag(env, "LOCK_TO_CLIENT_IP");
+  // IP-locked grants are delivered through the gateway (README › IP lock), which stream mode is.
+  if (lockToClientIp && !modes.has("stream")) throw misconfigured("LOCK_TO_CLIENT_IP", 'needs "stream" in DELIVERY_MODES');
   return {
     stream: {
       accountId,
@@ -228,10 +232,10 @@ export function parseConfig(env: Raw): Config {
     memoryCacheSeconds: integer(env, "MEMORY_CACHE_SECONDS", 30, 0, 3600),
     pollIntervalSeconds: integer(env, "POLL_INTERVAL_SECONDS", 5, 1, 300),
     allowPublicVideos: flag(env, "ALLOW_PUBLIC_VIDEOS"),
-    lockToClientIp: flag(env, "LOCK_TO_CLIENT_IP"),
+    lockToClientIp,
     allowedCountries: countries(env, "ALLOWED_COUNTRIES"),
     blockedCountries: countries(env, "BLOCKED_COUNTRIES"),
-    deliveryModes: deliveryModes(env),
+    deliveryModes: modes,
     dailyDownloadQuota: quota === 0 ? null : quota,
     shareLinkMaxTtlSeconds: integer(env, "SHARE_LINK_MAX_TTL", 7 * 86_400, 60, 365 * 86_400),
     shareLinkMaxActive: integer(env, "SHARE_LINK_MAX_ACTIVE", 100, 1, 1_000_000),

@@ -35,10 +35,12 @@ function quotaDay(now: number): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-function quotaExceeded(limit: number, now: number, whose: "your" | "the link owner's"): Problem {
+function quotaUsedUp(limit: number, now: number, whose: "your" | "the link owner's"): Problem {
   const midnight = Date.parse(`${quotaDay(now)}T00:00:00Z`) + DAY_MS;
   return retryLater("quota-exceeded", `${whose === "your" ? "Your" : "The link owner's"} daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
 }
+
+export const quotaExceeded = (config: Config, now: number): Problem => quotaUsedUp(config.dailyDownloadQuota ?? 0, now, "your");
 
 /** The quota a share link's use takes from its creator, or null without a quota. */
 export function creatorQuota(config: Config, now: number): CreatorQuota | null {
@@ -46,7 +48,7 @@ export function creatorQuota(config: Config, now: number): CreatorQuota | null {
 }
 
 export const linkOwnerQuotaExceeded = (config: Config, now: number): Problem =>
-  quotaExceeded(config.dailyDownloadQuota ?? 0, now, "the link owner's");
+  quotaUsedUp(config.dailyDownloadQuota ?? 0, now, "the link owner's");
 
 /**
  * Records one grant to a signed-in user: one unit of the daily quota and the audit row, in one
@@ -64,7 +66,7 @@ export async function recordUserGrant(db: Db, config: Config, event: AuditEvent 
     auditStatement(db, event, { afterChange: true }),
   ]);
   const used = taken?.results[0]?.used;
-  if (used === undefined) throw quotaExceeded(limit, event.at, "your");
+  if (used === undefined) throw quotaUsedUp(limit, event.at, "your");
   return limit - used;
 }
 

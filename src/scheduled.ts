@@ -61,6 +61,7 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
       .bind(new Date(now - DAY_MS).toISOString().slice(0, 10))
       .run()
   ).meta.changes;
+  const pins = (await env.DB.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
   // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
   // for a day is dropped rather than kept forever.
   const states = (
@@ -69,6 +70,6 @@ export async function scheduled(controller: ScheduledController, env: Env, ctx: 
       .run()
   ).meta.changes;
   console.log(
-    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters, ${states} stale download states`,
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters, ${states} stale download states, ${pins} expired ticket pins`,
   );
 }

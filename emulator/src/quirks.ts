@@ -22,6 +22,11 @@ export const Quirks = z
     deliveryNotReady: z.union([z.literal(404), z.literal(424)]),
     /** A new signing key's JWK `kid`: its `id`, or one that differs, as the docs' only example shows. */
     keyKid: z.enum(["id", "differs"]),
+    /**
+     * The client address the delivery host sees instead of CF-Connecting-IP: a browser that
+     * reaches Stream over another address family or exit than it reached the gateway with.
+     */
+    deliveryClientIp: z.string().max(64).nullable(),
   })
   .strict();
 export type Quirks = z.infer<typeof Quirks>;
@@ -33,4 +38,5 @@ export const DEFAULT_QUIRKS: Quirks = {
   erroredReadyToStream: false,
   deliveryNotReady: 404,
   keyKid: "id",
+  deliveryClientIp: null,
 };

@@ -94,6 +94,14 @@ function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
   return key;
 }
 
+// While the identity provider's JWKS cannot be fetched, each verification would try again:
+// one fetch per request, before any rate limit. A failure is remembered for JWKS_RETRY_SECONDS.
+const jwksDownUntil = new Map<string, number>();
+
+function jwksOutage(): Problem {
+  return retryLater("upstream-unavailable", "The identity provider's signing keys could not be fetched.", JWKS_RETRY_SECONDS);
+}
+
 async function verify(token: string, auth: Config["auth"]) {
   const options: JWTVerifyOptions = {
     requiredClaims: ["exp", "sub"],
@@ -102,7 +110,10 @@ async function verify(token: string, auth: Config["auth"]) {
     clockTolerance: 60,
   };
   if (auth.hs256Secret !== null) return jwtVerify(token, await hmacKey(auth.hs256Secret), { ...options, algorithms: ["HS256"] });
-  if (auth.jwksUrl !== null) return jwtVerify(token, remoteKeySet(auth.jwksUrl), { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
+  if (auth.jwksUrl !== null) {
+    if ((jwksDownUntil.get(auth.jwksUrl.href) ?? 0) > Date.now()) throw jwksOutage();
+    return jwtVerify(token, remoteKeySet(auth.jwksUrl), { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
+  }
   throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
 }
 
@@ -176,7 +187,8 @@ export async function identifyUser(request: Request, auth: Config["auth"], optio
     // outage, not a bad token, so a retryable 503 (a 401 would make clients sign their users out).
     const { name, message } = error instanceof Error ? error : { name: "unknown", message: String(error) };
     console.error("identifyUser: token verification failed", { jwksUrl: auth.jwksUrl?.href ?? null, name, message });
-    throw retryLater("upstream-unavailable", "The identity provider's signing keys could not be fetched.", JWKS_RETRY_SECONDS);
+    if (auth.jwksUrl !== null) jwksDownUntil.set(auth.jwksUrl.href, Date.now() + JWKS_RETRY_SECONDS * 1000);
+    throw jwksOutage();
   }
 
   const { sub } = claims;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { getConfig } from "../config";
 import { type AppEnv, deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
+import { enforceRateLimits } from "../limits";
 import { Problem, invalidRequest } from "../problems";
 import { serveAsset } from "./assets";
 import { SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
@@ -66,7 +67,12 @@ demoRoutes.post("/demo/sign-out", (c) => {
 demoRoutes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE));
 
 // The account's videos, with the gateway's own Stream client (the download path never lists them).
-demoRoutes.get("/demo/videos", async (c) => c.json({ videos: await deps(c).stream.listVideos() }, 200, NO_STORE));
+// Rate-limited per IP: each call spends the gateway's Stream API budget.
+demoRoutes.get("/demo/videos", async (c) => {
+  const d = deps(c);
+  await enforceRateLimits(c.env, { ip: d.client.ip });
+  return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
+});
 
 // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
 demoRoutes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));

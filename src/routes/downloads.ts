@@ -8,7 +8,7 @@ import { type AppEnv, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitlement/entitle";
 import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
-import { downloadsLeft, enforceRateLimits, recordUserGrant } from "../limits";
+import { downloadsLeft, enforceRateLimits, quotaExceeded, recordUserGrant } from "../limits";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
 import { downloadStatus, ensureDownload, type Ensured } from "../stream/ensure";
@@ -33,10 +33,12 @@ async function prepare(d: Deps, env: Env, user: AppUser, video: string, type: Do
   return ensureDownload(d, video, type, { create });
 }
 
-function preparing(request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
+function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
+  // "absent" only answers a HEAD, which creates nothing: the GET would start the download and say
+  // to come back after a poll interval.
   return ensured.kind === "preparing"
     ? preparingResponse(request, ensured.percent, ensured.retryAfter)
-    : preparingResponse(request, 0, 1);
+    : preparingResponse(request, 0, d.config.pollIntervalSeconds);
 }
 
 /** Steps 4 to 6 for a signed-in user: mint, record the grant (quota, audit), deliver. */
@@ -69,11 +71,13 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
 
   const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
   const ensured = await prepare(d, c.env, user, video, query.type, !head);
-  if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
+  if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, query.mode);
   if (head) {
-    const response = deliverHead(query.mode);
+    // What the GET would answer, quota included, without taking anything.
     const left = await downloadsLeft(d.db, d.config, user.id, d.now);
+    if (left === 0) throw quotaExceeded(d.config, d.now);
+    const response = deliverHead(access);
     if (left !== null) response.headers.set("x-downloads-remaining", String(left));
     return response;
   }
@@ -93,7 +97,7 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
   const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
   const ensured = await prepare(d, c.env, user, video, body.type, true);
-  if (ensured.kind !== "ready") return preparing(c.req.raw, ensured);
+  if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, "redirect");
 
   const name = body.filename ?? ensured.videoName;

@@ -6,18 +6,14 @@
 import type { Deps } from "../context";
 import type { DeliveryMode } from "../config";
 import { Problem } from "../problems";
-import { countryPermitted, decideAccess, type AccessRule } from "../stream/access-rules";
+import { countryPermitted, decideAccess, type AccessDecision } from "../stream/access-rules";
 import type { DownloadType } from "../stream/client";
 import { deliveryUrl, redirectTo } from "../stream/delivery";
 import { savedName, streamFilenameParam } from "../stream/filename";
 import { issueTicket } from "../stream/ticket";
 import { grantExpiry, mintDownloadToken } from "../stream/token";
 
-export interface Access {
-  rules: AccessRule[];
-  /** Stream mode: the network the ticket is bound to (an IP lock), or null. */
-  network: string | null;
-}
+export type Access = Pick<AccessDecision, "rules" | "via" | "gatewayCheck">;
 
 /** The §4 decision for this client; refuses here what the gateway must enforce itself. */
 export function accessFor(
@@ -25,18 +21,24 @@ export function accessFor(
   mode: DeliveryMode,
   link: { countries: string[] | null; lockToIp: boolean } | null = null,
 ): Access {
+  const lockToIp = d.config.lockToClientIp || (link?.lockToIp ?? false);
   const access = decideAccess({
     allowedCountries: d.config.allowedCountries,
     blockedCountries: d.config.blockedCountries,
     linkCountries: link?.countries ? new Set(link.countries) : null,
-    lockToIp: d.config.lockToClientIp || (link?.lockToIp ?? false),
+    lockToIp,
     clientIp: d.client.ip,
     mode,
   });
   if (!countryPermitted(access.gatewayCheck, d.client.country)) {
     throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
   }
-  return { rules: access.rules, network: access.network };
+  // Fails closed: on Cloudflare's edge the address is always known, so this is a request from
+  // somewhere the lock cannot be held.
+  if (lockToIp && access.via.kind === "gateway" && access.via.network === null) {
+    throw new Problem("not-entitled", "This download is locked to the requester's network, which could not be determined.");
+  }
+  return access;
 }
 
 export interface GrantRequest {
@@ -51,7 +53,8 @@ export interface GrantRequest {
 }
 
 export interface Minted {
-  mode: DeliveryMode | "url";
+  /** "url" answers JSON; "redirect" a 302 to Stream; "ticket" a 303 to the gateway's own URL. */
+  answer: "url" | "redirect" | "ticket";
   /** Where the grant ends: Stream's tokenized URL, or the gateway's /d/<ticket>. */
   url: string;
   /** Unix seconds. */
@@ -61,16 +64,19 @@ export interface Minted {
 /** Step 4: what the grant hands over. Minted before the grant is recorded, so that a minting fault costs no use. */
 export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Promise<Minted> {
   const now = Math.floor(d.now / 1000);
-  if (g.mode === "stream") {
+  const via = g.access.via;
+  if (via.kind === "gateway") {
     const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
     const ticket = await issueTicket(d.config.stream, {
+      id: crypto.randomUUID(),
       video: g.video,
       type: g.type,
       expiresAt,
-      network: g.access.network,
+      network: via.network,
+      countries: g.access.gatewayCheck,
       name: savedName(g.name),
     });
-    return { mode: g.mode, url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
+    return { answer: g.mode === "url" ? "url" : "ticket", url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
   }
   const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
     video: g.video,
@@ -79,20 +85,21 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
     accessRules: g.access.rules,
     now,
   });
-  return { mode: g.mode, url: deliveryUrl(d.config, token, g.type, streamFilenameParam(g.name, g.video)), expiresAt };
+  const url = deliveryUrl(d.config, token, g.type, streamFilenameParam(g.name, g.video));
+  return { answer: g.mode === "url" ? "url" : "redirect", url, expiresAt };
 }
 
 const GRANT_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
 
 /**
- * Step 5: a 302 to Stream, or in stream mode a 303 to the ticket (browsers, curl and wget follow
- * it with a GET and resume there); "url" answers JSON for a button that fetches first.
+ * Step 5: a 302 to Stream, or (stream mode, IP-locked grants) a 303 to the ticket (browsers, curl
+ * and wget follow it with a GET and resume there); "url" answers JSON for a button that fetches first.
  */
 export function deliver(minted: Minted): Response {
-  switch (minted.mode) {
+  switch (minted.answer) {
     case "redirect":
       return redirectTo(minted.url);
-    case "stream":
+    case "ticket":
       return new Response(null, { status: 303, headers: { location: minted.url, ...GRANT_HEADERS } });
     case "url":
       return Response.json({ url: minted.url, expiresAt: new Date(minted.expiresAt * 1000).toISOString() }, { headers: GRANT_HEADERS });
@@ -103,6 +110,6 @@ export function deliver(minted: Minted): Response {
  * HEAD on a granting route: the status and headers a GET would get, without a Location (a URL
  * there would be a grant), having taken, recorded and created nothing.
  */
-export function deliverHead(mode: DeliveryMode): Response {
-  return new Response(null, { status: mode === "stream" ? 303 : 302, headers: GRANT_HEADERS });
+export function deliverHead(access: Access): Response {
+  return new Response(null, { status: access.via.kind === "gateway" ? 303 : 302, headers: GRANT_HEADERS });
 }

@@ -77,6 +77,9 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
     throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
   }
+  if (body.lockToIp && !d.config.deliveryModes.has("stream")) {
+    throw invalidRequest("lockToIp", "IP-locked links are delivered through the gateway, and stream mode is disabled on this gateway");
+  }
   const source = await requireEntitlement(d, user, video);
   // Checks now that the video can be served at all, and starts Stream on the file, so that the
   // people the link is for rarely wait. A link is not refused because the file is still being made.

@@ -1,18 +1,36 @@
-// The URL a stream-mode grant ends at (SPEC §1.5 as replaced by the controls issue): GET and HEAD
+// The URL a stream-mode or IP-locked grant ends at (README › One download, one grant): GET and HEAD
 // /d/<ticket> serve the file with Range and If-Range for the grant's lifetime, taking no use,
 // quota or audit row: the grant that issued the ticket took them. Browsers resume a download by
 // asking the final URL again with a Range, and so do `curl -C -` and `wget -c` here. POST is
 // served like GET for `curl -X POST -L`, which repeats its POST after the share link's 303.
 import { Hono } from "hono";
-import { type AppEnv, deps } from "../context";
+import { type AppEnv, type Deps, deps } from "../context";
+import { pinNetwork, pinnedNetwork } from "../db/ticket-pins";
 import { videoBlocked } from "../entitlement/entitle";
 import { enforceRateLimits } from "../limits";
 import { Problem } from "../problems";
-import { clientNetwork } from "../stream/access-rules";
+import { clientNetwork, countryPermitted } from "../stream/access-rules";
 import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../stream/delivery";
 import { contentDisposition } from "../stream/filename";
-import { readTicket } from "../stream/ticket";
+import { readTicket, type Ticket } from "../stream/ticket";
 import { mintDownloadToken } from "../stream/token";
+
+const family = (network: string) => (network.includes(":") ? "IPv6" : "IPv4");
+
+/**
+ * An IP-locked grant's ticket admits the network its grant came from (IPv4 address, IPv6 /64)
+ * and, since a dual-stack browser may reach the gateway over the other family on its next
+ * request, the first network of the other family that asks for it, pinned for the ticket's
+ * lifetime. Anyone else, and a move to a third network, is refused.
+ */
+async function sameRequester(d: Deps, ticket: Ticket & { network: string }): Promise<boolean> {
+  const here = d.client.ip === null ? null : clientNetwork(d.client.ip);
+  if (here === null) return false;
+  if (here === ticket.network) return true;
+  if (family(here) === family(ticket.network)) return false;
+  const pinned = (await pinnedNetwork(d.db, ticket.id)) ?? (await pinNetwork(d.db, ticket.id, here, ticket.expiresAt * 1000));
+  return pinned === here;
+}
 
 export const ticketRoutes = new Hono<AppEnv>();
 
@@ -22,9 +40,11 @@ ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   await enforceRateLimits(c.env, { ip: d.client.ip });
   const ticket = await readTicket(d.config.stream, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
-  // The same network, as the grant's ticket was bound to it: another client cannot use it.
-  if (ticket.network !== null && (d.client.ip === null || clientNetwork(d.client.ip) !== ticket.network)) {
+  if (ticket.network !== null && !(await sameRequester(d, { ...ticket, network: ticket.network }))) {
     throw new Problem("not-entitled", "This download is locked to the network it was started from.");
+  }
+  if (!countryPermitted(ticket.countries, d.client.country)) {
+    throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
   }
   if (await videoBlocked(d, ticket.video)) throw new Problem("not-entitled", "You are not entitled to download this video.");
 

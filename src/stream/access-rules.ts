@@ -1,13 +1,12 @@
-// Who may fetch a minted download (SPEC §4). Stream applies the FIRST matching rule and treats a
-// token with no matching rule as valid (stream-facts.md §3), so the rules are built here as one
+// Who may fetch a minted download (README › Access rules). Stream applies the FIRST matching rule
+// and treats a token with no matching rule as valid, so the rules are built here as one
 // decision rather than concatenated per source: an appended "block X" after an "allow" would never
 // run, and a lone "allow X" without a final "any block" would let everyone else through.
 import { COUNTRY_CODE } from "../config";
 
 export type AccessRule = {
-  type: "any" | "ip.src" | "ip.geoip.country";
+  type: "any" | "ip.geoip.country";
   action: "allow" | "block";
-  ip?: string[];
   country?: string[];
 };
 
@@ -25,8 +24,11 @@ export interface AccessDecision {
   rules: AccessRule[];
   /** countries the gateway itself must enforce now, before minting/fetching */
   gatewayCheck: { allow: ReadonlySet<string> | null; block: ReadonlySet<string> | null };
-  /** Stream mode: the network the grant's ticket is bound to (an IP lock), or null. */
-  network: string | null;
+  /**
+   * How the grant is delivered: a Stream URL carrying `rules`, or through the gateway's own
+   * `/d/<ticket>`, bound to `network` when the grant is IP-locked.
+   */
+  via: { kind: "stream-url" } | { kind: "gateway"; network: string | null };
 }
 
 const BLOCK_ALL: AccessRule = { type: "any", action: "block" };
@@ -39,25 +41,21 @@ export function decideAccess(input: AccessInput): AccessDecision {
   const block = input.blockedCountries !== null && input.blockedCountries.size > 0 ? input.blockedCountries : null;
   const countries = { allow, block };
 
-  // On Cloudflare's edge CF-Connecting-IP is always set and cannot be forged by the client, so an
-  // unknown (or unparseable) address only happens off the edge (local development, tests). There
-  // the lock cannot be expressed; the token still carries the country rules and a short expiry.
-  const network = input.lockToIp && input.clientIp !== null ? clientNetwork(input.clientIp) : null;
-
-  // Stream sees the Worker's address in stream mode, so rules in the token would judge the
-  // gateway, not the user: the gateway checks the countries itself, and binds the grant's
-  // ticket (its resume URL) to the client's network.
-  if (input.mode === "stream") return { rules: [], gatewayCheck: countries, network };
-
-  if (network !== null) {
-    // Two rules already use the "first match wins" slot; country rules after "any block" would
-    // never run, so the gateway checks the countries now, from the same request.
-    return { rules: [{ type: "ip.src", action: "allow", ip: [network] }, BLOCK_ALL], gatewayCheck: countries, network: null };
+  // An IP lock is held where the client's address is known, the gateway: Stream's docs say a rule
+  // naming one address family ignores the other and rules are evaluated continuously, so an
+  // `ip.src` rule would block the same person reaching Stream over the other family or another
+  // exit. IP-locked grants are therefore always delivered through the gateway, like stream mode,
+  // where Stream sees the Worker and the gateway checks the countries itself.
+  if (input.lockToIp || input.mode === "stream") {
+    // On Cloudflare's edge CF-Connecting-IP is always set and cannot be forged by the client, so
+    // an unknown (or unparseable) address only happens off the edge (local development, tests).
+    const network = input.lockToIp && input.clientIp !== null ? clientNetwork(input.clientIp) : null;
+    return { rules: [], gatewayCheck: countries, via: { kind: "gateway", network } };
   }
 
   // The token's rules bind the download; the gateway checks the same countries now as well, so
   // that a refused client gets our clear 403 instead of Stream's bare one after the redirect.
-  return { rules: countryRules(allow, block), gatewayCheck: countries, network: null };
+  return { rules: countryRules(allow, block), gatewayCheck: countries, via: { kind: "stream-url" } };
 }
 
 /** Whether a client in `country` (as `request.cf.country` reports it) passes the gateway's check. */
@@ -99,6 +97,11 @@ export function clientNetwork(ip: string): string | null {
   if (!ip.includes(":")) return parseIPv4(ip) === null ? null : `${ip}/32`;
   const groups = parseIPv6(ip);
   if (groups === null) return null;
+  // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client: its /64 would admit every other one.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}/32`;
+  }
   return `${formatIPv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
 }
 

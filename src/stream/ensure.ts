@@ -186,6 +186,20 @@ function recheckAfterMs(config: Config, state: DownloadState): number {
   return (state.refusal === "video-not-downloadable" ? config.readyTtlSeconds : pollInterval(config, state.polls)) * 1000;
 }
 
+/**
+ * After a first look at Stream failed (an outage, the API budget spent): the row it claimed goes
+ * again unless it now records a refusal, so that nothing is kept of a video Stream never
+ * confirmed, and the next request for it asks again instead of being told it is in progress.
+ */
+async function dropUnconfirmed(deps: EnsureDeps, video: string, type: DownloadType): Promise<void> {
+  try {
+    const left = await readState(deps.db, video, type);
+    if (left?.status === "pending" && left.refusal === null) await deleteState(deps.db, video, type);
+  } catch (error) {
+    console.error("dropping an unconfirmed download state failed", video, type, error instanceof Error ? error.message : error);
+  }
+}
+
 /** Background revalidation of a ready row past READY_TTL_SECONDS; the user is served meanwhile. */
 async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void> {
   try {
@@ -214,7 +228,7 @@ async function lookUp(deps: EnsureDeps, video: string, type: DownloadType): Prom
     found = await askStream(deps, claimed, false);
   } catch (error) {
     // A refusal stays recorded on the row; an outage leaves nothing behind to misreport.
-    if (error instanceof Problem && error.type === "upstream-unavailable") await deleteState(deps.db, video, type);
+    await dropUnconfirmed(deps, video, type);
     throw error;
   }
   if (found.status !== "pending") return answer(deps, found);
@@ -243,7 +257,12 @@ export async function ensureDownload(
       const current = await readState(deps.db, video, type);
       return current ? answer(deps, current) : { kind: "preparing", percent: 0, retryAfter: 1 };
     }
-    return answer(deps, await askStream(deps, claimed, true));
+    try {
+      return answer(deps, await askStream(deps, claimed, true));
+    } catch (error) {
+      await dropUnconfirmed(deps, video, type);
+      throw error;
+    }
   }
 
   if (state.status === "ready") {

@@ -12,15 +12,23 @@ import type { Config } from "../config";
 import type { DownloadType } from "./client";
 
 export interface Ticket {
+  /** Random; names the ticket's pinned second network (routes/tickets.ts). */
+  id: string;
   video: string;
   type: DownloadType;
   /** Unix seconds. */
   expiresAt: number;
   /** The network an IP-locked grant is bound to (IPv4 /32, IPv6 /64), or null. */
   network: string | null;
+  /** The countries the grant was limited to, checked again on every fetch (as Stream does for a token's rules). */
+  countries: { allow: ReadonlySet<string> | null; block: ReadonlySet<string> | null };
   /** The name to save the file under, or null for the UID. */
   name: string | null;
 }
+
+const list = (codes: ReadonlySet<string> | null) => (codes === null ? null : [...codes]);
+const codes = (value: unknown): ReadonlySet<string> | null =>
+  Array.isArray(value) && value.every((c) => typeof c === "string") ? new Set(value as string[]) : null;
 
 const AUDIENCE = "stream-download-gateway:grant-ticket";
 const HKDF_INFO = new TextEncoder().encode("stream-download-gateway grant ticket v1");
@@ -49,9 +57,10 @@ async function deriveKey(jwk: JsonWebKey): Promise<CryptoKey> {
 }
 
 export async function issueTicket(stream: Config["stream"], t: Ticket): Promise<string> {
-  return new SignJWT({ typ: t.type, net: t.network, fn: t.name })
+  return new SignJWT({ typ: t.type, net: t.network, fn: t.name, ca: list(t.countries.allow), cb: list(t.countries.block) })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(t.video)
+    .setJti(t.id)
     .setAudience(AUDIENCE)
     .setExpirationTime(t.expiresAt)
     .sign(await ticketKey(stream));
@@ -63,16 +72,18 @@ export async function readTicket(stream: Config["stream"], token: string, now: n
     const { payload } = await jwtVerify(token, await ticketKey(stream), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
-      requiredClaims: ["exp", "sub"],
+      requiredClaims: ["exp", "sub", "jti"],
       currentDate: new Date(now),
     });
-    const { sub, exp, typ, net, fn } = payload;
-    if (typeof sub !== "string" || typeof exp !== "number" || (typ !== "default" && typ !== "audio")) return null;
+    const { sub, exp, jti, typ, net, fn, ca, cb } = payload;
+    if (typeof sub !== "string" || typeof exp !== "number" || typeof jti !== "string" || (typ !== "default" && typ !== "audio")) return null;
     return {
+      id: jti,
       video: sub,
       type: typ,
       expiresAt: exp,
       network: typeof net === "string" ? net : null,
+      countries: { allow: codes(ca), block: codes(cb) },
       name: typeof fn === "string" ? fn : null,
     };
   } catch {

@@ -18,7 +18,7 @@ const NO_CHECK = { allow: null, block: null };
 
 describe("decideAccess in redirect mode", () => {
   test("no restriction gives no rules and nothing for the gateway to check", () => {
-    expect(decide({})).toEqual({ rules: [], gatewayCheck: NO_CHECK, network: null });
+    expect(decide({})).toEqual({ rules: [], gatewayCheck: NO_CHECK, via: { kind: "stream-url" } });
   });
 
   test("an allow list becomes allow <sorted codes>, then block everyone else, and the gateway checks it too", () => {
@@ -28,7 +28,7 @@ describe("decideAccess in redirect mode", () => {
         { type: "any", action: "block" },
       ],
       gatewayCheck: { allow: set("GB", "DE", "FR"), block: null },
-      network: null,
+      via: { kind: "stream-url" },
     });
   });
 
@@ -71,18 +71,18 @@ describe("decideAccess in redirect mode", () => {
     ]);
   });
 
-  test("an IPv4 lock allows the client's /32 and blocks the rest; the gateway checks the countries", () => {
+  test("an IP lock never becomes an ip.src rule (a rule names one address family and Stream ignores it for the other): the grant goes through the gateway, bound to the client's network, and the gateway checks the countries", () => {
     const decision = decide({
       lockToIp: true,
       clientIp: "203.0.113.7",
       allowedCountries: set("GB"),
       blockedCountries: set("RU"),
     });
-    expect(decision.rules).toEqual([
-      { type: "ip.src", action: "allow", ip: ["203.0.113.7/32"] },
-      { type: "any", action: "block" },
-    ]);
-    expect(decision.gatewayCheck).toEqual({ allow: set("GB"), block: set("RU") });
+    expect(decision).toEqual({
+      rules: [],
+      gatewayCheck: { allow: set("GB"), block: set("RU") },
+      via: { kind: "gateway", network: "203.0.113.7/32" },
+    });
   });
 
   test.each([
@@ -94,23 +94,19 @@ describe("decideAccess in redirect mode", () => {
     ["2001:0:0:5:ffff::", "2001:0:0:5::/64"],
     ["fe80::1:2:3:4", "fe80::/64"],
     ["64:ff9b::192.0.2.33", "64:ff9b::/64"],
-  ])("an IPv6 lock on %s names the canonical /64 network %s", (clientIp, network) => {
-    expect(decide({ lockToIp: true, clientIp }).rules).toEqual([
-      { type: "ip.src", action: "allow", ip: [network] },
-      { type: "any", action: "block" },
-    ]);
+    ["::ffff:198.51.100.1", "198.51.100.1/32"],
+    ["::ffff:c633:6401", "198.51.100.1/32"],
+  ])("an IPv6 lock on %s binds the grant to the canonical /64 network (an IPv4-mapped one to its IPv4 address) %s", (clientIp, network) => {
+    expect(decide({ lockToIp: true, clientIp }).via).toEqual({ kind: "gateway", network });
   });
 
   test.each([null, "not-an-ip", "1.2.3", "203.0.113.256", "01.2.3.4", "2001:db8::1::2", "1:2:3:4:5:6:7:8:9"])(
-    "an IP lock without a usable client address (%s) falls back to the country rules",
+    "an IP lock without a usable client address (%s) still goes through the gateway, unbound, with the gateway's country check",
     (clientIp) => {
       expect(decide({ lockToIp: true, clientIp, allowedCountries: set("GB") })).toEqual({
-        rules: [
-          { type: "ip.geoip.country", action: "allow", country: ["GB"] },
-          { type: "any", action: "block" },
-        ],
+        rules: [],
         gatewayCheck: { allow: set("GB"), block: null },
-        network: null,
+        via: { kind: "gateway", network: null },
       });
     },
   );
@@ -127,16 +123,16 @@ describe("decideAccess in stream mode", () => {
         linkCountries: set("FR"),
         blockedCountries: set("RU"),
       }),
-    ).toEqual({ rules: [], gatewayCheck: { allow: set("FR"), block: set("RU") }, network: "203.0.113.7/32" });
+    ).toEqual({ rules: [], gatewayCheck: { allow: set("FR"), block: set("RU") }, via: { kind: "gateway", network: "203.0.113.7/32" } });
   });
 
   test("an IPv6 client's ticket is bound to its /64, and no lock binds nothing", () => {
-    expect(decide({ mode: "stream", lockToIp: true, clientIp: "2001:db8:1:2:aaaa::7" }).network).toBe("2001:db8:1:2::/64");
-    expect(decide({ mode: "stream", lockToIp: false, clientIp: "203.0.113.7" }).network).toBeNull();
+    expect(decide({ mode: "stream", lockToIp: true, clientIp: "2001:db8:1:2:aaaa::7" }).via).toEqual({ kind: "gateway", network: "2001:db8:1:2::/64" });
+    expect(decide({ mode: "stream", lockToIp: false, clientIp: "203.0.113.7" }).via).toEqual({ kind: "gateway", network: null });
   });
 
   test("without any country setting there is nothing to check", () => {
-    expect(decide({ mode: "stream" })).toEqual({ rules: [], gatewayCheck: NO_CHECK, network: null });
+    expect(decide({ mode: "stream" })).toEqual({ rules: [], gatewayCheck: NO_CHECK, via: { kind: "gateway", network: null } });
   });
 });
 

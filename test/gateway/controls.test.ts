@@ -4,7 +4,7 @@
 // than their cap.
 import { createExecutionContext, createScheduledController, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { SignJWT, generateKeyPair } from "jose";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/index";
 import { readBody } from "../../src/http/validate";
 import { Problem } from "../../src/problems";
@@ -123,13 +123,16 @@ describe("2. HEAD takes nothing, records nothing, creates nothing, fetches no bo
 });
 
 describe("the grant's own URL (stream mode)", () => {
-  test("is bound to the client's network when the link locks to the IP: another address gets 403, the same IPv6 /64 resumes", async () => {
+  test("is bound to the requester's networks when the link locks to the IP: the other family's first network is pinned, any other address gets 403, the same IPv6 /64 resumes", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true, maxDownloads: 1 });
     const granted = await gateway(`/s/${link.id}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "2001:db8:7:7::1" } });
     const path = ticketPath(granted);
-    await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.4" } }), 403, "not-entitled");
     await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "2001:db8:7:8::1" } }), 403, "not-entitled");
+    const otherFamily = await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.4", range: "bytes=0-9" } });
+    expect(otherFamily.status).toBe(206);
+    await otherFamily.arrayBuffer();
+    await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.5" } }), 403, "not-entitled");
     const resumed = await gateway(path, { headers: { "cf-connecting-ip": "2001:db8:7:7:abcd::9", range: "bytes=10-" } });
     expect(resumed.status).toBe(206);
     await resumed.arrayBuffer();
@@ -422,5 +425,82 @@ describe("the grant's URL stays a URL", () => {
     const disposition = file.headers.get("content-disposition") ?? "";
     expect(decodeURIComponent(disposition.split("''")[1]!)).toBe(`${"é".repeat(100)}.mp4`);
     await file.arrayBuffer();
+  });
+});
+
+describe("the outside review's second round", () => {
+  test("with the API budget spent, an unknown UID answers 503 every time (never 202) and leaves no row", async () => {
+    const stub = env.STREAM_BUDGET.get(env.STREAM_BUDGET.idFromName(ACCOUNT));
+    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
+    const spent = envWith({ STREAM_API_BUDGET: "1" });
+    const token = await appToken(randomUser(), { videos: "*" });
+    await callWorker(spent, `/v1/videos/${randomUid()}/download`, { token });
+    const uid = randomUid();
+    for (let i = 0; i < 3; i++) {
+      const res = await callWorker(spent, `/v1/videos/${uid}/download`, { token });
+      await expectProblem(res, 503, "upstream-unavailable");
+    }
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM download_state WHERE video_id = ?1").bind(uid).first<{ n: number }>();
+    expect(rows?.n).toBe(0);
+    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
+  });
+
+  test("HEAD answers 429 like GET once the daily quota is used up", async () => {
+    const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "1" });
+    const { uid } = await seedVideo(READY);
+    const token = await appToken(randomUser(), { videos: [uid] });
+    expect((await callWorker(quota, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
+    const head = await callWorker(quota, `/v1/videos/${uid}/download`, { method: "HEAD", token });
+    expect(head.status).toBe(429);
+    expect(head.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  test("a stream-mode grant's URL checks the countries again on every fetch, as a Stream token's rules would", async () => {
+    const gb = envWith({ ALLOWED_COUNTRIES: "GB" });
+    const { uid } = await seedVideo(READY);
+    const granted = await callWorker(gb, `/v1/videos/${uid}/download?mode=stream`, { token: await appToken(randomUser(), { videos: [uid] }), cf: { country: "GB" } });
+    const path = ticketPath(granted);
+    await expectProblem(await callWorker(gb, path, { cf: { country: "US" } }), 403, "not-entitled");
+    const file = await callWorker(gb, path, { cf: { country: "GB" } });
+    expect(file.status).toBe(200);
+    await file.arrayBuffer();
+  });
+
+  test("an IP-locked link fails closed when the requester's address is unknown", async () => {
+    const { uid } = await seedVideo(READY);
+    const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true });
+    await expectProblem(await gateway(`/s/${link.id}`, { method: "POST" }), 403, "not-entitled");
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+  });
+
+  test("an IPv4-mapped requester's ticket admits that IPv4 address only", async () => {
+    const { uid } = await seedVideo(READY);
+    const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true });
+    const path = ticketPath(await gateway(`/s/${link.id}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "::ffff:198.51.100.1" } }));
+    await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "::ffff:9.9.9.9" } }), 403, "not-entitled");
+    const same = await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.1" } });
+    expect(same.status).toBe(200);
+    await same.arrayBuffer();
+  });
+
+  test("while the identity provider is down, its JWKS is fetched once per outage window, not once per request", async () => {
+    const jwks = envWith({ AUTH_HS256_SECRET: "", AUTH_JWKS_URL: "https://idp-down.example/__emulator/jwks/fetches" });
+    const { privateKey } = await generateKeyPair("RS256");
+    const jwt = await new SignJWT({ videos: "*" }).setProtectedHeader({ alg: "RS256", kid: "k" }).setSubject("u").setExpirationTime("5m").sign(privateKey);
+    const fetches = vi.spyOn(globalThis, "fetch");
+    for (let i = 0; i < 5; i++) await expectProblem(await callWorker(jwks, `/v1/videos/${randomUid()}/download`, { token: jwt }), 503, "upstream-unavailable");
+    expect(fetches.mock.calls.filter(([input]) => String(input instanceof Request ? input.url : input).includes("idp-down.example"))).toHaveLength(1);
+    fetches.mockRestore();
+  });
+
+  test("the demo's video list is rate-limited per IP (each call spends the Stream API budget)", async () => {
+    const demo = envWith({ DEMO_ENABLED: "true" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 122; i++) {
+      const res = await callWorker(demo, "/demo/videos", { headers: { "cf-connecting-ip": "192.0.2.77" } });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses.filter((s) => s === 429)).toHaveLength(2);
   });
 });

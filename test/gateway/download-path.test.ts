@@ -436,17 +436,26 @@ describe("access rules (env settings, called in-process with request.cf)", () =>
     await expectProblem(fromUs, 403, "not-entitled");
   });
 
-  test("LOCK_TO_CLIENT_IP: the token works only from the requesting client's address", async () => {
+  test("LOCK_TO_CLIENT_IP: the grant never becomes a Stream URL; its /d/<ticket> serves the requester (over either family) and refuses everyone else", async () => {
     const locked = envWith({ LOCK_TO_CLIENT_IP: "true" });
     const { uid } = await seedVideo(READY);
-    const res = await callWorker(locked, `/v1/videos/${uid}/download`, {
-      token: await anyone(),
-      headers: { "cf-connecting-ip": "203.0.113.9" },
-      cf: { country: "GB" },
-    });
-    expect(res.status).toBe(302);
-    expect((await follow(res, { "cf-connecting-ip": "198.51.100.7" })).status).toBe(403);
-    await expectMedia(await follow(res, { "cf-connecting-ip": "203.0.113.9" }), "video/mp4");
+    const token = await anyone();
+    const res = await callWorker(locked, `/v1/videos/${uid}/download`, { token, headers: { "cf-connecting-ip": "2001:db8:5:6::9" }, cf: { country: "GB" } });
+    const path = ticketPath(res);
+    // The same browser's next request over IPv4 (dual stack): the first IPv4 network is pinned.
+    await expectMedia(await callWorker(locked, path, { headers: { "cf-connecting-ip": "203.0.113.9" } }), "video/mp4");
+    await expectMedia(await callWorker(locked, path, { headers: { "cf-connecting-ip": "2001:db8:5:6:ffff::1" } }), "video/mp4");
+    await expectProblem(await callWorker(locked, path, { headers: { "cf-connecting-ip": "198.51.100.7" } }), 403, "not-entitled");
+    await expectProblem(await callWorker(locked, path, { headers: { "cf-connecting-ip": "2001:db8:5:7::9" } }), 403, "not-entitled");
+    // download-url hands out the same kind of URL, never a Stream one.
+    const url = await callWorker(locked, `/v1/videos/${uid}/download-url`, { method: "POST", token, headers: { "cf-connecting-ip": "203.0.113.9" } });
+    expect(new URL(((await url.json()) as { url: string }).url).pathname).toMatch(/^\/d\//);
+  });
+
+  test("LOCK_TO_CLIENT_IP without stream mode is a misconfiguration, named", async () => {
+    const bad = envWith({ LOCK_TO_CLIENT_IP: "true", DELIVERY_MODES: "redirect" });
+    const body = await expectProblem(await callWorker(bad, `/v1/videos/${"ab".repeat(16)}/download`, { token: await anyone() }), 500, "misconfigured");
+    expect(body.setting).toBe("LOCK_TO_CLIENT_IP");
   });
 
   test("stream mode with ALLOWED_COUNTRIES=GB: the gateway refuses a US client itself, serves a GB one", async () => {

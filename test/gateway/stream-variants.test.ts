@@ -128,3 +128,19 @@ test("a JWK whose kid differs from STREAM_KEY_ID (as Stream's only example shows
   expect(file.status).toBe(200);
   await file.arrayBuffer();
 });
+
+test("an IP-locked grant serves its requester over both families even while Stream's delivery host sees yet another address", async () => {
+  await control("DELETE", "/quirks");
+  await control("PUT", "/quirks", { deliveryClientIp: "192.0.2.200" });
+  const locked = envWith({ LOCK_TO_CLIENT_IP: "true" });
+  const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+  const token = await appToken(randomUser(), { videos: [uid] });
+  const granted = await callWorker(locked, `/v1/videos/${uid}/download`, { token, headers: { "cf-connecting-ip": "2001:db8:9:9::1" } });
+  const path = ticketPath(granted);
+  for (const ip of ["2001:db8:9:9::1", "203.0.113.50"]) {
+    const file = await callWorker(locked, path, { headers: { "cf-connecting-ip": ip } });
+    expect(file.status).toBe(200);
+    await file.arrayBuffer();
+  }
+  await control("DELETE", "/quirks");
+});

@@ -17,10 +17,10 @@ function refuse(status: number, reason: string): Response {
   return new Response(`${reason}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-function client(request: Request): { ip: string | null; country: string | null } {
+function client(emulator: Emulator, request: Request): { ip: string | null; country: string | null } {
   const cf = (request as { cf?: { country?: unknown } }).cf;
   return {
-    ip: request.headers.get("cf-connecting-ip"),
+    ip: emulator.quirks.deliveryClientIp ?? request.headers.get("cf-connecting-ip"),
     country: request.headers.get("cf-ipcountry") ?? (typeof cf?.country === "string" ? cf.country : null),
   };
 }
@@ -39,7 +39,7 @@ export async function deliver(emulator: Emulator, request: Request, id: string, 
     const verdict = await verifyToken(emulator, id);
     if (!verdict.ok) return refuse(verdict.status, verdict.reason);
     if (!verdict.downloadable) return refuse(403, "the token does not allow downloads (downloadable is not true)");
-    const decision = evaluateAccessRules(verdict.accessRules, client(request));
+    const decision = evaluateAccessRules(verdict.accessRules, client(emulator, request));
     if (!decision.allowed) return refuse(403, `blocked by access rule ${decision.rule}`);
     uid = verdict.video;
   }
