@@ -17,6 +17,10 @@ declare module "vitest" {
     gateway: string;
     /** Where tests save downloads; removed with the rest. */
     downloads: string;
+    /** The dev-only settings both servers run with (what `.dev.vars` is to `npm run dev`). */
+    devVarsFile: string;
+    /** The emulator's origin. */
+    emulator: string;
   }
 }
 
@@ -131,6 +135,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   project.provide("gateway", gateway);
+  project.provide("emulator", emulator);
+  project.provide("devVarsFile", envFile);
   const downloads = join(work, "downloads");
   mkdirSync(downloads);
   project.provide("downloads", downloads);

@@ -1,0 +1,364 @@
+// The logic of `npm run doctor`: why do signed download links answer 401/403? It checks, for the
+// local pair `npm run dev` runs or for the production configuration, what a download needs: the
+// settings, the signing key (imports; Stream lists it; Stream accepts what it signs), the API
+// token, the webhook subscription, and optionally one video and a deployed gateway. It reads
+// from Stream, never writes, prints setting names and key ids but never a secret, and names the
+// fix for each failed check. Exit 0 when every check passes, 1 otherwise, 2 for a usage error.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { SignJWT, importJWK, jwtVerify } from "jose";
+import { parse as parseToml } from "smol-toml";
+import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
+
+export const HELP = `npm run doctor -- [options]
+
+Checks what signed Stream downloads need and prints the fix for whatever fails: the gateway's
+settings, the signing key (STREAM_KEY_ID, STREAM_KEY_JWK), the API token, the webhook, and
+optionally one video end to end. Reads from Stream; never writes.
+
+Where the settings come from
+  (default)             the local pair of \`npm run dev\`: wrangler.toml [vars], .dev.vars, and the
+                        emulator at http://localhost:$EMULATOR_PORT (8788), gateway at $PORT (8787)
+  --remote              the production configuration: wrangler.toml [vars] only; give the
+                        secrets as environment variables (wrangler cannot read them back)
+  --env NAME            with --remote: wrangler.toml's [env.NAME] instead of the top level
+  Environment variables named like a setting override it in both modes, e.g.
+  STREAM_KEY_ID=… npm run doctor
+
+What else to check
+  --video UID           that video: ready, requires signed URLs, its downloads, and the first
+                        byte of its MP4 with a freshly minted token (206; never a full download)
+  --gateway-url URL     the gateway's public origin, to compare the webhook subscription with
+                        (default: --url, or the local gateway)
+  --url URL             a deployed gateway: GET /healthz and, with --app-token and --video, one
+                        end-to-end download request (it takes one download from the quota)
+  --app-token JWT       an app token for --url (default: $DOCTOR_APP_TOKEN)
+
+  -h, --help            this text
+
+Exit codes: 0 every check passed; 1 something failed (each failure says how to fix it); 2 usage.
+`;
+
+const SECRETS = ["STREAM_ACCOUNT_ID", "STREAM_API_TOKEN", "STREAM_KEY_ID", "STREAM_KEY_JWK", "AUTH_HS256_SECRET", "ADMIN_API_TOKEN", "STREAM_WEBHOOK_SECRET"];
+const TIMEOUT_MS = 10_000;
+const UID = /^[0-9a-f]{32}$/;
+
+export class UsageError extends Error {}
+
+/** The command line as options; a UsageError for anything else. */
+export function parseOptions(argv, env) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        remote: { type: "boolean" },
+        env: { type: "string" },
+        video: { type: "string" },
+        "gateway-url": { type: "string" },
+        url: { type: "string" },
+        "app-token": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  if (values.video !== undefined && !UID.test(values.video)) throw new UsageError("--video must be a video UID: 32 lowercase hex characters");
+  if (values.env !== undefined && !values.remote) throw new UsageError("--env goes with --remote");
+  for (const flag of ["url", "gateway-url"]) {
+    if (values[flag] !== undefined && !/^https?:\/\/[^/]+\/?$/.test(values[flag])) throw new UsageError(`--${flag} must be an origin like https://downloads.example.com`);
+  }
+  return {
+    help: values.help === true,
+    remote: values.remote === true,
+    envName: values.env ?? null,
+    video: values.video ?? null,
+    url: values.url?.replace(/\/$/, "") ?? null,
+    gatewayUrl: values["gateway-url"]?.replace(/\/$/, "") ?? null,
+    appToken: values["app-token"] ?? env.DOCTOR_APP_TOKEN ?? null,
+    /** Where `npm run dev` serves the gateway (its PORT). */
+    localGateway: `http://localhost:${env.PORT ?? 8787}`,
+  };
+}
+
+/**
+ * The settings the gateway would run with: locally what `npm run dev` gives it (wrangler.toml's
+ * [vars], .dev.vars, the emulator's addresses); remotely wrangler.toml's [vars] (or an
+ * environment's). Environment variables named like a setting win in both modes.
+ */
+export function gatewaySettings(options, env, cwd = ".") {
+  const toml = parseToml(readFileSync(`${cwd}/wrangler.toml`, "utf8"));
+  let vars;
+  if (options.remote) {
+    const section = options.envName === null ? toml : toml.env?.[options.envName];
+    if (section === undefined) throw new UsageError(`wrangler.toml has no [env.${options.envName}]`);
+    vars = Object.fromEntries(Object.entries(section.vars ?? {}).map(([k, v]) => [k, String(v)]));
+  } else {
+    const emulator = `http://localhost:${env.EMULATOR_PORT ?? 8788}`;
+    // As `npm run dev` and `npm run token` do: the dev-only fixtures when there is no .dev.vars yet.
+    ensureDevVars(`${cwd}/.dev.vars`);
+    vars = {
+      ...readGatewayVars({ config: `${cwd}/wrangler.toml`, devVars: `${cwd}/.dev.vars` }),
+      STREAM_API_BASE: `${emulator}/client/v4`,
+      STREAM_DELIVERY_BASE: emulator,
+    };
+  }
+  const names = new Set([...Object.keys(toml.vars ?? {}), ...SECRETS]);
+  for (const name of names) if (env[name] !== undefined) vars[name] = env[name];
+  return vars;
+}
+
+/** src/config.ts, bundled for Node, so that doctor validates exactly as the gateway does. */
+async function gatewayConfigModule() {
+  const result = await build({
+    entryPoints: [new URL("../../src/config.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+    logLevel: "silent",
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString("base64")}`);
+}
+
+async function call(url, init = {}) {
+  try {
+    const res = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const text = init.method === "HEAD" ? "" : await res.text();
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the status says enough
+    }
+    return { status: res.status, headers: res.headers, body };
+  } catch (error) {
+    return { status: 0, headers: new Headers(), body: null, error: error?.cause?.code ?? error?.name ?? String(error) };
+  }
+}
+
+const codes = (body) => (Array.isArray(body?.errors) ? body.errors.map((e) => `${e.code} ${e.message}`).join("; ") : "");
+
+/** Runs the checks; `report(check)` is called for each as it finishes. Returns whether all passed. */
+export async function diagnose(options, settings, report) {
+  let failed = false;
+  const pass = (name, detail) => report({ name, ok: true, detail });
+  const fail = (name, detail, fix) => {
+    failed = true;
+    report({ name, ok: false, detail, fix });
+  };
+  const skip = (name, detail) => report({ name, ok: null, detail });
+  const where = options.remote ? "wrangler.toml [vars] or `wrangler secret put NAME` (and as an environment variable for doctor)" : ".dev.vars (or wrangler.toml [vars])";
+
+  // 1. Settings, validated by the gateway's own code.
+  const { parseConfig } = await gatewayConfigModule();
+  let config;
+  try {
+    config = parseConfig(settings);
+    pass("settings", "every required setting is present and valid");
+  } catch (error) {
+    const setting = error?.options?.extensions?.setting;
+    if (!setting) throw error;
+    fail("settings", error.detail ?? String(error), `set ${setting} in ${where}; README › Configuration says what it must be`);
+    return false;
+  }
+  const stream = config.stream;
+  const apiBase = `${stream.apiBase}/accounts/${stream.accountId}/stream`;
+  const api = (method, path) => call(`${apiBase}${path}`, { method, headers: { authorization: `Bearer ${stream.apiToken}` } });
+
+  // 2. The signing key imports and signs what its own public part verifies.
+  let signingKey;
+  try {
+    signingKey = await importJWK({ ...stream.keyJwk, alg: "RS256" }, "RS256");
+    const { n, e } = stream.keyJwk;
+    const probe = await new SignJWT({}).setProtectedHeader({ alg: "RS256" }).sign(signingKey);
+    await jwtVerify(probe, await importJWK({ kty: "RSA", n, e }, "RS256"));
+    pass("signing key", "STREAM_KEY_JWK imports and its private and public parts agree");
+  } catch {
+    fail("signing key", "STREAM_KEY_JWK is not a usable RSA private key", "store the `jwk` Stream returned with the key, base64 as it came: `npm run setup -- --rotate`");
+    return false;
+  }
+
+  // 3. The API token reaches Stream and reads videos; Stream lists the key.
+  const listed = await api("GET", "/keys");
+  const refusal = (answer, what) => {
+    if (answer.status === 0) {
+      fail("Stream API", `Stream's API did not answer at ${stream.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : "start the local pair with `npm run dev` (or set STREAM_API_BASE)");
+    } else if (answer.status === 429) {
+      const wait = answer.headers.get("retry-after") ?? "300";
+      fail("Stream API", `Stream rate-limits this API token (429): it is locked out for ${wait} s`, `wait ${wait} s; the gateway keeps its own calls under STREAM_API_BUDGET, so look for other users of this token (your app, scripts, the dashboard)`);
+    } else if (answer.status === 401 || answer.status === 403 || answer.status === 400) {
+      fail("API token", `Stream refused STREAM_API_TOKEN for ${what} (${answer.status}${codes(answer.body) ? `: ${codes(answer.body)}` : ""})`, "create an API token with Stream Read and Stream Write (dashboard → My Profile → API Tokens) for this account, and store it as STREAM_API_TOKEN");
+    } else {
+      fail("Stream API", `Stream answered ${answer.status} to ${what}${codes(answer.body) ? ` (${codes(answer.body)})` : ""}`, "check STREAM_ACCOUNT_ID: it must be the account the videos are in");
+    }
+  };
+  if (listed.status !== 200 || !Array.isArray(listed.body?.result)) {
+    refusal(listed, "listing the signing keys");
+    return false;
+  }
+  const videos = await api("GET", "?limit=5");
+  if (videos.status !== 200 || !Array.isArray(videos.body?.result)) {
+    refusal(videos, "reading videos");
+    return false;
+  }
+  pass("API token", "Stream accepts STREAM_API_TOKEN for keys and videos");
+  const ids = listed.body.result.map((k) => k.id);
+  if (!ids.includes(stream.keyId)) {
+    fail("signing key", `Stream lists no key with id ${stream.keyId} (STREAM_KEY_ID); it lists ${ids.length === 0 ? "none" : ids.join(", ")}`, "tokens signed with it answer 401: create and store a new key with `npm run setup -- --rotate`, or set STREAM_KEY_ID and STREAM_KEY_JWK of a listed key");
+  } else {
+    const kid = settingsJwkKid(settings);
+    pass("signing key", `Stream lists ${stream.keyId}${kid && kid !== stream.keyId ? ` (the JWK's own kid ${kid} differs; tokens use the id, as they must)` : ""}`);
+  }
+
+  // 4. The webhook points at this gateway.
+  const expected = options.gatewayUrl ?? options.url ?? (options.remote ? null : options.localGateway);
+  const hook = await api("GET", "/webhook");
+  const subscribed = hook.status === 200 ? hook.body?.result : null;
+  if (!subscribed?.notificationUrl) {
+    fail("webhook", "no webhook subscription", `subscribe it: \`npm run setup${options.remote ? "" : " -- --local"} --gateway-url ${expected ?? "https://<your gateway>"}\` (or rely on polling; set PREPARE_DOWNLOADS only with a webhook)`);
+  } else if (expected === null) {
+    skip("webhook", `subscribed to ${subscribed.notificationUrl}; pass --gateway-url to compare it with this gateway`);
+  } else if (subscribed.notificationUrl !== `${expected}/webhooks/stream`) {
+    fail("webhook", `Stream calls ${subscribed.notificationUrl}, not ${expected}/webhooks/stream`, `\`npm run setup -- --gateway-url ${expected} --force\` (Stream allows one subscription per account: the other receiver stops getting notifications)`);
+  } else if (config.webhookSecret === null || (subscribed.secret && subscribed.secret !== config.webhookSecret)) {
+    fail("webhook", `Stream calls ${subscribed.notificationUrl}, but STREAM_WEBHOOK_SECRET is ${config.webhookSecret === null ? "not set" : "not the subscription's secret"}`, "store the subscription's secret: `npm run setup` (it keeps a subscription that already points here, with its secret)");
+  } else {
+    pass("webhook", `Stream calls ${subscribed.notificationUrl} with the secret the gateway holds`);
+  }
+
+  // 5. One video, end to end at Stream: the first byte with a freshly minted token.
+  const sample = options.video ?? (await sampleVideo(api, videos.body.result));
+  if (sample === null) {
+    skip("video", "no ready, signed video with a ready MP4 among the first few; pass --video UID");
+  } else {
+    await checkVideo(sample, { api, stream, signingKey, pass, fail });
+  }
+
+  // 6. A gateway: local by default, or --url.
+  const gateway = options.url ?? (options.remote ? null : options.localGateway);
+  if (gateway !== null) await checkGateway(gateway, options, { pass, fail, skip });
+  return !failed;
+}
+
+function settingsJwkKid(settings) {
+  try {
+    return JSON.parse(Buffer.from(settings.STREAM_KEY_JWK, "base64").toString("utf8")).kid ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Without --video: a ready, signed video of the first page whose MP4 is ready (a few reads at most). */
+async function sampleVideo(api, videos) {
+  const candidates = videos.filter((v) => typeof v?.uid === "string" && v.status?.state === "ready" && v.requireSignedURLs === true);
+  for (const video of candidates.slice(0, 3)) {
+    const downloads = await api("GET", `/${video.uid}/downloads`);
+    if (downloads.body?.result?.default?.status === "ready") return video.uid;
+  }
+  return null;
+}
+
+async function checkVideo(uid, { api, stream, signingKey, pass, fail }) {
+  const name = `video ${uid}`;
+  const details = await api("GET", `/${uid}`);
+  if (details.status !== 200) {
+    fail(name, `Stream has no video ${uid} in this account (${details.status})`, "check the UID and STREAM_ACCOUNT_ID");
+    return;
+  }
+  const video = details.body.result ?? {};
+  const state = video.status?.state ?? "unknown";
+  if (state !== "ready" && video.readyToStream !== true) {
+    fail(name, `the video is ${state}, not ready to stream`, state === "error" ? "it failed to process: upload it again" : "wait for Stream to finish processing it");
+    return;
+  }
+  if (video.requireSignedURLs !== true) {
+    fail(name, "the video does not require signed URLs: its MP4 is public, and the gateway refuses it (409 video-not-protected)", `curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -d '{"requireSignedURLs":true}' ${stream.apiBase}/accounts/${stream.accountId}/stream/${uid}`);
+    return;
+  }
+  const downloads = await api("GET", `/${uid}/downloads`);
+  const def = downloads.body?.result?.default;
+  const described = ["default", "audio"].map((t) => `${t}: ${downloads.body?.result?.[t]?.status ?? "none"}`).join(", ");
+  if (!def) {
+    fail(name, `ready and signed, but Stream has no MP4 download of it (${described})`, `create it: a first request through the gateway does, or \`curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" ${stream.apiBase}/accounts/${stream.accountId}/stream/${uid}/downloads\`; PREPARE_DOWNLOADS=default makes one for every new video`);
+    return;
+  }
+  if (def.status !== "ready") {
+    fail(name, `its MP4 download is ${def.status} (${described})`, def.status === "error" ? "Stream could not generate it: delete the download and create it again" : "wait until it is ready; the gateway answers 202 meanwhile");
+    return;
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ kid: stream.keyId, downloadable: true })
+    .setProtectedHeader({ alg: "RS256", kid: stream.keyId })
+    .setSubject(uid)
+    .setNotBefore(now - 60)
+    .setExpirationTime(now + 300)
+    .sign(signingKey);
+  const first = await call(`${stream.deliveryBase}/${token}/downloads/default.mp4`, { headers: { range: "bytes=0-0" } });
+  if (first.status === 206 || first.status === 200) {
+    pass(name, `ready, signed, ${described}; Stream served its first byte to a freshly minted token (${first.status})`);
+  } else if (first.status === 401 || first.status === 403) {
+    fail(name, `Stream refused a token signed with STREAM_KEY_JWK under kid ${stream.keyId} (${first.status})`, "STREAM_KEY_JWK is not the private key of STREAM_KEY_ID (or that key was deleted): store the id and jwk Stream returned together, e.g. `npm run setup -- --rotate`");
+  } else if (first.status === 0) {
+    fail(name, `Stream's delivery host did not answer at ${stream.deliveryBase} (${first.error})`, "check STREAM_DELIVERY_BASE: https://customer-<code>.cloudflarestream.com, from any video's URLs in the dashboard");
+  } else {
+    fail(name, `Stream answered ${first.status} for the first byte of the MP4`, `check STREAM_DELIVERY_BASE (${stream.deliveryBase}) and that the download is ready`);
+  }
+}
+
+async function checkGateway(gateway, options, { pass, fail, skip }) {
+  const health = await call(`${gateway}/healthz`);
+  if (health.status !== 200 || health.body?.ok !== true) {
+    fail("gateway", `${gateway}/healthz answered ${health.status === 0 ? `nothing (${health.error})` : health.status}`, options.url ? "check the URL and `npx wrangler deployments list`" : "start the local pair with `npm run dev`");
+    return;
+  }
+  if (options.appToken === null || options.video === null) {
+    pass("gateway", `${gateway}/healthz answers`);
+    if (options.url) skip("gateway download", "pass --app-token and --video for one end-to-end download request");
+    return;
+  }
+  const granted = await call(`${gateway}/v1/videos/${options.video}/download`, { headers: { authorization: `Bearer ${options.appToken}` } });
+  const location = granted.headers.get("location");
+  if ((granted.status !== 302 && granted.status !== 303) || location === null) {
+    const type = granted.body?.type ? ` ${granted.body.type}: ${granted.body.detail}` : "";
+    fail("gateway download", `the gateway answered ${granted.status}${type}`, "the problem's type names the cause (README › Errors); 401 means the app token, 403 the entitlement");
+    return;
+  }
+  const file = await call(new URL(location, gateway).href, { headers: { range: "bytes=0-0" } });
+  if (file.status === 206 || file.status === 200) pass("gateway download", `${gateway} granted the download and its URL served the first byte (${file.status})`);
+  else fail("gateway download", `the download URL the gateway handed out answered ${file.status}`, "run doctor with --remote and the same settings to see which part Stream refuses");
+}
+
+/**
+ * The CLI: prints each check and returns the exit code.
+ * @param {string[]} argv
+ * @param {{ env?: Record<string, string | undefined>, cwd?: string, out?: { write(text: string): unknown } }} [io]
+ */
+export async function runDoctor(argv, { env = process.env, cwd = ".", out = process.stdout } = {}) {
+  let options;
+  try {
+    options = parseOptions(argv, env);
+    if (options.help) {
+      out.write(HELP);
+      return 0;
+    }
+    const settings = gatewaySettings(options, env, cwd);
+    out.write(`doctor: ${options.remote ? `production configuration${options.envName ? ` [env.${options.envName}]` : ""}` : "the local pair of `npm run dev`"}\n`);
+    const ok = await diagnose(options, settings, (check) => {
+      const mark = check.ok === true ? "✓" : check.ok === false ? "✗" : "–";
+      out.write(`${mark} ${check.name}: ${check.detail}\n`);
+      if (check.fix) out.write(`    fix: ${check.fix}\n`);
+    });
+    out.write(ok ? "All checks passed.\n" : "Some checks failed: see the fixes above.\n");
+    return ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out.write(`${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw error;
+  }
+}

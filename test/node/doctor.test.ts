@@ -1,0 +1,161 @@
+// `npm run doctor` against the real Stream emulator in Miniflare, with one seeded fault per
+// diagnosis: each failure must be named with its fix, and a healthy account must pass.
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import devAccount from "../../emulator/fixtures/dev-account.json";
+import { bundleEmulator } from "../../emulator/bundle.mjs";
+import { runDoctor } from "../../scripts/lib/doctor.mjs";
+
+const GATEWAY = "https://downloads.example.com";
+const WEBHOOK_SECRET = "doctor-test-webhook-secret";
+
+let mf: Miniflare;
+let origin: string;
+
+beforeAll(async () => {
+  mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script: await bundleEmulator(),
+      compatibilityDate: "2026-11-09",
+      bindings: { DELIVERY_BASE: "http://delivery.invalid", DOWNLOAD_SECONDS: "0", PROCESSING_SECONDS: "3600" },
+      durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
+    }),
+  );
+  origin = (await mf.ready).origin.replace(/\/$/, "");
+}, 60_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${origin}/__emulator${path}`, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+beforeEach(async () => {
+  await control("POST", "/reset");
+  await control("PUT", "/webhook", { notificationUrl: `${GATEWAY}/webhooks/stream`, secret: WEBHOOK_SECRET });
+});
+
+/** A ready video that requires signed URLs, with its MP4 ready (or as `options` say). */
+async function video(options: Record<string, unknown> = {}): Promise<string> {
+  const seeded = await control<{ uid: string }>("POST", "/videos", { requireSignedURLs: true, state: "ready", downloads: { default: "ready" }, ...options });
+  return seeded.uid;
+}
+
+/** The settings of a healthy production gateway on the emulator, given as environment variables. */
+function healthy(): Record<string, string> {
+  return {
+    STREAM_ACCOUNT_ID: devAccount.accountId,
+    STREAM_API_TOKEN: devAccount.apiToken,
+    STREAM_KEY_ID: devAccount.signingKey.id,
+    STREAM_KEY_JWK: devAccount.signingKey.jwk,
+    STREAM_API_BASE: `${origin}/client/v4`,
+    STREAM_DELIVERY_BASE: origin,
+    STREAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    AUTH_HS256_SECRET: "doctor-test-secret-at-least-32-bytes-long",
+  };
+}
+
+async function doctor(env: Record<string, string>, ...args: string[]): Promise<{ code: number; output: string }> {
+  let output = "";
+  const code = await runDoctor(["--remote", "--gateway-url", GATEWAY, ...args], { env, out: { write: (text: string) => (output += text) } });
+  return { code, output };
+}
+
+describe("npm run doctor", () => {
+  test("a healthy account passes every check, probing one byte of the video, and prints no secret", async () => {
+    const uid = await video();
+    const run = await doctor(healthy(), "--video", uid);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain(`✓ video ${uid}`);
+    expect(run.output).toContain("(206)");
+    expect(run.output).not.toMatch(/✗/);
+    for (const secret of [devAccount.apiToken, devAccount.signingKey.jwk, WEBHOOK_SECRET]) expect(run.output).not.toContain(secret);
+  });
+
+  test.each([
+    [
+      "an unregistered key id",
+      async () => ({ env: { ...healthy(), STREAM_KEY_ID: "0123456789abcdef0123456789abcdef" }, args: [] }),
+      /✗ signing key: Stream lists no key with id 0123456789abcdef0123456789abcdef[\s\S]*fix: .*npm run setup -- --rotate/,
+    ],
+    [
+      "the JWK of another key",
+      async () => {
+        const other = await fetch(`${origin}/client/v4/accounts/${devAccount.accountId}/stream/keys`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${devAccount.apiToken}` },
+        });
+        const { result } = (await other.json()) as { result: { jwk: string } };
+        return { env: { ...healthy(), STREAM_KEY_JWK: result.jwk }, args: ["--video", await video()] };
+      },
+      /✗ video [0-9a-f]{32}: Stream refused a token signed with STREAM_KEY_JWK[\s\S]*fix: STREAM_KEY_JWK is not the private key of STREAM_KEY_ID/,
+    ],
+    [
+      "a public video",
+      async () => ({ env: healthy(), args: ["--video", await video({ requireSignedURLs: false })] }),
+      /✗ video [0-9a-f]{32}: the video does not require signed URLs[\s\S]*fix: curl -X POST .*requireSignedURLs/,
+    ],
+    [
+      "a missing download",
+      async () => ({ env: healthy(), args: ["--video", await video({ downloads: {} })] }),
+      /✗ video [0-9a-f]{32}: ready and signed, but Stream has no MP4 download[\s\S]*fix: create it/,
+    ],
+    [
+      "a webhook pointing elsewhere",
+      async () => {
+        await control("PUT", "/webhook", { notificationUrl: "https://other.example/hook", secret: WEBHOOK_SECRET });
+        return { env: healthy(), args: [] };
+      },
+      /✗ webhook: Stream calls https:\/\/other\.example\/hook, not https:\/\/downloads\.example\.com\/webhooks\/stream[\s\S]*fix: `npm run setup -- --gateway-url https:\/\/downloads\.example\.com --force`/,
+    ],
+    [
+      "an API token Stream refuses",
+      async () => ({ env: { ...healthy(), STREAM_API_TOKEN: "not-the-token-at-all-0123456789" }, args: [] }),
+      /✗ API token: Stream refused STREAM_API_TOKEN[\s\S]*fix: create an API token with Stream Read and Stream Write/,
+    ],
+    [
+      "Stream unreachable",
+      async () => ({ env: { ...healthy(), STREAM_API_BASE: "http://127.0.0.1:9/client/v4" }, args: [] }),
+      /✗ Stream API: Stream's API did not answer at http:\/\/127\.0\.0\.1:9\/client\/v4[\s\S]*fix: check STREAM_API_BASE/,
+    ],
+    [
+      "a 429 lockout",
+      async () => {
+        await control("POST", "/faults", { operation: "*", status: 429, retryAfter: 300 });
+        return { env: healthy(), args: [] };
+      },
+      /✗ Stream API: Stream rate-limits this API token \(429\): it is locked out for 300 s[\s\S]*fix: wait 300 s/,
+    ],
+    [
+      "a missing setting",
+      async () => {
+        const { STREAM_KEY_JWK: _, ...rest } = healthy();
+        return { env: rest, args: [] };
+      },
+      /✗ settings: STREAM_KEY_JWK is required[\s\S]*fix: set STREAM_KEY_JWK in wrangler\.toml \[vars\] or `wrangler secret put NAME`/,
+    ],
+  ])("names %s and its fix, and exits 1", async (_, seed, diagnosis) => {
+    const { env, args } = await seed();
+    const run = await doctor(env, ...args);
+    expect(run.output).toMatch(diagnosis);
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).not.toContain(devAccount.signingKey.jwk);
+  });
+
+  test("usage errors exit 2 with the help text; --help exits 0", async () => {
+    expect((await doctor(healthy(), "--video", "not-a-uid")).code).toBe(2);
+    expect((await doctor(healthy(), "--bogus")).code).toBe(2);
+    const help = await doctor(healthy(), "--help");
+    expect(help.code).toBe(0);
+    expect(help.output).toContain("npm run doctor -- [options]");
+  });
+});
