@@ -5,7 +5,7 @@
 // clock ticks in whole milliseconds and only between I/O, so each figure is a total over many).
 import { env } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { getConfig } from "../src/config";
+import { gatewayOf } from "../src/gateway";
 import { identifyUser } from "../src/auth/identify";
 import { mintDownloadToken } from "../src/stream/token";
 import { appToken, callWorker, GATEWAY } from "../test/gateway/helpers";
@@ -47,7 +47,7 @@ test("where the time of a hot download goes", async ({ task }) => {
   const allow: RateLimit = { limit: async () => ({ success: true }) };
   const noLimiters = { USER_RATE_LIMITER: allow, IP_RATE_LIMITER: allow };
   const noAudit = { DB: new D1Recorder(insertsAudit).wrap(env.DB) };
-  const config = getConfig(env);
+  const gateway = gatewayOf(env);
   const request = () => new Request(`${GATEWAY}/`, { headers: { authorization: `Bearer ${users[nextUser++ % users.length]!.token}` } });
 
   task.meta.cost = {
@@ -60,10 +60,10 @@ test("where the time of a hot download goes", async ({ task }) => {
     downloadWithoutAuditWrite: await msPerRequest(download({ ...env, ...noAudit } as Env)),
     downloadWithoutEither: await msPerRequest(download({ ...env, ...noLimiters, ...noAudit } as Env)),
     identifyHs256: await msPerRequest(async () => {
-      await identifyUser(request(), config.auth, { allowCookie: true });
+      await identifyUser(request(), gateway.verifier, { allowCookie: true });
     }),
     sign: await msPerRequest(async () => {
-      await mintDownloadToken(config.stream, { video: VIDEO, ttlSeconds: 3600 });
+      await mintDownloadToken(gateway.signer, { video: VIDEO, ttlSeconds: 3600 });
     }),
   };
 }, 120_000);

@@ -202,7 +202,9 @@ function origins(raw: Raw): string[] {
   });
 }
 
-export function parseConfig(env: Raw): Config {
+/** Every setting of `env` (a Worker's Env, or any record of the same names), validated. */
+export function parseConfig(settings: object): Config {
+  const env = settings as Raw;
   const apiBase = url(env, "STREAM_API_BASE", text(env, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
   const deliveryBase = url(env, "STREAM_DELIVERY_BASE", required(env, "STREAM_DELIVERY_BASE"));
   if (deliveryBase.pathname !== "/" || deliveryBase.search !== "") {
@@ -246,22 +248,4 @@ export function parseConfig(env: Raw): Config {
     prepareDownloads: prepareDownloads(env),
     auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
   };
-}
-
-const parsed = new WeakMap<object, Config | Problem>();
-
-/** The Config of this isolate's Env: parsed on first use, then reused (also when it failed). */
-export function getConfig(env: object): Config {
-  let config = parsed.get(env);
-  if (config === undefined) {
-    try {
-      config = parseConfig(env as Raw);
-    } catch (error) {
-      if (!(error instanceof Problem)) throw error;
-      config = error;
-    }
-    parsed.set(env, config);
-  }
-  if (config instanceof Problem) throw config;
-  return config;
 }

@@ -1,7 +1,7 @@
 // Builds the gateway: middleware, route mounting and the one error handler. Nothing else.
 import { Hono } from "hono";
 import { requireAdmin } from "./auth/admin";
-import { getConfig } from "./config";
+import { gatewayOf } from "./gateway";
 import type { AppEnv } from "./context";
 import { assetRoutes } from "./demo/assets";
 import { demoRoutes } from "./demo/routes";
@@ -28,7 +28,7 @@ app.use("/v1/*", cors);
 
 // Every admin route, whichever module defines it, is behind the admin token.
 app.use("/v1/admin/*", async (c, next) => {
-  await requireAdmin(c.req.raw, getConfig(c.env).adminTokens);
+  await requireAdmin(c.req.raw, gatewayOf(c.env).admin);
   await next();
 });
 

@@ -36,5 +36,3 @@ export class MemoryCache {
     for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 }
-
-export const isolateCache = new MemoryCache();

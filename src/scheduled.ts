@@ -3,10 +3,8 @@
 // days, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
 // again, since Stream documents no webhook redelivery.
-import { getConfig } from "./config";
-import { streamClient } from "./context";
 import type { Db } from "./db/types";
-import { isolateCache } from "./memory-cache";
+import { gatewayOf } from "./gateway";
 import { retryPreparations } from "./webhooks/video-processed";
 
 /** The cron expression of the re-check; any other runs retention. */
@@ -35,9 +33,10 @@ async function deleteInBatches(db: Db, statement: string, cutoff: number): Promi
 }
 
 export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  const config = getConfig(env);
+  const gateway = gatewayOf(env);
+  const { config } = gateway;
   if (controller.cron === RECHECK_CRON) {
-    const deps = { config, db: env.DB, cache: isolateCache, stream: streamClient(config, env), now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
+    const deps = { ...gateway, db: env.DB, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
     if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
     return;

@@ -1,4 +1,4 @@
-// The admin API's gate (SPEC §3): the app's backend presents ADMIN_API_TOKEN as a bearer token.
+// The admin API's gate (README › Routes): the app's backend presents ADMIN_API_TOKEN as a bearer token.
 // ADMIN_API_TOKEN may hold two tokens so that it can be rotated without downtime.
 import { Problem } from "../problems";
 import { bearerToken } from "./identify";
@@ -13,22 +13,19 @@ async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
-// The configured tokens' digests, hashed once per isolate. JSON as the key: unambiguous for
-// any list of strings.
-const digests = new Map<string, Promise<ArrayBuffer[]>>();
-
-function configuredDigests(tokens: string[]): Promise<ArrayBuffer[]> {
-  const key = JSON.stringify(tokens);
-  let cached = digests.get(key);
-  if (cached === undefined) {
-    cached = Promise.all(tokens.map(sha256));
-    digests.set(key, cached);
-  }
-  return cached;
+/** The configured tokens and their digests, hashed on first use; built once per configuration (gateway.ts). */
+export interface AdminGate {
+  enabled: boolean;
+  digests(): Promise<ArrayBuffer[]>;
 }
 
-export async function requireAdmin(request: Request, tokens: string[]): Promise<void> {
-  if (tokens.length === 0) throw refused("admin API disabled");
+export function createAdminGate(tokens: string[]): AdminGate {
+  let digests: Promise<ArrayBuffer[]> | undefined;
+  return { enabled: tokens.length > 0, digests: () => (digests ??= Promise.all(tokens.map(sha256))) };
+}
+
+export async function requireAdmin(request: Request, gate: AdminGate): Promise<void> {
+  if (!gate.enabled) throw refused("admin API disabled");
   const presented = bearerToken(request);
   if (!presented) throw refused("admin token required");
 
@@ -37,7 +34,7 @@ export async function requireAdmin(request: Request, tokens: string[]): Promise<
   // exit, so timing does not tell which of the two matched.
   const digest = await sha256(presented);
   let matched = false;
-  for (const expected of await configuredDigests(tokens)) {
+  for (const expected of await gate.digests()) {
     const equal = crypto.subtle.timingSafeEqual(digest, expected);
     matched = equal || matched;
   }

@@ -1,4 +1,4 @@
-// Step 1 of the request path (SPEC §1.1): who is calling? The app's JWT, from the bearer header
+// Step 1 of the request path (README › How a download is served): who is calling? The app's JWT, from the bearer header
 // or (GET download/status routes only) a cookie, verified with jose against a shared HS256
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
@@ -68,53 +68,51 @@ function cookie(request: Request, name: string): string | null {
   return null;
 }
 
-// One remote key set per JWKS URL per isolate: jose caches the fetched keys inside it, so the
-// identity provider is asked once, not on every request.
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
-function remoteKeySet(url: URL): ReturnType<typeof createRemoteJWKSet> {
-  let keySet = keySets.get(url.href);
-  if (keySet === undefined) {
-    keySet = createRemoteJWKSet(url);
-    keySets.set(url.href, keySet);
-  }
-  return keySet;
-}
-
-// The HS256 secret as a CryptoKey, imported once per isolate and config; handed raw bytes, jose
-// would import them again on every request.
-const hmacKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
-
-function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
-  let key = hmacKeys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
-
-// While the identity provider's JWKS cannot be fetched, each verification would try again:
-// one fetch per request, before any rate limit. A failure is remembered for JWKS_RETRY_SECONDS.
-const jwksDownUntil = new Map<string, number>();
-
 function jwksOutage(): Problem {
   return retryLater("upstream-unavailable", "The identity provider's signing keys could not be fetched.", JWKS_RETRY_SECONDS);
 }
 
-async function verify(token: string, auth: Config["auth"]) {
+/** Verifies app tokens for one auth configuration; built once per configuration (gateway.ts). */
+export interface AppTokenVerifier {
+  auth: Config["auth"];
+  verify(token: string): Promise<JWTPayload>;
+  /** Called when the identity provider's keys could not be fetched: no fetch for a while. */
+  outage(): void;
+}
+
+export function createVerifier(auth: Config["auth"]): AppTokenVerifier {
   const options: JWTVerifyOptions = {
     requiredClaims: ["exp", "sub"],
     issuer: auth.issuer ?? undefined,
     audience: auth.audience ?? undefined,
     clockTolerance: 60,
   };
-  if (auth.hs256Secret !== null) return jwtVerify(token, await hmacKey(auth.hs256Secret), { ...options, algorithms: ["HS256"] });
-  if (auth.jwksUrl !== null) {
-    if ((jwksDownUntil.get(auth.jwksUrl.href) ?? 0) > Date.now()) throw jwksOutage();
-    return jwtVerify(token, remoteKeySet(auth.jwksUrl), { ...options, algorithms: ASYMMETRIC_ALGORITHMS });
-  }
-  throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
+  // Handed raw bytes, jose would import the HS256 secret again on every request.
+  let hmacKey: Promise<CryptoKey> | undefined;
+  // jose caches the fetched keys inside the key set, so the identity provider is asked once, not
+  // on every request.
+  const keySet = auth.jwksUrl === null ? null : createRemoteJWKSet(auth.jwksUrl);
+  // While the JWKS cannot be fetched, each verification would try again: one fetch per request,
+  // before any rate limit. A failure is remembered for JWKS_RETRY_SECONDS.
+  let jwksDownUntil = 0;
+  return {
+    auth,
+    async verify(token) {
+      if (auth.hs256Secret !== null) {
+        const secret = auth.hs256Secret;
+        hmacKey ??= crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+        return (await jwtVerify(token, await hmacKey, { ...options, algorithms: ["HS256"] })).payload;
+      }
+      if (keySet !== null) {
+        if (jwksDownUntil > Date.now()) throw jwksOutage();
+        return (await jwtVerify(token, keySet, { ...options, algorithms: ASYMMETRIC_ALGORITHMS })).payload;
+      }
+      throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
+    },
+    outage() {
+      jwksDownUntil = Date.now() + JWKS_RETRY_SECONDS * 1000;
+    },
+  };
 }
 
 const MISSING: Record<string, Reason> = {
@@ -166,7 +164,8 @@ function sameSiteRequest(request: Request): boolean {
   return site === null || site === "same-origin" || site === "same-site" || site === "none";
 }
 
-export async function identifyUser(request: Request, auth: Config["auth"], options: { allowCookie: boolean }): Promise<AppUser> {
+export async function identifyUser(request: Request, verifier: AppTokenVerifier, options: { allowCookie: boolean }): Promise<AppUser> {
+  const { auth } = verifier;
   // The header wins over the cookie; the cookie only where the route allows it (CSRF, SPEC §1.1).
   let token = bearerToken(request);
   if (token === null && options.allowCookie && auth.cookieName !== null) {
@@ -178,7 +177,7 @@ export async function identifyUser(request: Request, auth: Config["auth"], optio
 
   let claims: JWTPayload;
   try {
-    ({ payload: claims } = await verify(token, auth));
+    claims = await verifier.verify(token);
   } catch (error) {
     if (error instanceof Problem) throw error;
     const reason = reasonFor(error);
@@ -187,7 +186,7 @@ export async function identifyUser(request: Request, auth: Config["auth"], optio
     // outage, not a bad token, so a retryable 503 (a 401 would make clients sign their users out).
     const { name, message } = error instanceof Error ? error : { name: "unknown", message: String(error) };
     console.error("identifyUser: token verification failed", { jwksUrl: auth.jwksUrl?.href ?? null, name, message });
-    if (auth.jwksUrl !== null) jwksDownUntil.set(auth.jwksUrl.href, Date.now() + JWKS_RETRY_SECONDS * 1000);
+    verifier.outage();
     throw jwksOutage();
   }
 

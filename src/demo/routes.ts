@@ -2,7 +2,7 @@
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { getConfig } from "../config";
+import { gatewayOf } from "../gateway";
 import { type AppEnv, deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits";
@@ -40,7 +40,7 @@ demoRoutes.post("/demo/sign-in", async (c) => {
   const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
   const user = demoUser(body.user);
   if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
-  const { auth } = getConfig(c.env);
+  const { auth } = gatewayOf(c.env).config;
   const { token, expiresAt } = await signDemoToken(auth, user, Date.now());
   const headers: Record<string, string> = { ...NO_STORE };
   if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, token, SESSION_SECONDS, c.req.raw);
@@ -58,7 +58,7 @@ demoRoutes.post("/demo/sign-in", async (c) => {
 });
 
 demoRoutes.post("/demo/sign-out", (c) => {
-  const { auth } = getConfig(c.env);
+  const { auth } = gatewayOf(c.env).config;
   const headers: Record<string, string> = { ...NO_STORE };
   if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, "", 0, c.req.raw);
   return c.body(null, 204, headers);

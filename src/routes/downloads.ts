@@ -69,7 +69,7 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
   const head = c.req.raw.method === "HEAD";
 
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
   const ensured = await prepare(d, c.env, user, video, query.type, !head);
   if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, query.mode);
@@ -93,7 +93,7 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
 
   // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
   const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
   const ensured = await prepare(d, c.env, user, video, body.type, true);
@@ -107,7 +107,7 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
 downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: true });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
   await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video);
   const status = await downloadStatus(d, video);

@@ -67,7 +67,7 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
   const via = g.access.via;
   if (via.kind === "gateway") {
     const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
-    const ticket = await issueTicket(d.config.stream, {
+    const ticket = await issueTicket(d.ticketKey, {
       id: crypto.randomUUID(),
       video: g.video,
       type: g.type,
@@ -78,7 +78,7 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
     });
     return { answer: g.mode === "url" ? "url" : "ticket", url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
   }
-  const { token, expiresAt } = await mintDownloadToken(d.config.stream, {
+  const { token, expiresAt } = await mintDownloadToken(d.signer, {
     video: g.video,
     ttlSeconds: d.config.tokenTtlSeconds,
     notAfter: g.notAfter,

@@ -70,7 +70,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   const bytes = await readBody(c.req.raw, 8192);
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   // Before the password's PBKDF2 and any Stream call: creating links costs both.
   await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
@@ -114,7 +114,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
 shareLinkRoutes.get("/v1/share-links", async (c) => {
   const query = parseInput(ListLinksQuery, c.req.query(), "query");
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   const key = decodeCursor(query.cursor, "number", "string");
   const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
@@ -130,7 +130,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
 
 shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.config.auth, { allowCookie: false });
+  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
   const id = c.req.param("id");
   // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.

@@ -34,6 +34,9 @@ function linkMode(request: Request, asked: DeliveryMode | undefined, modes: Read
   return mode;
 }
 
+/** The shortest grant worth handing out: a link with less left answers 410 link-expired. */
+const MIN_GRANT_MS = 5000;
+
 /** PASSWORD_ATTEMPTS_PER_MINUTE in wrangler.toml's LINK_PASSWORD_LIMITER. */
 const PASSWORD_WINDOW_SECONDS = 60;
 
@@ -96,9 +99,9 @@ shareRoutes.post("/s/:id", async (c) => {
       : preparingResponse(c.req.raw, percent, retryAfter);
   }
   const access = accessFor(d, mode, link);
-  // A grant must outlive the request: a link in its last second is as good as expired.
+  // A grant must outlive the request: a link in its last seconds is as good as expired.
+  if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
   const notAfter = Math.floor(link.expiresAt / 1000);
-  if (notAfter <= Math.floor(d.now / 1000)) throw new Problem("link-expired", "This link has expired.");
 
   // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
   // row in one batch; only then does anything that leads to the file leave the gateway.

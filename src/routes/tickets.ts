@@ -38,7 +38,7 @@ ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   const d = deps(c);
   // Each fetch through here is billed by Stream as a whole download: the per-IP limit bounds a loop.
   await enforceRateLimits(c.env, { ip: d.client.ip });
-  const ticket = await readTicket(d.config.stream, c.req.param("ticket"), d.now);
+  const ticket = await readTicket(d.ticketKey, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
   if (ticket.network !== null && !(await sameRequester(d, { ...ticket, network: ticket.network }))) {
     throw new Problem("not-entitled", "This download is locked to the network it was started from.");
@@ -49,7 +49,7 @@ ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   if (await videoBlocked(d, ticket.video)) throw new Problem("not-entitled", "You are not entitled to download this video.");
 
   const now = Math.floor(d.now / 1000);
-  const { token } = await mintDownloadToken(d.config.stream, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });
+  const { token } = await mintDownloadToken(d.signer, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });
   const disposition = contentDisposition(ticket.name, ticket.video, DOWNLOAD_FILES[ticket.type].extension);
   return streamThrough(c.req.raw, deliveryUrl(d.config, token, ticket.type), disposition, d.config.stream.timeoutMs);
 });

@@ -47,10 +47,10 @@ export const webhookRoutes = new Hono<AppEnv>();
 
 webhookRoutes.post("/webhooks/stream", async (c) => {
   const d = deps(c);
-  const secret = d.config.webhookSecret;
-  if (secret === null) throw refused("disabled");
+  const key = d.webhookKey;
+  if (key === null) throw refused("disabled");
   const body = await readBody(c.req.raw, MAX_BODY_BYTES);
-  const check = await verifyWebhookSignature(secret, c.req.header("webhook-signature") ?? null, body, d.now);
+  const check = await verifyWebhookSignature(key, c.req.header("webhook-signature") ?? null, body, d.now);
   if (!check.ok) {
     console.warn("webhook refused:", check.reason);
     throw refused(check.reason);

@@ -1,6 +1,6 @@
 // The typed client for the Stream API calls of the gateway: video details and MP4/M4A downloads
-// (stream-facts.md §1, §2). Every call has a timeout, at most two jittered retries on outages,
-// and a 429 pauses every call of the isolate (SPEC.md §5, stream-facts.md §5).
+// (README › Assumptions). Every call has a timeout, at most two jittered retries on outages,
+// and a 429 pauses every call of the client until its Retry-After.
 import { z } from "zod";
 import type { Config } from "../config";
 import { Problem, retryLater } from "../problems";
@@ -62,9 +62,6 @@ const OUTAGE_RETRY_SECONDS = 5;
 /** Stream locks an over-limit token out for 5 minutes; used if a 429 lacks `retry-after`. */
 const LOCKOUT_SECONDS = 300;
 
-// Isolate-wide on purpose: Stream's limit is per token, so after a 429 every call would be refused
-// too, and each one still counts against a limit (and a 5-minute lockout) that the app shares.
-let pausedUntil = 0;
 
 const Download = z.object({
   status: z.enum(["ready", "inprogress", "error"]),
@@ -106,6 +103,10 @@ interface Answer {
 export class StreamClient {
   readonly #config: Config["stream"];
   readonly #budget: ApiBudget;
+  // For every call of this client (one per configuration and isolate): Stream's limit is per
+  // token, so after a 429 every call would be refused too, and each one still counts against a
+  // limit (and a 5-minute lockout) that the app shares.
+  #pausedUntil = 0;
 
   constructor(config: Config["stream"], budget: ApiBudget) {
     this.#config = config;
@@ -150,7 +151,7 @@ export class StreamClient {
     const { apiBase, accountId, apiToken, timeoutMs } = this.#config;
     const url = `${apiBase}/accounts/${accountId}/stream${path}`;
     for (let attempt = 1; ; attempt++) {
-      const wait = Math.ceil((pausedUntil - Date.now()) / 1000);
+      const wait = Math.ceil((this.#pausedUntil - Date.now()) / 1000);
       if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);
       // Every attempt is a call Stream counts, retries included.
       const spent = await this.#budget.take();
@@ -158,7 +159,7 @@ export class StreamClient {
       const res = await send(url, method, apiToken, timeoutMs);
       if (res?.status === 429) {
         const pause = retryAfterSeconds(res.headers.get("retry-after"));
-        pausedUntil = Math.max(pausedUntil, Date.now() + pause * 1000);
+        this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + pause * 1000);
         throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", pause);
       }
       if (res?.status === 401 || res?.status === 403) {

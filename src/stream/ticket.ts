@@ -33,15 +33,12 @@ const codes = (value: unknown): ReadonlySet<string> | null =>
 const AUDIENCE = "stream-download-gateway:grant-ticket";
 const HKDF_INFO = new TextEncoder().encode("stream-download-gateway grant ticket v1");
 
-const keys = new WeakMap<Config["stream"], Promise<CryptoKey>>();
+/** The tickets' HMAC key, derived on first use; built once per configuration (gateway.ts). */
+export type TicketKey = () => Promise<CryptoKey>;
 
-function ticketKey(stream: Config["stream"]): Promise<CryptoKey> {
-  let key = keys.get(stream);
-  if (key === undefined) {
-    key = deriveKey(stream.keyJwk);
-    keys.set(stream, key);
-  }
-  return key;
+export function createTicketKey(stream: Config["stream"]): TicketKey {
+  let key: Promise<CryptoKey> | undefined;
+  return () => (key ??= deriveKey(stream.keyJwk));
 }
 
 async function deriveKey(jwk: JsonWebKey): Promise<CryptoKey> {
@@ -56,20 +53,20 @@ async function deriveKey(jwk: JsonWebKey): Promise<CryptoKey> {
   );
 }
 
-export async function issueTicket(stream: Config["stream"], t: Ticket): Promise<string> {
+export async function issueTicket(key: TicketKey, t: Ticket): Promise<string> {
   return new SignJWT({ typ: t.type, net: t.network, fn: t.name, ca: list(t.countries.allow), cb: list(t.countries.block) })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(t.video)
     .setJti(t.id)
     .setAudience(AUDIENCE)
     .setExpirationTime(t.expiresAt)
-    .sign(await ticketKey(stream));
+    .sign(await key());
 }
 
 /** The ticket, or null when it is not one of ours, was altered or has expired. */
-export async function readTicket(stream: Config["stream"], token: string, now: number): Promise<Ticket | null> {
+export async function readTicket(key: TicketKey, token: string, now: number): Promise<Ticket | null> {
   try {
-    const { payload } = await jwtVerify(token, await ticketKey(stream), {
+    const { payload } = await jwtVerify(token, await key(), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
       requiredClaims: ["exp", "sub", "jti"],

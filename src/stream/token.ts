@@ -26,10 +26,7 @@ export function grantExpiry(now: number, ttlSeconds: number, notAfter?: number):
   return Math.floor(Math.min(now + ttlSeconds, notAfter ?? Infinity, now + MAX_TOKEN_TTL_SECONDS));
 }
 
-export async function mintDownloadToken(
-  stream: Config["stream"],
-  request: MintRequest,
-): Promise<{ token: string; expiresAt: number }> {
+export async function mintDownloadToken(signer: Signer, request: MintRequest): Promise<{ token: string; expiresAt: number }> {
   const now = request.now ?? Math.floor(Date.now() / 1000);
   const expiresAt = grantExpiry(now, request.ttlSeconds, request.notAfter);
   // An already expired token would only surface later as Stream's 401; the caller (e.g. a share
@@ -38,30 +35,29 @@ export async function mintDownloadToken(
   const rules = request.accessRules ?? [];
   if (rules.length > MAX_ACCESS_RULES) throw new Error(`mintDownloadToken: Stream allows at most ${MAX_ACCESS_RULES} access rules`);
 
-  const claims: Record<string, unknown> = { kid: stream.keyId, downloadable: true };
+  const claims: Record<string, unknown> = { kid: signer.keyId, downloadable: true };
   // An empty accessRules claim is pointless; leaving it out keeps the token Stream's default.
   if (rules.length > 0) claims.accessRules = rules;
 
   const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: "RS256", kid: stream.keyId })
+    .setProtectedHeader({ alg: "RS256", kid: signer.keyId })
     .setSubject(request.video)
     .setNotBefore(now - NBF_SKEW_SECONDS)
     .setExpirationTime(expiresAt)
-    .sign(await signingKey(stream));
+    .sign(await signer.key());
   return { token, expiresAt };
 }
 
-// The key is imported once per isolate and config (config is parsed once per isolate, so in
-// production that is once), never per request; a different config (a rotated key) gets its own.
-const keys = new WeakMap<Config["stream"], Promise<CryptoKey>>();
+/** The Stream signing key: its id, and the key itself, imported on first use. */
+export interface Signer {
+  keyId: string;
+  key(): Promise<CryptoKey>;
+}
 
-function signingKey(stream: Config["stream"]): Promise<CryptoKey> {
-  let key = keys.get(stream);
-  if (key === undefined) {
-    key = importSigningKey(stream.keyJwk);
-    keys.set(stream, key);
-  }
-  return key;
+/** Built once per configuration (gateway.ts): the key is imported once, never per request. */
+export function createSigner(stream: Config["stream"]): Signer {
+  let key: Promise<CryptoKey> | undefined;
+  return { keyId: stream.keyId, key: () => (key ??= importSigningKey(stream.keyJwk)) };
 }
 
 async function importSigningKey(jwk: JsonWebKey): Promise<CryptoKey> {

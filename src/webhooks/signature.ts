@@ -1,4 +1,4 @@
-// Stream's webhook signature (stream-facts.md §4): `Webhook-Signature: time=<unix>,sig1=<hex>`,
+// Stream's webhook signature (README › Stream webhooks): `Webhook-Signature: time=<unix>,sig1=<hex>`,
 // where sig1 is HMAC-SHA256 keyed with the subscription's secret over `<time>.<raw body bytes>`.
 
 /** Stream documents no tolerance; 5 minutes each way covers clock skew and slow delivery. */
@@ -35,16 +35,13 @@ function parseSignatureHeader(header: string): SignatureHeader | null {
   return { time, sig1: bytes };
 }
 
-// One imported key per secret and isolate: the secret is fixed per deployment.
-const keys = new Map<string, Promise<CryptoKey>>();
+/** The subscription secret as an HMAC key, imported on first use; built once per configuration (gateway.ts). */
+export type WebhookKey = () => Promise<CryptoKey>;
 
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-    keys.set(secret, key);
-  }
-  return key;
+export function createWebhookKey(secret: string): WebhookKey {
+  let key: Promise<CryptoKey> | undefined;
+  return () =>
+    (key ??= crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]));
 }
 
 /**
@@ -53,7 +50,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
  * constant time.
  */
 export async function verifyWebhookSignature(
-  secret: string,
+  key: WebhookKey,
   header: string | null,
   rawBody: Uint8Array<ArrayBuffer>,
   nowMs: number,
@@ -67,6 +64,6 @@ export async function verifyWebhookSignature(
   const signed = new Uint8Array(prefix.length + rawBody.length);
   signed.set(prefix);
   signed.set(rawBody, prefix.length);
-  const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), parsed.sig1, signed);
+  const valid = await crypto.subtle.verify("HMAC", await key(), parsed.sig1, signed);
   return valid ? { ok: true } : { ok: false, reason: "mismatch" };
 }

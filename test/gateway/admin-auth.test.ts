@@ -1,9 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { requireAdmin } from "../../src/auth/admin";
-import { getConfig } from "../../src/config";
+import { createAdminGate, requireAdmin } from "../../src/auth/admin";
+import { parseConfig } from "../../src/config";
 
-const tokens = getConfig(env).adminTokens;
+const configured = parseConfig(env).adminTokens;
+const tokens = createAdminGate(configured);
 
 function request(authorization?: string): Request {
   return new Request("https://gateway.test/v1/admin/grants", { headers: authorization === undefined ? {} : { authorization } });
@@ -21,13 +22,13 @@ function refused(detail: unknown) {
 
 describe("requireAdmin", () => {
   test("both configured tokens are accepted, so the token can be rotated", async () => {
-    expect(tokens).toEqual(["test-admin-token-one", "test-admin-token-two"]);
+    expect(configured).toEqual(["test-admin-token-one", "test-admin-token-two"]);
     await expect(requireAdmin(request("Bearer test-admin-token-one"), tokens)).resolves.toBeUndefined();
     await expect(requireAdmin(request("Bearer test-admin-token-two"), tokens)).resolves.toBeUndefined();
   });
 
   test("a single configured token is accepted", async () => {
-    await expect(requireAdmin(request("Bearer only-token"), ["only-token"])).resolves.toBeUndefined();
+    await expect(requireAdmin(request("Bearer only-token"), createAdminGate(["only-token"]))).resolves.toBeUndefined();
   });
 
   test("wrong, missing, empty and malformed tokens are refused", async () => {
@@ -53,6 +54,6 @@ describe("requireAdmin", () => {
   });
 
   test("with no token configured the admin API is disabled", async () => {
-    await expect(requireAdmin(request("Bearer test-admin-token-one"), [])).rejects.toMatchObject(refused("admin API disabled"));
+    await expect(requireAdmin(request("Bearer test-admin-token-one"), createAdminGate([]))).rejects.toMatchObject(refused("admin API disabled"));
   });
 });

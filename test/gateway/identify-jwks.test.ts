@@ -3,14 +3,14 @@
 import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, test } from "vitest";
-import { identifyUser } from "../../src/auth/identify";
-import { type Config, getConfig } from "../../src/config";
+import { createVerifier, identifyUser } from "../../src/auth/identify";
+import { type Config, parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { control } from "../emulator/helpers";
 
 // A host of its own, so that this file's key set is not shared with another test's.
 const jwksUrl = new URL("https://idp-jwks-test.example/__emulator/jwks");
-const auth: Config["auth"] = { ...getConfig(env).auth, hs256Secret: null, jwksUrl };
+const auth = createVerifier({ ...parseConfig(env).auth, hs256Secret: null, jwksUrl } satisfies Config["auth"]);
 
 const rsa = await generateKeyPair("RS256");
 const ec = await generateKeyPair("ES256");

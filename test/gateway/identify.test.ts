@@ -1,15 +1,16 @@
 import { env } from "cloudflare:test";
 import { exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { identifyUser } from "../../src/auth/identify";
-import { type Config, getConfig } from "../../src/config";
+import { createVerifier, identifyUser } from "../../src/auth/identify";
+import { type Config, parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 
-const hs256: Config["auth"] = getConfig(env).auth;
-const secret = hs256.hs256Secret!;
-const strict: Config["auth"] = { ...hs256, issuer: "https://app.example", audience: "stream-download-gateway" };
+const hs256Auth: Config["auth"] = parseConfig(env).auth;
+const hs256 = createVerifier(hs256Auth);
+const secret = hs256Auth.hs256Secret!;
+const strict = createVerifier({ ...hs256Auth, issuer: "https://app.example", audience: "stream-download-gateway" });
 // Nothing serves this JWKS in tests: the outbound fetch reaches the Stream emulator, which has no such route.
-const jwks: Config["auth"] = { ...hs256, hs256Secret: null, jwksUrl: new URL("https://idp.test/.well-known/jwks.json") };
+const jwks = createVerifier({ ...hs256Auth, hs256Secret: null, jwksUrl: new URL("https://idp.test/.well-known/jwks.json") });
 
 const now = () => Math.floor(Date.now() / 1000);
 const bearer = { allowCookie: false };
@@ -86,7 +87,7 @@ describe("where the token comes from", () => {
   });
 
   test("a cookie is not read when no cookie name is configured", async () => {
-    await refusal(identifyUser(request({ cookie: `sdg_session=${await token()}` }), { ...hs256, cookieName: null }, cookieToo));
+    await refusal(identifyUser(request({ cookie: `sdg_session=${await token()}` }), createVerifier({ ...hs256Auth, cookieName: null }), cookieToo));
   });
 
   test("the bearer header wins over the cookie", async () => {

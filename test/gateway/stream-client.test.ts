@@ -3,13 +3,13 @@
 // faults to it, because the emulator is shared with other test files.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
-import { getConfig } from "../../src/config";
+import { parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
 import { CreateRefusedError, StreamClient } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
-const config = getConfig(env);
+const config = parseConfig(env);
 const client = new StreamClient(config.stream, streamApiBudget(env.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
 const UNKNOWN = "0123456789abcdef0123456789abcdef";
 

@@ -1,12 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test, vi } from "vitest";
-import { getConfig, MAX_TOKEN_TTL_SECONDS } from "../../src/config";
+import { MAX_TOKEN_TTL_SECONDS, parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { type AccessRule, decideAccess } from "../../src/stream/access-rules";
-import { mintDownloadToken } from "../../src/stream/token";
+import { createSigner, mintDownloadToken } from "../../src/stream/token";
 import { seedVideo } from "../emulator/helpers";
 
-const stream = getConfig(env).stream;
+const stream = parseConfig(env).stream;
+const signer = createSigner(stream);
 const VIDEO = "c0ffee00000000000000000000000001";
 const NOW = 1_900_000_000;
 
@@ -38,7 +39,7 @@ async function signatureValid(token: string, jwk: JsonWebKey): Promise<boolean> 
 
 describe("mintDownloadToken", () => {
   test("signs an RS256 token with Stream's header and claims", async () => {
-    const { token, expiresAt } = await mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 3600, now: NOW });
+    const { token, expiresAt } = await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 3600, now: NOW });
     const { header, claims } = decode(token);
     expect(header).toEqual({ alg: "RS256", kid: stream.keyId });
     expect(claims).toEqual({
@@ -52,7 +53,7 @@ describe("mintDownloadToken", () => {
   });
 
   test("the signature verifies with the public half of the key, and not after tampering", async () => {
-    const { token } = await mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 600 });
+    const { token } = await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 600 });
     expect(await signatureValid(token, stream.keyJwk)).toBe(true);
     const [header, , signature] = token.split(".");
     const forged = btoa(JSON.stringify({ sub: VIDEO, kid: stream.keyId, exp: NOW, downloadable: true })).replace(/=+$/, "");
@@ -60,7 +61,7 @@ describe("mintDownloadToken", () => {
   });
 
   test("exp stops at a share link's expiry", async () => {
-    const { token, expiresAt } = await mintDownloadToken(stream, {
+    const { token, expiresAt } = await mintDownloadToken(signer, {
       video: VIDEO,
       ttlSeconds: 3600,
       notAfter: NOW + 90,
@@ -71,7 +72,7 @@ describe("mintDownloadToken", () => {
   });
 
   test("exp never exceeds 86100 s, 5 minutes under Stream's 24 h cap", async () => {
-    const { token, expiresAt } = await mintDownloadToken(stream, {
+    const { token, expiresAt } = await mintDownloadToken(signer, {
       video: VIDEO,
       ttlSeconds: 7 * 86_400,
       notAfter: NOW + 30 * 86_400,
@@ -84,12 +85,12 @@ describe("mintDownloadToken", () => {
 
   test("refuses to mint a token that is already expired", async () => {
     await expect(
-      mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 3600, notAfter: NOW, now: NOW }),
+      mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 3600, notAfter: NOW, now: NOW }),
     ).rejects.toThrow(/expire/);
   });
 
   test("carries accessRules only when there are some", async () => {
-    const none = await mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 60, accessRules: [], now: NOW });
+    const none = await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 60, accessRules: [], now: NOW });
     expect(decode(none.token).claims).not.toHaveProperty("accessRules");
     const rules = decideAccess({
       allowedCountries: new Set(["GB"]),
@@ -98,16 +99,16 @@ describe("mintDownloadToken", () => {
       clientIp: null,
       mode: "redirect",
     }).rules;
-    const some = await mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 60, accessRules: rules, now: NOW });
+    const some = await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 60, accessRules: rules, now: NOW });
     expect(decode(some.token).claims.accessRules).toEqual(rules);
   });
 
-  test("imports the signing key once per isolate, not per token", async () => {
-    await mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 60 });
+  test("imports the signing key once per signer (built once per configuration), not per token", async () => {
+    await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 60 });
     // jose's importJWK ends in WebCrypto's importKey; signing does not call it.
     const importKey = vi.spyOn(crypto.subtle, "importKey");
     try {
-      await Promise.all(Array.from({ length: 20 }, () => mintDownloadToken(stream, { video: VIDEO, ttlSeconds: 60 })));
+      await Promise.all(Array.from({ length: 20 }, () => mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 60 })));
       expect(importKey).not.toHaveBeenCalled();
     } finally {
       importKey.mockRestore();
@@ -116,7 +117,7 @@ describe("mintDownloadToken", () => {
 
   test("a key that cannot be imported is a misconfiguration whose message holds no key material", async () => {
     const broken = { ...stream, keyJwk: { ...stream.keyJwk, n: "broken-modulus", d: "!!not*base64url!!" } };
-    const error: unknown = await mintDownloadToken(broken, { video: VIDEO, ttlSeconds: 60 }).catch((e: unknown) => e);
+    const error: unknown = await mintDownloadToken(createSigner(broken), { video: VIDEO, ttlSeconds: 60 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Problem);
     const problem = error as Problem;
     expect(problem.type).toBe("misconfigured");
@@ -138,7 +139,7 @@ describe("a minted token at the emulator's delivery host", () => {
   }
 
   test("downloads the MP4", async () => {
-    const { token } = await mintDownloadToken(stream, { video: await readyVideo(), ttlSeconds: 300 });
+    const { token } = await mintDownloadToken(signer, { video: await readyVideo(), ttlSeconds: 300 });
     const res = await download(token);
     expect(res.status).toBe(200);
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -153,7 +154,7 @@ describe("a minted token at the emulator's delivery host", () => {
       clientIp: null,
       mode: "redirect",
     });
-    const { token } = await mintDownloadToken(stream, { video: await readyVideo(), ttlSeconds: 300, accessRules: rules });
+    const { token } = await mintDownloadToken(signer, { video: await readyVideo(), ttlSeconds: 300, accessRules: rules });
     const fromUs = await download(token, { "CF-IPCountry": "US" });
     expect(fromUs.status).toBe(403);
     await fromUs.body?.cancel();
@@ -170,7 +171,7 @@ describe("a minted token at the emulator's delivery host", () => {
       { type: "ip.src", action: "allow", ip: ["2001:db8:1:2::/64"] },
       { type: "any", action: "block" },
     ] as unknown as AccessRule[];
-    const { token } = await mintDownloadToken(stream, { video: await readyVideo(), ttlSeconds: 300, accessRules: rules });
+    const { token } = await mintDownloadToken(signer, { video: await readyVideo(), ttlSeconds: 300, accessRules: rules });
     const sameFamily = await download(token, { "CF-Connecting-IP": "2001:db8:1:2:ffff::9" });
     expect(sameFamily.status).toBe(200);
     await sameFamily.body?.cancel();
@@ -184,7 +185,7 @@ describe("a minted token at the emulator's delivery host", () => {
   test.each([60, MAX_TOKEN_TTL_SECONDS, 7 * 86_400])(
     "a token minted just now with a %i s lifetime passes Stream's nbf and 24 h checks",
     async (ttlSeconds) => {
-      const { token } = await mintDownloadToken(stream, { video: await readyVideo(), ttlSeconds });
+      const { token } = await mintDownloadToken(signer, { video: await readyVideo(), ttlSeconds });
       const res = await download(token);
       expect(res.status).toBe(200);
       await res.body?.cancel();
