@@ -266,12 +266,21 @@ const COMPONENTS = {
       required: ["url", "expiresAt"],
       properties: { url: { type: "string", format: "uri" }, expiresAt: { type: "string", format: "date-time" } },
     },
+    TypeStatus: {
+      type: "object",
+      properties: {
+        status: { enum: ["none", "inprogress", "ready", "error", "unavailable"] },
+        percentComplete: { type: "number" },
+        retryAfter: { type: "number" },
+        reason: { enum: ["video-not-downloadable"] },
+      },
+    },
     DownloadStates: {
       type: "object",
       properties: {
         video: { type: "string" },
-        default: { type: "object", properties: { status: { enum: ["none", "inprogress", "ready", "error"] }, percentComplete: { type: "number" } } },
-        audio: { type: "object", properties: { status: { enum: ["none", "inprogress", "ready", "error"] }, percentComplete: { type: "number" } } },
+        default: ref("TypeStatus"),
+        audio: ref("TypeStatus"),
       },
     },
     CreatedLink: {

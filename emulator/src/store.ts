@@ -35,8 +35,8 @@ export interface VideoRecord {
   /** How new downloads end; "error" is the injected failure. */
   downloadOutcome: Record<DownloadType, Outcome>;
   downloads: Partial<Record<DownloadType, DownloadRecord>>;
-  /** Stream refuses to make downloads of it (a live recording over 4 hours). */
-  refusesDownloads?: boolean;
+  /** Stream refuses to make downloads of it (a live recording over 4 hours): every type, or one. */
+  refusesDownloads?: boolean | DownloadType;
 }
 
 export interface DownloadRecord {

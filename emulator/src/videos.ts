@@ -16,7 +16,7 @@ export interface NewVideo {
   downloadOutcome?: Partial<Record<DownloadType, Outcome>>;
   /** Downloads that already exist: "ready" ones finished long ago, "inprogress" ones start now. */
   downloads?: Partial<Record<DownloadType, "ready" | "inprogress">>;
-  refusesDownloads?: boolean;
+  refusesDownloads?: boolean | DownloadType;
 }
 
 export function randomHex(bytes: number): string {
@@ -71,7 +71,7 @@ export function newVideo(input: NewVideo, now: number): VideoRecord {
     downloadMs: input.downloadMs,
     downloadOutcome: { default: "ready", audio: "ready", ...input.downloadOutcome },
     downloads: {},
-    ...(input.refusesDownloads ? { refusesDownloads: true } : {}),
+    ...(input.refusesDownloads ? { refusesDownloads: input.refusesDownloads } : {}),
   };
   for (const [type, status] of Object.entries(input.downloads ?? {}) as [DownloadType, string][]) {
     const createdAt = status === "ready" ? now - input.downloadMs - 1 : now;

@@ -8,12 +8,13 @@ export async function pinnedNetwork(db: Db, ticket: string): Promise<string | nu
 
 /**
  * Pins `network` as the ticket's second network unless one is pinned already, and returns the
- * network pinned, whichever request pinned it (concurrent first requests agree on one).
+ * network pinned, whichever request pinned it (concurrent first requests agree on one), or null
+ * when none can be read back (then nobody is admitted).
  */
-export async function pinNetwork(db: Db, ticket: string, network: string, expiresAt: number): Promise<string> {
+export async function pinNetwork(db: Db, ticket: string, network: string, expiresAt: number): Promise<string | null> {
   const row = await db
     .prepare("INSERT INTO ticket_pins (ticket_id, network, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (ticket_id) DO NOTHING RETURNING network")
     .bind(ticket, network, expiresAt)
     .first<{ network: string }>();
-  return row?.network ?? (await pinnedNetwork(db, ticket)) ?? network;
+  return row?.network ?? (await pinnedNetwork(db, ticket));
 }

@@ -69,6 +69,7 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
     const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
     const ticket = await issueTicket(d.ticketKey, {
       id: crypto.randomUUID(),
+      issuedAt: now,
       video: g.video,
       type: g.type,
       expiresAt,

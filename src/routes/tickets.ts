@@ -18,18 +18,27 @@ import { mintDownloadToken } from "../stream/token";
 const family = (network: string) => (network.includes(":") ? "IPv6" : "IPv4");
 
 /**
+ * How long after the grant the other address family may still claim the ticket. A dual-stack
+ * browser switches family, if at all, on the request right after the grant (following the 303);
+ * a stranger who learns the URL later finds the slot closed.
+ */
+const PIN_WINDOW_SECONDS = 120;
+
+/**
  * An IP-locked grant's ticket admits the network its grant came from (IPv4 address, IPv6 /64)
  * and, since a dual-stack browser may reach the gateway over the other family on its next
- * request, the first network of the other family that asks for it, pinned for the ticket's
- * lifetime. Anyone else, and a move to a third network, is refused.
+ * request, the first network of the other family that asks for it within PIN_WINDOW_SECONDS,
+ * pinned for the ticket's lifetime. Anyone else, and a move to a third network, is refused.
  */
 async function sameRequester(d: Deps, ticket: Ticket & { network: string }): Promise<boolean> {
   const here = d.client.ip === null ? null : clientNetwork(d.client.ip);
   if (here === null) return false;
   if (here === ticket.network) return true;
   if (family(here) === family(ticket.network)) return false;
-  const pinned = (await pinnedNetwork(d.db, ticket.id)) ?? (await pinNetwork(d.db, ticket.id, here, ticket.expiresAt * 1000));
-  return pinned === here;
+  const pinned = await pinnedNetwork(d.db, ticket.id);
+  if (pinned !== null) return pinned === here;
+  if (d.now / 1000 - ticket.issuedAt > PIN_WINDOW_SECONDS) return false;
+  return (await pinNetwork(d.db, ticket.id, here, ticket.expiresAt * 1000)) === here;
 }
 
 export const ticketRoutes = new Hono<AppEnv>();
@@ -40,13 +49,14 @@ ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   await enforceRateLimits(c.env, { ip: d.client.ip });
   const ticket = await readTicket(d.ticketKey, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
-  if (ticket.network !== null && !(await sameRequester(d, { ...ticket, network: ticket.network }))) {
-    throw new Problem("not-entitled", "This download is locked to the network it was started from.");
-  }
+  // Countries and the kill switch first: a refused request must not take the lock's second slot.
   if (!countryPermitted(ticket.countries, d.client.country)) {
     throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
   }
   if (await videoBlocked(d, ticket.video)) throw new Problem("not-entitled", "You are not entitled to download this video.");
+  if (ticket.network !== null && !(await sameRequester(d, { ...ticket, network: ticket.network }))) {
+    throw new Problem("not-entitled", "This download is locked to the network it was started from.");
+  }
 
   const now = Math.floor(d.now / 1000);
   const { token } = await mintDownloadToken(d.signer, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });

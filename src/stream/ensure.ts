@@ -149,8 +149,9 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
       ? (await createDownload(deps, next))[state.type]
       : (await shared(deps, downloadsKey(state.video), () => deps.stream.getDownloads(state.video)))?.[state.type];
   if (!download) {
-    // Deleted at Stream (or never made, on a read-only status check): start over next time.
-    const restarted: DownloadState = { ...next, status: "pending", percent: 0 };
+    // Deleted at Stream (or never made, on a read-only status check): start over next time. A
+    // read-only look cannot tell whether a refusal still stands, so it keeps it.
+    const restarted: DownloadState = { ...next, status: "pending", percent: 0, refusal: create ? null : state.refusal };
     await saveState(deps.db, restarted);
     return restarted;
   }
@@ -162,9 +163,10 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
 
 /**
  * Creates the download. Stream documents no REST code for its refusals, so any 4xx is classified
- * from a fresh look at the video: gone, errored, not ready, not protected, or, when none of those,
- * a video Stream will not make downloads of (a live recording over 4 hours). That last refusal is
- * remembered for READY_TTL_SECONDS, not rechecked at every poll interval.
+ * from a fresh look at the video: gone, errored, not ready (or still encoding), not protected,
+ * or, for a ready video, one Stream will not make downloads of (a live recording over 4 hours).
+ * That last refusal is rechecked once after the poll interval (a 4xx may be passing) and, when it
+ * stands, remembered for READY_TTL_SECONDS.
  */
 async function createDownload(deps: EnsureDeps, state: DownloadState) {
   try {
@@ -175,15 +177,16 @@ async function createDownload(deps: EnsureDeps, state: DownloadState) {
     deps.cache.delete(detailsKey(state.video));
     const video = await deps.stream.getVideo(state.video);
     if (video === null) return forgetUnknown(deps, state);
-    const refusal = refusalFor(video, deps.config) ?? "video-not-downloadable";
+    const refusal = refusalFor(video, deps.config) ?? (video.state === "ready" ? "video-not-downloadable" : "video-not-ready");
     await saveState(deps.db, { ...state, status: "pending", refusal });
     throw refusalProblem(refusal);
   }
 }
 
-/** How long a refusal stands before Stream is asked again: a permanent one far longer than a wait. */
+/** How long a refusal stands before Stream is asked again: one that stood twice far longer than a wait. */
 function recheckAfterMs(config: Config, state: DownloadState): number {
-  return (state.refusal === "video-not-downloadable" ? config.readyTtlSeconds : pollInterval(config, state.polls)) * 1000;
+  const lasting = state.refusal === "video-not-downloadable" && state.polls >= 2;
+  return (lasting ? config.readyTtlSeconds : pollInterval(config, state.polls)) * 1000;
 }
 
 /**
@@ -281,11 +284,11 @@ export async function ensureDownload(
   return answer(deps, await askStream(deps, leased, options.create));
 }
 
-export interface TypeStatus {
-  status: "ready" | "inprogress" | "none" | "error";
-  percentComplete: number;
-  retryAfter?: number;
-}
+export type TypeStatus =
+  | { status: "ready" | "none" | "error"; percentComplete: number }
+  | { status: "inprogress"; percentComplete: number; retryAfter: number }
+  /** Stream refuses this type (the other may still work): the problem type says why. */
+  | { status: "unavailable"; percentComplete: 0; reason: "video-not-downloadable" };
 
 /**
  * The status route: both types' state, read-only (nothing is created at Stream). The two types
@@ -300,7 +303,9 @@ export async function downloadStatus(deps: EnsureDeps, video: string): Promise<R
       if (ensured.kind === "absent") return { status: "none", percentComplete: 0 };
       return { status: "inprogress", percentComplete: ensured.percent, retryAfter: ensured.retryAfter };
     } catch (error) {
+      // Refusals of the whole video (unknown, not ready, not protected) answer the route itself.
       if (error instanceof Problem && error.type === "download-failed") return { status: "error", percentComplete: 0 };
+      if (error instanceof Problem && error.type === "video-not-downloadable") return { status: "unavailable", percentComplete: 0, reason: error.type };
       throw error;
     }
   };

@@ -1,4 +1,4 @@
-// Grant tickets: the URL a stream-mode grant ends at (`/d/<ticket>`). The granting request took
+// Grant tickets: the URL a stream-mode or IP-locked grant ends at (`/d/<ticket>`). The granting request took
 // the use, the quota and the audit row; the ticket lets the same client fetch and resume the file
 // (Range, If-Range) for the grant's lifetime with no new use, as Stream's tokenized URL does in
 // redirect mode. It is not a Stream token: handing one out would let a client fetch from Stream
@@ -14,6 +14,8 @@ import type { DownloadType } from "./client";
 export interface Ticket {
   /** Random; names the ticket's pinned second network (routes/tickets.ts). */
   id: string;
+  /** Unix seconds. */
+  issuedAt: number;
   video: string;
   type: DownloadType;
   /** Unix seconds. */
@@ -58,6 +60,7 @@ export async function issueTicket(key: TicketKey, t: Ticket): Promise<string> {
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(t.video)
     .setJti(t.id)
+    .setIssuedAt(t.issuedAt)
     .setAudience(AUDIENCE)
     .setExpirationTime(t.expiresAt)
     .sign(await key());
@@ -69,13 +72,15 @@ export async function readTicket(key: TicketKey, token: string, now: number): Pr
     const { payload } = await jwtVerify(token, await key(), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
-      requiredClaims: ["exp", "sub", "jti"],
+      requiredClaims: ["exp", "sub", "jti", "iat"],
       currentDate: new Date(now),
     });
-    const { sub, exp, jti, typ, net, fn, ca, cb } = payload;
-    if (typeof sub !== "string" || typeof exp !== "number" || typeof jti !== "string" || (typ !== "default" && typ !== "audio")) return null;
+    const { sub, exp, iat, jti, typ, net, fn, ca, cb } = payload;
+    if (typeof sub !== "string" || typeof exp !== "number" || typeof iat !== "number" || typeof jti !== "string") return null;
+    if (typ !== "default" && typ !== "audio") return null;
     return {
       id: jti,
+      issuedAt: iat,
       video: sub,
       type: typ,
       expiresAt: exp,

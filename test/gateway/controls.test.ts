@@ -170,6 +170,7 @@ describe("the grant's own URL (stream mode)", () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await issueTicket(gatewayOf(env).ticketKey, {
       id: crypto.randomUUID(),
+      issuedAt: now - 60,
       video: uid,
       type: "default",
       expiresAt: now - 1,
@@ -516,5 +517,39 @@ describe("the outside review's second round", () => {
       await res.arrayBuffer();
     }
     expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+  });
+});
+
+describe("the IP lock's second slot (the second review)", () => {
+  async function lockedTicket(issuedAt: number, network: string): Promise<string> {
+    const { uid } = await seedVideo(READY);
+    return issueTicket(gatewayOf(env).ticketKey, {
+      id: crypto.randomUUID(),
+      issuedAt,
+      video: uid,
+      type: "default",
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      network,
+      countries: { allow: new Set(["GB"]), block: null },
+      name: null,
+    });
+  }
+
+  test("the other family may claim it only right after the grant", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const late = await lockedTicket(now - 300, "2001:db8:aa::/64");
+    await expectProblem(await callWorker(env, `/d/${late}`, { headers: { "cf-connecting-ip": "203.0.113.61" }, cf: { country: "GB" } }), 403, "not-entitled");
+    const fresh = await lockedTicket(now, "2001:db8:aa::/64");
+    const claimed = await callWorker(env, `/d/${fresh}`, { headers: { "cf-connecting-ip": "203.0.113.61" }, cf: { country: "GB" } });
+    expect(claimed.status).toBe(200);
+    await claimed.arrayBuffer();
+  });
+
+  test("a request refused for its country does not take the slot", async () => {
+    const ticket = await lockedTicket(Math.floor(Date.now() / 1000), "2001:db8:bb::/64");
+    await expectProblem(await callWorker(env, `/d/${ticket}`, { headers: { "cf-connecting-ip": "198.51.100.61" }, cf: { country: "US" } }), 403, "not-entitled");
+    const requester = await callWorker(env, `/d/${ticket}`, { headers: { "cf-connecting-ip": "198.51.100.62" }, cf: { country: "GB" } });
+    expect(requester.status).toBe(200);
+    await requester.arrayBuffer();
   });
 });

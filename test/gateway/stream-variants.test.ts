@@ -2,8 +2,10 @@
 // issue): the emulator's quirks switch each choice (flat or keyed create answers, null and missing
 // video fields, unknown error codes on create, errored videos that say readyToStream: true, the
 // delivery host's status for a download not ready), and the same scenarios must hold under each.
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, describe, expect, test } from "vitest";
+import worker from "../../src/index";
+import { RECHECK_CRON } from "../../src/scheduled";
 import { api, control, counters, seedVideo, sleep } from "../emulator/helpers";
 import { appToken, callWorker, envWith, expectProblem, gateway, randomUser, ticketPath } from "./helpers";
 
@@ -79,14 +81,16 @@ describe.each(VARIANTS)("with %s", (_, quirks) => {
     expect((await counters(errored.uid)).byOperation["downloads.create"] ?? 0).toBe(0);
   });
 
-  test("a video Stream will not make downloads of (a live recording over 4 h) is a clear, remembered refusal", async () => {
+  test("a video Stream will not make downloads of (a live recording over 4 h) is a clear refusal, remembered once it stood twice", async () => {
     await control("DELETE", "/quirks");
     await control("PUT", "/quirks", quirks);
     const { uid } = await seedVideo({ requireSignedURLs: true, refusesDownloads: true });
     const token = await appToken(randomUser(), { videos: [uid] });
     await expectProblem(await gateway(`/v1/videos/${uid}/download`, { token }), 409, "video-not-downloadable");
+    await sleep(2100); // past POLL_INTERVAL_SECONDS (2 in tests): asked once more, in case the 4xx was passing
+    await expectProblem(await gateway(`/v1/videos/${uid}/download`, { token }), 409, "video-not-downloadable");
     const calls = (await counters(uid)).api;
-    await sleep(2100); // past POLL_INTERVAL_SECONDS (2 in tests): a mere wait would be asked again
+    await sleep(2100);
     await expectProblem(await gateway(`/v1/videos/${uid}/download`, { token }), 409, "video-not-downloadable");
     expect((await counters(uid)).api).toBe(calls);
   });
@@ -143,4 +147,46 @@ test("an IP-locked grant serves its requester over both families even while Stre
     await file.arrayBuffer();
   }
   await control("DELETE", "/quirks");
+});
+
+describe("refusals of a create, classified (the second review)", () => {
+  test("a single passing 4xx is not remembered for an hour: after the poll interval the download is made", async () => {
+    await control("DELETE", "/quirks");
+    const { uid } = await seedVideo({ requireSignedURLs: true });
+    await control("POST", "/faults", { operation: "downloads.create", video: uid, status: 400, times: 1 });
+    const token = await appToken(randomUser(), { videos: [uid] });
+    await expectProblem(await gateway(`/v1/videos/${uid}/download`, { token }), 409, "video-not-downloadable");
+    await sleep(2100);
+    const retried = await gateway(`/v1/videos/${uid}/download`, { token });
+    expect([202, 302]).toContain(retried.status);
+    await retried.arrayBuffer();
+  });
+
+  test("a refusal of one type leaves the other: the status route reports each, and a read-only look keeps the refusal", async () => {
+    await control("DELETE", "/quirks");
+    const shortTtl = envWith({ READY_TTL_SECONDS: "1" });
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" }, refusesDownloads: "audio" });
+    const token = await appToken(randomUser(), { videos: [uid] });
+    await expectProblem(await callWorker(shortTtl, `/v1/videos/${uid}/download?type=audio`, { token }), 409, "video-not-downloadable");
+    expect((await callWorker(shortTtl, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
+    for (let i = 0; i < 2; i++) {
+      const status = await callWorker(shortTtl, `/v1/videos/${uid}/downloads`, { token });
+      expect(await status.json()).toMatchObject({
+        default: { status: "ready" },
+        audio: { status: "unavailable", reason: "video-not-downloadable" },
+      });
+      await sleep(2100); // past READY_TTL_SECONDS and the poll interval
+    }
+  });
+
+  test("the cron's re-check never prepares a blocked video", async () => {
+    const prepare = envWith({ PREPARE_DOWNLOADS: "default", POLL_INTERVAL_SECONDS: "1" });
+    const { uid } = await seedVideo({ requireSignedURLs: true });
+    await env.DB.prepare("INSERT INTO download_state (video_id, type, status, checked_at, polled_at) VALUES (?1, 'default', 'pending', 0, 0)").bind(uid).run();
+    await env.DB.prepare("INSERT INTO blocked_videos (video_id, blocked_at) VALUES (?1, ?2)").bind(uid, Date.now()).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: RECHECK_CRON }), prepare, ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await counters(uid)).byOperation["downloads.create"] ?? 0).toBe(0);
+  });
 });

@@ -26,7 +26,7 @@ export function downloadRoutes(emulator: Emulator): Hono {
     }
     // Live recordings over 4 hours cannot be downloaded (Stream's changelog); the REST answer is
     // undocumented, and this one is invented.
-    if (video.refusesDownloads) return fail(400, [{ code: 10031, message: "Bad Request: the video duration is too long to generate a download" }]);
+    if (video.refusesDownloads === true || video.refusesDownloads === type) return fail(400, [{ code: 10031, message: "Bad Request: the video duration is too long to generate a download" }]);
     if (!video.downloads[type]) {
       video.downloads[type] = { createdAt: now, endsAt: now + video.downloadMs, outcome: video.downloadOutcome[type] };
       await emulator.save();

@@ -44,7 +44,7 @@ const NewVideoBody = z
     downloadSeconds: z.number().min(0).optional(),
     downloadOutcome: PerType(Outcome).optional(),
     downloads: PerType(z.enum(["ready", "inprogress"])).optional(),
-    refusesDownloads: z.boolean().optional(),
+    refusesDownloads: z.union([z.boolean(), z.enum(DOWNLOAD_TYPES)]).optional(),
   })
   .strict();
 
