@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
-import { SignJWT, importJWK, jwtVerify } from "jose";
+import { importJWK, jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
 
@@ -111,10 +111,19 @@ export function gatewaySettings(options, env, cwd = ".") {
   return vars;
 }
 
-/** src/config.ts, bundled for Node, so that doctor validates exactly as the gateway does. */
-async function gatewayConfigModule() {
+/**
+ * The gateway's own code for what doctor checks (settings, readiness, minting), bundled for Node,
+ * so that doctor judges exactly as the gateway does.
+ */
+async function gatewayModule() {
   const result = await build({
-    entryPoints: [new URL("../../src/config.ts", import.meta.url).pathname],
+    stdin: {
+      contents: `export { parseConfig } from "./src/config";
+        export { readyStreamable } from "./src/stream/client";
+        export { createSigner, mintDownloadToken } from "./src/stream/token";`,
+      resolveDir: new URL("../..", import.meta.url).pathname,
+      loader: "ts",
+    },
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -124,10 +133,15 @@ async function gatewayConfigModule() {
   return import(`data:text/javascript;base64,${Buffer.from(result.outputFiles[0].text).toString("base64")}`);
 }
 
-async function call(url, init = {}) {
+/** One request; `bytes: false` drops the body unread (a file that ignored Range must not be downloaded). */
+async function call(url, init = {}, { bytes = true } = {}) {
   try {
     const res = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const text = init.method === "HEAD" ? "" : await res.text();
+    if (!bytes || init.method === "HEAD") {
+      await res.body?.cancel();
+      return { status: res.status, headers: res.headers, body: null };
+    }
+    const text = await res.text();
     let body = null;
     try {
       body = JSON.parse(text);
@@ -154,7 +168,8 @@ export async function diagnose(options, settings, report) {
   const where = options.remote ? "wrangler.toml [vars] or `wrangler secret put NAME` (and as an environment variable for doctor)" : ".dev.vars (or wrangler.toml [vars])";
 
   // 1. Settings, validated by the gateway's own code.
-  const { parseConfig } = await gatewayConfigModule();
+  const gatewayCode = await gatewayModule();
+  const { parseConfig } = gatewayCode;
   let config;
   try {
     config = parseConfig(settings);
@@ -170,15 +185,18 @@ export async function diagnose(options, settings, report) {
   const api = (method, path) => call(`${apiBase}${path}`, { method, headers: { authorization: `Bearer ${stream.apiToken}` } });
 
   // 2. The signing key imports and signs what its own public part verifies.
-  let signingKey;
+  const local = !options.remote;
+  const keyFix = local
+    ? "delete .dev.vars and restart `npm run dev`: it writes the dev-only key the emulator knows"
+    : "`npm run setup -- --rotate` creates a new signing key and stores its id and JWK together (the old key stays valid)";
+  const signer = gatewayCode.createSigner(stream);
   try {
-    signingKey = await importJWK({ ...stream.keyJwk, alg: "RS256" }, "RS256");
+    const { token } = await gatewayCode.mintDownloadToken(signer, { video: "0".repeat(32), ttlSeconds: 60 });
     const { n, e } = stream.keyJwk;
-    const probe = await new SignJWT({}).setProtectedHeader({ alg: "RS256" }).sign(signingKey);
-    await jwtVerify(probe, await importJWK({ kty: "RSA", n, e }, "RS256"));
+    await jwtVerify(token, await importJWK({ kty: "RSA", n, e }, "RS256"));
     pass("signing key", "STREAM_KEY_JWK imports and its private and public parts agree");
   } catch {
-    fail("signing key", "STREAM_KEY_JWK is not a usable RSA private key", "store the `jwk` Stream returned with the key, base64 as it came: `npm run setup -- --rotate`");
+    fail("signing key", "STREAM_KEY_JWK is not a usable RSA private key", `store the \`jwk\` Stream returned with the key, base64 as it came: ${keyFix}`);
     return false;
   }
 
@@ -191,7 +209,11 @@ export async function diagnose(options, settings, report) {
       const wait = answer.headers.get("retry-after") ?? "300";
       fail("Stream API", `Stream rate-limits this API token (429): it is locked out for ${wait} s`, `wait ${wait} s; the gateway keeps its own calls under STREAM_API_BUDGET, so look for other users of this token (your app, scripts, the dashboard)`);
     } else if (answer.status === 401 || answer.status === 403 || answer.status === 400) {
-      fail("API token", `Stream refused STREAM_API_TOKEN for ${what} (${answer.status}${codes(answer.body) ? `: ${codes(answer.body)}` : ""})`, "create an API token with Stream Read and Stream Write (dashboard → My Profile → API Tokens) for this account, and store it as STREAM_API_TOKEN");
+      fail(
+        "API token",
+        `Stream refused STREAM_API_TOKEN for ${what} in account ${stream.accountId} (${answer.status}${codes(answer.body) ? `: ${codes(answer.body)}` : ""})`,
+        "check STREAM_ACCOUNT_ID (the account the videos are in), then the token: it needs Stream Read and Stream Write for that account (dashboard → My Profile → API Tokens); store it as STREAM_API_TOKEN",
+      );
     } else {
       fail("Stream API", `Stream answered ${answer.status} to ${what}${codes(answer.body) ? ` (${codes(answer.body)})` : ""}`, "check STREAM_ACCOUNT_ID: it must be the account the videos are in");
     }
@@ -208,7 +230,7 @@ export async function diagnose(options, settings, report) {
   pass("API token", "Stream accepts STREAM_API_TOKEN for keys and videos");
   const ids = listed.body.result.map((k) => k.id);
   if (!ids.includes(stream.keyId)) {
-    fail("signing key", `Stream lists no key with id ${stream.keyId} (STREAM_KEY_ID); it lists ${ids.length === 0 ? "none" : ids.join(", ")}`, "tokens signed with it answer 401: create and store a new key with `npm run setup -- --rotate`, or set STREAM_KEY_ID and STREAM_KEY_JWK of a listed key");
+    fail("signing key", `Stream lists no key with id ${stream.keyId} (STREAM_KEY_ID); it lists ${ids.length === 0 ? "none" : ids.join(", ")}`, `tokens signed with it answer 401: ${keyFix}, or set STREAM_KEY_ID and STREAM_KEY_JWK of a listed key`);
   } else {
     const kid = settingsJwkKid(settings);
     pass("signing key", `Stream lists ${stream.keyId}${kid && kid !== stream.keyId ? ` (the JWK's own kid ${kid} differs; tokens use the id, as they must)` : ""}`);
@@ -216,16 +238,22 @@ export async function diagnose(options, settings, report) {
 
   // 4. The webhook points at this gateway.
   const expected = options.gatewayUrl ?? options.url ?? (options.remote ? null : options.localGateway);
+  const receiver = expected === null ? null : new URL("/webhooks/stream", expected).href;
+  // Setup also creates (and switches the gateway to) a new signing key: say so.
+  const setupFix = (force) =>
+    local
+      ? "restart `npm run dev`: it subscribes the emulator's webhook to the local gateway with the secret in .dev.vars"
+      : `\`npm run setup -- --gateway-url ${expected ?? "https://<your gateway>"}${force ? " --force" : ""}\` (it also creates a new signing key and switches the gateway to it; the old one stays valid)`;
   const hook = await api("GET", "/webhook");
   const subscribed = hook.status === 200 ? hook.body?.result : null;
   if (!subscribed?.notificationUrl) {
-    fail("webhook", "no webhook subscription", `subscribe it: \`npm run setup${options.remote ? "" : " -- --local"} --gateway-url ${expected ?? "https://<your gateway>"}\` (or rely on polling; set PREPARE_DOWNLOADS only with a webhook)`);
-  } else if (expected === null) {
+    fail("webhook", "no webhook subscription", `${setupFix(false)}; without a webhook the gateway still works by polling, but PREPARE_DOWNLOADS needs one`);
+  } else if (receiver === null) {
     skip("webhook", `subscribed to ${subscribed.notificationUrl}; pass --gateway-url to compare it with this gateway`);
-  } else if (subscribed.notificationUrl !== `${expected}/webhooks/stream`) {
-    fail("webhook", `Stream calls ${subscribed.notificationUrl}, not ${expected}/webhooks/stream`, `\`npm run setup -- --gateway-url ${expected} --force\` (Stream allows one subscription per account: the other receiver stops getting notifications)`);
+  } else if (normalised(subscribed.notificationUrl) !== receiver) {
+    fail("webhook", `Stream calls ${subscribed.notificationUrl}, not ${receiver}`, `${setupFix(true)}; Stream allows one subscription per account, so the other receiver stops getting notifications`);
   } else if (config.webhookSecret === null || (subscribed.secret && subscribed.secret !== config.webhookSecret)) {
-    fail("webhook", `Stream calls ${subscribed.notificationUrl}, but STREAM_WEBHOOK_SECRET is ${config.webhookSecret === null ? "not set" : "not the subscription's secret"}`, "store the subscription's secret: `npm run setup` (it keeps a subscription that already points here, with its secret)");
+    fail("webhook", `Stream calls ${subscribed.notificationUrl}, but STREAM_WEBHOOK_SECRET is ${config.webhookSecret === null ? "not set" : "not the subscription's secret"}`, `store the subscription's secret: ${setupFix(false)}; setup keeps a subscription that already points here, with its secret`);
   } else {
     pass("webhook", `Stream calls ${subscribed.notificationUrl} with the secret the gateway holds`);
   }
@@ -235,13 +263,21 @@ export async function diagnose(options, settings, report) {
   if (sample === null) {
     skip("video", "no ready, signed video with a ready MP4 among the first few; pass --video UID");
   } else {
-    await checkVideo(sample, { api, stream, signingKey, pass, fail });
+    await checkVideo(sample, { api, stream, signer, gatewayCode, keyFix, pass, fail });
   }
 
   // 6. A gateway: local by default, or --url.
   const gateway = options.url ?? (options.remote ? null : options.localGateway);
   if (gateway !== null) await checkGateway(gateway, options, { pass, fail, skip });
   return !failed;
+}
+
+function normalised(url) {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
 }
 
 function settingsJwkKid(settings) {
@@ -262,16 +298,20 @@ async function sampleVideo(api, videos) {
   return null;
 }
 
-async function checkVideo(uid, { api, stream, signingKey, pass, fail }) {
+async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass, fail }) {
   const name = `video ${uid}`;
   const details = await api("GET", `/${uid}`);
-  if (details.status !== 200) {
-    fail(name, `Stream has no video ${uid} in this account (${details.status})`, "check the UID and STREAM_ACCOUNT_ID");
+  if (details.status === 404) {
+    fail(name, `Stream has no video ${uid} in this account`, "check the UID and STREAM_ACCOUNT_ID");
     return;
   }
-  const video = details.body.result ?? {};
+  if (details.status !== 200 || typeof details.body?.result !== "object" || details.body.result === null) {
+    fail(name, `Stream answered ${details.status} for the video's details${codes(details.body) ? ` (${codes(details.body)})` : ""}`, "run doctor again in a minute; if it persists, see Cloudflare's status page");
+    return;
+  }
+  const video = details.body.result;
   const state = video.status?.state ?? "unknown";
-  if (state !== "ready" && video.readyToStream !== true) {
+  if (!gatewayCode.readyStreamable({ state, readyToStream: video.readyToStream })) {
     fail(name, `the video is ${state}, not ready to stream`, state === "error" ? "it failed to process: upload it again" : "wait for Stream to finish processing it");
     return;
   }
@@ -290,18 +330,12 @@ async function checkVideo(uid, { api, stream, signingKey, pass, fail }) {
     fail(name, `its MP4 download is ${def.status} (${described})`, def.status === "error" ? "Stream could not generate it: delete the download and create it again" : "wait until it is ready; the gateway answers 202 meanwhile");
     return;
   }
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ kid: stream.keyId, downloadable: true })
-    .setProtectedHeader({ alg: "RS256", kid: stream.keyId })
-    .setSubject(uid)
-    .setNotBefore(now - 60)
-    .setExpirationTime(now + 300)
-    .sign(signingKey);
-  const first = await call(`${stream.deliveryBase}/${token}/downloads/default.mp4`, { headers: { range: "bytes=0-0" } });
+  const { token } = await gatewayCode.mintDownloadToken(signer, { video: uid, ttlSeconds: 300 });
+  const first = await call(`${stream.deliveryBase}/${token}/downloads/default.mp4`, { headers: { range: "bytes=0-0" } }, { bytes: false });
   if (first.status === 206 || first.status === 200) {
     pass(name, `ready, signed, ${described}; Stream served its first byte to a freshly minted token (${first.status})`);
   } else if (first.status === 401 || first.status === 403) {
-    fail(name, `Stream refused a token signed with STREAM_KEY_JWK under kid ${stream.keyId} (${first.status})`, "STREAM_KEY_JWK is not the private key of STREAM_KEY_ID (or that key was deleted): store the id and jwk Stream returned together, e.g. `npm run setup -- --rotate`");
+    fail(name, `Stream refused a token signed with STREAM_KEY_JWK under kid ${stream.keyId} (${first.status})`, `STREAM_KEY_JWK is not the private key of STREAM_KEY_ID (or that key was deleted): ${keyFix}`);
   } else if (first.status === 0) {
     fail(name, `Stream's delivery host did not answer at ${stream.deliveryBase} (${first.error})`, "check STREAM_DELIVERY_BASE: https://customer-<code>.cloudflarestream.com, from any video's URLs in the dashboard");
   } else {
@@ -322,12 +356,16 @@ async function checkGateway(gateway, options, { pass, fail, skip }) {
   }
   const granted = await call(`${gateway}/v1/videos/${options.video}/download`, { headers: { authorization: `Bearer ${options.appToken}` } });
   const location = granted.headers.get("location");
+  if (granted.status === 202) {
+    fail("gateway download", "the gateway is preparing the download (202): Stream is still making the file", "run doctor again once it is ready (the answer's Retry-After says when)");
+    return;
+  }
   if ((granted.status !== 302 && granted.status !== 303) || location === null) {
     const type = granted.body?.type ? ` ${granted.body.type}: ${granted.body.detail}` : "";
     fail("gateway download", `the gateway answered ${granted.status}${type}`, "the problem's type names the cause (README › Errors); 401 means the app token, 403 the entitlement");
     return;
   }
-  const file = await call(new URL(location, gateway).href, { headers: { range: "bytes=0-0" } });
+  const file = await call(new URL(location, gateway).href, { headers: { range: "bytes=0-0" } }, { bytes: false });
   if (file.status === 206 || file.status === 200) pass("gateway download", `${gateway} granted the download and its URL served the first byte (${file.status})`);
   else fail("gateway download", `the download URL the gateway handed out answered ${file.status}`, "run doctor with --remote and the same settings to see which part Stream refuses");
 }

@@ -50,7 +50,8 @@ async function grant(d: Deps, request: Request, user: AppUser, g: GrantRequest):
     link: null,
     video: g.video,
     type: g.type,
-    mode: g.mode,
+    // What the client was handed: an IP-locked grant asked for as a redirect is served through the gateway.
+    mode: minted.answer === "ticket" ? "stream" : g.mode,
     country: d.client.country,
     outcome: "granted",
   });

@@ -106,7 +106,8 @@ shareRoutes.post("/s/:id", async (c) => {
   // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
   // row in one batch; only then does anything that leads to the file leave the gateway.
   const minted = await mintGrant(d, c.req.raw, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
-  const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode, country: d.client.country, outcome: "granted" };
+  const delivered = minted.answer === "ticket" ? "stream" : mode;
+  const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
   if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
     const current = await findLink(d.db, link.id);
     throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());

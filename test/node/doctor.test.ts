@@ -1,5 +1,8 @@
 // `npm run doctor` against the real Stream emulator in Miniflare, with one seeded fault per
 // diagnosis: each failure must be named with its fix, and a healthy account must pass.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
@@ -115,12 +118,12 @@ describe("npm run doctor", () => {
         await control("PUT", "/webhook", { notificationUrl: "https://other.example/hook", secret: WEBHOOK_SECRET });
         return { env: healthy(), args: [] };
       },
-      /✗ webhook: Stream calls https:\/\/other\.example\/hook, not https:\/\/downloads\.example\.com\/webhooks\/stream[\s\S]*fix: `npm run setup -- --gateway-url https:\/\/downloads\.example\.com --force`/,
+      /✗ webhook: Stream calls https:\/\/other\.example\/hook, not https:\/\/downloads\.example\.com\/webhooks\/stream[\s\S]*fix: `npm run setup -- --gateway-url https:\/\/downloads\.example\.com --force` \(it also creates a new signing key/,
     ],
     [
       "an API token Stream refuses",
       async () => ({ env: { ...healthy(), STREAM_API_TOKEN: "not-the-token-at-all-0123456789" }, args: [] }),
-      /✗ API token: Stream refused STREAM_API_TOKEN[\s\S]*fix: create an API token with Stream Read and Stream Write/,
+      /✗ API token: Stream refused STREAM_API_TOKEN[\s\S]*fix: check STREAM_ACCOUNT_ID .*then the token: it needs Stream Read and Stream Write/,
     ],
     [
       "Stream unreachable",
@@ -136,6 +139,14 @@ describe("npm run doctor", () => {
       /✗ Stream API: Stream rate-limits this API token \(429\): it is locked out for 300 s[\s\S]*fix: wait 300 s/,
     ],
     [
+      "an errored video that says readyToStream: true (judged as the gateway does)",
+      async () => {
+        await control("PUT", "/quirks", { erroredReadyToStream: true });
+        return { env: healthy(), args: ["--video", await video({ state: "error", downloads: {} })] };
+      },
+      /✗ video [0-9a-f]{32}: the video is error, not ready to stream[\s\S]*fix: it failed to process/,
+    ],
+    [
       "a missing setting",
       async () => {
         const { STREAM_KEY_JWK: _, ...rest } = healthy();
@@ -149,6 +160,26 @@ describe("npm run doctor", () => {
     expect(run.output).toMatch(diagnosis);
     expect(run.code, run.output).toBe(1);
     expect(run.output).not.toContain(devAccount.signingKey.jwk);
+  });
+
+  test("in local mode the fixes stay local: no setup command that would reach a real account", async () => {
+    const work = mkdtempSync(join(tmpdir(), "doctor-local-"));
+    try {
+      copyFileSync("wrangler.toml", join(work, "wrangler.toml"));
+      await control("PUT", "/webhook", { notificationUrl: "https://other.example/hook", secret: WEBHOOK_SECRET });
+      let output = "";
+      const code = await runDoctor([], {
+        env: { ...healthy(), STREAM_KEY_ID: "0123456789abcdef0123456789abcdef", PORT: "9" },
+        cwd: work,
+        out: { write: (text: string) => (output += text) },
+      });
+      expect(code).toBe(1);
+      expect(output).toContain("delete .dev.vars and restart `npm run dev`");
+      expect(output).toContain("restart `npm run dev`: it subscribes the emulator's webhook");
+      expect(output).not.toContain("npm run setup");
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   test("usage errors exit 2 with the help text; --help exits 0", async () => {
