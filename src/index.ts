@@ -1,7 +1,5 @@
 // Builds the gateway: middleware, route mounting and the one error handler. Nothing else.
 import { Hono } from "hono";
-import { requireAdmin } from "./auth/admin";
-import { gatewayOf } from "./gateway";
 import type { AppEnv } from "./context";
 import { assetRoutes } from "./demo/assets";
 import { demoRoutes } from "./demo/routes";
@@ -10,7 +8,6 @@ import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
 import { Problem, retryLater } from "./problems";
 import { adminRoutes } from "./routes/admin";
-import { auditRoutes } from "./routes/audit";
 import { downloadRoutes } from "./routes/downloads";
 import { shareRoutes } from "./routes/share";
 import { shareLinkRoutes } from "./routes/share-links";
@@ -26,23 +23,17 @@ const STORAGE_RETRY_SECONDS = 5;
 // Only the configured web app origins may call the API from a browser, with credentials.
 app.use("/v1/*", cors);
 
-// Every admin route, whichever module defines it, is behind the admin token.
-app.use("/v1/admin/*", async (c, next) => {
-  await requireAdmin(c.req.raw, gatewayOf(c.env).admin);
-  await next();
-});
 
 // Liveness only: no I/O, so it is also the benchmark baseline.
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
 app.route("/", downloadRoutes);
-app.route("/", adminRoutes);
+app.route("/v1/admin", adminRoutes);
 app.route("/", shareLinkRoutes);
 app.route("/", shareRoutes);
 app.route("/", ticketRoutes);
 app.route("/", webhookRoutes);
-app.route("/", auditRoutes);
 // public/ (Workers Static Assets): the download-button helper always, the demo page in development.
 app.route("/", assetRoutes);
 app.route("/", demoRoutes);

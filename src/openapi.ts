@@ -2,11 +2,11 @@
 // the document cannot drift from what the gateway accepts. Built once per isolate, on first use.
 import { z } from "zod";
 import { PROBLEM_STATUS } from "./problems";
-import { AuditQuery } from "./routes/audit";
-import { BlockBody, GrantsDelete, GrantsPut, GrantsQuery } from "./routes/admin";
+
+import { AuditQuery, BlockBody, GrantsDelete, GrantsPut, GrantsQuery, RevokeLinksBody } from "./routes/admin";
 import { DownloadQuery, DownloadUrlBody } from "./routes/downloads";
 import { LinkDownloadBody, LinkDownloadQuery } from "./routes/share";
-import { CreateLinkBody, ListLinksQuery, RevokeLinksBody } from "./routes/share-links";
+import { CreateLinkBody, ListLinksQuery } from "./routes/share-links";
 import { WebhookVideo } from "./routes/webhooks";
 
 type JsonSchema = Record<string, unknown>;

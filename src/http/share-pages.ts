@@ -6,6 +6,8 @@ import { HTML_HEADERS, escapeHtml, page } from "./html";
 
 export interface LinkFacts {
   id: string;
+  /** The gateway's mount path ("" at the root): the page's form posts back under it. */
+  mount: string;
   videoName: string | null;
   type: "default" | "audio";
   expiresAt: number;
@@ -13,9 +15,10 @@ export interface LinkFacts {
   passwordRequired: boolean;
 }
 
-export function linkFacts(link: ShareLink, videoName: string | null): LinkFacts {
+export function linkFacts(link: ShareLink, videoName: string | null, mount: string): LinkFacts {
   return {
     id: link.id,
+    mount,
     videoName,
     type: link.type,
     expiresAt: link.expiresAt,
@@ -41,7 +44,7 @@ function downloadForm(f: LinkFacts, password: string | null, label: string): str
     : password === null
       ? `<p><label for="password">Password</label><br><input id="password" name="password" type="password" required autocomplete="off"></p>`
       : `<input type="hidden" name="password" value="${escapeHtml(password)}">`;
-  return `<form method="post" action="/s/${escapeHtml(f.id)}">
+  return `<form method="post" action="${escapeHtml(f.mount)}/s/${escapeHtml(f.id)}">
 ${field}
 <p><button type="submit">${escapeHtml(label)}</button></p>
 </form>`;

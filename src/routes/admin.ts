@@ -1,15 +1,20 @@
-// The admin API for the app's backend (SPEC.md §3): grants, the kill switch, cache refresh.
-// Authentication is the /v1/admin/* middleware in index.ts.
+// The admin API for the app's backend (README › Routes): grants, the kill switch, cache refresh,
+// share-link revocations and the audit trail. The router guards itself, so mounted anywhere
+// (under /v1/admin here) none of it is reachable without the admin token.
 import { Hono } from "hono";
 import { z } from "zod";
+import { requireAdmin } from "../auth/admin";
 import { type AppEnv, deps } from "../context";
 import { blockVideo, unblockVideo } from "../db/blocked";
 import { deleteState } from "../db/download-state";
 import { deleteGrants, listGrants, upsertGrants } from "../db/grants";
-import { revokeLinksOf } from "../db/share-links";
+import { listAuditEvents } from "../db/audit";
+import { findLink, revokeLink, revokeLinksOf } from "../db/share-links";
 import { blockedKey, grantKey } from "../entitlement/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
+import { gatewayOf } from "../gateway";
+import { unknownLink } from "../links/status";
 import { forgetDownloads } from "../stream/ensure";
 
 const MAX_BATCH = 1000;
@@ -40,9 +45,30 @@ export const GrantsQuery = z.object({
 
 export const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
+export const RevokeLinksBody = z
+  .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
+  .strict()
+  .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
+
+const MAX_AUDIT_LIMIT = 1000;
+
+export const AuditQuery = z.object({
+  video: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID").optional(),
+  user: z.string().min(1).max(256).optional(),
+  link: z.string().min(1).max(256).optional(),
+  since: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+  cursor: z.string().max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_LIMIT).default(100),
+});
+
 export const adminRoutes = new Hono<AppEnv>();
 
-adminRoutes.put("/v1/admin/grants", async (c) => {
+adminRoutes.use("*", async (c, next) => {
+  await requireAdmin(c.req.raw, gatewayOf(c.env).admin);
+  await next();
+});
+
+adminRoutes.put("/grants", async (c) => {
   const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
   const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
@@ -51,7 +77,7 @@ adminRoutes.put("/v1/admin/grants", async (c) => {
   return c.json({ upserted: grants.length });
 });
 
-adminRoutes.delete("/v1/admin/grants", async (c) => {
+adminRoutes.delete("/grants", async (c) => {
   const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
   const deleted = await deleteGrants(c.env.DB, body.grants);
@@ -59,7 +85,7 @@ adminRoutes.delete("/v1/admin/grants", async (c) => {
   return c.json({ deleted });
 });
 
-adminRoutes.get("/v1/admin/grants", async (c) => {
+adminRoutes.get("/grants", async (c) => {
   const query = parseInput(GrantsQuery, c.req.query(), "query");
   const key = decodeCursor(query.cursor, "string", "string");
   const page = await listGrants(deps(c).db, { ...query, cursor: key && { user: key[0], video: key[1] } });
@@ -69,7 +95,7 @@ adminRoutes.get("/v1/admin/grants", async (c) => {
   });
 });
 
-adminRoutes.post("/v1/admin/videos/:uid/block", async (c) => {
+adminRoutes.post("/videos/:uid/block", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
   const d = deps(c);
@@ -80,7 +106,7 @@ adminRoutes.post("/v1/admin/videos/:uid/block", async (c) => {
   return c.json({ video, blocked: true, linksRevoked });
 });
 
-adminRoutes.post("/v1/admin/videos/:uid/unblock", async (c) => {
+adminRoutes.post("/videos/:uid/unblock", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
   const unblocked = await unblockVideo(c.env.DB, video);
@@ -89,9 +115,40 @@ adminRoutes.post("/v1/admin/videos/:uid/unblock", async (c) => {
 });
 
 // For apps that keep their own Stream webhook: drop what the gateway believes about the video.
-adminRoutes.post("/v1/admin/videos/:uid/refresh", async (c) => {
+adminRoutes.post("/videos/:uid/refresh", async (c) => {
   const video = parseUid(c.req.param("uid"));
   await deleteState(c.env.DB, video);
   forgetDownloads(deps(c).cache, video);
   return c.json({ video, refreshed: true });
+});
+
+adminRoutes.delete("/share-links/:id", async (c) => {
+  const d = deps(c);
+  const id = c.req.param("id");
+  const link = await findLink(d.db, id);
+  if (!link) throw unknownLink();
+  await revokeLink(d.db, id, d.now);
+  return c.body(null, 204);
+});
+
+adminRoutes.post("/share-links/revoke", async (c) => {
+  const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
+  const d = deps(c);
+  return c.json({ revoked: await revokeLinksOf(d.db, body, d.now) });
+});
+
+adminRoutes.get("/audit", async (c) => {
+  const query = parseInput(AuditQuery, c.req.query(), "query");
+  const page = await listAuditEvents(deps(c).db, {
+    video: query.video,
+    user: query.user,
+    link: query.link,
+    since: query.since === undefined ? undefined : Date.parse(query.since),
+    after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
+    limit: query.limit,
+  });
+  return c.json({
+    events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
+  });
 });

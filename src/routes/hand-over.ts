@@ -77,7 +77,7 @@ export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Pro
       countries: g.access.gatewayCheck,
       name: savedName(g.name),
     });
-    return { answer: g.mode === "url" ? "url" : "ticket", url: new URL(`/d/${ticket}`, request.url).href, expiresAt };
+    return { answer: g.mode === "url" ? "url" : "ticket", url: `${d.base}/d/${ticket}`, expiresAt };
   }
   const { token, expiresAt } = await mintDownloadToken(d.signer, {
     video: g.video,

@@ -1,13 +1,13 @@
-// Share links for signed-in users (create, list, revoke) and the admin's revocations (SPEC.md §2, §3).
-import { Hono, type Context } from "hono";
+// Share links for signed-in users: create, list, revoke (README › Share links).
+import { Hono } from "hono";
 import { z } from "zod";
 import { identifyUser } from "../auth/identify";
-import { type AppEnv, deps } from "../context";
+import { type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
-import { findLink, insertLink, listLinks, revokeLink, revokeLinksOf, type ShareLink } from "../db/share-links";
+import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "../db/share-links";
 import { requireEntitlement } from "../entitlement/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { jsonBody, parseInput, parseUid, readBody, readJsonBody, UID_PATTERN } from "../http/validate";
+import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
 import { newLinkId } from "../links/ids";
 import { hashPassword } from "../links/password";
 import { linkProblem, remainingUses, unknownLink } from "../links/status";
@@ -36,19 +36,15 @@ export const ListLinksQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),
 });
 
-export const RevokeLinksBody = z
-  .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
-  .strict()
-  .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
-
-export function linkUrl(c: Context, id: string): string {
-  return `${new URL(c.req.url).origin}/s/${id}`;
+export function linkUrl(d: Deps, id: string): string {
+  return `${d.base}/s/${id}`;
 }
 
-function describe(c: Context, link: ShareLink, now: number) {
+function describe(d: Deps, link: ShareLink) {
+  const now = d.now;
   return {
     id: link.id,
-    url: linkUrl(c, link.id),
+    url: linkUrl(d, link.id),
     video: link.video,
     type: link.type,
     createdAt: new Date(link.createdAt).toISOString(),
@@ -106,7 +102,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
       extensions: { limit: d.config.shareLinkMaxActive },
     });
   }
-  return c.json({ id: link.id, url: linkUrl(c, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
+  return c.json({ id: link.id, url: linkUrl(d, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
     "cache-control": "no-store",
   });
 });
@@ -120,7 +116,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
   const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
   return c.json(
     {
-      links: page.links.map((link) => describe(c, link, d.now)),
+      links: page.links.map((link) => describe(d, link)),
       nextCursor: page.next === null ? null : encodeCursor([page.next.createdAt, page.next.id]),
     },
     200,
@@ -138,17 +134,4 @@ shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
   if (!link || link.creator !== user.id) throw unknownLink();
   await revokeLink(d.db, id, d.now, user.id);
   return c.body(null, 204);
-});
-
-shareLinkRoutes.delete("/v1/admin/share-links/:id", async (c) => {
-  const id = c.req.param("id");
-  const link = await findLink(c.env.DB, id);
-  if (!link) throw unknownLink();
-  await revokeLink(c.env.DB, id, Date.now());
-  return c.body(null, 204);
-});
-
-shareLinkRoutes.post("/v1/admin/share-links/revoke", async (c) => {
-  const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
-  return c.json({ revoked: await revokeLinksOf(c.env.DB, body, Date.now()) });
 });

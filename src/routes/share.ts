@@ -75,7 +75,7 @@ shareRoutes.get("/s/:id", async (c) => {
   const d = deps(c);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);
-  const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null);
+  const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
   if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
   return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
 });
@@ -95,7 +95,7 @@ shareRoutes.post("/s/:id", async (c) => {
     const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
     const percent = ensured.kind === "preparing" ? ensured.percent : 0;
     return wantsHtml(c.req.raw)
-      ? linkPreparingPage(linkFacts(link, null), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
+      ? linkPreparingPage(linkFacts(link, null, d.mount), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
       : preparingResponse(c.req.raw, percent, retryAfter);
   }
   const access = accessFor(d, mode, link);
