@@ -6,6 +6,7 @@
 import { createAdminGate, type AdminGate } from "./auth/admin";
 import { createVerifier, type AppTokenVerifier } from "./auth/identify";
 import { parseConfig, type Config } from "./config";
+import type { RateLimiters } from "./limits";
 import { MemoryCache } from "./memory-cache";
 import { Problem } from "./problems";
 import { streamApiBudget } from "./stream/budget";
@@ -21,12 +22,16 @@ export interface Gateway {
   ticketKey: TicketKey;
   verifier: AppTokenVerifier;
   admin: AdminGate;
+  limiters: RateLimiters;
   /** Null while STREAM_WEBHOOK_SECRET is not set: the receiver is then disabled. */
   webhookKey: WebhookKey | null;
   cache: MemoryCache;
 }
 
-export function buildGateway(config: Config, bindings: Pick<Env, "STREAM_BUDGET">): Gateway {
+export function buildGateway(
+  config: Config,
+  bindings: Pick<Env, "STREAM_BUDGET" | "USER_RATE_LIMITER" | "IP_RATE_LIMITER" | "LINK_PASSWORD_LIMITER">,
+): Gateway {
   const budget = streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget);
   return {
     config,
@@ -35,6 +40,7 @@ export function buildGateway(config: Config, bindings: Pick<Env, "STREAM_BUDGET"
     ticketKey: createTicketKey(config.stream),
     verifier: createVerifier(config.auth),
     admin: createAdminGate(config.adminTokens),
+    limiters: { user: bindings.USER_RATE_LIMITER, ip: bindings.IP_RATE_LIMITER, password: bindings.LINK_PASSWORD_LIMITER },
     webhookKey: config.webhookSecret === null ? null : createWebhookKey(config.webhookSecret),
     cache: new MemoryCache(),
   };

@@ -10,9 +10,12 @@ import type { CreatorQuota } from "./db/share-links";
 import type { Db } from "./db/types";
 import { Problem, retryLater } from "./problems";
 
+/** The Workers Rate Limiting bindings the gateway counts with (wrangler.toml [[ratelimits]]). */
 export interface RateLimiters {
-  USER_RATE_LIMITER: RateLimit;
-  IP_RATE_LIMITER: RateLimit;
+  user: RateLimit;
+  ip: RateLimit;
+  /** Share-link password attempts, per link. */
+  password: RateLimit;
 }
 
 /** The bindings count per minute (period 60 in wrangler.toml). */
@@ -21,9 +24,9 @@ const DAY_MS = 86_400_000;
 
 export async function enforceRateLimits(limiters: RateLimiters, key: { user?: string; ip: string | null }): Promise<void> {
   const checks: Promise<{ success: boolean }>[] = [];
-  if (key.user !== undefined) checks.push(limiters.USER_RATE_LIMITER.limit({ key: `user:${key.user}` }));
+  if (key.user !== undefined) checks.push(limiters.user.limit({ key: `user:${key.user}` }));
   // Cloudflare always sets CF-Connecting-IP in production; without it there is nothing to key on.
-  if (key.ip) checks.push(limiters.IP_RATE_LIMITER.limit({ key: `ip:${key.ip}` }));
+  if (key.ip) checks.push(limiters.ip.limit({ key: `ip:${key.ip}` }));
   const outcomes = await Promise.all(checks);
   if (outcomes.some((o) => !o.success)) {
     throw retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);

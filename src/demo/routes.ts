@@ -70,7 +70,7 @@ demoRoutes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE
 // Rate-limited per IP: each call spends the gateway's Stream API budget.
 demoRoutes.get("/demo/videos", async (c) => {
   const d = deps(c);
-  await enforceRateLimits(c.env, { ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { ip: d.client.ip });
   return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
 });
 

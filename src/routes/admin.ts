@@ -72,7 +72,7 @@ adminRoutes.put("/grants", async (c) => {
   const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
   const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
-  await upsertGrants(c.env.DB, grants, d.now);
+  await upsertGrants(d.db, grants, d.now);
   for (const g of grants) d.cache.delete(grantKey(g.user, g.video));
   return c.json({ upserted: grants.length });
 });
@@ -80,7 +80,7 @@ adminRoutes.put("/grants", async (c) => {
 adminRoutes.delete("/grants", async (c) => {
   const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
-  const deleted = await deleteGrants(c.env.DB, body.grants);
+  const deleted = await deleteGrants(d.db, body.grants);
   for (const g of body.grants) d.cache.delete(grantKey(g.user, g.video));
   return c.json({ deleted });
 });
@@ -99,17 +99,17 @@ adminRoutes.post("/videos/:uid/block", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
   const d = deps(c);
-  await blockVideo(c.env.DB, video, d.now, body.reason ?? null);
+  await blockVideo(d.db, video, d.now, body.reason ?? null);
   d.cache.set(blockedKey(video), true, d.config.memoryCacheSeconds * 1000, d.now);
   // The kill switch also ends every share link of the video, for good: unblocking does not revive them.
-  const linksRevoked = await revokeLinksOf(c.env.DB, { video }, d.now);
+  const linksRevoked = await revokeLinksOf(d.db, { video }, d.now);
   return c.json({ video, blocked: true, linksRevoked });
 });
 
 adminRoutes.post("/videos/:uid/unblock", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const unblocked = await unblockVideo(c.env.DB, video);
+  const unblocked = await unblockVideo(d.db, video);
   d.cache.delete(blockedKey(video));
   return c.json({ video, blocked: false, wasBlocked: unblocked });
 });
@@ -117,8 +117,9 @@ adminRoutes.post("/videos/:uid/unblock", async (c) => {
 // For apps that keep their own Stream webhook: drop what the gateway believes about the video.
 adminRoutes.post("/videos/:uid/refresh", async (c) => {
   const video = parseUid(c.req.param("uid"));
-  await deleteState(c.env.DB, video);
-  forgetDownloads(deps(c).cache, video);
+  const d = deps(c);
+  await deleteState(d.db, video);
+  forgetDownloads(d.cache, video);
   return c.json({ video, refreshed: true });
 });
 

@@ -27,8 +27,8 @@ export const DownloadQuery = z.object({
 export const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
 
 /** After identify: the limits and steps 2 and 3, shared by every route that hands out a download. */
-async function prepare(d: Deps, env: Env, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
-  await enforceRateLimits(env, { user: user.id, ip: d.client.ip });
+async function prepare(d: Deps, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video);
   return ensureDownload(d, video, type, { create });
 }
@@ -71,7 +71,7 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   const head = c.req.raw.method === "HEAD";
 
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
-  const ensured = await prepare(d, c.env, user, video, query.type, !head);
+  const ensured = await prepare(d, user, video, query.type, !head);
   if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, query.mode);
   if (head) {
@@ -97,7 +97,7 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
   const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
-  const ensured = await prepare(d, c.env, user, video, body.type, true);
+  const ensured = await prepare(d, user, video, body.type, true);
   if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, "redirect");
 
@@ -109,7 +109,7 @@ downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
-  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video);
   const status = await downloadStatus(d, video);
   return c.json({ video, ...status }, 200, { "cache-control": "no-store" });

@@ -68,7 +68,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
   // Before the password's PBKDF2 and any Stream call: creating links costs both.
-  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
   if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
     throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
@@ -111,7 +111,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
   const query = parseInput(ListLinksQuery, c.req.query(), "query");
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
-  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const key = decodeCursor(query.cursor, "number", "string");
   const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
   return c.json(
@@ -127,7 +127,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
 shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
   const d = deps(c);
   const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
-  await enforceRateLimits(c.env, { user: user.id, ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const id = c.req.param("id");
   // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.
   const link = await findLink(d.db, id);

@@ -60,11 +60,11 @@ async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<vo
   if (blocked || lostGrant) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
-async function checkPassword(env: Env, link: ShareLink, password: string | undefined): Promise<void> {
+async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {
   if (link.passwordHash === null) return;
   if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
   // Every attempt counts, right or wrong: guessing is slowed per link whoever guesses.
-  const { success } = await env.LINK_PASSWORD_LIMITER.limit({ key: `link:${link.id}` });
+  const { success } = await d.limiters.password.limit({ key: `link:${link.id}` });
   if (!success) throw retryLater("rate-limited", "Too many password attempts for this link.", PASSWORD_WINDOW_SECONDS);
   if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
 }
@@ -83,12 +83,12 @@ shareRoutes.get("/s/:id", async (c) => {
 shareRoutes.post("/s/:id", async (c) => {
   const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
   const d = deps(c);
-  await enforceRateLimits(c.env, { ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { ip: d.client.ip });
   const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
   const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
   await requireCreatorStillEntitled(d, link);
-  await checkPassword(c.env, link, body.password);
+  await checkPassword(d, link, body.password);
 
   const ensured = await ensureDownload(d, link.video, link.type, { create: true });
   if (ensured.kind !== "ready") {

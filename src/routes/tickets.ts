@@ -46,7 +46,7 @@ export const ticketRoutes = new Hono<AppEnv>();
 ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   const d = deps(c);
   // Each fetch through here is billed by Stream as a whole download: the per-IP limit bounds a loop.
-  await enforceRateLimits(c.env, { ip: d.client.ip });
+  await enforceRateLimits(d.limiters, { ip: d.client.ip });
   const ticket = await readTicket(d.ticketKey, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
   // Countries and the kill switch first: a refused request must not take the lock's second slot.

@@ -59,7 +59,7 @@ webhookRoutes.post("/webhooks/stream", async (c) => {
   const video = parseInput(WebhookVideo, parseJson(body), "body");
   const name = video.meta?.["name"];
   const prepared = await onVideoProcessed(
-    { config: d.config, db: c.env.DB, stream: d.stream, cache: d.cache, now: d.now },
+    { config: d.config, db: d.db, stream: d.stream, cache: d.cache, now: d.now },
     {
       uid: video.uid,
       readyToStream: readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream }),
