@@ -4,6 +4,7 @@ import type { AppEnv } from "./context";
 import { assetRoutes } from "./demo/assets";
 import { demoRoutes } from "./demo/routes";
 import { cors } from "./http/cors";
+import { mountPath } from "./http/mount";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
 import { Problem, retryLater } from "./problems";
@@ -26,7 +27,8 @@ app.use("/v1/*", cors);
 
 // Liveness only: no I/O, so it is also the benchmark baseline.
 app.get("/healthz", (c) => c.json({ ok: true }));
-app.get("/openapi.json", (c) => c.json(openApiDocument()));
+// Its paths are relative to where the gateway is mounted, which `servers` names.
+app.get("/openapi.json", (c) => c.json({ ...openApiDocument(), servers: [{ url: mountPath(c) || "/" }] }));
 
 app.route("/", downloadRoutes);
 app.route("/v1/admin", adminRoutes);

@@ -52,6 +52,12 @@ describe("mounted at /downloads in another app", () => {
     expect(await (await call("/")).text()).toBe("the host app's own page");
   });
 
+  test("the OpenAPI document names the mount path as its server", async () => {
+    const doc = (await (await call("/downloads/openapi.json")).json()) as { servers: { url: string }[]; paths: Record<string, unknown> };
+    expect(doc.servers).toEqual([{ url: "/downloads" }]);
+    expect(Object.keys(doc.paths)).toContain("/v1/videos/{uid}/download");
+  });
+
   test("the admin router guards itself under the prefix", async () => {
     await expectProblem(await call("/downloads/v1/admin/grants"), 401, "unauthenticated");
     const ok = await call("/downloads/v1/admin/grants", { token: "test-admin-token-one" });
