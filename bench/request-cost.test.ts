@@ -5,7 +5,7 @@
 // clock ticks in whole milliseconds and only between I/O, so each figure is a total over many).
 import { env } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { gatewayOf } from "../src/gateway";
+import { gatewayOf } from "../src/index";
 import { identifyUser } from "../src/auth/identify";
 import { mintDownloadToken } from "../src/stream/token";
 import { appToken, callWorker, GATEWAY } from "../test/gateway/helpers";

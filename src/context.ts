@@ -1,13 +1,16 @@
-// What each step needs: the gateway built once per configuration (gateway.ts), and what belongs
-// to this request.
+// What each step needs: the gateway built once per configuration (gateway.ts, set on the context
+// by library.ts), and what belongs to this request.
 import type { Context } from "hono";
 import type { Db } from "./db/types";
-import { gatewayOf, type Gateway } from "./gateway";
+import type { Gateway } from "./gateway";
 import { clientInfo, type ClientInfo } from "./http/client";
 import { mountPath } from "./http/mount";
 
-export type AppEnv = { Bindings: Env };
+/** The gateway's routers: they read everything from the gateway on the context, nothing from `env`. */
+export type AppEnv = { Variables: { gateway: Gateway } };
 export type AppContext = Context<AppEnv>;
+/** The reference Worker's own routes (demo, assets) also read its Env. */
+export type WorkerEnv = { Bindings: Env } & AppEnv;
 
 export interface Deps extends Gateway {
   /** A D1 session, so that reads may be answered by a replica near the user. */
@@ -21,11 +24,12 @@ export interface Deps extends Gateway {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-export function deps(c: AppContext): Deps {
+export function deps<E extends AppEnv>(c: Context<E>): Deps {
+  const gateway = c.get("gateway");
   const mount = mountPath(c);
   return {
-    ...gatewayOf(c.env),
-    db: c.env.DB.withSession("first-unconstrained"),
+    ...gateway,
+    db: gateway.database.withSession("first-unconstrained"),
     base: `${new URL(c.req.url).origin}${mount}`,
     mount,
     client: clientInfo(c.req.raw),

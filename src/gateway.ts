@@ -3,20 +3,41 @@
 // the Stream signing key, the grant tickets' key, the app tokens' verifier, the admin gate, the
 // webhook key and the memory cache. Keys are imported on first use, so a key that cannot be
 // imported is the problem of the request that needs it, named as a `misconfigured` setting.
+import type { Context } from "hono";
 import { createAdminGate, type AdminGate } from "./auth/admin";
-import { createVerifier, type AppTokenVerifier } from "./auth/identify";
-import { parseConfig, type Config } from "./config";
+import { createVerifier, type AppTokenVerifier, type AppUser } from "./auth/identify";
+import type { Config } from "./config";
+import type { EntitleHook, StillEntitledHook } from "./entitlement/entitle";
 import type { RateLimiters } from "./limits";
 import { MemoryCache } from "./memory-cache";
-import { Problem } from "./problems";
 import { streamApiBudget } from "./stream/budget";
 import { StreamClient } from "./stream/client";
 import { createTicketKey, type TicketKey } from "./stream/ticket";
 import { createSigner, type Signer } from "./stream/token";
 import { createWebhookKey, type WebhookKey } from "./webhooks/signature";
 
-export interface Gateway {
+/** The bindings the gateway needs, passed in (the reference Worker passes its Env). */
+export interface GatewayBindings {
+  DB: D1Database;
+  USER_RATE_LIMITER: RateLimit;
+  IP_RATE_LIMITER: RateLimit;
+  LINK_PASSWORD_LIMITER: RateLimit;
+  STREAM_BUDGET: Env["STREAM_BUDGET"];
+}
+
+/** Who is calling (step 1). The default verifies the app's JWT; an app may bring its own sessions. */
+export type IdentifyHook = (c: Context, options: { allowCookie: boolean }) => Promise<AppUser>;
+
+export interface Hooks {
+  identify: IdentifyHook;
+  entitle: EntitleHook<Context>;
+  stillEntitled: StillEntitledHook<Context>;
+}
+
+export interface Gateway extends Hooks {
   config: Config;
+  /** The primary database; requests read through a session of it (context.ts). */
+  database: D1Database;
   stream: StreamClient;
   signer: Signer;
   ticketKey: TicketKey;
@@ -28,13 +49,12 @@ export interface Gateway {
   cache: MemoryCache;
 }
 
-export function buildGateway(
-  config: Config,
-  bindings: Pick<Env, "STREAM_BUDGET" | "USER_RATE_LIMITER" | "IP_RATE_LIMITER" | "LINK_PASSWORD_LIMITER">,
-): Gateway {
+export function buildGateway(config: Config, bindings: GatewayBindings, hooks: Hooks): Gateway {
   const budget = streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget);
   return {
+    ...hooks,
     config,
+    database: bindings.DB,
     stream: new StreamClient(config.stream, budget),
     signer: createSigner(config.stream),
     ticketKey: createTicketKey(config.stream),
@@ -44,23 +64,4 @@ export function buildGateway(
     webhookKey: config.webhookSecret === null ? null : createWebhookKey(config.webhookSecret),
     cache: new MemoryCache(),
   };
-}
-
-// Workers hand the same Env object to every request of an isolate: one gateway per Env.
-const built = new WeakMap<object, Gateway | Problem>();
-
-/** The gateway of this Env: validated and built on first use, then reused (also when it failed). */
-export function gatewayOf(env: Env): Gateway {
-  let gateway = built.get(env);
-  if (gateway === undefined) {
-    try {
-      gateway = buildGateway(parseConfig(env), env);
-    } catch (error) {
-      if (!(error instanceof Problem)) throw error;
-      gateway = error;
-    }
-    built.set(env, gateway);
-  }
-  if (gateway instanceof Problem) throw gateway;
-  return gateway;
 }

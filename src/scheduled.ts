@@ -4,7 +4,7 @@
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
 // again, since Stream documents no webhook redelivery.
 import type { Db } from "./db/types";
-import { gatewayOf } from "./gateway";
+import type { Gateway } from "./gateway";
 import { retryPreparations } from "./webhooks/video-processed";
 
 /** The cron expression of the re-check; any other runs retention. */
@@ -32,8 +32,7 @@ async function deleteInBatches(db: Db, statement: string, cutoff: number): Promi
   return deleted;
 }
 
-export async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  const gateway = gatewayOf(env);
+export async function scheduled(controller: ScheduledController, gateway: Gateway, env: Env, ctx: ExecutionContext): Promise<void> {
   const { config } = gateway;
   if (controller.cron === RECHECK_CRON) {
     const deps = { ...gateway, db: env.DB, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };

@@ -1,10 +1,11 @@
 // Files of public/, served through Workers Static Assets with the Worker in front
 // (`run_worker_first`): the Worker decides which files exist for whom, and with which headers.
 import { Hono } from "hono";
-import type { AppContext, AppEnv } from "../context";
+import type { Context } from "hono";
+import type { WorkerEnv } from "../context";
 import { Problem } from "../problems";
 
-export async function serveAsset(c: AppContext, headers: Record<string, string>): Promise<Response> {
+export async function serveAsset(c: Context<WorkerEnv>, headers: Record<string, string>): Promise<Response> {
   const res = await c.env.ASSETS.fetch(c.req.raw);
   if (res.status === 404) throw new Problem("not-found", "No such route.");
   const served = new Response(res.body, res);
@@ -23,6 +24,6 @@ const HELPER_HEADERS = {
 };
 
 /** The download-button helper (client/stream-download.ts, built by `npm run build:client`). */
-export const assetRoutes = new Hono<AppEnv>();
+export const assetRoutes = new Hono<WorkerEnv>();
 
 assetRoutes.get("/assets/stream-download.js", (c) => serveAsset(c, HELPER_HEADERS));

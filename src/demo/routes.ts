@@ -2,8 +2,7 @@
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { gatewayOf } from "../gateway";
-import { type AppEnv, deps } from "../context";
+import { type WorkerEnv, deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits";
 import { Problem, invalidRequest } from "../problems";
@@ -25,12 +24,12 @@ const NO_STORE = { "cache-control": "no-store" };
 
 const SignInBody = z.object({ user: z.string().max(64) }).strict();
 
-const onlyWhenEnabled: MiddlewareHandler<AppEnv> = async (c, next) => {
+const onlyWhenEnabled: MiddlewareHandler<WorkerEnv> = async (c, next) => {
   if (c.env.DEMO_ENABLED !== "true") throw new Problem("not-found", "No such route.");
   await next();
 };
 
-export const demoRoutes = new Hono<AppEnv>();
+export const demoRoutes = new Hono<WorkerEnv>();
 
 demoRoutes.use("/demo", onlyWhenEnabled);
 demoRoutes.use("/demo/*", onlyWhenEnabled);
@@ -40,7 +39,7 @@ demoRoutes.post("/demo/sign-in", async (c) => {
   const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
   const user = demoUser(body.user);
   if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
-  const { auth } = gatewayOf(c.env).config;
+  const { auth } = c.get("gateway").config;
   const { token, expiresAt } = await signDemoToken(auth, user, Date.now());
   const headers: Record<string, string> = { ...NO_STORE };
   if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, token, SESSION_SECONDS, c.req.raw);
@@ -58,7 +57,7 @@ demoRoutes.post("/demo/sign-in", async (c) => {
 });
 
 demoRoutes.post("/demo/sign-out", (c) => {
-  const { auth } = gatewayOf(c.env).config;
+  const { auth } = c.get("gateway").config;
   const headers: Record<string, string> = { ...NO_STORE };
   if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, "", 0, c.req.raw);
   return c.body(null, 204, headers);

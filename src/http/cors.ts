@@ -1,7 +1,6 @@
 // CORS for the web app origins of CORS_ORIGINS only (exact match). Every CORS header, credentials
 // included, goes only to those origins; any other origin gets a response browsers will not share.
 import type { MiddlewareHandler } from "hono";
-import { gatewayOf } from "../gateway";
 import type { AppEnv } from "../context";
 
 const ALLOW_METHODS = "GET, POST, PUT, DELETE";
@@ -11,7 +10,7 @@ const MAX_AGE_SECONDS = "600";
 
 export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
   const origin = c.req.header("origin");
-  const allowed = origin !== undefined && gatewayOf(c.env).config.corsOrigins.includes(origin);
+  const allowed = origin !== undefined && c.get("gateway").config.corsOrigins.includes(origin);
   const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
   if (preflight) {
     const headers: Record<string, string> = { vary: "Origin" };

@@ -13,7 +13,6 @@ import { findLink, revokeLink, revokeLinksOf } from "../db/share-links";
 import { blockedKey, grantKey } from "../entitlement/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
-import { gatewayOf } from "../gateway";
 import { unknownLink } from "../links/status";
 import { forgetDownloads } from "../stream/ensure";
 
@@ -64,7 +63,7 @@ export const AuditQuery = z.object({
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.use("*", async (c, next) => {
-  await requireAdmin(c.req.raw, gatewayOf(c.env).admin);
+  await requireAdmin(c.req.raw, c.get("gateway").admin);
   await next();
 });
 

@@ -3,8 +3,8 @@
 // row, in one batch) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
 import { z } from "zod";
-import { identifyUser, type AppUser } from "../auth/identify";
-import { type AppEnv, type Deps, deps } from "../context";
+import type { AppUser } from "../auth/identify";
+import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitlement/entitle";
 import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
@@ -27,9 +27,9 @@ export const DownloadQuery = z.object({
 export const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
 
 /** After identify: the limits and steps 2 and 3, shared by every route that hands out a download. */
-async function prepare(d: Deps, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
+async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
-  await requireEntitlement(d, user, video);
+  await requireEntitlement(d, user, video, c);
   return ensureDownload(d, video, type, { create });
 }
 
@@ -70,8 +70,8 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
   const head = c.req.raw.method === "HEAD";
 
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
-  const ensured = await prepare(d, user, video, query.type, !head);
+  const user = await d.identify(c, { allowCookie: true });
+  const ensured = await prepare(d, c, user, video, query.type, !head);
   if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, query.mode);
   if (head) {
@@ -94,10 +94,10 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
 
   // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
+  const user = await d.identify(c, { allowCookie: false });
   const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
   const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
-  const ensured = await prepare(d, user, video, body.type, true);
+  const ensured = await prepare(d, c, user, video, body.type, true);
   if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
   const access = accessFor(d, "redirect");
 
@@ -108,9 +108,9 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
 downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: true });
+  const user = await d.identify(c, { allowCookie: true });
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
-  await requireEntitlement(d, user, video);
+  await requireEntitlement(d, user, video, c);
   const status = await downloadStatus(d, video);
   return c.json({ video, ...status }, 200, { "cache-control": "no-store" });
 });

@@ -1,7 +1,6 @@
 // Share links for signed-in users: create, list, revoke (README › Share links).
 import { Hono } from "hono";
 import { z } from "zod";
-import { identifyUser } from "../auth/identify";
 import { type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "../db/share-links";
@@ -66,7 +65,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   const bytes = await readBody(c.req.raw, 8192);
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
+  const user = await d.identify(c, { allowCookie: false });
   // Before the password's PBKDF2 and any Stream call: creating links costs both.
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
@@ -76,7 +75,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
   if (body.lockToIp && !d.config.deliveryModes.has("stream")) {
     throw invalidRequest("lockToIp", "IP-locked links are delivered through the gateway, and stream mode is disabled on this gateway");
   }
-  const source = await requireEntitlement(d, user, video);
+  const source = await requireEntitlement(d, user, video, c);
   // Checks now that the video can be served at all, and starts Stream on the file, so that the
   // people the link is for rarely wait. A link is not refused because the file is still being made.
   await ensureDownload(d, video, body.type, { create: true });
@@ -110,7 +109,7 @@ shareLinkRoutes.post("/v1/videos/:uid/share-links", async (c) => {
 shareLinkRoutes.get("/v1/share-links", async (c) => {
   const query = parseInput(ListLinksQuery, c.req.query(), "query");
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
+  const user = await d.identify(c, { allowCookie: false });
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const key = decodeCursor(query.cursor, "number", "string");
   const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
@@ -126,7 +125,7 @@ shareLinkRoutes.get("/v1/share-links", async (c) => {
 
 shareLinkRoutes.delete("/v1/share-links/:id", async (c) => {
   const d = deps(c);
-  const user = await identifyUser(c.req.raw, d.verifier, { allowCookie: false });
+  const user = await d.identify(c, { allowCookie: false });
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const id = c.req.param("id");
   // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.

@@ -4,9 +4,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { DeliveryMode } from "../config";
-import { type AppEnv, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState } from "../db/download-state";
-import { findGrant } from "../db/grants";
 import { findLink, takeUse, type ShareLink } from "../db/share-links";
 import { videoBlocked } from "../entitlement/entitle";
 import { wantsHtml } from "../http/html";
@@ -50,14 +49,13 @@ async function loadLink(d: Deps, id: string): Promise<ShareLink> {
 }
 
 /**
- * A link made under a D1 grant lives only as long as its creator still holds that grant: one
- * deleted and made again later is a new grant, which does not revive the old one's links.
+ * A link made under a revocable right ("grant": a D1 grant, or an app's purchase) lives only as
+ * long as its creator still holds it; the kill switch ends every link of the video.
  */
-async function requireCreatorStillEntitled(d: Deps, link: ShareLink): Promise<void> {
+async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLink): Promise<void> {
   const blocked = await videoBlocked(d, link.video);
-  const grant = link.fromGrant ? await findGrant(d.db, link.creator, link.video, d.now) : null;
-  const lostGrant = grant === undefined || (grant !== null && grant.createdAt > link.createdAt);
-  if (blocked || lostGrant) throw new Problem("link-revoked", "This link is no longer valid.");
+  const lost = link.fromGrant && !(await d.stillEntitled(link, c));
+  if (blocked || lost) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
 async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {
@@ -74,7 +72,7 @@ export const shareRoutes = new Hono<AppEnv>();
 shareRoutes.get("/s/:id", async (c) => {
   const d = deps(c);
   const link = await loadLink(d, c.req.param("id"));
-  await requireCreatorStillEntitled(d, link);
+  await requireCreatorStillEntitled(d, c, link);
   const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
   if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
   return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
@@ -87,7 +85,7 @@ shareRoutes.post("/s/:id", async (c) => {
   const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
   const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
   const link = await loadLink(d, c.req.param("id"));
-  await requireCreatorStillEntitled(d, link);
+  await requireCreatorStillEntitled(d, c, link);
   await checkPassword(d, link, body.password);
 
   const ensured = await ensureDownload(d, link.video, link.type, { create: true });

@@ -6,7 +6,7 @@ import { createExecutionContext, createScheduledController, env, runInDurableObj
 import { SignJWT, generateKeyPair } from "jose";
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/index";
-import { gatewayOf } from "../../src/gateway";
+import { gatewayOf } from "../../src/index";
 import { readBody } from "../../src/http/validate";
 import { issueTicket } from "../../src/stream/ticket";
 import { Problem } from "../../src/problems";

@@ -144,3 +144,11 @@ export function ticketPath(res: Response): string {
   expect(target.pathname).toMatch(/^\/d\/[\w-]+\.[\w-]+\.[\w-]+$/);
   return target.pathname;
 }
+
+/** A request to a host app that mounts the gateway (mount.test.ts, library.test.ts), with its waitUntil work awaited. */
+export async function callHost(host: { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> }, url: string, init: RequestInit = {}, testEnv: Env = env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await host.fetch(new Request(url, { redirect: "manual", ...init }), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}

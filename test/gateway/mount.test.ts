@@ -1,25 +1,21 @@
 // The gateway mounted under a prefix of another Hono app (`app.route("/downloads", …)`), as an
 // app that embeds it would: every URL it hands out follows the prefix, and its admin routes guard
 // themselves wherever they are mounted.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { app as gateway } from "../../src/index";
 import { seedVideo } from "../emulator/helpers";
-import { appToken, expectProblem, randomUser } from "./helpers";
+import { appToken, callHost, expectProblem, randomUser } from "./helpers";
 
 const host = new Hono<{ Bindings: Env }>();
 host.get("/", (c) => c.text("the host app's own page"));
 host.route("/downloads", gateway);
 
-async function call(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
+function call(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
   const { token, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (token) headers.set("authorization", `Bearer ${token}`);
-  const ctx = createExecutionContext();
-  const res = await host.fetch(new Request(`https://app.example${path}`, { redirect: "manual", ...rest, headers }), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+  return callHost(host, `https://app.example${path}`, { ...rest, headers });
 }
 
 describe("mounted at /downloads in another app", () => {
