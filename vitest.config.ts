@@ -106,7 +106,7 @@ export default defineConfig(async () => ({
     projects: [
       workerdProject("gateway", ["test/emulator/**/*.test.ts", "test/gateway/**/*.test.ts"], []),
       // The gateway's download path again, with the emulator answering every undocumented choice
-      // the other way (README › Assumptions): the gateway must not depend on the emulator's reading.
+      // the other way (emulator/README.md › Assumptions): the gateway must not depend on the emulator's reading.
       workerdProject(
         "gateway-quirks",
         ["download-path", "share-page", "share-links", "webhooks", "status"].map((file) => `test/gateway/${file}.test.ts`),

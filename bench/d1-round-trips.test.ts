@@ -1,4 +1,4 @@
-// D1 round trips per hot request on a warm isolate (SPEC §10). The gateway runs in workerd with
+// D1 round trips per hot request on a warm isolate (bench/README.md). The gateway runs in workerd with
 // its own code and an env whose DB records every trip (d1-recorder.ts); the first request of
 // each kind warms the isolate (config, signing key, ready state, block list), the next ones count.
 import { env } from "cloudflare:test";

@@ -52,7 +52,7 @@ export interface ProblemDetails {
 }
 
 /**
- * Any failure. `type` is the gateway's problem slug (README › Errors), or one of this module's
+ * Any failure. `type` is the gateway's problem slug (docs/http-api.md › Errors), or one of this module's
  * own: "network-error" and "timeout" (status 0), "invalid-response" (the gateway's status).
  */
 export class StreamDownloadError extends Error {

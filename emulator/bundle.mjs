@@ -1,6 +1,6 @@
 // The emulator as one ES module string, for hosts that take a script rather than a wrangler
 // config: the workerd tests' auxiliary Worker (vitest.config.ts) and Miniflare in Node tests
-// (TOOLCHAIN.md). wrangler dev uses emulator/wrangler.toml instead.
+// (docs/operations.md › Toolchain notes). wrangler dev uses emulator/wrangler.toml instead.
 import { build } from "esbuild";
 
 export async function bundleEmulator() {

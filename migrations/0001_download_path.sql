@@ -1,4 +1,4 @@
--- The download path's state (SPEC.md §5). Times are unix milliseconds.
+-- The download path's state (docs/design.md). Times are unix milliseconds.
 
 -- Who may download what, managed by the app's backend through the admin API.
 CREATE TABLE grants (

@@ -1,4 +1,4 @@
--- Share links (SPEC.md §2): time-limited, optionally use-limited links to one video's download.
+-- Share links (docs/http-api.md): time-limited, optionally use-limited links to one video's download.
 CREATE TABLE share_links (
   id             TEXT    PRIMARY KEY,        -- ≥ 128 random bits, base64url
   creator        TEXT    NOT NULL,           -- the app user who made it

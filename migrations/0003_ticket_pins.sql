@@ -1,4 +1,4 @@
--- IP-locked grants (README › IP lock): a grant's ticket is bound to the network of the request
+-- IP-locked grants (docs/design.md › IP lock): a grant's ticket is bound to the network of the request
 -- that was granted; the first request for it from the other address family pins that family's
 -- network here, so a browser that reaches the gateway over IPv6 and then IPv4 is not locked out.
 CREATE TABLE ticket_pins (

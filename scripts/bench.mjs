@@ -1,4 +1,4 @@
-// `npm run bench`: the performance bars of SPEC.md §10 in one run. Starts the Stream emulator,
+// `npm run bench`: the performance bars of bench/README.md in one run. Starts the Stream emulator,
 // the gateway (production settings, secrets from a temporary env file) and a sign-per-request
 // peer Worker with `wrangler dev` on their own ports and a temporary state directory, loads each
 // straight on its user Worker's port with autocannon, counts Stream API calls at the emulator,

@@ -78,5 +78,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`$ npx ${step.join(" ")}`);
     if (!dryRun) execFileSync("npx", step, { stdio: "inherit" });
   }
-  if (!dryRun) console.log("Deployed. Secrets: see README › Deploy (npm run setup stores the Stream ones).");
+  if (!dryRun) console.log("Deployed. Secrets: see docs/operations.md › Deploy (npm run setup stores the Stream ones).");
 }

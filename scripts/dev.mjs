@@ -96,7 +96,7 @@ ${tryIt.join("\n")}
   Press Ctrl-C to stop both.
 `);
 
-/** Whether AUTH_JWKS_URL points at this emulator's JWKS stand-in (README › Control API). */
+/** Whether AUTH_JWKS_URL points at this emulator's JWKS stand-in (emulator/README.md › Control API). */
 function isEmulatorJwks(jwksUrl) {
   try {
     const url = new URL(jwksUrl);

@@ -1,5 +1,5 @@
 // `npm run setup`: a Stream signing key and webhook for the gateway, stored as its secrets
-// (SPEC §8). `npm run setup -- --help` lists the options; the logic is in lib/stream-setup.mjs.
+// (docs/configuration.md). `npm run setup -- --help` lists the options; the logic is in lib/stream-setup.mjs.
 import { runSetup } from "./lib/stream-setup.mjs";
 
 process.exitCode = await runSetup(process.argv.slice(2), {

@@ -131,7 +131,7 @@ const StreamJwk = z.object({
   kid: z.string().optional(),
 });
 
-/** The base64 JWK exactly as Stream's `POST …/stream/keys` returns it (stream-facts.md §3). */
+/** The base64 JWK exactly as Stream's `POST …/stream/keys` returns it (docs/stream-behaviour.md §3). */
 function signingKey(raw: Raw): { keyId: string; keyJwk: JsonWebKey } {
   const keyId = required(raw, "STREAM_KEY_ID");
   const encoded = required(raw, "STREAM_KEY_JWK");
@@ -144,7 +144,7 @@ function signingKey(raw: Raw): { keyId: string; keyJwk: JsonWebKey } {
   const jwk = StreamJwk.safeParse(decoded);
   if (!jwk.success) throw misconfigured("STREAM_KEY_JWK", "must be an RSA private key JWK");
   // Stream's only documented example shows a key `id` and a JWK `kid` that differ. Tokens must
-  // name the key Stream knows, its id, so the JWK's own kid is never used (README › Assumptions).
+  // name the key Stream knows, its id, so the JWK's own kid is never used (emulator/README.md › Assumptions).
   if (jwk.data.kid !== undefined && jwk.data.kid !== keyId) {
     console.warn("STREAM_KEY_JWK's kid differs from STREAM_KEY_ID; tokens carry STREAM_KEY_ID, the id Stream knows the key by");
   }
@@ -215,7 +215,7 @@ export function parseConfig(settings: object): Config {
   const quota = integer(env, "DAILY_DOWNLOAD_QUOTA", 0, 0, 1_000_000);
   const modes = deliveryModes(env);
   const lockToClientIp = flag(env, "LOCK_TO_CLIENT_IP");
-  // IP-locked grants are delivered through the gateway (README › IP lock), which stream mode is.
+  // IP-locked grants are delivered through the gateway (docs/design.md › IP lock), which stream mode is.
   if (lockToClientIp && !modes.has("stream")) throw misconfigured("LOCK_TO_CLIENT_IP", 'needs "stream" in DELIVERY_MODES');
   return {
     stream: {

@@ -22,7 +22,7 @@ import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./routes/webhooks";
 
 export interface StreamDownloadsOptions {
-  /** Every setting by its name in README › Configuration, as strings (wrangler vars and secrets are). */
+  /** Every setting by its name in docs/configuration.md, as strings (wrangler vars and secrets are). */
   settings: object;
   /** D1 (migrations/), the three rate limiters and the Stream API budget's Durable Object. */
   bindings: GatewayBindings;

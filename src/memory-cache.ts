@@ -1,4 +1,4 @@
-// A small per-isolate cache with expiry. It keeps the hot path off D1 (SPEC.md §5); its TTL,
+// A small per-isolate cache with expiry. It keeps the hot path off D1 (docs/design.md); its TTL,
 // MEMORY_CACHE_SECONDS, is the documented bound on how late a grant revocation or a block
 // takes effect in isolates other than the one that handled the admin call.
 

@@ -1,5 +1,5 @@
 // Setup of the "gateway-quirks" project (vitest.config.ts): before each file, the emulator answers
-// every undocumented choice the other way (README › Assumptions).
+// every undocumented choice the other way (emulator/README.md › Assumptions).
 import { beforeAll } from "vitest";
 import { control } from "./emulator/helpers";
 

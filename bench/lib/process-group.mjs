@@ -1,4 +1,4 @@
-// What `npm run bench` reads about the servers it started, by process group (TOOLCHAIN.md,
+// What `npm run bench` reads about the servers it started, by process group (docs/operations.md › Toolchain notes,
 // Benchmarks): their CPU time from /proc, and the port of the user Worker behind wrangler's proxy.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// The outputs of `npm run bench`: the bars of SPEC.md §10 judged from one run, the printed
+// The outputs of `npm run bench`: the bars of bench/README.md judged from one run, the printed
 // table, and bench/chart.svg (hand-made SVG, no dependencies).
 
 const fixed = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
@@ -27,7 +27,7 @@ function whereItGoes(results) {
   );
 }
 
-/** SPEC §10's performance bars, each with the measured value and the goal; `why` for a missed one. */
+/** bench/README.md's performance bars, each with the measured value and the goal; `why` for a missed one. */
 export function judge(results) {
   const { routes, mint, streamApi, d1 } = results;
   const signMs = 1000 / mint.cachedKey.tokensPerSecond;

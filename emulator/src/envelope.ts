@@ -1,4 +1,4 @@
-// Stream's API envelope (shared/seeds): every answer has `result`, `success`, `errors` and
+// Stream's API envelope (Cloudflare's API reference; docs/stream-behaviour.md §5): every answer has `result`, `success`, `errors` and
 // `messages`; failures carry `result: null` and at least one `{code, message}`.
 
 export interface ApiError {
@@ -23,7 +23,7 @@ export function fail(status: number, errors: ApiError[], headers: Record<string,
   });
 }
 
-/** What Cloudflare answers for an unknown route or object identifier (stream-facts.md §5). */
+/** What Cloudflare answers for an unknown route or object identifier (docs/stream-behaviour.md §5). */
 export function noRoute(path: string): Response {
   return fail(404, [
     { code: 7003, message: `Could not route to ${path}, perhaps your object identifier is invalid?` },

@@ -1,5 +1,5 @@
 // Where Stream's documentation is silent or contradicts itself, the emulator has to pick one
-// answer (README › Assumptions). Each such choice is switchable through the control API
+// answer (emulator/README.md › Assumptions). Each such choice is switchable through the control API
 // (`PUT /__emulator/quirks`), so that the gateway's download path is tested against every
 // reading, not only the one both were written from.
 import { z } from "zod";

@@ -26,7 +26,7 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number,
   return {
     uid: video.uid,
     creator: null,
-    // Omitted until encoding is complete, like Stream (stream-facts.md §2).
+    // Omitted until encoding is complete, like Stream (docs/stream-behaviour.md §2).
     ...(ready ? { thumbnail: `${base}/thumbnails/thumbnail.jpg`, preview: `${base}/watch` } : {}),
     thumbnailTimestampPct: 0,
     ...(sparse && !readyToStream ? {} : { readyToStream }),

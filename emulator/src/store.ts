@@ -101,7 +101,7 @@ export function videoState(video: VideoRecord, now: number): VideoState {
   return currentStage(video, now).stage.state;
 }
 
-/** Stream reports `pctComplete` as a string with six decimals (stream-facts.md §2). */
+/** Stream reports `pctComplete` as a string with six decimals (docs/stream-behaviour.md §2). */
 export function videoPercent(video: VideoRecord, now: number): string {
   const { stage, next } = currentStage(video, now);
   let pct = 0;

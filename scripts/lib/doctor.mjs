@@ -177,7 +177,7 @@ export async function diagnose(options, settings, report) {
   } catch (error) {
     const setting = error?.options?.extensions?.setting;
     if (!setting) throw error;
-    fail("settings", error.detail ?? String(error), `set ${setting} in ${where}; README › Configuration says what it must be`);
+    fail("settings", error.detail ?? String(error), `set ${setting} in ${where}; docs/configuration.md says what it must be`);
     return false;
   }
   const stream = config.stream;
@@ -362,7 +362,7 @@ async function checkGateway(gateway, options, { pass, fail, skip }) {
   }
   if ((granted.status !== 302 && granted.status !== 303) || location === null) {
     const type = granted.body?.type ? ` ${granted.body.type}: ${granted.body.detail}` : "";
-    fail("gateway download", `the gateway answered ${granted.status}${type}`, "the problem's type names the cause (README › Errors); 401 means the app token, 403 the entitlement");
+    fail("gateway download", `the gateway answered ${granted.status}${type}`, "the problem's type names the cause (docs/http-api.md › Errors); 401 means the app token, 403 the entitlement");
     return;
   }
   const file = await call(new URL(location, gateway).href, { headers: { range: "bytes=0-0" } }, { bytes: false });

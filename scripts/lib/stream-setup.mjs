@@ -1,4 +1,4 @@
-// The logic of `npm run setup` (SPEC §8): a signing key and the webhook subscription through
+// The logic of `npm run setup` (docs/configuration.md): a signing key and the webhook subscription through
 // Stream's API, their secrets stored for the gateway (wrangler secrets, or .dev.vars locally).
 // It never prints a secret: key ids and URLs yes, JWKs, tokens and webhook secrets no.
 import { spawn } from "node:child_process";
@@ -73,7 +73,7 @@ const NewKey = z.object({ id: z.string().min(1), jwk: z.string().min(1) });
 const Webhook = z.object({ notificationUrl: z.string(), secret: z.string().min(1) });
 const Jwk = z.object({ kty: z.literal("RSA"), d: z.string(), kid: z.string().optional() });
 
-// Stream's own codes (stream-facts.md §5) with what to check; the codes and messages are always
+// Stream's own codes (docs/stream-behaviour.md §5) with what to check; the codes and messages are always
 // printed as Stream sent them.
 const HINTS = new Map([
   [10000, "The API token is wrong, expired, lacks Stream Write, or does not cover this account."],

@@ -1,4 +1,4 @@
-// The admin API's gate (README › Routes): the app's backend presents ADMIN_API_TOKEN as a bearer token.
+// The admin API's gate (docs/http-api.md › Routes): the app's backend presents ADMIN_API_TOKEN as a bearer token.
 // ADMIN_API_TOKEN may hold two tokens so that it can be rotated without downtime.
 import { Problem } from "../problems";
 import { bearerToken } from "./identify";

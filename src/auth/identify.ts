@@ -1,4 +1,4 @@
-// Step 1 of the request path (README › How a download is served): who is calling? The app's JWT, from the bearer header
+// Step 1 of the request path (docs/design.md): who is calling? The app's JWT, from the bearer header
 // or (GET download/status routes only) a cookie, verified with jose against a shared HS256
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
@@ -166,7 +166,7 @@ function sameSiteRequest(request: Request): boolean {
 
 export async function identifyUser(request: Request, verifier: AppTokenVerifier, options: { allowCookie: boolean }): Promise<AppUser> {
   const { auth } = verifier;
-  // The header wins over the cookie; the cookie only where the route allows it (CSRF, SPEC §1.1).
+  // The header wins over the cookie; the cookie only where the route allows it (CSRF, docs/design.md).
   let token = bearerToken(request);
   if (token === null && options.allowCookie && auth.cookieName !== null) {
     token = cookie(request, auth.cookieName) || null;

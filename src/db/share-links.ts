@@ -129,7 +129,7 @@ export async function revokeLinksOf(db: Db, by: { user?: string; video?: string 
   return result.meta.changes;
 }
 
-/** The creator's daily quota a link's use also takes (SPEC: every grant takes one unit). */
+/** The creator's daily quota a link's use also takes (docs/design.md › One download, one grant: every grant takes one unit). */
 export interface CreatorQuota {
   day: string;
   limit: number;

@@ -1,2 +1,2 @@
-/** Reads go through a D1 session so that replicas can answer (SPEC.md §5); writes reach the primary either way. */
+/** Reads go through a D1 session so that replicas can answer (docs/design.md); writes reach the primary either way. */
 export type Db = D1Database | D1DatabaseSession;

@@ -1,4 +1,4 @@
-// The demo page and its dev-only API (README › Demo). Served only when DEMO_ENABLED is "true",
+// The demo page and its dev-only API (docs/client.md › Demo). Served only when DEMO_ENABLED is "true",
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";

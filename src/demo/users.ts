@@ -1,5 +1,5 @@
 // The two demo users. Their `videos` claims name the Stream emulator's seeded demo videos
-// (emulator/src/seed.ts, README › The Stream emulator), so that each of them meets a download
+// (emulator/src/seed.ts, emulator/README.md), so that each of them meets a download
 // that works and one they are not entitled to.
 const VIDEOS = {
   keynote: "c0ffee00000000000000000000000001",

@@ -1,4 +1,4 @@
-// Share-link ids are capabilities: 192 random bits (SPEC asks ≥ 128), base64url, so that
+// Share-link ids are capabilities: 192 random bits (docs/http-api.md asks ≥ 128), base64url, so that
 // guessing one is hopeless and the id alone can be handed around.
 const ID_BYTES = 24;
 

@@ -1,4 +1,4 @@
-// Whether a share link can still be used, as one problem per reason (SPEC.md §2, §7).
+// Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors).
 import type { ShareLink } from "../db/share-links";
 import { Problem } from "../problems";
 

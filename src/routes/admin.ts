@@ -1,4 +1,4 @@
-// The admin API for the app's backend (README › Routes): grants, the kill switch, cache refresh,
+// The admin API for the app's backend (docs/http-api.md › Routes): grants, the kill switch, cache refresh,
 // share-link revocations and the audit trail. The router guards itself, so mounted anywhere
 // (under /v1/admin here) none of it is reachable without the admin token.
 import { Hono } from "hono";

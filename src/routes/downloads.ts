@@ -1,4 +1,4 @@
-// The download routes (SPEC.md §1, §2). Each handler reads top to bottom as the request path:
+// The download routes (docs/design.md, docs/http-api.md). Each handler reads top to bottom as the request path:
 // identify → entitle → ensure → mint → record → deliver. A grant is recorded (quota and audit
 // row, in one batch) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
@@ -15,7 +15,7 @@ import { downloadStatus, ensureDownload, type Ensured } from "../stream/ensure";
 import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "./hand-over";
 
 const Type = z.enum(["default", "audio"]).default("default");
-// Long names are cut and reduced, never refused (SPEC §6); the cap only bounds the work.
+// Long names are cut and reduced, never refused (docs/http-api.md); the cap only bounds the work.
 const Filename = z.string().max(65_536).optional();
 
 export const DownloadQuery = z.object({

@@ -15,7 +15,7 @@ import { grantExpiry, mintDownloadToken } from "../stream/token";
 
 export type Access = Pick<AccessDecision, "rules" | "via" | "gatewayCheck">;
 
-/** The §4 decision for this client; refuses here what the gateway must enforce itself. */
+/** The access decision for this client (docs/design.md › Access rules); refuses here what the gateway must enforce itself. */
 export function accessFor(
   d: Deps,
   mode: DeliveryMode,

@@ -1,4 +1,4 @@
-// Share links for signed-in users: create, list, revoke (README › Share links).
+// Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
 import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, type Deps, deps } from "../context";

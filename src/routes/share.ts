@@ -1,4 +1,4 @@
-// The public side of share links (SPEC.md §2): GET /s/:id shows the link and uses nothing;
+// The public side of share links (docs/http-api.md): GET /s/:id shows the link and uses nothing;
 // POST /s/:id checks it, waits for Stream, mints, takes one use atomically with the creator's
 // quota and its audit row, then delivers.
 import { Hono } from "hono";

@@ -1,4 +1,4 @@
-// The URL a stream-mode or IP-locked grant ends at (README › One download, one grant): GET and HEAD
+// The URL a stream-mode or IP-locked grant ends at (docs/design.md › One download, one grant): GET and HEAD
 // /d/<ticket> serve the file with Range and If-Range for the grant's lifetime, taking no use,
 // quota or audit row: the grant that issued the ticket took them. Browsers resume a download by
 // asking the final URL again with a Range, and so do `curl -C -` and `wget -c` here. POST is

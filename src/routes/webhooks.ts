@@ -1,4 +1,4 @@
-// Stream's webhook (SPEC.md §2, stream-facts.md §4): verify → parse → record readiness → prepare.
+// Stream's webhook (docs/http-api.md, docs/stream-behaviour.md §4): verify → parse → record readiness → prepare.
 import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, deps } from "../context";

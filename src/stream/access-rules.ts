@@ -1,4 +1,4 @@
-// Who may fetch a minted download (README › Access rules). Stream applies the FIRST matching rule
+// Who may fetch a minted download (docs/design.md › Access rules). Stream applies the FIRST matching rule
 // and treats a token with no matching rule as valid, so the rules are built here as one
 // decision rather than concatenated per source: an appended "block X" after an "allow" would never
 // run, and a lone "allow X" without a final "any block" would let everyone else through.

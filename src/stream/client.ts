@@ -1,5 +1,5 @@
 // The typed client for the Stream API calls of the gateway: video details and MP4/M4A downloads
-// (README › Assumptions). Every call has a timeout, at most two jittered retries on outages,
+// (emulator/README.md › Assumptions). Every call has a timeout, at most two jittered retries on outages,
 // and a 429 pauses every call of the client until its Retry-After.
 import { z } from "zod";
 import type { Config } from "../config";
@@ -27,7 +27,7 @@ export interface StreamVideo {
 /**
  * Whether a video can be played (and so have downloads). `status.state` decides: Stream's own
  * webhook example shows an errored video with `readyToStream: true`, and the SDK says
- * `readyToStream` is absent while a video is not ready (README › Assumptions).
+ * `readyToStream` is absent while a video is not ready (emulator/README.md › Assumptions).
  */
 export function readyStreamable(video: { state?: string | null; readyToStream?: boolean | null }): boolean {
   if (video.state === "error") return false;

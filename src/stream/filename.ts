@@ -1,4 +1,4 @@
-// The name a download is saved under (SPEC §6). The input is a user-supplied `filename` or a
+// The name a download is saved under (docs/http-api.md). The input is a user-supplied `filename` or a
 // video's `meta.name`, both untrusted: the output must neither break the header it lands in nor
 // steer where the browser writes the file. Never rejects: a name that sanitises to nothing
 // becomes the video's UID. Nor throws: a lone UTF-16 surrogate (which `encodeURIComponent`
@@ -24,7 +24,7 @@ function toBasicLatin(text: string): string {
 
 /**
  * Redirect mode: Stream's `?filename=`, at most 120 characters of `[A-Za-z0-9_-]` with the
- * extension appended by Stream (stream-facts.md §1). Anything outside that alphabet would make
+ * extension appended by Stream (docs/stream-behaviour.md §1). Anything outside that alphabet would make
  * Stream refuse the whole download, so the name is reduced, never passed through.
  */
 export function streamFilenameParam(name: string | null, uid: string): string {
@@ -38,7 +38,7 @@ export function streamFilenameParam(name: string | null, uid: string): string {
   return reduced === "" ? uid : reduced;
 }
 
-/** UTF-8 bytes of the name part; the 200-byte cap of SPEC §6 keeps well inside every file system's 255. */
+/** UTF-8 bytes of the name part; the 200-byte cap of docs/http-api.md keeps well inside every file system's 255. */
 const MAX_NAME_BYTES = 200;
 
 // Extensions a user may have typed: a dot elsewhere ("v1.5", "Dr.Who") is part of the title.

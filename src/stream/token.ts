@@ -1,4 +1,4 @@
-// Mints Stream download tokens locally with the account's signing key (stream-facts.md §3,
+// Mints Stream download tokens locally with the account's signing key (docs/stream-behaviour.md §3,
 // option B): no Stream API call per download, so minting never touches Stream's rate limit.
 import { importJWK, SignJWT } from "jose";
 import type { Config } from "../config";
@@ -18,7 +18,7 @@ export interface MintRequest {
 
 /** Stream checks `nbf` without tolerance; a minute of slack absorbs clock skew between us and Stream. */
 const NBF_SKEW_SECONDS = 60;
-/** Stream refuses tokens with more rules (stream-facts.md §3). */
+/** Stream refuses tokens with more rules (docs/stream-behaviour.md §3). */
 const MAX_ACCESS_RULES = 5;
 
 /** When a grant minted at `now` (unix s) ends: its TTL, capped by `notAfter` and Stream's 24 h. */

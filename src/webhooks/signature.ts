@@ -1,4 +1,4 @@
-// Stream's webhook signature (README › Stream webhooks): `Webhook-Signature: time=<unix>,sig1=<hex>`,
+// Stream's webhook signature (docs/http-api.md › Stream webhooks): `Webhook-Signature: time=<unix>,sig1=<hex>`,
 // where sig1 is HMAC-SHA256 keyed with the subscription's secret over `<time>.<raw body bytes>`.
 
 /** Stream documents no tolerance; 5 minutes each way covers clock skew and slow delivery. */

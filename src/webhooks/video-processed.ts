@@ -1,4 +1,4 @@
-// What the gateway does when Stream reports that a video finished processing (SPEC.md §2): record
+// What the gateway does when Stream reports that a video finished processing (docs/http-api.md): record
 // readiness in the download_state cache and, with PREPARE_DOWNLOADS, create the downloads at once
 // so that the first user does not wait for Stream to generate them.
 import type { Config } from "../config";

@@ -1,5 +1,5 @@
 // The browser side of the suite: Debian's Chromium through playwright-core (never a downloaded
-// browser, TOOLCHAIN.md), downloads saved and read back, screenshots under screenshots/.
+// browser, docs/operations.md › Toolchain notes), downloads saved and read back, screenshots under screenshots/.
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type ConsoleMessage, type Page } from "playwright-core";

@@ -1,6 +1,6 @@
 // The demo page end to end in Chromium: sign in, download MP4 and M4A (ready at once, or after
 // Stream prepared the file), share links with and without a password, revocation, a refusal.
-// README › Demo describes the page, its users and its data-testids.
+// docs/client.md › Demo describes the page, its users and its data-testids.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { fileType, fixture, launchChromium, saveDownload, screenshot, type SavedDownload } from "./browser";

@@ -1,4 +1,4 @@
-// Contract tests for the emulator's Stream API (stream-facts.md §1, §2, §4, §5; shared/seeds).
+// Contract tests for the emulator's Stream API (docs/stream-behaviour.md §1, §2, §4, §5; Cloudflare's API reference).
 // Every test seeds its own random video; account-wide state (webhook, rate limiter, faults) is
 // shared with other test files, so those tests filter by uid and restore what they change.
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
@@ -46,7 +46,7 @@ interface WebhookDelivery {
 const failure = (...errors: Envelope["errors"]) => ({ result: null, success: false, errors, messages: [] });
 const success = (result: unknown) => ({ result, success: true, errors: [], messages: [] });
 
-/** Cloudflare's answer for an unknown route or object identifier (stream-facts.md §5). */
+/** Cloudflare's answer for an unknown route or object identifier (docs/stream-behaviour.md §5). */
 const noRoute = (path: string) =>
   failure(
     { code: 7003, message: `Could not route to ${path}, perhaps your object identifier is invalid?` },

@@ -1,4 +1,4 @@
-// Contract tests for the emulator's delivery host (stream-facts.md §1 and §3): signed-URL tokens,
+// Contract tests for the emulator's delivery host (docs/stream-behaviour.md §1 and §3): signed-URL tokens,
 // accessRules, the downloadable claim, 424 for errored videos, Range and ?filename=.
 import { importJWK, SignJWT, type JWTPayload } from "jose";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -32,7 +32,7 @@ async function createKey(): Promise<CreatedKey> {
   return body.result;
 }
 
-/** Stream hands out the private JWK base64-encoded (stream-facts.md §3). */
+/** Stream hands out the private JWK base64-encoded (docs/stream-behaviour.md §3). */
 async function signerFrom(id: string, base64Jwk: string): Promise<Signer> {
   const key = await importJWK(JSON.parse(atob(base64Jwk)), "RS256");
   if (!(key instanceof CryptoKey)) throw new Error("expected an RSA CryptoKey");

@@ -51,7 +51,7 @@ export async function counters(video?: string): Promise<{ api: number; delivery:
 
 const injected: number[] = [];
 
-/** Injects a fault (README › Control API); `removeFaults` takes away every one injected so far. */
+/** Injects a fault (emulator/README.md › Control API); `removeFaults` takes away every one injected so far. */
 export async function injectFault(fault: Record<string, unknown>): Promise<number> {
   const { id } = await control<{ id: number }>("POST", "/faults", fault);
   injected.push(id);

@@ -1,4 +1,4 @@
-// The admin API through HTTP (SPEC.md §3): its gate, grants (batch upsert, filtered and paged
+// The admin API through HTTP (docs/http-api.md): its gate, grants (batch upsert, filtered and paged
 // listing, delete), and the effect of revocations and refreshes on the download path.
 import { describe, expect, test } from "vitest";
 import { counters, seedVideo } from "../emulator/helpers";

@@ -1,4 +1,4 @@
-// Garbage on every route (SPEC.md §7, §10 Security: "oversized/garbage input on every route"),
+// Garbage on every route (docs/http-api.md, docs/security.md: "oversized/garbage input on every route"),
 // property-based with fast-check: generated paths, queries, headers and bodies (wrong types,
 // oversized values, unicode, CR/LF, NUL bytes, injection payloads, raw bytes) next to valid values,
 // so that some requests get deep into each handler. Whatever arrives, the answer is a 4xx

@@ -1,4 +1,4 @@
-// Attacks on the app token (SPEC.md §1.1, §10 Security), through the whole gateway: alg
+// Attacks on the app token (docs/design.md, docs/security.md), through the whole gateway: alg
 // confusion (`none`, HS256 keyed with the identity provider's public key, embedded keys), tokens
 // for another audience or issuer, expired and not-yet-valid tokens, tampered and claim-less
 // tokens, by bearer header and by cookie. Every refusal is a 401 problem with an RFC 6750

@@ -1,4 +1,4 @@
-// The gateway's secrets never leave it (SPEC.md §1.4, §7, §8): the Stream signing key (the JWK and
+// The gateway's secrets never leave it (docs/design.md): the Stream signing key (the JWK and
 // its private fields), the Stream API token, the webhook secret, the app-token secret and the
 // admin tokens appear in no response body or header and no log line, across a run of successful,
 // failing and misconfigured requests. console.* is captured for the whole run; the run includes

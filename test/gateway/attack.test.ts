@@ -1,4 +1,4 @@
-// Fixed attacks on the gateway's HTTP surface (SPEC.md §1, §2, §3, §7, §10 Security): open
+// Fixed attacks on the gateway's HTTP surface (docs/design.md, docs/security.md): open
 // redirects, path injection through `:uid`, CSRF through the session cookie, link unfurlers eating
 // share-link uses, share-link id enumeration, IDOR on every `:id` route, the admin API without
 // its token, and CORS from foreign origins. Videos are seeded per test; users are fresh.

@@ -1,4 +1,4 @@
-// GET /v1/admin/audit (SPEC.md §3): newest first by (at, id), opaque cursor, filters, admin only.
+// GET /v1/admin/audit (docs/http-api.md): newest first by (at, id), opaque cursor, filters, admin only.
 // Rows are written with the same statement the download path uses; every test uses its own video
 // UIDs and users, because storage is shared by the tests of this file.
 import { env } from "cloudflare:test";

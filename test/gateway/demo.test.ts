@@ -1,4 +1,4 @@
-// The demo page and the download-button helper (README › Demo, › Download button for your app):
+// The demo page and the download-button helper (docs/client.md › Demo, › Download button for your app):
 // /demo only when DEMO_ENABLED is "true" (it is "false" in wrangler.toml and in these tests' env),
 // its sign-in issues app tokens the gateway accepts, and /assets/stream-download.js is served
 // from public/ through the assets binding. The helper's request loop runs here too, against the

@@ -1,4 +1,4 @@
-// End to end through the gateway and the Stream emulator (SPEC.md §1, §4–§7): identify → entitle →
+// End to end through the gateway and the Stream emulator (docs/design.md, §4–§7): identify → entitle →
 // ensure → mint → deliver → record, with the emulator's counters and faults as witnesses. Every
 // test seeds its own video and uses fresh users; faults are scoped to the test's video because
 // the emulator is shared with other test files.
@@ -524,7 +524,7 @@ describe("record", () => {
 });
 
 describe("limits", () => {
-  // The limiter counts every identified request on the download path, entitled or not (SPEC §1
+  // The limiter counts every identified request on the download path, entitled or not (docs/design.md
   // "limits on the whole path"; the code limits before it checks entitlement), so a video the
   // user may not have is the cheap way to reach it: no Stream call is made.
   test("61 requests by one user within a minute: the 61st is 429 rate-limited with Retry-After", async () => {

@@ -1,4 +1,4 @@
-// The gateway under Stream faults (SPEC.md §5, §7, §10 Reliability): while the emulator answers
+// The gateway under Stream faults (docs/design.md): while the emulator answers
 // 500s, stalls past STREAM_TIMEOUT_MS (500 ms in tests), makes downloads that end in `error`, or
 // answers 429 with a short retry-after, a bounded load of ~50 requests in flight for a few
 // seconds sees no 500, no request that fails to settle, and only the §7 problems that fault

@@ -1,4 +1,4 @@
-// The HTTP surface around the download path (SPEC.md §2, §7, §8): unknown routes, CORS for the
+// The HTTP surface around the download path (docs/http-api.md): unknown routes, CORS for the
 // configured web app only, HTML error pages for browsers, and malformed bodies answered as 400.
 import { describe, expect, test } from "vitest";
 import { seedVideo } from "../emulator/helpers";

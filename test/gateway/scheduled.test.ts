@@ -1,4 +1,4 @@
-// The cron's retention (SPEC.md §5): audit rows past AUDIT_RETENTION_DAYS and share links expired
+// The cron's retention (docs/design.md): audit rows past AUDIT_RETENTION_DAYS and share links expired
 // for more than 30 days go; everything younger stays. Times are relative to the controller's
 // scheduledTime, never the clock.
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";

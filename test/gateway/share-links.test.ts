@@ -1,4 +1,4 @@
-// Share links from the creator's side and the admin's (SPEC.md §2, §3): create, list, revoke,
+// Share links from the creator's side and the admin's (docs/http-api.md): create, list, revoke,
 // bulk revoke, the kill switch, links made under a D1 grant, and expiry at the exact boundary
 // with an injected clock. The visitor's side (/s/:id) is in share-page.test.ts. Every test seeds
 // its own video and uses fresh users.
@@ -110,7 +110,7 @@ describe("create", () => {
     expect(JSON.parse((await shareLinkRow(link.id)).countries ?? "null")).toEqual(["GB"]);
   });
 
-  // SPEC §4: submitted codes are validated as ISO 3166-1 alpha-2. "UK" has the right shape but
+  // docs/design.md: submitted codes are validated as ISO 3166-1 alpha-2. "UK" has the right shape but
   // is not an assigned code (the United Kingdom is GB).
   test.each(["G1", "UK", "GBR", ""])("country code %j is not ISO 3166-1 alpha-2: 400 invalid-request naming countries", async (code) => {
     const { uid } = await seedVideo(QUARTERLY);

@@ -1,4 +1,4 @@
-// The visitor's side of a share link (SPEC.md §2, §4, §7): GET /s/:id shows the link and uses
+// The visitor's side of a share link (docs/http-api.md): GET /s/:id shows the link and uses
 // nothing, so unfurlers may fetch it freely; POST /s/:id is the download, which takes exactly one
 // use atomically with its audit row. The emulator plays Stream: it serves what the Location points
 // at and enforces the token's access rules. Every test seeds its own video and uses fresh users.

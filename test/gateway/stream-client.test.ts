@@ -1,5 +1,5 @@
 // The Stream API client against the emulator: mapping of answers, retries, timeouts and the
-// isolate-wide pause after a 429 (SPEC.md §5). Every test seeds its own video and scopes its
+// isolate-wide pause after a 429 (docs/design.md). Every test seeds its own video and scopes its
 // faults to it, because the emulator is shared with other test files.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";

@@ -1,4 +1,4 @@
-// POST /webhooks/stream (SPEC.md §2, stream-facts.md §4): signature checks, readiness recording and
+// POST /webhooks/stream (docs/http-api.md, docs/stream-behaviour.md §4): signature checks, readiness recording and
 // PREPARE_DOWNLOADS, with the emulator's counters as witnesses of what reached Stream. Every test
 // seeds its own video; faults are scoped to it because the emulator is shared with other files.
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";

@@ -1,5 +1,5 @@
 // The bench's peer: what Cloudflare's Stream docs show for minting a signed token in a Worker
-// (stream-facts.md §3, "Docs' Workers example"), answering with the same 302 as the gateway.
+// (docs/stream-behaviour.md §3, "Docs' Workers example"), answering with the same 302 as the gateway.
 // Every request decodes the base64 JWK, imports it and signs; nothing is cached or checked, so
 // the gateway's cost of identify → entitle → ensure → mint is seen against the bare signature.
 

@@ -1,4 +1,4 @@
-// Cloudflare API authentication as observed in the wild (stream-facts.md §5). Which tokens are
+// Cloudflare API authentication as observed in the wild (docs/stream-behaviour.md §5). Which tokens are
 // "well-formed" is not documented: we treat 20+ characters of [A-Za-z0-9_-] as token-shaped.
 import { fail } from "../envelope";
 

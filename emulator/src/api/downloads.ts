@@ -5,7 +5,7 @@ import { renderDownloads } from "../render";
 import { videoState, type DownloadType } from "../store";
 import { apiPath, guardedVideo } from "./guard";
 
-// Exactly the five operations Stream has (stream-facts.md §1): there is no GET of one type, and
+// Exactly the five operations Stream has (docs/stream-behaviour.md §1): there is no GET of one type, and
 // a request for it falls through to the unknown-route answer like any other path.
 export function downloadRoutes(emulator: Emulator): Hono {
   const api = new Hono();

@@ -5,7 +5,7 @@ import { pkcs8ToPkcs1Pem } from "../keys/pkcs1";
 import { randomHex } from "../videos";
 import { apiPath, guarded } from "./guard";
 
-/** Stream allows up to 1,000 signing keys per account (stream-facts.md §3). */
+/** Stream allows up to 1,000 signing keys per account (docs/stream-behaviour.md §3). */
 const MAX_KEYS = 1000;
 
 export const RSA_KEY_PARAMS = {
@@ -30,7 +30,7 @@ export function keyRoutes(emulator: Emulator): Hono {
       const now = emulator.now();
       emulator.state.keys[id] = { id, created: now, publicJwk: { kty: "RSA", n: jwk.n, e: jwk.e, alg: "RS256" }, revoked: false };
       await emulator.save();
-      // Field order and base64 wrapping as in Stream's documented example (stream-facts.md §3);
+      // Field order and base64 wrapping as in Stream's documented example (docs/stream-behaviour.md §3);
       // the private parts are shown this once and never stored.
       const { n, e, d, p, q, dp, dq, qi } = jwk;
       const kid = emulator.quirks.keyKid === "id" ? id : `${id.slice(0, -1)}${id.endsWith("0") ? "1" : "0"}`;

@@ -30,7 +30,7 @@ async function platformKey(emulator: Emulator): Promise<PlatformKey> {
   return emulator.state.platformKey;
 }
 
-/** `POST …/stream/{uid}/token` (stream-facts.md §3, option A): Stream signs the token itself. */
+/** `POST …/stream/{uid}/token` (docs/stream-behaviour.md §3, option A): Stream signs the token itself. */
 export function tokenRoutes(emulator: Emulator): Hono {
   const api = new Hono();
   api.post(

@@ -6,7 +6,7 @@ import { renderVideo } from "../render";
 import { videoState } from "../store";
 import { guarded, guardedVideo, readBody } from "./guard";
 
-// Fields of the video edit (`POST …/stream/{uid}`, stream-facts.md §2) that the emulator keeps;
+// Fields of the video edit (`POST …/stream/{uid}`, docs/stream-behaviour.md §2) that the emulator keeps;
 // other fields Stream accepts are ignored.
 const VideoEdit = z.object({
   uid: z.string().optional(),

@@ -15,7 +15,7 @@ const render = (w: WebhookSubscription) => ({
 // The SDK sends `notification_url`, the docs `notificationUrl`; the URL itself is checked below.
 const Subscription = z.object({ notificationUrl: z.unknown().optional(), notification_url: z.unknown().optional() });
 
-// One subscription per account (stream-facts.md §4). Unlike Stream, localhost and private
+// One subscription per account (docs/stream-behaviour.md §4). Unlike Stream, localhost and private
 // addresses are accepted: locally the gateway lives there.
 export function webhookRoutes(emulator: Emulator): Hono {
   const api = new Hono();

@@ -1,4 +1,4 @@
-// A token's `accessRules` claim (stream-facts.md §3): at most 5 rules, evaluated first to last,
+// A token's `accessRules` claim (docs/stream-behaviour.md §3): at most 5 rules, evaluated first to last,
 // the first match decides, and a token with no matching rule is valid. The address parsing here
 // deliberately shares no code with the gateway's src/stream/access-rules.ts: the emulator is the
 // second, independent implementation that checks what the gateway mints.
@@ -108,7 +108,7 @@ function matches(rule: AccessRule, address: Address | null, country: string | nu
   }
 }
 
-// v4 and v6 are separate families (stream-facts.md §3): a v4 client never falls inside a v6
+// v4 and v6 are separate families (docs/stream-behaviour.md §3): a v4 client never falls inside a v6
 // network, not even ::ffff:0:0/96.
 function contains(network: Network, address: Address): boolean {
   if (network.family !== address.family) return false;

@@ -49,7 +49,7 @@ export async function deliver(emulator: Emulator, request: Request, id: string, 
 
   const video = emulator.video(uid)!;
   const now = emulator.now();
-  // Since 2024-06-11 Stream answers 424 for anything of an errored video (stream-facts.md §1).
+  // Since 2024-06-11 Stream answers 424 for anything of an errored video (docs/stream-behaviour.md §1).
   if (videoState(video, now) === "error") return refuse(424, "the video failed to process");
   const download = video.downloads[type];
   if (!download) return refuse(404, `the ${type} download has not been enabled for this video`);

@@ -1,4 +1,4 @@
-// Signed-URL token verification at the delivery host, as stream-facts.md §3 describes it. The
+// Signed-URL token verification at the delivery host, as docs/stream-behaviour.md §3 describes it. The
 // status codes Stream's edge uses are not documented: invalid tokens get 401, valid tokens that
 // do not permit this request get 403, each with the reason in the body.
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type JWTPayload } from "jose";

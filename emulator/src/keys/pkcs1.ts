@@ -1,5 +1,5 @@
 // WebCrypto exports RSA private keys only as PKCS#8, but Stream's `POST /stream/keys` hands out
-// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`, stream-facts.md §3). PKCS#8's PrivateKeyInfo wraps
+// PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`, docs/stream-behaviour.md §3). PKCS#8's PrivateKeyInfo wraps
 // the PKCS#1 RSAPrivateKey DER in an OCTET STRING (RFC 5208 §5), so unwrapping is enough.
 
 const SEQUENCE = 0x30;

@@ -1,4 +1,4 @@
-// Stream's webhook call: POST the video object, signed as stream-facts.md §4 describes.
+// Stream's webhook call: POST the video object, signed as docs/stream-behaviour.md §4 describes.
 import type { WebhookSubscription } from "../store";
 
 export interface WebhookDelivery {
