@@ -19,6 +19,7 @@ import {
   envWith,
   expectProblem,
   gateway,
+  randomUid,
   randomUser,
   shareLinkRow,
   ticketPath,
@@ -26,7 +27,6 @@ import {
 
 const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" } };
 
-const randomUid = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 async function auditRows(where: { user?: string; link?: string; video?: string }): Promise<number> {
   const row = await env.DB.prepare(

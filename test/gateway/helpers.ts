@@ -152,3 +152,6 @@ export async function callHost(host: { fetch: (request: Request, env: Env, ctx: 
   await waitOnExecutionContext(ctx);
   return res;
 }
+
+/** A random video UID (32 lowercase hex characters) that no video has. */
+export const randomUid = () => crypto.randomUUID().replace(/-/g, "");

@@ -3,44 +3,27 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
-import { bundleEmulator } from "../../emulator/bundle.mjs";
+import { startEmulator, type NodeEmulator } from "./emulator";
 import { runDoctor } from "../../scripts/lib/doctor.mjs";
 
 const GATEWAY = "https://downloads.example.com";
 const WEBHOOK_SECRET = "doctor-test-webhook-secret";
 
-let mf: Miniflare;
+let node: NodeEmulator;
 let origin: string;
 
 beforeAll(async () => {
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      script: await bundleEmulator(),
-      compatibilityDate: "2026-11-09",
-      bindings: { DELIVERY_BASE: "http://delivery.invalid", DOWNLOAD_SECONDS: "0", PROCESSING_SECONDS: "3600" },
-      durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
-    }),
-  );
-  origin = (await mf.ready).origin.replace(/\/$/, "");
+  node = await startEmulator({ DOWNLOAD_SECONDS: "0", PROCESSING_SECONDS: "3600" });
+  origin = node.origin;
 }, 60_000);
 
 afterAll(async () => {
-  await mf?.dispose();
+  await node?.dispose();
 });
 
-async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${origin}/__emulator${path}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const control = <T>(method: string, path: string, body?: unknown): Promise<T> => node.control<T>(method, path, body);
 
 beforeEach(async () => {
   await control("POST", "/reset");

@@ -6,10 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SignJWT, importJWK } from "jose";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
-import { bundleEmulator } from "../../emulator/bundle.mjs";
+import { startEmulator, type NodeEmulator } from "./emulator";
 import { readDevVars } from "../../scripts/lib/dev-vars.mjs";
 
 const SETUP = resolve("scripts/setup.mjs");
@@ -18,26 +17,17 @@ const TOKEN = devAccount.apiToken;
 const GATEWAY = "https://downloads.example.com";
 const NOTIFICATION_URL = `${GATEWAY}/webhooks/stream`;
 
-let mf: Miniflare;
+let node: NodeEmulator;
 let emulator: string;
 let work: string;
 
 beforeAll(async () => {
-  // Miniflare 5 takes its own option shape; the converter accepts the familiar Miniflare 3/4 one.
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      script: await bundleEmulator(),
-      compatibilityDate: "2026-11-09",
-      bindings: { DELIVERY_BASE: "http://delivery.invalid", DOWNLOAD_SECONDS: "1", PROCESSING_SECONDS: "3600" },
-      durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
-    }),
-  );
-  emulator = (await mf.ready).origin;
+  node = await startEmulator({ DOWNLOAD_SECONDS: "1", PROCESSING_SECONDS: "3600" });
+  emulator = node.origin;
 }, 60_000);
 
 afterAll(async () => {
-  await mf?.dispose();
+  await node?.dispose();
 });
 
 beforeEach(async () => {
@@ -61,15 +51,7 @@ async function stream<T>(method: string, path: string, body?: unknown): Promise<
   return (await res.json()) as Envelope<T>;
 }
 
-async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${emulator}/__emulator${path}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const control = <T>(method: string, path: string, body?: unknown): Promise<T> => node.control<T>(method, path, body);
 
 const keyIds = async () => (await stream<{ id: string }[]>("GET", "/keys")).result.map((k) => k.id);
 const webhook = async () => (await stream<{ notificationUrl: string; secret: string } | null>("GET", "/webhook")).result;
