@@ -24,7 +24,19 @@ export interface Deps extends Gateway {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+// One Deps per request: the routes and the default hooks (library.ts) share its D1 session and clock.
+const perRequest = new WeakMap<object, Deps>();
+
 export function deps<E extends AppEnv>(c: Context<E>): Deps {
+  let built = perRequest.get(c);
+  if (built === undefined) {
+    built = build(c);
+    perRequest.set(c, built);
+  }
+  return built;
+}
+
+function build<E extends AppEnv>(c: Context<E>): Deps {
   const gateway = c.get("gateway");
   const mount = mountPath(c);
   return {
