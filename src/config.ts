@@ -7,24 +7,54 @@ import { Problem } from "./problems";
 
 export type DeliveryMode = "redirect" | "stream";
 
+/** What an app token must satisfy besides its signature. */
+export interface TokenRules {
+  issuer: string | null;
+  audience: string | null;
+  /** The cookie that may carry the token on GETs, or null for bearer only. */
+  cookieName: string | null;
+}
+
+/**
+ * How callers are identified: the app's JWTs, verified with its JWKS or a shared HS256 secret,
+ * or the app's own `identify` hook (library options), which needs no AUTH_* setting.
+ */
+export type AuthConfig =
+  | ({ kind: "jwks"; jwksUrl: URL } & TokenRules)
+  | ({ kind: "hs256"; secret: Uint8Array } & TokenRules)
+  | { kind: "hook" };
+
+/**
+ * Who decides whether a user may download a video: the `videos` claim then D1 grants, the app's
+ * backend asked over HTTP (ENTITLEMENT_URL), or the app's own `entitle` hook (library options).
+ */
+export type EntitlementConfig =
+  | { kind: "claims-and-grants"; videosClaim: string }
+  | { kind: "callback"; url: URL; secret: Uint8Array; cacheSeconds: number }
+  | { kind: "hook" };
+
+/** What the app brought besides settings: hooks and bindings that replace some settings, which are then not read. */
+export interface Provided {
+  identify: boolean;
+  entitle: boolean;
+  /** The Stream Workers binding (STREAM): STREAM_API_TOKEN and STREAM_API_BASE are then not read. */
+  streamBinding: boolean;
+}
+
+const NOTHING_PROVIDED: Provided = { identify: false, entitle: false, streamBinding: false };
+
 export interface Config {
   stream: {
     accountId: string;
-    apiToken: string;
-    apiBase: string;
+    /** How the gateway calls Stream: REST with an API token, or the Stream Workers binding (no token held). */
+    api: { kind: "rest"; apiBase: string; apiToken: string } | { kind: "binding" };
     deliveryBase: string;
     keyId: string;
     keyJwk: JsonWebKey;
     timeoutMs: number;
   };
-  auth: {
-    jwksUrl: URL | null;
-    hs256Secret: Uint8Array | null;
-    issuer: string | null;
-    audience: string | null;
-    cookieName: string | null;
-    videosClaim: string;
-  };
+  auth: AuthConfig;
+  entitlement: EntitlementConfig;
   adminTokens: string[];
   corsOrigins: string[];
   tokenTtlSeconds: number;
@@ -152,28 +182,47 @@ function signingKey(raw: Raw): { keyId: string; keyJwk: JsonWebKey } {
   return { keyId, keyJwk: { kty, n, e, d, p, q, dp, dq, qi } };
 }
 
-function auth(raw: Raw): Config["auth"] {
+function auth(raw: Raw, hook: boolean): AuthConfig {
+  if (hook) return { kind: "hook" };
   const jwks = text(raw, "AUTH_JWKS_URL");
   const secret = text(raw, "AUTH_HS256_SECRET");
   if (jwks !== null && secret !== null) {
     throw misconfigured("AUTH_JWKS_URL", "and AUTH_HS256_SECRET are both set; configure one auth source");
   }
-  if (jwks === null && secret === null) throw misconfigured("AUTH_JWKS_URL", "or AUTH_HS256_SECRET is required");
-  const secretBytes = secret === null ? null : new TextEncoder().encode(secret);
-  if (secretBytes !== null && secretBytes.length < 32) {
-    throw misconfigured("AUTH_HS256_SECRET", "must be at least 32 bytes");
-  }
   const cookieName = text(raw, "AUTH_COOKIE_NAME");
   if (cookieName !== null && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
     throw misconfigured("AUTH_COOKIE_NAME", "is not a valid cookie name");
   }
+  const rules: TokenRules = { issuer: text(raw, "AUTH_ISSUER"), audience: text(raw, "AUTH_AUDIENCE"), cookieName };
+  if (jwks !== null) return { kind: "jwks", jwksUrl: url(raw, "AUTH_JWKS_URL", jwks), ...rules };
+  if (secret === null) throw misconfigured("AUTH_JWKS_URL", "or AUTH_HS256_SECRET is required");
+  const secretBytes = new TextEncoder().encode(secret);
+  if (secretBytes.length < 32) throw misconfigured("AUTH_HS256_SECRET", "must be at least 32 bytes");
+  return { kind: "hs256", secret: secretBytes, ...rules };
+}
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
+function callbackSecret(raw: Raw): Uint8Array {
+  const value = required(raw, "ENTITLEMENT_SECRET");
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(value.replace(/^whsec_/, "")), (ch) => ch.charCodeAt(0));
+  } catch {
+    throw misconfigured("ENTITLEMENT_SECRET", "must be whsec_ followed by base64");
+  }
+  if (bytes.length < 24) throw misconfigured("ENTITLEMENT_SECRET", "must hold at least 24 random bytes");
+  return bytes;
+}
+
+function entitlement(raw: Raw, hook: boolean): EntitlementConfig {
+  if (hook) return { kind: "hook" };
+  const callback = text(raw, "ENTITLEMENT_URL");
+  if (callback === null) return { kind: "claims-and-grants", videosClaim: text(raw, "AUTH_VIDEOS_CLAIM") ?? "videos" };
   return {
-    jwksUrl: jwks === null ? null : url(raw, "AUTH_JWKS_URL", jwks),
-    hs256Secret: secretBytes,
-    issuer: text(raw, "AUTH_ISSUER"),
-    audience: text(raw, "AUTH_AUDIENCE"),
-    cookieName,
-    videosClaim: text(raw, "AUTH_VIDEOS_CLAIM") ?? "videos",
+    kind: "callback",
+    url: url(raw, "ENTITLEMENT_URL", callback),
+    secret: callbackSecret(raw),
+    cacheSeconds: integer(raw, "ENTITLEMENT_CACHE_SECONDS", 30, 0, 3600),
   };
 }
 
@@ -202,10 +251,14 @@ function origins(raw: Raw): string[] {
   });
 }
 
+function restApi(raw: Raw): Config["stream"]["api"] {
+  const apiBase = url(raw, "STREAM_API_BASE", text(raw, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
+  return { kind: "rest", apiBase: apiBase.href.replace(/\/+$/, ""), apiToken: required(raw, "STREAM_API_TOKEN") };
+}
+
 /** Every setting of `env` (a Worker's Env, or any record of the same names), validated. */
-export function parseConfig(settings: object): Config {
+export function parseConfig(settings: object, provided: Provided = NOTHING_PROVIDED): Config {
   const env = settings as Raw;
-  const apiBase = url(env, "STREAM_API_BASE", text(env, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
   const deliveryBase = url(env, "STREAM_DELIVERY_BASE", required(env, "STREAM_DELIVERY_BASE"));
   if (deliveryBase.pathname !== "/" || deliveryBase.search !== "") {
     throw misconfigured("STREAM_DELIVERY_BASE", "must be an origin like https://customer-<code>.cloudflarestream.com");
@@ -220,13 +273,13 @@ export function parseConfig(settings: object): Config {
   return {
     stream: {
       accountId,
-      apiToken: required(env, "STREAM_API_TOKEN"),
-      apiBase: apiBase.href.replace(/\/+$/, ""),
+      api: provided.streamBinding ? { kind: "binding" } : restApi(env),
       deliveryBase: deliveryBase.origin,
       ...signingKey(env),
       timeoutMs: integer(env, "STREAM_TIMEOUT_MS", 5000, 100, 60_000),
     },
-    auth: auth(env),
+    auth: auth(env, provided.identify),
+    entitlement: entitlement(env, provided.entitle),
     adminTokens: list(env, "ADMIN_API_TOKEN"),
     corsOrigins: origins(env),
     tokenTtlSeconds: integer(env, "TOKEN_TTL_SECONDS", 3600, 60, MAX_TOKEN_TTL_SECONDS),

@@ -1,17 +1,22 @@
 // What the request path needs that is worth building once per configuration, built by one
-// factory: the validated Config, the Stream client (with its own 429 pause and the API budget),
+// factory: the validated Config, the Stream client (REST or the Workers binding, with its own
+// 429 pause and the API budget),
 // the Stream signing key, the grant tickets' key, the app tokens' verifier, the admin gate, the
 // webhook key and the memory cache. Keys are imported on first use, so a key that cannot be
 // imported is the problem of the request that needs it, named as a `misconfigured` setting.
 import type { Context } from "hono";
 import { createAdminGate, type AdminGate } from "./auth/admin";
-import { createVerifier, type AppTokenVerifier, type AppUser } from "./auth/identify";
+import type { AppUser } from "./auth/identify";
 import type { Config } from "./config";
 import type { EntitleHook, StillEntitledHook } from "./entitlement/entitle";
 import type { RateLimiters } from "./limits";
-import { MemoryCache } from "./memory-cache";
+import type { MemoryCache } from "./memory-cache";
+import { Problem } from "./problems";
+import { StreamBindingClient } from "./stream/binding-client";
 import { streamApiBudget } from "./stream/budget";
-import { StreamClient } from "./stream/client";
+import type { StreamApiBudget } from "./stream/budget-object";
+import { CallGate } from "./stream/call-gate";
+import { StreamClient, type StreamApi } from "./stream/client";
 import { createTicketKey, type TicketKey } from "./stream/ticket";
 import { createSigner, type Signer } from "./stream/token";
 import { createWebhookKey, type WebhookKey } from "./webhooks/signature";
@@ -22,7 +27,11 @@ export interface GatewayBindings {
   USER_RATE_LIMITER: RateLimit;
   IP_RATE_LIMITER: RateLimit;
   LINK_PASSWORD_LIMITER: RateLimit;
-  STREAM_BUDGET: Env["STREAM_BUDGET"];
+  STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
+  /** The Stream Workers binding (`[stream] binding = "STREAM"`): when given, no STREAM_API_TOKEN is needed. */
+  STREAM?: StreamBinding;
+  /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
+  ENTITLEMENT_SERVICE?: Fetcher;
 }
 
 /** Who is calling (step 1). The default verifies the app's JWT; an app may bring its own sessions. */
@@ -38,10 +47,9 @@ export interface Gateway extends Hooks {
   config: Config;
   /** The primary database; requests read through a session of it (context.ts). */
   database: D1Database;
-  stream: StreamClient;
+  stream: StreamApi;
   signer: Signer;
   ticketKey: TicketKey;
-  verifier: AppTokenVerifier;
   admin: AdminGate;
   limiters: RateLimiters;
   /** Null while STREAM_WEBHOOK_SECRET is not set: the receiver is then disabled. */
@@ -49,19 +57,25 @@ export interface Gateway extends Hooks {
   cache: MemoryCache;
 }
 
-export function buildGateway(config: Config, bindings: GatewayBindings, hooks: Hooks): Gateway {
-  const budget = streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget);
+export function buildGateway(config: Config, bindings: GatewayBindings, cache: MemoryCache, hooks: Hooks): Gateway {
+  const gate = new CallGate(streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
   return {
     ...hooks,
     config,
     database: bindings.DB,
-    stream: new StreamClient(config.stream, budget),
+    stream: streamApi(config, bindings, gate),
     signer: createSigner(config.stream),
     ticketKey: createTicketKey(config.stream),
-    verifier: createVerifier(config.auth),
     admin: createAdminGate(config.adminTokens),
     limiters: { user: bindings.USER_RATE_LIMITER, ip: bindings.IP_RATE_LIMITER, password: bindings.LINK_PASSWORD_LIMITER },
     webhookKey: config.webhookSecret === null ? null : createWebhookKey(config.webhookSecret),
-    cache: new MemoryCache(),
+    cache,
   };
+}
+
+function streamApi(config: Config, bindings: GatewayBindings, gate: CallGate): StreamApi {
+  const { api, accountId, timeoutMs } = config.stream;
+  if (api.kind === "rest") return new StreamClient({ ...api, accountId, timeoutMs }, gate);
+  if (bindings.STREAM === undefined) throw new Problem("misconfigured", "the binding STREAM is missing", { extensions: { setting: "STREAM" } });
+  return new StreamBindingClient(bindings.STREAM, gate);
 }

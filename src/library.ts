@@ -4,13 +4,15 @@
 // Options are an object, or a function of the Worker's `env` (Workers hand `env` to each
 // request); they are validated and everything is built once per options object or `env`.
 import { Hono, type Context } from "hono";
-import { identifyUser } from "./auth/identify";
-import { parseConfig } from "./config";
+import { createVerifier, identifyUser } from "./auth/identify";
+import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
+import { createEntitlementCallback } from "./entitlement/callback";
 import { claimOrGrant, grantStillHeld, type EntitleHook, type StillEntitledHook } from "./entitlement/entitle";
 import { buildGateway, type Gateway, type GatewayBindings, type IdentifyHook } from "./gateway";
 import { cors } from "./http/cors";
 import { mountPath } from "./http/mount";
+import { MemoryCache } from "./memory-cache";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
 import { Problem, retryLater } from "./problems";
@@ -20,6 +22,14 @@ import { shareRoutes } from "./routes/share";
 import { shareLinkRoutes } from "./routes/share-links";
 import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./routes/webhooks";
+
+// What the package exports (package.json "exports" › "."): the factory, the Durable Object class
+// the STREAM_BUDGET binding names, and the types an app's hooks are written against.
+export { StreamApiBudget } from "./stream/budget-object";
+export type { AppUser } from "./auth/identify";
+export type { EntitleHook, EntitlementSource, StillEntitledHook } from "./entitlement/entitle";
+export type { GatewayBindings, IdentifyHook } from "./gateway";
+export { Problem, type ProblemType } from "./problems";
 
 export interface StreamDownloadsOptions {
   /** Every setting by its name in docs/configuration.md, as strings (wrangler vars and secrets are). */
@@ -42,21 +52,49 @@ const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_L
 const STORAGE_RETRY_SECONDS = 5;
 
 function build(options: StreamDownloadsOptions): Gateway {
-  const config = parseConfig(options.settings);
+  const { bindings } = options;
   for (const name of BINDINGS) {
-    if (!options.bindings?.[name]) throw new Problem("misconfigured", `the binding ${name} is missing`, { extensions: { setting: name } });
+    if (!bindings?.[name]) throw new Problem("misconfigured", `the binding ${name} is missing`, { extensions: { setting: name } });
   }
-  const defaultEntitle: EntitleHook<Context> = (user, video, c) => claimOrGrant(deps(c as Context<AppEnv>), user, video);
-  const entitle = options.entitle ?? defaultEntitle;
-  return buildGateway(config, options.bindings, {
-    identify: options.identify ?? ((c, how) => identifyUser(c.req.raw, (c as Context<AppEnv>).get("gateway").verifier, how)),
+  const config = parseConfig(options.settings, {
+    identify: options.identify !== undefined,
+    entitle: options.entitle !== undefined,
+    streamBinding: bindings.STREAM !== undefined,
+  });
+  const cache = new MemoryCache();
+  const entitle = options.entitle ?? defaultEntitle(config, bindings, cache);
+  return buildGateway(config, bindings, cache, {
+    identify: options.identify ?? defaultIdentify(config.auth),
     entitle,
     stillEntitled:
       options.stillEntitled ??
-      (options.entitle
-        ? async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null
-        : (link, c) => grantStillHeld(deps(c as Context<AppEnv>), link)),
+      (config.entitlement.kind === "claims-and-grants"
+        ? (link, c) => grantStillHeld(deps(c as Context<AppEnv>), link)
+        : async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null),
   });
+}
+
+/** The app's JWT, verified as AUTH_* says. */
+function defaultIdentify(auth: AuthConfig): IdentifyHook {
+  if (auth.kind === "hook") throw new Error("unreachable: an identify hook was given");
+  const verifier = createVerifier(auth);
+  return (c, how) => identifyUser(c.req.raw, verifier, how);
+}
+
+/** The `videos` claim then D1 grants, or the app's backend at ENTITLEMENT_URL. */
+function defaultEntitle(config: Config, bindings: GatewayBindings, cache: MemoryCache): EntitleHook<Context> {
+  const { entitlement } = config;
+  switch (entitlement.kind) {
+    case "claims-and-grants":
+      return (user, video, c) => claimOrGrant(deps(c as Context<AppEnv>), entitlement.videosClaim, user, video);
+    case "callback": {
+      const service = bindings.ENTITLEMENT_SERVICE;
+      const ask = createEntitlementCallback(entitlement, service ? (request) => service.fetch(request) : (request) => fetch(request), cache);
+      return (user, video, c) => ask(user, video, deps(c as Context<AppEnv>).now);
+    }
+    case "hook":
+      throw new Error("unreachable: an entitle hook was given");
+  }
 }
 
 /** The gateway of these options for this `env`: built on first use, then reused (also when it failed). */

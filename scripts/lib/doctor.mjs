@@ -181,8 +181,8 @@ export async function diagnose(options, settings, report) {
     return false;
   }
   const stream = config.stream;
-  const apiBase = `${stream.apiBase}/accounts/${stream.accountId}/stream`;
-  const api = (method, path) => call(`${apiBase}${path}`, { method, headers: { authorization: `Bearer ${stream.apiToken}` } });
+  const apiBase = `${stream.api.apiBase}/accounts/${stream.accountId}/stream`;
+  const api = (method, path) => call(`${apiBase}${path}`, { method, headers: { authorization: `Bearer ${stream.api.apiToken}` } });
 
   // 2. The signing key imports and signs what its own public part verifies.
   const local = !options.remote;
@@ -204,7 +204,7 @@ export async function diagnose(options, settings, report) {
   const listed = await api("GET", "/keys");
   const refusal = (answer, what) => {
     if (answer.status === 0) {
-      fail("Stream API", `Stream's API did not answer at ${stream.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : "start the local pair with `npm run dev` (or set STREAM_API_BASE)");
+      fail("Stream API", `Stream's API did not answer at ${stream.api.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : "start the local pair with `npm run dev` (or set STREAM_API_BASE)");
     } else if (answer.status === 429) {
       const wait = answer.headers.get("retry-after") ?? "300";
       fail("Stream API", `Stream rate-limits this API token (429): it is locked out for ${wait} s`, `wait ${wait} s; the gateway keeps its own calls under STREAM_API_BUDGET, so look for other users of this token (your app, scripts, the dashboard)`);
@@ -316,14 +316,14 @@ async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass,
     return;
   }
   if (video.requireSignedURLs !== true) {
-    fail(name, "the video does not require signed URLs: its MP4 is public, and the gateway refuses it (409 video-not-protected)", `curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -d '{"requireSignedURLs":true}' ${stream.apiBase}/accounts/${stream.accountId}/stream/${uid}`);
+    fail(name, "the video does not require signed URLs: its MP4 is public, and the gateway refuses it (409 video-not-protected)", `curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -d '{"requireSignedURLs":true}' ${stream.api.apiBase}/accounts/${stream.accountId}/stream/${uid}`);
     return;
   }
   const downloads = await api("GET", `/${uid}/downloads`);
   const def = downloads.body?.result?.default;
   const described = ["default", "audio"].map((t) => `${t}: ${downloads.body?.result?.[t]?.status ?? "none"}`).join(", ");
   if (!def) {
-    fail(name, `ready and signed, but Stream has no MP4 download of it (${described})`, `create it: a first request through the gateway does, or \`curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" ${stream.apiBase}/accounts/${stream.accountId}/stream/${uid}/downloads\`; PREPARE_DOWNLOADS=default makes one for every new video`);
+    fail(name, `ready and signed, but Stream has no MP4 download of it (${described})`, `create it: a first request through the gateway does, or \`curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" ${stream.api.apiBase}/accounts/${stream.accountId}/stream/${uid}/downloads\`; PREPARE_DOWNLOADS=default makes one for every new video`);
     return;
   }
   if (def.status !== "ready") {

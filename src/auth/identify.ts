@@ -2,7 +2,7 @@
 // or (GET download/status routes only) a cookie, verified with jose against a shared HS256
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import type { Config } from "../config";
+import type { AuthConfig } from "../config";
 import { Problem, retryLater } from "../problems";
 
 export interface AppUser {
@@ -72,42 +72,44 @@ function jwksOutage(): Problem {
   return retryLater("upstream-unavailable", "The identity provider's signing keys could not be fetched.", JWKS_RETRY_SECONDS);
 }
 
+/** The auth configurations that verify the app's own tokens (the others bring an identify hook). */
+export type TokenAuth = Exclude<AuthConfig, { kind: "hook" }>;
+
 /** Verifies app tokens for one auth configuration; built once per configuration (gateway.ts). */
 export interface AppTokenVerifier {
-  auth: Config["auth"];
+  auth: TokenAuth;
   verify(token: string): Promise<JWTPayload>;
   /** Called when the identity provider's keys could not be fetched: no fetch for a while. */
   outage(): void;
 }
 
-export function createVerifier(auth: Config["auth"]): AppTokenVerifier {
+export function createVerifier(auth: TokenAuth): AppTokenVerifier {
   const options: JWTVerifyOptions = {
     requiredClaims: ["exp", "sub"],
     issuer: auth.issuer ?? undefined,
     audience: auth.audience ?? undefined,
     clockTolerance: 60,
   };
-  // Handed raw bytes, jose would import the HS256 secret again on every request.
-  let hmacKey: Promise<CryptoKey> | undefined;
+  if (auth.kind === "hs256") {
+    // Handed raw bytes, jose would import the HS256 secret again on every request.
+    const hmacKey = crypto.subtle.importKey("raw", auth.secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    return {
+      auth,
+      verify: async (token) => (await jwtVerify(token, await hmacKey, { ...options, algorithms: ["HS256"] })).payload,
+      outage: () => {},
+    };
+  }
   // jose caches the fetched keys inside the key set, so the identity provider is asked once, not
   // on every request.
-  const keySet = auth.jwksUrl === null ? null : createRemoteJWKSet(auth.jwksUrl);
+  const keySet = createRemoteJWKSet(auth.jwksUrl);
   // While the JWKS cannot be fetched, each verification would try again: one fetch per request,
   // before any rate limit. A failure is remembered for JWKS_RETRY_SECONDS.
   let jwksDownUntil = 0;
   return {
     auth,
     async verify(token) {
-      if (auth.hs256Secret !== null) {
-        const secret = auth.hs256Secret;
-        hmacKey ??= crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-        return (await jwtVerify(token, await hmacKey, { ...options, algorithms: ["HS256"] })).payload;
-      }
-      if (keySet !== null) {
-        if (jwksDownUntil > Date.now()) throw jwksOutage();
-        return (await jwtVerify(token, keySet, { ...options, algorithms: ASYMMETRIC_ALGORITHMS })).payload;
-      }
-      throw new Problem("misconfigured", "AUTH_JWKS_URL or AUTH_HS256_SECRET is required", { extensions: { setting: "AUTH_JWKS_URL" } });
+      if (jwksDownUntil > Date.now()) throw jwksOutage();
+      return (await jwtVerify(token, keySet, { ...options, algorithms: ASYMMETRIC_ALGORITHMS })).payload;
     },
     outage() {
       jwksDownUntil = Date.now() + JWKS_RETRY_SECONDS * 1000;
@@ -185,7 +187,7 @@ export async function identifyUser(request: Request, verifier: AppTokenVerifier,
     // Logged without the token. The identity provider's keys could not be had: an upstream
     // outage, not a bad token, so a retryable 503 (a 401 would make clients sign their users out).
     const { name, message } = error instanceof Error ? error : { name: "unknown", message: String(error) };
-    console.error("identifyUser: token verification failed", { jwksUrl: auth.jwksUrl?.href ?? null, name, message });
+    console.error("identifyUser: token verification failed", { jwksUrl: auth.kind === "jwks" ? auth.jwksUrl.href : null, name, message });
     verifier.outage();
     throw jwksOutage();
   }

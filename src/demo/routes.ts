@@ -7,7 +7,7 @@ import { parseInput, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits";
 import { Problem, invalidRequest } from "../problems";
 import { serveAsset } from "./assets";
-import { SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
+import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
 
 const PAGE_HEADERS = {
@@ -39,17 +39,18 @@ demoRoutes.post("/demo/sign-in", async (c) => {
   const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
   const user = demoUser(body.user);
   if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
-  const { auth } = c.get("gateway").config;
-  const { token, expiresAt } = await signDemoToken(auth, user, Date.now());
+  const { config } = c.get("gateway");
+  const { token, expiresAt } = await signDemoToken(config, user, Date.now());
+  const cookieName = demoCookieName(config);
   const headers: Record<string, string> = { ...NO_STORE };
-  if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, token, SESSION_SECONDS, c.req.raw);
+  if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, token, SESSION_SECONDS, c.req.raw);
   return c.json(
     {
       user: { id: user.id, name: user.name },
       videos: user.videos,
       token,
       expiresAt: new Date(expiresAt * 1000).toISOString(),
-      cookie: auth.cookieName,
+      cookie: cookieName,
     },
     200,
     headers,
@@ -57,9 +58,9 @@ demoRoutes.post("/demo/sign-in", async (c) => {
 });
 
 demoRoutes.post("/demo/sign-out", (c) => {
-  const { auth } = c.get("gateway").config;
+  const cookieName = demoCookieName(c.get("gateway").config);
   const headers: Record<string, string> = { ...NO_STORE };
-  if (auth.cookieName !== null) headers["set-cookie"] = sessionCookie(auth.cookieName, "", 0, c.req.raw);
+  if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, "", 0, c.req.raw);
   return c.body(null, 204, headers);
 });
 

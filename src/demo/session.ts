@@ -8,15 +8,22 @@ import type { DemoUser } from "./users";
 /** A working day; the dev token of `npm run dev` lasts 24 h. */
 export const SESSION_SECONDS = 8 * 3600;
 
-export async function signDemoToken(auth: Config["auth"], user: DemoUser, now: number): Promise<{ token: string; expiresAt: number }> {
-  if (auth.hs256Secret === null) {
+/** The cookie the demo's session rides in: the gateway's own (AUTH_COOKIE_NAME), if any. */
+export function demoCookieName(config: Config): string | null {
+  return config.auth.kind === "hook" ? null : config.auth.cookieName;
+}
+
+export async function signDemoToken(config: Config, user: DemoUser, now: number): Promise<{ token: string; expiresAt: number }> {
+  const { auth, entitlement } = config;
+  if (auth.kind !== "hs256") {
     throw new Problem("misconfigured", "AUTH_HS256_SECRET is required for the demo's sign-in", {
       extensions: { setting: "AUTH_HS256_SECRET" },
     });
   }
   const issuedAt = Math.floor(now / 1000);
   const expiresAt = issuedAt + SESSION_SECONDS;
-  const jwt = new SignJWT({ [auth.videosClaim]: user.videos, name: user.name })
+  const claim = entitlement.kind === "claims-and-grants" ? entitlement.videosClaim : "videos";
+  const jwt = new SignJWT({ [claim]: user.videos, name: user.name })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(user.id)
     .setIssuedAt(issuedAt)
@@ -24,7 +31,7 @@ export async function signDemoToken(auth: Config["auth"], user: DemoUser, now: n
   // The gateway checks iss and aud when it is configured to: the demo's tokens must pass.
   if (auth.issuer !== null) jwt.setIssuer(auth.issuer);
   if (auth.audience !== null) jwt.setAudience(auth.audience);
-  return { token: await jwt.sign(auth.hs256Secret), expiresAt };
+  return { token: await jwt.sign(auth.secret), expiresAt };
 }
 
 /**

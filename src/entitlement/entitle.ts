@@ -53,8 +53,8 @@ export type EntitleHook<C = unknown> = (user: AppUser, video: string, c: C) => P
 export type StillEntitledHook<C = unknown> = (link: { creator: string; video: string; createdAt: number }, c: C) => Promise<boolean>;
 
 /** The default: the `videos` claim, then a live D1 grant (cached while it lives). */
-export async function claimOrGrant(deps: EntitlementDeps, user: AppUser, video: string): Promise<EntitlementSource | null> {
-  if (claimGrants(user, deps.config.auth.videosClaim, video)) return "claim";
+export async function claimOrGrant(deps: EntitlementDeps, videosClaim: string, user: AppUser, video: string): Promise<EntitlementSource | null> {
+  if (claimGrants(user, videosClaim, video)) return "claim";
   // Only live grants are cached, and only until they expire: a grant made a moment ago is
   // found at once, a revoked one lingers at most MEMORY_CACHE_SECONDS.
   const key = grantKey(user.id, video);

@@ -5,7 +5,7 @@
 // spent the gateway answers 503 with Retry-After instead of calling. Hot downloads make no API
 // call, so they never ask.
 import type { StreamApiBudget } from "./budget-object";
-import type { ApiBudget } from "./client";
+import type { ApiBudget } from "./call-gate";
 
 export function streamApiBudget(namespace: DurableObjectNamespace<StreamApiBudget>, accountId: string, limit: number): ApiBudget {
   return {

@@ -1,9 +1,13 @@
-// The typed client for the Stream API calls of the gateway: video details and MP4/M4A downloads
-// (emulator/README.md › Assumptions). Every call has a timeout, at most two jittered retries on outages,
-// and a 429 pauses every call of the client until its Retry-After.
+// The typed client for the Stream API calls of the gateway over REST: video details and MP4/M4A
+// downloads (emulator/README.md › Assumptions). Every call has a timeout, at most two jittered
+// retries on outages, and a 429 pauses every call of the client until its Retry-After. The same
+// calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
 import { z } from "zod";
 import type { Config } from "../config";
-import { Problem, retryLater } from "../problems";
+import { Problem } from "../problems";
+import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
+
+type RestConfig = Extract<Config["stream"]["api"], { kind: "rest" }> & { accountId: string; timeoutMs: number };
 
 export type DownloadType = "default" | "audio";
 export type DownloadStatus = "ready" | "inprogress" | "error";
@@ -34,9 +38,16 @@ export function readyStreamable(video: { state?: string | null; readyToStream?: 
   return video.readyToStream === true || video.state === "ready";
 }
 
-/** What the client asks before each call (budget.ts): 0 to go ahead, else seconds to wait. */
-export interface ApiBudget {
-  take(): Promise<number>;
+/** The Stream calls the gateway makes, over REST (this file) or the Workers binding (binding-client.ts). */
+export interface StreamApi {
+  /** Null when Stream does not know the video. */
+  getVideo(uid: string): Promise<StreamVideo | null>;
+  /** The account's videos, oldest first (the demo page lists them; the download path never does). */
+  listVideos(): Promise<StreamVideo[]>;
+  /** Null when Stream does not know the video (or, through the binding, its downloads). */
+  getDownloads(uid: string): Promise<StreamDownloads | null>;
+  /** Throws CreateRefusedError when Stream refuses (not ready, too long, unknown video). */
+  createDownload(uid: string, type: DownloadType): Promise<StreamDownloads>;
 }
 
 /**
@@ -55,23 +66,17 @@ export class CreateRefusedError extends Error {
 }
 
 const UID = /^[0-9a-f]{32}$/;
-const MAX_ATTEMPTS = 3;
-const BACKOFF_BASE_MS = 100;
-/** What clients are told to wait after an outage; Stream gives no hint. */
-const OUTAGE_RETRY_SECONDS = 5;
-/** Stream locks an over-limit token out for 5 minutes; used if a 429 lacks `retry-after`. */
-const LOCKOUT_SECONDS = 300;
 
 
-const Download = z.object({
+export const Download = z.object({
   status: z.enum(["ready", "inprogress", "error"]),
   percentComplete: z.number().min(0).max(100),
 });
-const Downloads = z.object({ default: Download.optional(), audio: Download.optional() });
+export const Downloads = z.object({ default: Download.optional(), audio: Download.optional() });
 // The official SDK types every video field optional, workers-types declare requireSignedURLs
 // nullable, and readyToStream may be missing while a video is not ready: nothing here may fail a
 // download because a field is null or absent.
-const Video = z.object({
+export const Video = z.object({
   uid: z.string().nullish(),
   readyToStream: z.boolean().nullish(),
   status: z.object({ state: z.string().nullish(), errorReasonCode: z.string().nullish() }).nullish(),
@@ -79,7 +84,8 @@ const Video = z.object({
   meta: z.record(z.string(), z.unknown()).nullish(),
 });
 
-function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo {
+/** Stream's video, REST's or the binding's (whose fields of interest have the same names). */
+export function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo {
   const name = video.meta?.["name"];
   const state = video.status?.state ?? "unknown";
   return {
@@ -100,17 +106,13 @@ interface Answer {
   body: unknown;
 }
 
-export class StreamClient {
-  readonly #config: Config["stream"];
-  readonly #budget: ApiBudget;
-  // For every call of this client (one per configuration and isolate): Stream's limit is per
-  // token, so after a 429 every call would be refused too, and each one still counts against a
-  // limit (and a 5-minute lockout) that the app shares.
-  #pausedUntil = 0;
+export class StreamClient implements StreamApi {
+  readonly #config: RestConfig;
+  readonly #gate: CallGate;
 
-  constructor(config: Config["stream"], budget: ApiBudget) {
+  constructor(config: RestConfig, gate: CallGate) {
     this.#config = config;
-    this.#budget = budget;
+    this.#gate = gate;
   }
 
   async getVideo(uid: string): Promise<StreamVideo | null> {
@@ -118,7 +120,6 @@ export class StreamClient {
     return answer.status === 404 ? null : toVideo(this.#result(answer, Video), uid);
   }
 
-  /** The account's videos, oldest first (the demo page lists them; the download path never does). */
   async listVideos(): Promise<StreamVideo[]> {
     const videos = this.#result(await this.#call("GET", "?asc=true", "GET …/stream"), z.array(Video));
     return videos.flatMap((video) => (typeof video.uid === "string" ? [toVideo(video, video.uid)] : []));
@@ -147,29 +148,18 @@ export class StreamClient {
   }
 
   /** One API call, retried on outages (network errors, timeouts, 5xx); other answers go to the caller. */
-  async #call(method: "GET" | "POST", path: string, request: string): Promise<Answer> {
+  #call(method: "GET" | "POST", path: string, request: string): Promise<Answer> {
     const { apiBase, accountId, apiToken, timeoutMs } = this.#config;
     const url = `${apiBase}/accounts/${accountId}/stream${path}`;
-    for (let attempt = 1; ; attempt++) {
-      const wait = Math.ceil((this.#pausedUntil - Date.now()) / 1000);
-      if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);
-      // Every attempt is a call Stream counts, retries included.
-      const spent = await this.#budget.take();
-      if (spent > 0) throw retryLater("upstream-unavailable", "The gateway's Stream API budget is spent for now", spent);
+    return this.#gate.call(async () => {
       const res = await send(url, method, apiToken, timeoutMs);
-      if (res?.status === 429) {
-        const pause = retryAfterSeconds(res.headers.get("retry-after"));
-        this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + pause * 1000);
-        throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", pause);
-      }
-      if (res?.status === 401 || res?.status === 403) {
+      if (res === null || res.status >= 500) return OUTAGE;
+      if (res.status === 429) throw this.#gate.rateLimited(retryAfterSeconds(res.headers.get("retry-after")));
+      if (res.status === 401 || res.status === 403) {
         throw new Problem("misconfigured", "Stream refused STREAM_API_TOKEN", { extensions: { setting: "STREAM_API_TOKEN" } });
       }
-      if (res && res.status < 500) return { request, status: res.status, body: parseJson(res.text) };
-      if (attempt >= MAX_ATTEMPTS) throw retryLater("upstream-unavailable", "Stream did not answer", OUTAGE_RETRY_SECONDS);
-      // Full jitter, so that isolates retrying the same outage do not stampede together.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1)));
-    }
+      return { request, status: res.status, body: parseJson(res.text) };
+    });
   }
 
   #result<T>(answer: Answer, schema: z.ZodType<T>): T {
@@ -180,7 +170,7 @@ export class StreamClient {
       throw new Problem("download-failed", "Stream refused the request for this download.");
     }
     const parsed = z.object({ success: z.literal(true), result: schema }).safeParse(answer.body);
-    if (!parsed.success) throw retryLater("upstream-unavailable", "Stream sent an unreadable answer", OUTAGE_RETRY_SECONDS);
+    if (!parsed.success) throw unreadable();
     return parsed.data.result;
   }
 }

@@ -16,13 +16,13 @@ import {
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { Problem, type ProblemType } from "../problems";
-import { CreateRefusedError, type DownloadType, type StreamClient, type StreamVideo } from "./client";
+import { CreateRefusedError, type DownloadType, type StreamApi, type StreamVideo } from "./client";
 
 export interface EnsureDeps {
   config: Config;
   db: Db;
   cache: MemoryCache;
-  stream: StreamClient;
+  stream: StreamApi;
   now: number;
   waitUntil(promise: Promise<unknown>): void;
 }

@@ -7,7 +7,7 @@ import { claimNewState, readState, saveState, takePollLease, unfinishedStates, t
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../db/video-readiness";
-import { CreateRefusedError, type DownloadType, type StreamClient } from "../stream/client";
+import { CreateRefusedError, type DownloadType, type StreamApi } from "../stream/client";
 import { Problem } from "../problems";
 import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../stream/ensure";
 
@@ -23,7 +23,7 @@ export interface WebhookDeps {
   config: Config;
   /** The primary, not a session: everything here writes. */
   db: Db;
-  stream: StreamClient;
+  stream: StreamApi;
   cache: MemoryCache;
   now: number;
 }

@@ -10,7 +10,8 @@ import { control } from "../emulator/helpers";
 
 // A host of its own, so that this file's key set is not shared with another test's.
 const jwksUrl = new URL("https://idp-jwks-test.example/__emulator/jwks");
-const auth = createVerifier({ ...parseConfig(env).auth, hs256Secret: null, jwksUrl } satisfies Config["auth"]);
+const { cookieName } = parseConfig(env).auth as { cookieName: string | null };
+const auth = createVerifier({ kind: "jwks", jwksUrl, issuer: null, audience: null, cookieName } satisfies Config["auth"]);
 
 const rsa = await generateKeyPair("RS256");
 const ec = await generateKeyPair("ES256");

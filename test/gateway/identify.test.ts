@@ -5,12 +5,18 @@ import { createVerifier, identifyUser } from "../../src/auth/identify";
 import { type Config, parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 
-const hs256Auth: Config["auth"] = parseConfig(env).auth;
+const hs256Auth = tokenAuth(parseConfig(env).auth);
 const hs256 = createVerifier(hs256Auth);
-const secret = hs256Auth.hs256Secret!;
+const secret = hs256Auth.secret;
 const strict = createVerifier({ ...hs256Auth, issuer: "https://app.example", audience: "stream-download-gateway" });
 // Nothing serves this JWKS in tests: the outbound fetch reaches the Stream emulator, which has no such route.
-const jwks = createVerifier({ ...hs256Auth, hs256Secret: null, jwksUrl: new URL("https://idp.test/.well-known/jwks.json") });
+const jwks = createVerifier({ ...hs256Auth, kind: "jwks", jwksUrl: new URL("https://idp.test/.well-known/jwks.json") });
+
+/** The test project's auth: HS256 (vitest.config.ts). */
+function tokenAuth(auth: Config["auth"]): Extract<Config["auth"], { kind: "hs256" }> {
+  if (auth.kind !== "hs256") throw new Error("the test project configures AUTH_HS256_SECRET");
+  return auth;
+}
 
 const now = () => Math.floor(Date.now() / 1000);
 const bearer = { allowCookie: false };

@@ -6,11 +6,14 @@ import { afterEach, describe, expect, test } from "vitest";
 import { parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
+import { CallGate } from "../../src/stream/call-gate";
 import { CreateRefusedError, StreamClient } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
 const config = parseConfig(env);
-const client = new StreamClient(config.stream, streamApiBudget(env.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
+const { api, accountId, timeoutMs } = config.stream;
+if (api.kind !== "rest") throw new Error("the test project configures STREAM_API_TOKEN");
+const client = new StreamClient({ ...api, accountId, timeoutMs }, new CallGate(streamApiBudget(env.STREAM_BUDGET, accountId, config.streamApiBudget)));
 const UNKNOWN = "0123456789abcdef0123456789abcdef";
 
 const inject = injectFault;
