@@ -3,7 +3,7 @@
 // value (values include secrets).
 import { z } from "zod";
 import { isCountryCode } from "./countries";
-import { Problem } from "./problems";
+import { misconfigured as misconfiguredProblem } from "./problems";
 
 export type DeliveryMode = "redirect" | "stream";
 
@@ -80,9 +80,7 @@ export interface Config {
 /** Stream refuses tokens more than 24 h ahead; 5 minutes of margin for clock skew. */
 export const MAX_TOKEN_TTL_SECONDS = 86_100;
 
-function misconfigured(setting: string, why: string): Problem {
-  return new Problem("misconfigured", `${setting} ${why}`, { extensions: { setting } });
-}
+const misconfigured = (setting: string, why: string) => misconfiguredProblem(setting, `${setting} ${why}`);
 
 type Raw = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import type { Config } from "./config";
 import type { EntitleHook, StillEntitledHook } from "./entitlement/entitle";
 import type { RateLimiters } from "./limits";
 import type { MemoryCache } from "./memory-cache";
-import { Problem } from "./problems";
+import { misconfigured } from "./problems";
 import { StreamBindingClient } from "./stream/binding-client";
 import { streamApiBudget } from "./stream/budget";
 import type { StreamApiBudget } from "./stream/budget-object";
@@ -34,11 +34,15 @@ export interface GatewayBindings {
   ENTITLEMENT_SERVICE?: Fetcher;
 }
 
-/** Who is calling (step 1). The default verifies the app's JWT; an app may bring its own sessions. */
-export type IdentifyHook = (c: Context, options: { allowCookie: boolean }) => Promise<AppUser>;
+/**
+ * Who is calling (step 1): the user, or null when nobody is signed in (answered 401). The default
+ * verifies the app's JWT; an app may bring its own sessions. `allowCookie` is false on routes
+ * that change state (CSRF): an app reading a session cookie should then refuse it.
+ */
+export type IdentifyHook = (c: Context, options: { allowCookie: boolean }) => Promise<AppUser | null>;
 
 export interface Hooks {
-  identify: IdentifyHook;
+  identify: (c: Context, options: { allowCookie: boolean }) => Promise<AppUser>;
   entitle: EntitleHook<Context>;
   stillEntitled: StillEntitledHook<Context>;
 }
@@ -76,6 +80,6 @@ export function buildGateway(config: Config, bindings: GatewayBindings, cache: M
 function streamApi(config: Config, bindings: GatewayBindings, gate: CallGate): StreamApi {
   const { api, accountId, timeoutMs } = config.stream;
   if (api.kind === "rest") return new StreamClient({ ...api, accountId, timeoutMs }, gate);
-  if (bindings.STREAM === undefined) throw new Problem("misconfigured", "the binding STREAM is missing", { extensions: { setting: "STREAM" } });
+  if (bindings.STREAM === undefined) throw misconfigured("STREAM", "the binding STREAM is missing");
   return new StreamBindingClient(bindings.STREAM, gate);
 }

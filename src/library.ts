@@ -9,13 +9,13 @@ import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitlement/callback";
 import { claimOrGrant, grantStillHeld, type EntitleHook, type StillEntitledHook } from "./entitlement/entitle";
-import { buildGateway, type Gateway, type GatewayBindings, type IdentifyHook } from "./gateway";
+import { buildGateway, type Gateway, type GatewayBindings, type Hooks, type IdentifyHook } from "./gateway";
 import { cors } from "./http/cors";
 import { mountPath } from "./http/mount";
 import { MemoryCache } from "./memory-cache";
 import { problemResponse } from "./http/respond";
 import { openApiDocument } from "./openapi";
-import { Problem, retryLater } from "./problems";
+import { misconfigured, Problem, retryLater, unauthenticated } from "./problems";
 import { adminRoutes } from "./routes/admin";
 import { downloadRoutes } from "./routes/downloads";
 import { shareRoutes } from "./routes/share";
@@ -29,7 +29,7 @@ export { StreamApiBudget } from "./stream/budget-object";
 export type { AppUser } from "./auth/identify";
 export type { EntitleHook, EntitlementSource, StillEntitledHook } from "./entitlement/entitle";
 export type { GatewayBindings, IdentifyHook } from "./gateway";
-export { Problem, type ProblemType } from "./problems";
+export { Problem, type ProblemType, unauthenticated } from "./problems";
 
 export interface StreamDownloadsOptions {
   /** Every setting by its name in docs/configuration.md, as strings (wrangler vars and secrets are). */
@@ -54,7 +54,7 @@ const STORAGE_RETRY_SECONDS = 5;
 function build(options: StreamDownloadsOptions): Gateway {
   const { bindings } = options;
   for (const name of BINDINGS) {
-    if (!bindings?.[name]) throw new Problem("misconfigured", `the binding ${name} is missing`, { extensions: { setting: name } });
+    if (!bindings?.[name]) throw misconfigured(name, `the binding ${name} is missing`);
   }
   const config = parseConfig(options.settings, {
     identify: options.identify !== undefined,
@@ -64,7 +64,7 @@ function build(options: StreamDownloadsOptions): Gateway {
   const cache = new MemoryCache();
   const entitle = options.entitle ?? defaultEntitle(config, bindings, cache);
   return buildGateway(config, bindings, cache, {
-    identify: options.identify ?? defaultIdentify(config.auth),
+    identify: options.identify ? signedIn(options.identify) : defaultIdentify(config.auth),
     entitle,
     stillEntitled:
       options.stillEntitled ??
@@ -74,8 +74,17 @@ function build(options: StreamDownloadsOptions): Gateway {
   });
 }
 
+/** The app's hook, with nobody signed in answered as a 401. */
+function signedIn(identify: IdentifyHook): Hooks["identify"] {
+  return async (c, how) => {
+    const user = await identify(c, how);
+    if (user === null) throw unauthenticated("no credentials");
+    return user;
+  };
+}
+
 /** The app's JWT, verified as AUTH_* says. */
-function defaultIdentify(auth: AuthConfig): IdentifyHook {
+function defaultIdentify(auth: AuthConfig): Hooks["identify"] {
   if (auth.kind === "hook") throw new Error("unreachable: an identify hook was given");
   const verifier = createVerifier(auth);
   return (c, how) => identifyUser(c.req.raw, verifier, how);

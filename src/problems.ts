@@ -79,6 +79,16 @@ export class Problem extends Error {
   }
 }
 
+/** Nobody (or nobody valid) is signed in; `challenge` is the WWW-Authenticate header, if any. */
+export function unauthenticated(detail: string, challenge?: string): Problem {
+  return new Problem("unauthenticated", detail, challenge === undefined ? {} : { headers: { "www-authenticate": challenge } });
+}
+
+/** A setting or binding is missing or wrong; named, never its value (values include secrets). */
+export function misconfigured(setting: string, detail: string): Problem {
+  return new Problem("misconfigured", detail, { extensions: { setting } });
+}
+
 export function invalidRequest(field: string, detail: string): Problem {
   return new Problem("invalid-request", detail, { extensions: { field } });
 }

@@ -3,7 +3,7 @@
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
 import type { AuthConfig } from "../config";
-import { Problem, retryLater } from "../problems";
+import { Problem, retryLater, unauthenticated } from "../problems";
 
 export interface AppUser {
   id: string;
@@ -41,7 +41,7 @@ type Reason =
 
 function refused(reason: Reason | null): Problem {
   const challenge = reason === null ? REALM : `${REALM}, error="invalid_token", error_description="${reason}"`;
-  return new Problem("unauthenticated", reason ?? "no credentials", { headers: { "www-authenticate": challenge } });
+  return unauthenticated(reason ?? "no credentials", challenge);
 }
 
 const BEARER = /^Bearer +(\S+)$/i;

@@ -2,7 +2,7 @@
 // AUTH_HS256_SECRET, like `npm run token`), and the session cookie that carries it.
 import { SignJWT } from "jose";
 import type { Config } from "../config";
-import { Problem } from "../problems";
+import { misconfigured } from "../problems";
 import type { DemoUser } from "./users";
 
 /** A working day; the dev token of `npm run dev` lasts 24 h. */
@@ -16,9 +16,7 @@ export function demoCookieName(config: Config): string | null {
 export async function signDemoToken(config: Config, user: DemoUser, now: number): Promise<{ token: string; expiresAt: number }> {
   const { auth, entitlement } = config;
   if (auth.kind !== "hs256") {
-    throw new Problem("misconfigured", "AUTH_HS256_SECRET is required for the demo's sign-in", {
-      extensions: { setting: "AUTH_HS256_SECRET" },
-    });
+    throw misconfigured("AUTH_HS256_SECRET", "AUTH_HS256_SECRET is required for the demo's sign-in");
   }
   const issuedAt = Math.floor(now / 1000);
   const expiresAt = issuedAt + SESSION_SECONDS;

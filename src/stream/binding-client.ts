@@ -8,7 +8,7 @@
 // Workers binding). Across Workers RPC a class may arrive as a plain Error, so the status is
 // read from `statusCode` first, then from the name.
 import { z } from "zod";
-import { Problem } from "../problems";
+import { misconfigured, Problem } from "../problems";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
   CreateRefusedError,
@@ -107,7 +107,7 @@ export class StreamBindingClient implements StreamApi {
         // The binding's RateLimitedError names no wait: Stream's lockout is assumed, as for a REST 429 without one.
         if (refusal.status === 429) throw this.#gate.rateLimited(LOCKOUT_SECONDS);
         if (refusal.status === 401 || refusal.status === 403) {
-          throw new Problem("misconfigured", "Stream refused the STREAM binding", { extensions: { setting: "STREAM" } });
+          throw misconfigured("STREAM", "Stream refused the STREAM binding");
         }
         return { refused: refusal };
       }

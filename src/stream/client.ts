@@ -4,7 +4,7 @@
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
 import { z } from "zod";
 import type { Config } from "../config";
-import { Problem } from "../problems";
+import { misconfigured, Problem } from "../problems";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 
 type RestConfig = Extract<Config["stream"]["api"], { kind: "rest" }> & { accountId: string; timeoutMs: number };
@@ -156,7 +156,7 @@ export class StreamClient implements StreamApi {
       if (res === null || res.status >= 500) return OUTAGE;
       if (res.status === 429) throw this.#gate.rateLimited(retryAfterSeconds(res.headers.get("retry-after")));
       if (res.status === 401 || res.status === 403) {
-        throw new Problem("misconfigured", "Stream refused STREAM_API_TOKEN", { extensions: { setting: "STREAM_API_TOKEN" } });
+        throw misconfigured("STREAM_API_TOKEN", "Stream refused STREAM_API_TOKEN");
       }
       return { request, status: res.status, body: parseJson(res.text) };
     });

@@ -3,7 +3,7 @@
 import { importJWK, SignJWT } from "jose";
 import type { Config } from "../config";
 import { MAX_TOKEN_TTL_SECONDS } from "../config";
-import { Problem } from "../problems";
+import { misconfigured } from "../problems";
 import type { AccessRule } from "./access-rules";
 
 export interface MintRequest {
@@ -66,8 +66,6 @@ async function importSigningKey(jwk: JsonWebKey): Promise<CryptoKey> {
     return await importJWK({ ...jwk, kty: "RSA" }, "RS256");
   } catch {
     // The underlying error is dropped on purpose: it must never carry key material into a log.
-    throw new Problem("misconfigured", "STREAM_KEY_JWK cannot be imported as an RS256 signing key", {
-      extensions: { setting: "STREAM_KEY_JWK" },
-    });
+    throw misconfigured("STREAM_KEY_JWK", "STREAM_KEY_JWK cannot be imported as an RS256 signing key");
   }
 }

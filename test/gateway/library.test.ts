@@ -4,7 +4,6 @@ import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { streamDownloads } from "../../src/library";
-import { Problem } from "../../src/problems";
 import { seedVideo } from "../emulator/helpers";
 import { callHost, expectProblem } from "./helpers";
 
@@ -20,8 +19,7 @@ host.route(
     // The host's own session: here a header its login middleware would have checked.
     identify: async (c) => {
       const user = c.req.header("x-session");
-      if (!user) throw new Problem("unauthenticated", "sign in first");
-      return { id: user, claims: {} };
+      return user ? { id: user, claims: {} } : null;
     },
     entitle: async (user, video) => (purchases.get(user.id)?.has(video) ? "grant" : null),
   })),
