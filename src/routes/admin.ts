@@ -5,16 +5,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { requireAdmin } from "../auth/admin";
 import { type AppEnv, deps } from "../context";
-import { blockVideo, unblockVideo } from "../db/blocked";
-import { deleteState } from "../db/download-state";
-import { deleteGrants, listGrants, upsertGrants } from "../db/grants";
 import { listAuditEvents } from "../db/audit";
+import { listGrants } from "../db/grants";
 import { findLink, revokeLink, revokeLinksOf } from "../db/share-links";
-import { blockedKey, grantKey } from "../entitlement/entitle";
+import { block, putGrants, removeGrants, unblock } from "../entitlement/manage";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
 import { unknownLink } from "../links/status";
-import { forgetDownloads } from "../stream/ensure";
+import { forgetVideo } from "../stream/ensure";
 
 const MAX_BATCH = 1000;
 const User = z.string().min(1).max(256);
@@ -71,17 +69,14 @@ adminRoutes.put("/grants", async (c) => {
   const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
   const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
-  await upsertGrants(d.db, grants, d.now);
-  for (const g of grants) d.cache.delete(grantKey(g.user, g.video));
+  await putGrants(d, grants);
   return c.json({ upserted: grants.length });
 });
 
 adminRoutes.delete("/grants", async (c) => {
   const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
   const d = deps(c);
-  const deleted = await deleteGrants(d.db, body.grants);
-  for (const g of body.grants) d.cache.delete(grantKey(g.user, g.video));
-  return c.json({ deleted });
+  return c.json({ deleted: await removeGrants(d, body.grants) });
 });
 
 adminRoutes.get("/grants", async (c) => {
@@ -98,27 +93,20 @@ adminRoutes.post("/videos/:uid/block", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
   const d = deps(c);
-  await blockVideo(d.db, video, d.now, body.reason ?? null);
-  d.cache.set(blockedKey(video), true, d.config.memoryCacheSeconds * 1000, d.now);
-  // The kill switch also ends every share link of the video, for good: unblocking does not revive them.
-  const linksRevoked = await revokeLinksOf(d.db, { video }, d.now);
+  const linksRevoked = await block(d, video, body.reason ?? null);
   return c.json({ video, blocked: true, linksRevoked });
 });
 
 adminRoutes.post("/videos/:uid/unblock", async (c) => {
   const video = parseUid(c.req.param("uid"));
   const d = deps(c);
-  const unblocked = await unblockVideo(d.db, video);
-  d.cache.delete(blockedKey(video));
-  return c.json({ video, blocked: false, wasBlocked: unblocked });
+  return c.json({ video, blocked: false, wasBlocked: await unblock(d, video) });
 });
 
 // For apps that keep their own Stream webhook: drop what the gateway believes about the video.
 adminRoutes.post("/videos/:uid/refresh", async (c) => {
   const video = parseUid(c.req.param("uid"));
-  const d = deps(c);
-  await deleteState(d.db, video);
-  forgetDownloads(d.cache, video);
+  await forgetVideo(deps(c), video);
   return c.json({ video, refreshed: true });
 });
 

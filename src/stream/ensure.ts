@@ -48,9 +48,15 @@ const downloadsKey = (video: string) => `download:${video}:downloads`;
 /** How long one answer of Stream's is shared by the requests of this isolate (both types, many users). */
 const SHARED_ANSWER_MS = 1000;
 
-/** Forgets what this isolate knows of a video's downloads (admin refresh). */
+/** Forgets what this isolate knows of a video's downloads (its details, "unknown", ready). */
 export function forgetDownloads(cache: MemoryCache, video: string): void {
   cache.deletePrefix(`download:${video}:`);
+}
+
+/** Drops what the gateway believes about the video, in D1 and here (admin refresh): the next request asks Stream. */
+export async function forgetVideo(deps: EnsureDeps, video: string): Promise<void> {
+  await deleteState(deps.db, video);
+  forgetDownloads(deps.cache, video);
 }
 
 /** Seconds between polls: POLL_INTERVAL_SECONDS, backing off to 30 while a download stays in progress. */
