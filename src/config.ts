@@ -132,7 +132,7 @@ function countries(raw: Raw, name: string): ReadonlySet<string> | null {
 }
 
 /** https everywhere; http only for a local emulator or identity provider. */
-function url(raw: Raw, name: string, value: string): URL {
+function url(name: string, value: string): URL {
   let parsed: URL;
   try {
     parsed = new URL(value);
@@ -192,7 +192,7 @@ function auth(raw: Raw, hook: boolean): AuthConfig {
     throw misconfigured("AUTH_COOKIE_NAME", "is not a valid cookie name");
   }
   const rules: TokenRules = { issuer: text(raw, "AUTH_ISSUER"), audience: text(raw, "AUTH_AUDIENCE"), cookieName };
-  if (jwks !== null) return { kind: "jwks", jwksUrl: url(raw, "AUTH_JWKS_URL", jwks), ...rules };
+  if (jwks !== null) return { kind: "jwks", jwksUrl: url("AUTH_JWKS_URL", jwks), ...rules };
   if (secret === null) throw misconfigured("AUTH_JWKS_URL", "or AUTH_HS256_SECRET is required");
   const secretBytes = new TextEncoder().encode(secret);
   if (secretBytes.length < 32) throw misconfigured("AUTH_HS256_SECRET", "must be at least 32 bytes");
@@ -218,7 +218,7 @@ function entitlement(raw: Raw, hook: boolean): EntitlementConfig {
   if (callback === null) return { kind: "claims-and-grants", videosClaim: text(raw, "AUTH_VIDEOS_CLAIM") ?? "videos" };
   return {
     kind: "callback",
-    url: url(raw, "ENTITLEMENT_URL", callback),
+    url: url("ENTITLEMENT_URL", callback),
     secret: callbackSecret(raw),
     cacheSeconds: integer(raw, "ENTITLEMENT_CACHE_SECONDS", 30, 0, 3600),
   };
@@ -243,21 +243,21 @@ function prepareDownloads(raw: Raw): Array<"default" | "audio"> {
 
 function origins(raw: Raw): string[] {
   return list(raw, "CORS_ORIGINS").map((origin) => {
-    const parsed = url(raw, "CORS_ORIGINS", origin);
+    const parsed = url("CORS_ORIGINS", origin);
     if (parsed.origin !== origin) throw misconfigured("CORS_ORIGINS", "must list bare origins like https://app.example.com");
     return origin;
   });
 }
 
 function restApi(raw: Raw): Config["stream"]["api"] {
-  const apiBase = url(raw, "STREAM_API_BASE", text(raw, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
+  const apiBase = url("STREAM_API_BASE", text(raw, "STREAM_API_BASE") ?? "https://api.cloudflare.com/client/v4");
   return { kind: "rest", apiBase: apiBase.href.replace(/\/+$/, ""), apiToken: required(raw, "STREAM_API_TOKEN") };
 }
 
 /** Every setting of `env` (a Worker's Env, or any record of the same names), validated. */
 export function parseConfig(settings: object, provided: Provided = NOTHING_PROVIDED): Config {
   const env = settings as Raw;
-  const deliveryBase = url(env, "STREAM_DELIVERY_BASE", required(env, "STREAM_DELIVERY_BASE"));
+  const deliveryBase = url("STREAM_DELIVERY_BASE", required(env, "STREAM_DELIVERY_BASE"));
   if (deliveryBase.pathname !== "/" || deliveryBase.search !== "") {
     throw misconfigured("STREAM_DELIVERY_BASE", "must be an origin like https://customer-<code>.cloudflarestream.com");
   }

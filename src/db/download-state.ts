@@ -3,11 +3,18 @@ import type { Db } from "./types";
 
 export type StateStatus = "pending" | "inprogress" | "ready" | "error";
 
+/** Why Stream cannot make the download, kept while the row is 'pending' (see the migration). */
+export const REFUSALS = ["video-not-ready", "video-not-protected", "video-not-downloadable", "not-entitled", "download-failed"] as const;
+export type Refusal = (typeof REFUSALS)[number];
+
+/** A stored refusal; one this version does not know (written by another) counts as none: Stream is asked again. */
+const toRefusal = (value: string | null): Refusal | null => (REFUSALS as readonly string[]).includes(value ?? "") ? (value as Refusal) : null;
+
 export interface DownloadState {
   video: string;
   type: DownloadType;
   status: StateStatus;
-  refusal: string | null;
+  refusal: Refusal | null;
   percent: number;
   videoName: string | null;
   checkedAt: number;
@@ -31,7 +38,7 @@ const fromRow = (r: Row): DownloadState => ({
   video: r.video_id,
   type: r.type,
   status: r.status,
-  refusal: r.refusal,
+  refusal: toRefusal(r.refusal),
   percent: r.percent,
   videoName: r.video_name,
   checkedAt: r.checked_at,

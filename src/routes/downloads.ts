@@ -42,8 +42,8 @@ function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: 
 }
 
 /** Steps 4 to 6 for a signed-in user: mint, record the grant (quota, audit), deliver. */
-async function grant(d: Deps, request: Request, user: AppUser, g: GrantRequest): Promise<Response> {
-  const minted = await mintGrant(d, request, g);
+async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response> {
+  const minted = await mintGrant(d, g);
   const remaining = await recordUserGrant(d.db, d.config, {
     at: d.now,
     user: user.id,
@@ -84,7 +84,7 @@ downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
   }
 
   const name = query.filename ?? ensured.videoName;
-  return grant(d, c.req.raw, user, { video, type: query.type, mode: query.mode, name, access });
+  return grant(d, user, { video, type: query.type, mode: query.mode, name, access });
 });
 
 downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
@@ -102,7 +102,7 @@ downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
   const access = accessFor(d, "redirect");
 
   const name = body.filename ?? ensured.videoName;
-  return grant(d, c.req.raw, user, { video, type: body.type, mode: "url", name, access });
+  return grant(d, user, { video, type: body.type, mode: "url", name, access });
 });
 
 downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {

@@ -62,7 +62,7 @@ export interface Minted {
 }
 
 /** Step 4: what the grant hands over. Minted before the grant is recorded, so that a minting fault costs no use. */
-export async function mintGrant(d: Deps, request: Request, g: GrantRequest): Promise<Minted> {
+export async function mintGrant(d: Deps, g: GrantRequest): Promise<Minted> {
   const now = Math.floor(d.now / 1000);
   const via = g.access.via;
   if (via.kind === "gateway") {

@@ -103,7 +103,7 @@ shareRoutes.post("/s/:id", async (c) => {
 
   // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
   // row in one batch; only then does anything that leads to the file leave the gateway.
-  const minted = await mintGrant(d, c.req.raw, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
+  const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
   const delivered = minted.answer === "ticket" ? "stream" : mode;
   const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
   if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {

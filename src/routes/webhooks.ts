@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, deps } from "../context";
 import { UID_PATTERN, parseInput, readBody } from "../http/validate";
-import { Problem, invalidRequest, retryLater } from "../problems";
+import { Problem, invalidRequest } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "../webhooks/signature";
 import { readyStreamable } from "../stream/client";
 import { onVideoProcessed } from "../webhooks/video-processed";

@@ -12,10 +12,11 @@ import {
   saveState,
   takePollLease,
   type DownloadState,
+  type Refusal,
 } from "../db/download-state";
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
-import { Problem, type ProblemType } from "../problems";
+import { Problem } from "../problems";
 import { CreateRefusedError, type DownloadType, type StreamApi, type StreamVideo } from "./client";
 
 export interface EnsureDeps {
@@ -32,12 +33,6 @@ export type Ensured =
   | { kind: "preparing"; percent: number; retryAfter: number }
   /** Only without `create`: nobody has asked for this download yet. */
   | { kind: "absent" };
-
-/** Why Stream cannot make the download; stored while the row is 'pending' (see the migration). */
-type Refusal = Extract<
-  ProblemType,
-  "video-not-ready" | "video-not-protected" | "video-not-downloadable" | "not-entitled" | "download-failed"
->;
 
 const readyKey = (video: string, type: DownloadType) => `download:${video}:${type}:ready`;
 const absentKey = (video: string, type: DownloadType) => `download:${video}:${type}:absent`;
@@ -65,8 +60,8 @@ export function pollInterval(config: Config, polls: number): number {
   return Math.max(base, Math.min(30, base * 2 ** Math.max(0, polls - 2)));
 }
 
-function refusalProblem(refusal: string): Problem {
-  switch (refusal as Refusal) {
+function refusalProblem(refusal: Refusal): Problem {
+  switch (refusal) {
     case "video-not-ready":
       return new Problem("video-not-ready", "The video is still processing; try again when it is ready to stream.");
     case "video-not-protected":
@@ -81,7 +76,7 @@ function refusalProblem(refusal: string): Problem {
         "video-not-downloadable",
         "Stream refuses to make a download of this video (for example, live recordings longer than 4 hours cannot be downloaded).",
       );
-    default:
+    case "not-entitled":
       return new Problem("not-entitled", "You are not entitled to download this video.");
   }
 }
