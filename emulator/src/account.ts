@@ -1,11 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { buildApp } from "./app";
+import { AccountBinding } from "./binding-calls";
 import { Emulator } from "./emulator";
 import { seedState } from "./seed";
 import { readSettings } from "./settings";
 import type { AccountState } from "./store";
 
 const STATE_KEY = "state";
+
+/** The one account that every request and every binding call reaches. */
+export function theAccount(env: EmulatorEnv): DurableObjectStub<StreamAccount> {
+  return env.ACCOUNT.get(env.ACCOUNT.idFromName("account"));
+}
 
 /**
  * One Durable Object holds the whole emulated account, so the API, the delivery host and the
@@ -40,6 +46,11 @@ export class StreamAccount extends DurableObject<EmulatorEnv> {
 
   override fetch(request: Request): Promise<Response> | Response {
     return this.app.fetch(request);
+  }
+
+  /** The Workers binding entry point (binding.ts) calls the account through this. */
+  binding(): AccountBinding {
+    return new AccountBinding(this.emulator);
   }
 
   override async alarm(): Promise<void> {

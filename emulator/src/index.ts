@@ -1,13 +1,13 @@
-import { StreamAccount } from "./account";
+import { StreamAccount, theAccount } from "./account";
+import { StreamBinding } from "./binding";
 
-export { StreamAccount };
+export { StreamAccount, StreamBinding };
 
 export default {
   async fetch(request, env) {
-    const account = env.ACCOUNT.get(env.ACCOUNT.idFromName("account"));
     // Bodies are small API payloads; buffering them here lets the account answer without
     // reading one (a refused call) while workerd still sees the stream consumed.
     const forwarded = request.body === null ? request : new Request(request, { body: await request.arrayBuffer() });
-    return account.fetch(forwarded);
+    return theAccount(env).fetch(forwarded);
   },
 } satisfies ExportedHandler<EmulatorEnv>;

@@ -18,7 +18,21 @@ export type Operation =
   | "token.create"
   | "delivery"
   /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
-  | "delivery.head";
+  | "delivery.head"
+  | BindingOperation;
+
+/**
+ * Calls through the Workers binding entry point (binding.ts), counted apart from REST calls so
+ * that a test can tell which way a client reached Stream.
+ */
+export type BindingOperation =
+  | "binding.details"
+  | "binding.downloads.get"
+  | "binding.downloads.generate"
+  | "binding.downloads.delete"
+  | "binding.videos.list";
+
+const isRest = (operation: string) => !operation.startsWith("delivery") && !operation.startsWith("binding.");
 
 export class Counters {
   private byOperation = new Map<string, number>();
@@ -32,12 +46,12 @@ export class Counters {
     this.byVideo.set(video, counts);
   }
 
-  /** API calls (everything but delivery) and deliveries, overall or for one video. */
+  /** REST API calls (neither delivery nor binding calls) and deliveries, overall or for one video. */
   snapshot(video?: string) {
     const counts = video ? (this.byVideo.get(video) ?? new Map<string, number>()) : this.byOperation;
     const byOperation = Object.fromEntries(counts);
     let api = 0;
-    for (const [operation, n] of counts) if (!operation.startsWith("delivery")) api += n;
+    for (const [operation, n] of counts) if (isRest(operation)) api += n;
     return { api, delivery: counts.get("delivery") ?? 0, byOperation };
   }
 
@@ -72,11 +86,12 @@ export class Faults {
     return added;
   }
 
-  /** The first fault that matches, with one of its uses taken. */
-  take(operation: Operation, video: string | undefined): Fault | undefined {
+  /** The first fault that matches one of `operations`, with one of its uses taken. */
+  take(operations: Operation | readonly Operation[], video: string | undefined): Fault | undefined {
+    const names: readonly string[] = typeof operations === "string" ? [operations] : operations;
     const fault = this.list.find(
       (f) =>
-        (f.operation === "*" || f.operation === operation) &&
+        (f.operation === "*" || names.includes(f.operation)) &&
         (f.video === null || f.video === video) &&
         (f.remaining === null || f.remaining > 0),
     );
@@ -97,6 +112,30 @@ export class Faults {
   clear(): void {
     this.list = [];
   }
+}
+
+/** What an injected fault makes a call fail with, its defaults filled in as Stream's REST API would. */
+export interface InjectedFailure {
+  status: number;
+  code: number;
+  message: string;
+  /** Seconds, for a retry-after header; null when none is sent. */
+  retryAfter: number | null;
+}
+
+/** Waits out the fault's latency; then the failure it injects, if it has a status. */
+export async function strike(fault: Fault | undefined): Promise<InjectedFailure | null> {
+  if (!fault) return null;
+  if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
+  if (fault.status === null) return null;
+  const status = fault.status;
+  return {
+    status,
+    code: fault.code ?? (status === 429 ? 971 : status >= 500 ? 10002 : 10005),
+    message: fault.message ?? (status === 429 ? "Please wait and consider throttling your request speed" : "Injected fault"),
+    // Stream always sends retry-after with a 429; an injected one without its own waits 1 s.
+    retryAfter: fault.retryAfter ?? (status === 429 ? 1 : null),
+  };
 }
 
 export interface RateLimitSettings {

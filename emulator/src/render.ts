@@ -6,6 +6,7 @@ import {
   currentStage,
   downloadProgress,
   videoPercent,
+  type DownloadStatus,
   type DownloadType,
   type VideoRecord,
 } from "./store";
@@ -61,7 +62,7 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number,
 
 /** `GET …/downloads`: an object keyed by type, holding only the types that were created. */
 export function renderDownloads(video: VideoRecord, settings: Settings, now: number) {
-  const result: Partial<Record<DownloadType, { status: string; url: string; percentComplete: number }>> = {};
+  const result: Partial<Record<DownloadType, { status: DownloadStatus; url: string; percentComplete: number }>> = {};
   for (const type of DOWNLOAD_TYPES) {
     const download = video.downloads[type];
     if (!download) continue;
@@ -70,4 +71,30 @@ export function renderDownloads(video: VideoRecord, settings: Settings, now: num
     result[type] = { status, url, percentComplete };
   }
   return result;
+}
+
+/**
+ * A video as the Workers binding returns it (workers-types `StreamVideo`): `id` for `uid`, flat
+ * playback URLs, and every field those types require present. So `videoFields: sparse` only
+ * nulls `requireSignedURLs`, the one such field the binding's types allow to be null.
+ */
+export function renderBindingVideo(video: VideoRecord, settings: Settings, now: number, quirks: Quirks): StreamVideo {
+  const { uid, playback, liveInput, clippedFrom, status, meta, readyToStream, ...rest } = renderVideo(video, settings, now, {
+    ...quirks,
+    videoFields: "documented",
+  });
+  return {
+    ...rest,
+    id: uid,
+    thumbnail: `${settings.deliveryBase}/${uid}/thumbnails/thumbnail.jpg`,
+    readyToStream: readyToStream === true,
+    status: { ...status, errorReasonCode: status.errorReasonCode ?? "" },
+    // Stream keeps string values; the control API lets tests store others, passed on as they are.
+    meta: (meta ?? {}) as Record<string, string>,
+    requireSignedURLs: quirks.videoFields === "sparse" && !video.requireSignedURLs ? null : video.requireSignedURLs,
+    hlsPlaybackUrl: playback.hls,
+    dashPlaybackUrl: playback.dash,
+    liveInputId: liveInput,
+    clippedFromId: clippedFrom,
+  };
 }

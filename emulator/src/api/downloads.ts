@@ -1,8 +1,9 @@
 import { Hono, type Context } from "hono";
 import { fail, noRoute, ok } from "../envelope";
 import type { Emulator } from "../emulator";
+import { REFUSAL_MESSAGES, TOO_LONG_CODE, createDownload, deleteDownload } from "../operations";
 import { renderDownloads } from "../render";
-import { videoState, type DownloadType } from "../store";
+import type { DownloadType } from "../store";
 import { apiPath, guardedVideo } from "./guard";
 
 // Exactly the five operations Stream has (docs/stream-behaviour.md §1): there is no GET of one type, and
@@ -18,18 +19,14 @@ export function downloadRoutes(emulator: Emulator): Hono {
     const type = typeOf(c);
     if (!type) return noRoute(apiPath(c));
     const now = emulator.now();
-    // Downloads can only be enabled once the video is ready to view; Stream documents no REST
-    // code for the refusal, so we answer like its Bad Request.
-    if (videoState(video, now) !== "ready") {
+    const created = await createDownload(emulator, video, type, now);
+    if (!created.ok) {
+      const message = `Bad Request: ${REFUSAL_MESSAGES[created.refusal]}`;
+      // Stream documents no REST code for either refusal: the not-ready answer is a quirk, the
+      // too-long one is invented.
+      if (created.refusal === "too-long") return fail(400, [{ code: TOO_LONG_CODE, message }]);
       const { status, code } = emulator.quirks.notReadyCreate;
-      return fail(status, [{ code, message: "Bad Request: the video is not ready to stream yet" }]);
-    }
-    // Live recordings over 4 hours cannot be downloaded (Stream's changelog); the REST answer is
-    // undocumented, and this one is invented.
-    if (video.refusesDownloads === true || video.refusesDownloads === type) return fail(400, [{ code: 10031, message: "Bad Request: the video duration is too long to generate a download" }]);
-    if (!video.downloads[type]) {
-      video.downloads[type] = { createdAt: now, endsAt: now + video.downloadMs, outcome: video.downloadOutcome[type] };
-      await emulator.save();
+      return fail(status, [{ code, message }]);
     }
     const downloads = renderDownloads(video, emulator.settings, now);
     return ok(emulator.quirks.createResponse === "flat" ? downloads[type] : downloads);
@@ -37,9 +34,7 @@ export function downloadRoutes(emulator: Emulator): Hono {
 
   const remove = guardedVideo(emulator, "downloads.delete", async (c, video) => {
     const type = typeOf(c);
-    if (!type || !video.downloads[type]) return noRoute(apiPath(c));
-    delete video.downloads[type];
-    await emulator.save();
+    if (!type || !(await deleteDownload(emulator, video, type))) return noRoute(apiPath(c));
     return ok("Deleted");
   });
 

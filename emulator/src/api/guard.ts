@@ -4,24 +4,17 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { badRequest, fail, noRoute } from "../envelope";
 import type { Emulator } from "../emulator";
-import type { Fault, Operation } from "../instruments";
+import { strike, type Fault, type Operation } from "../instruments";
 import type { VideoRecord } from "../store";
 import { authenticate } from "./auth";
 
 export type Handler = (c: Context) => Response | Promise<Response>;
 
 export async function applyFault(fault: Fault | undefined): Promise<Response | null> {
-  if (!fault) return null;
-  if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
-  if (fault.status === null) return null;
-  // Stream always sends retry-after with a 429; an injected one without its own waits 1 s.
-  const retryAfter = fault.retryAfter ?? (fault.status === 429 ? 1 : null);
-  const headers: Record<string, string> = retryAfter === null ? {} : { "retry-after": String(retryAfter) };
-  const code = fault.code ?? (fault.status === 429 ? 971 : fault.status >= 500 ? 10002 : 10005);
-  const message =
-    fault.message ??
-    (fault.status === 429 ? "Please wait and consider throttling your request speed" : "Injected fault");
-  return fail(fault.status, [{ code, message }], headers);
+  const failure = await strike(fault);
+  if (!failure) return null;
+  const headers: Record<string, string> = failure.retryAfter === null ? {} : { "retry-after": String(failure.retryAfter) };
+  return fail(failure.status, [{ code: failure.code, message: failure.message }], headers);
 }
 
 /** The API path as Cloudflare names it in 7003 messages. */

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { badRequest, ok } from "../envelope";
 import type { Emulator } from "../emulator";
+import { listVideos } from "../operations";
 import { renderVideo } from "../render";
-import { videoState } from "../store";
 import { guarded, guardedVideo, readBody } from "./guard";
 
 // Fields of the video edit (`POST …/stream/{uid}`, docs/stream-behaviour.md §2) that the emulator keeps;
@@ -21,12 +21,9 @@ export function videoRoutes(emulator: Emulator): Hono {
   api.get(
     "/",
     guarded(emulator, "videos.list", (c) => {
-      const now = emulator.now();
       const { status, search, asc } = c.req.query();
-      const videos = Object.values(emulator.state.videos)
-        .filter((v) => !status || videoState(v, now) === status)
-        .filter((v) => !search || String(v.meta.name ?? "").toLowerCase().includes(search.toLowerCase()))
-        .sort((a, b) => (asc === "true" ? a.created - b.created : b.created - a.created));
+      const now = emulator.now();
+      const videos = listVideos(emulator, { status, search, asc: asc === "true" });
       return ok(videos.map((v) => renderVideo(v, emulator.settings, now, emulator.quirks)));
     }),
   );

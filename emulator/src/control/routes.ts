@@ -29,6 +29,11 @@ const Operation = z.enum([
   "webhook.delete",
   "token.create",
   "delivery",
+  "binding.details",
+  "binding.downloads.get",
+  "binding.downloads.generate",
+  "binding.downloads.delete",
+  "binding.videos.list",
 ]);
 
 const NewVideoBody = z
