@@ -3,10 +3,13 @@
 // library. Only details and downloads go this way; tokens are still minted locally (token.ts),
 // because the binding's generateToken() takes no options: no `downloadable`, no access rules.
 //
-// The binding throws NotFoundError, BadRequestError, RateLimitedError, … with `statusCode`, and a
-// plain StreamError for a video that is not ready or too long (docs/stream-behaviour.md §
-// Workers binding). Across Workers RPC a class may arrive as a plain Error, so the status is
-// read from `statusCode` first, then from the name.
+// The binding throws NotFoundError, BadRequestError, RateLimitedError, … with `code` and
+// `statusCode`, and a plain StreamError for a video that is not ready or too long
+// (docs/stream-behaviour.md). Across Workers RPC the class never survives: with enhanced error
+// serialization (compatibility date 2026-04-21 and later) `name`, `code` and `statusCode` arrive
+// as properties of a plain Error; without it only a message "NotFoundError: …" does. So the
+// status is read from `statusCode`, else from the name, else from the message's prefix
+// (emulator/README.md › Workers binding).
 import { z } from "zod";
 import { misconfigured, Problem } from "../problems";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
@@ -38,6 +41,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   InternalError: 500,
   // "Not ready to stream" and "too long to generate a download": refusals of this video.
   StreamError: 400,
+  StreamBindingError: 400,
 };
 
 /** A refusal Stream gave (4xx); anything else thrown is an outage. */
@@ -49,7 +53,8 @@ interface Refusal {
 function refusalOf(error: unknown): Refusal | null {
   if (!(error instanceof Error)) return null;
   const { statusCode, code } = error as Error & { statusCode?: unknown; code?: unknown };
-  const status = typeof statusCode === "number" ? statusCode : STATUS_BY_NAME[error.name];
+  const name = error.name !== "Error" ? error.name : /^(\w+Error): /.exec(error.message)?.[1];
+  const status = typeof statusCode === "number" ? statusCode : name === undefined ? undefined : STATUS_BY_NAME[name];
   if (status === undefined || status >= 500) return null;
   return { status, code: typeof code === "number" ? code : null };
 }
