@@ -9,8 +9,6 @@ import { mountPath } from "./http/mount";
 /** The gateway's routers: they read everything from the gateway on the context, nothing from `env`. */
 export type AppEnv = { Variables: { gateway: Gateway } };
 export type AppContext = Context<AppEnv>;
-/** The reference Worker's own routes (demo, assets) also read its Env. */
-export type WorkerEnv = { Bindings: Env } & AppEnv;
 
 export interface Deps extends Gateway {
   /** A D1 session, so that reads may be answered by a replica near the user. */

@@ -3,19 +3,19 @@
 import { assetRoutes } from "./demo/assets";
 import { demoRoutes } from "./demo/routes";
 import { problemResponse } from "./http/respond";
-import { gatewayResolver, streamDownloads, type StreamDownloadsOptions } from "./library";
+import { streamDownloads, type StreamDownloadsOptions } from "./library";
+import { gatewayResolver } from "./options";
 import { Problem } from "./problems";
-import { scheduled } from "./scheduled";
 
 const options = (env: Env): StreamDownloadsOptions => ({ settings: env, bindings: env });
 
 const app = streamDownloads(options);
 // public/ (Workers Static Assets): the download-button helper always, the demo page in development.
-app.route("/", assetRoutes);
-app.route("/", demoRoutes);
+app.route("/", assetRoutes());
+app.route("/", demoRoutes());
 app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
 
-/** This Worker's gateway for `env` (the crons', and tests that reach inside). */
+/** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */
 export const gatewayOf = gatewayResolver(options);
 
 /** The Hono app itself, for tests that inspect its routes (openapi.test.ts) or mount it. */
@@ -24,5 +24,5 @@ export { StreamApiBudget } from "./stream/budget-object";
 
 export default {
   fetch: app.fetch,
-  scheduled: (controller, env, ctx) => scheduled(controller, gatewayOf(env), env, ctx),
+  scheduled: app.scheduled,
 } satisfies ExportedHandler<Env>;

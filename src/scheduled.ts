@@ -32,10 +32,10 @@ async function deleteInBatches(db: Db, statement: string, cutoff: number): Promi
   return deleted;
 }
 
-export async function scheduled(controller: ScheduledController, gateway: Gateway, env: Env, ctx: ExecutionContext): Promise<void> {
-  const { config } = gateway;
+export async function scheduled(controller: ScheduledController, gateway: Gateway, ctx: ExecutionContext): Promise<void> {
+  const { config, database: db } = gateway;
   if (controller.cron === RECHECK_CRON) {
-    const deps = { ...gateway, db: env.DB, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
+    const deps = { ...gateway, db, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
     if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
     return;
@@ -43,27 +43,27 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
   // scheduledTime, not Date.now(): a delayed or retried run deletes what the schedule meant to.
   const now = controller.scheduledTime;
   const audit = await deleteInBatches(
-    env.DB,
+    db,
     "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
     now - config.auditRetentionDays * DAY_MS,
   );
   // share_links is WITHOUT ROWID: batches are chosen by its primary key.
   const links = await deleteInBatches(
-    env.DB,
+    db,
     "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
   // Quota counters only matter on their own UTC day; yesterday's is kept for a day of clock slack.
   const quota = (
-    await env.DB.prepare("DELETE FROM quota_usage WHERE day < ?1")
+    await db.prepare("DELETE FROM quota_usage WHERE day < ?1")
       .bind(new Date(now - DAY_MS).toISOString().slice(0, 10))
       .run()
   ).meta.changes;
-  const pins = (await env.DB.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
+  const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
   // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
   // for a day is dropped rather than kept forever.
   const states = (
-    await env.DB.prepare("DELETE FROM download_state WHERE status = 'pending' AND polled_at < ?1")
+    await db.prepare("DELETE FROM download_state WHERE status = 'pending' AND polled_at < ?1")
       .bind(now - DAY_MS)
       .run()
   ).meta.changes;

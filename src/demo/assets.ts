@@ -2,8 +2,12 @@
 // (`run_worker_first`): the Worker decides which files exist for whom, and with which headers.
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { WorkerEnv } from "../context";
+import type { AppEnv } from "../context";
+import { documented, problems, PUBLIC, type Operation } from "../http/openapi";
 import { Problem } from "../problems";
+
+/** The reference Worker's own routes (demo, assets) also read its Env; the library never does. */
+export type WorkerEnv = { Bindings: Env } & AppEnv;
 
 export async function serveAsset(c: Context<WorkerEnv>, headers: Record<string, string>): Promise<Response> {
   const res = await c.env.ASSETS.fetch(c.req.raw);
@@ -23,7 +27,13 @@ const HELPER_HEADERS = {
   "cache-control": "public, max-age=600",
 };
 
-/** The download-button helper (client/stream-download.ts, built by `npm run build:client`). */
-export const assetRoutes = new Hono<WorkerEnv>();
+const HELPER: Operation = {
+  summary: "The download-button helper (ES module, dependency-free)",
+  security: PUBLIC,
+  responses: { 200: { description: "JavaScript", content: { "text/javascript": {} } }, ...problems("not-found") },
+};
 
-assetRoutes.get("/assets/stream-download.js", (c) => serveAsset(c, HELPER_HEADERS));
+/** The download-button helper (client/stream-download.ts, built by `npm run build:client`). */
+export function assetRoutes(): Hono<WorkerEnv> {
+  return new Hono<WorkerEnv>().get("/assets/stream-download.js", documented(HELPER), (c) => serveAsset(c, HELPER_HEADERS));
+}

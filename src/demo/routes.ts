@@ -2,13 +2,13 @@
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { type WorkerEnv, deps } from "../context";
+import { deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits";
 import { Problem, invalidRequest } from "../problems";
-import { serveAsset } from "./assets";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
+import { serveAsset, type WorkerEnv } from "./assets";
 
 const PAGE_HEADERS = {
   // Scripts and styles from the gateway's own origin only: no inline script, no eval.
@@ -29,51 +29,55 @@ const onlyWhenEnabled: MiddlewareHandler<WorkerEnv> = async (c, next) => {
   await next();
 };
 
-export const demoRoutes = new Hono<WorkerEnv>();
+/** Development only (DEMO_ENABLED): not part of the API, so not in its OpenAPI document. */
+export function demoRoutes(): Hono<WorkerEnv> {
+  const routes = new Hono<WorkerEnv>();
 
-demoRoutes.use("/demo", onlyWhenEnabled);
-demoRoutes.use("/demo/*", onlyWhenEnabled);
+  routes.use("/demo", onlyWhenEnabled);
+  routes.use("/demo/*", onlyWhenEnabled);
 
-// A JSON body is required, so a cross-site form cannot sign the browser in.
-demoRoutes.post("/demo/sign-in", async (c) => {
-  const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
-  const user = demoUser(body.user);
-  if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
-  const { config } = c.get("gateway");
-  const { token, expiresAt } = await signDemoToken(config, user, Date.now());
-  const cookieName = demoCookieName(config);
-  const headers: Record<string, string> = { ...NO_STORE };
-  if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, token, SESSION_SECONDS, c.req.raw);
-  return c.json(
-    {
-      user: { id: user.id, name: user.name },
-      videos: user.videos,
-      token,
-      expiresAt: new Date(expiresAt * 1000).toISOString(),
-      cookie: cookieName,
-    },
-    200,
-    headers,
-  );
-});
+  // A JSON body is required, so a cross-site form cannot sign the browser in.
+  routes.post("/demo/sign-in", async (c) => {
+    const body = parseInput(SignInBody, await readJsonBody(c.req.raw, 1024), "body");
+    const user = demoUser(body.user);
+    if (!user) throw invalidRequest("user", `user must be one of ${DEMO_USERS.map((u) => u.id).join(", ")}`);
+    const { config } = c.get("gateway");
+    const { token, expiresAt } = await signDemoToken(config, user, Date.now());
+    const cookieName = demoCookieName(config);
+    const headers: Record<string, string> = { ...NO_STORE };
+    if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, token, SESSION_SECONDS, c.req.raw);
+    return c.json(
+      {
+        user: { id: user.id, name: user.name },
+        videos: user.videos,
+        token,
+        expiresAt: new Date(expiresAt * 1000).toISOString(),
+        cookie: cookieName,
+      },
+      200,
+      headers,
+    );
+  });
 
-demoRoutes.post("/demo/sign-out", (c) => {
-  const cookieName = demoCookieName(c.get("gateway").config);
-  const headers: Record<string, string> = { ...NO_STORE };
-  if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, "", 0, c.req.raw);
-  return c.body(null, 204, headers);
-});
+  routes.post("/demo/sign-out", (c) => {
+    const cookieName = demoCookieName(c.get("gateway").config);
+    const headers: Record<string, string> = { ...NO_STORE };
+    if (cookieName !== null) headers["set-cookie"] = sessionCookie(cookieName, "", 0, c.req.raw);
+    return c.body(null, 204, headers);
+  });
 
-demoRoutes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE));
+  routes.get("/demo/users", (c) => c.json({ users: DEMO_USERS }, 200, NO_STORE));
 
-// The account's videos, with the gateway's own Stream client (the download path never lists them).
-// Rate-limited per IP: each call spends the gateway's Stream API budget.
-demoRoutes.get("/demo/videos", async (c) => {
-  const d = deps(c);
-  await enforceRateLimits(d.limiters, { ip: d.client.ip });
-  return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
-});
+  // The account's videos, with the gateway's own Stream client (the download path never lists them).
+  // Rate-limited per IP: each call spends the gateway's Stream API budget.
+  routes.get("/demo/videos", async (c) => {
+    const d = deps(c);
+    await enforceRateLimits(d.limiters, { ip: d.client.ip });
+    return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
+  });
 
-// The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
-demoRoutes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));
-demoRoutes.get("/demo/*", (c) => serveAsset(c, PAGE_HEADERS));
+  // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
+  routes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));
+  routes.get("/demo/*", (c) => serveAsset(c, PAGE_HEADERS));
+  return routes;
+}

@@ -1,6 +1,7 @@
 // Turning outcomes into responses: problems as RFC 9457 JSON (or the same facts as a small HTML
 // page for browsers), and the 202 "preparing" answer with its progress page.
-import { Problem } from "../problems";
+import type { Context } from "hono";
+import { Problem, retryLater } from "../problems";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
 
 export function problemResponse(problem: Problem, request: Request): Response {
@@ -38,4 +39,20 @@ export function preparingResponse(request: Request, percent: number, retryAfter:
     status: 202,
     headers: { "content-type": "application/json", ...common },
   });
+}
+
+/** What clients are told to wait after D1 failed them. */
+const STORAGE_RETRY_SECONDS = 5;
+
+/** Problems as RFC 9457; D1 failing as a retryable 503; anything else a logged 500 without internals. */
+export function handleError(error: Error, c: Context): Response {
+  if (error instanceof Problem) return problemResponse(error, c.req.raw);
+  // D1 failing (an outage, an overloaded database) is not the client's fault nor a bug of ours:
+  // a retryable 503. Grants record before they deliver, so nothing was handed out.
+  if (error.message.startsWith("D1_")) {
+    console.error("D1 failed", c.req.method, new URL(c.req.url).pathname, error.message);
+    return problemResponse(retryLater("upstream-unavailable", "The gateway's database is unavailable.", STORAGE_RETRY_SECONDS), c.req.raw);
+  }
+  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
+  return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
 }

@@ -13,12 +13,13 @@ import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
 import { unknownLink } from "../links/status";
 import { forgetVideo } from "../stream/ensure";
+import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
 
 const MAX_BATCH = 1000;
 const User = z.string().min(1).max(256);
 const Video = z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID");
 
-export const GrantsPut = z.object({
+const GrantsPut = z.object({
   grants: z
     .array(
       z
@@ -29,27 +30,27 @@ export const GrantsPut = z.object({
     .max(MAX_BATCH),
 }).strict();
 
-export const GrantsDelete = z.object({
+const GrantsDelete = z.object({
   grants: z.array(z.object({ user: User, video: Video }).strict()).min(1).max(MAX_BATCH),
 }).strict();
 
-export const GrantsQuery = z.object({
+const GrantsQuery = z.object({
   user: User.optional(),
   video: Video.optional(),
   cursor: z.string().max(1024).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
 });
 
-export const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
+const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
-export const RevokeLinksBody = z
+const RevokeLinksBody = z
   .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
   .strict()
   .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
 
 const MAX_AUDIT_LIMIT = 1000;
 
-export const AuditQuery = z.object({
+const AuditQuery = z.object({
   video: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID").optional(),
   user: z.string().min(1).max(256).optional(),
   link: z.string().min(1).max(256).optional(),
@@ -58,85 +59,98 @@ export const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_AUDIT_LIMIT).default(100),
 });
 
-export const adminRoutes = new Hono<AppEnv>();
+const PUT_GRANTS: Operation = { summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
+const DELETE_GRANTS: Operation = { summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
+const LIST_GRANTS: Operation = { summary: "List grants", security: adminOnly, parameters: queryParameters(GrantsQuery), responses: { 200: ok("A page of grants", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
+const BLOCK: Operation = { summary: "Kill switch: refuse every download of the video and revoke its links", security: adminOnly, parameters: [UID], requestBody: body(BlockBody, false), responses: { 200: ok("Blocked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
+const UNBLOCK: Operation = { summary: "Lift the kill switch", security: adminOnly, parameters: [UID], responses: { 200: ok("Unblocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
+const REFRESH: Operation = { summary: "Forget cached download state", security: adminOnly, parameters: [UID], responses: { 200: ok("Refreshed", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
+const REVOKE_LINK: Operation = { summary: "Revoke any share link", security: adminOnly, parameters: [LINK_ID], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } };
+const REVOKE_LINKS: Operation = { summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
+const AUDIT: Operation = { summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
 
-adminRoutes.use("*", async (c, next) => {
-  await requireAdmin(c.req.raw, c.get("gateway").admin);
-  await next();
-});
+export function adminRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
-adminRoutes.put("/grants", async (c) => {
-  const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
-  const d = deps(c);
-  const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
-  await putGrants(d, grants);
-  return c.json({ upserted: grants.length });
-});
-
-adminRoutes.delete("/grants", async (c) => {
-  const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
-  const d = deps(c);
-  return c.json({ deleted: await removeGrants(d, body.grants) });
-});
-
-adminRoutes.get("/grants", async (c) => {
-  const query = parseInput(GrantsQuery, c.req.query(), "query");
-  const key = decodeCursor(query.cursor, "string", "string");
-  const page = await listGrants(deps(c).db, { ...query, cursor: key && { user: key[0], video: key[1] } });
-  return c.json({
-    grants: page.grants.map((g) => ({ ...g, expiresAt: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
-    nextCursor: page.next === null ? null : encodeCursor([page.next.user, page.next.video]),
+  routes.use("*", async (c, next) => {
+    await requireAdmin(c.req.raw, c.get("gateway").admin);
+    await next();
   });
-});
 
-adminRoutes.post("/videos/:uid/block", async (c) => {
-  const video = parseUid(c.req.param("uid"));
-  const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
-  const d = deps(c);
-  const linksRevoked = await block(d, video, body.reason ?? null);
-  return c.json({ video, blocked: true, linksRevoked });
-});
-
-adminRoutes.post("/videos/:uid/unblock", async (c) => {
-  const video = parseUid(c.req.param("uid"));
-  const d = deps(c);
-  return c.json({ video, blocked: false, wasBlocked: await unblock(d, video) });
-});
-
-// For apps that keep their own Stream webhook: drop what the gateway believes about the video.
-adminRoutes.post("/videos/:uid/refresh", async (c) => {
-  const video = parseUid(c.req.param("uid"));
-  await forgetVideo(deps(c), video);
-  return c.json({ video, refreshed: true });
-});
-
-adminRoutes.delete("/share-links/:id", async (c) => {
-  const d = deps(c);
-  const id = c.req.param("id");
-  const link = await findLink(d.db, id);
-  if (!link) throw unknownLink();
-  await revokeLink(d.db, id, d.now);
-  return c.body(null, 204);
-});
-
-adminRoutes.post("/share-links/revoke", async (c) => {
-  const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
-  const d = deps(c);
-  return c.json({ revoked: await revokeLinksOf(d.db, body, d.now) });
-});
-
-adminRoutes.get("/audit", async (c) => {
-  const query = parseInput(AuditQuery, c.req.query(), "query");
-  const page = await listAuditEvents(deps(c).db, {
-    video: query.video,
-    user: query.user,
-    link: query.link,
-    since: query.since === undefined ? undefined : Date.parse(query.since),
-    after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
-    limit: query.limit,
+  routes.put("/grants", documented(PUT_GRANTS), async (c) => {
+    const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
+    const d = deps(c);
+    const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
+    await putGrants(d, grants);
+    return c.json({ upserted: grants.length });
   });
-  return c.json({
-    events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-    nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
+
+  routes.delete("/grants", documented(DELETE_GRANTS), async (c) => {
+    const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
+    const d = deps(c);
+    return c.json({ deleted: await removeGrants(d, body.grants) });
   });
-});
+
+  routes.get("/grants", documented(LIST_GRANTS), async (c) => {
+    const query = parseInput(GrantsQuery, c.req.query(), "query");
+    const key = decodeCursor(query.cursor, "string", "string");
+    const page = await listGrants(deps(c).db, { ...query, cursor: key && { user: key[0], video: key[1] } });
+    return c.json({
+      grants: page.grants.map((g) => ({ ...g, expiresAt: g.expiresAt === null ? null : new Date(g.expiresAt).toISOString() })),
+      nextCursor: page.next === null ? null : encodeCursor([page.next.user, page.next.video]),
+    });
+  });
+
+  routes.post("/videos/:uid/block", documented(BLOCK), async (c) => {
+    const video = parseUid(c.req.param("uid"));
+    const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
+    const d = deps(c);
+    const linksRevoked = await block(d, video, body.reason ?? null);
+    return c.json({ video, blocked: true, linksRevoked });
+  });
+
+  routes.post("/videos/:uid/unblock", documented(UNBLOCK), async (c) => {
+    const video = parseUid(c.req.param("uid"));
+    const d = deps(c);
+    return c.json({ video, blocked: false, wasBlocked: await unblock(d, video) });
+  });
+
+  // For apps that keep their own Stream webhook: drop what the gateway believes about the video.
+  routes.post("/videos/:uid/refresh", documented(REFRESH), async (c) => {
+    const video = parseUid(c.req.param("uid"));
+    await forgetVideo(deps(c), video);
+    return c.json({ video, refreshed: true });
+  });
+
+  routes.delete("/share-links/:id", documented(REVOKE_LINK), async (c) => {
+    const d = deps(c);
+    const id = c.req.param("id");
+    const link = await findLink(d.db, id);
+    if (!link) throw unknownLink();
+    await revokeLink(d.db, id, d.now);
+    return c.body(null, 204);
+  });
+
+  routes.post("/share-links/revoke", documented(REVOKE_LINKS), async (c) => {
+    const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
+    const d = deps(c);
+    return c.json({ revoked: await revokeLinksOf(d.db, body, d.now) });
+  });
+
+  routes.get("/audit", documented(AUDIT), async (c) => {
+    const query = parseInput(AuditQuery, c.req.query(), "query");
+    const page = await listAuditEvents(deps(c).db, {
+      video: query.video,
+      user: query.user,
+      link: query.link,
+      since: query.since === undefined ? undefined : Date.parse(query.since),
+      after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
+      limit: query.limit,
+    });
+    return c.json({
+      events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
+    });
+  });
+  return routes;
+}

@@ -13,18 +13,19 @@ import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
 import { downloadStatus, ensureDownload, type Ensured } from "../stream/ensure";
 import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "./hand-over";
+import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
 const Type = z.enum(["default", "audio"]).default("default");
 // Long names are cut and reduced, never refused (docs/http-api.md); the cap only bounds the work.
 const Filename = z.string().max(65_536).optional();
 
-export const DownloadQuery = z.object({
+const DownloadQuery = z.object({
   type: Type,
   mode: z.enum(["redirect", "stream"]).default("redirect"),
   filename: Filename,
 });
 
-export const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
+const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
 
 /** After identify: the limits and steps 2 and 3, shared by every route that hands out a download. */
 async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
@@ -60,57 +61,94 @@ async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response>
   return response;
 }
 
-export const downloadRoutes = new Hono<AppEnv>();
+const DOWNLOAD: Operation = {
+  summary: "Download a video (MP4) or its audio (M4A)",
+  security: userAuth,
+  parameters: [UID, ...queryParameters(DownloadQuery)],
+  responses: {
+    202: PREPARING,
+    302: REDIRECT,
+    303: TICKET,
+    ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+  },
+};
 
-// Hono answers HEAD with this GET handler; a HEAD takes, records and creates nothing (see below).
-downloadRoutes.get("/v1/videos/:uid/download", async (c) => {
-  const video = parseUid(c.req.param("uid"));
-  const query = parseInput(DownloadQuery, c.req.query(), "query");
-  const d = deps(c);
-  if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
-  const head = c.req.raw.method === "HEAD";
+const DOWNLOAD_URL: Operation = {
+  summary: "A signed download URL, for a button that calls fetch first",
+  security: bearerOnly,
+  parameters: [UID],
+  requestBody: body(DownloadUrlBody, false),
+  responses: {
+    200: ok("The URL and when its token expires", ref("DownloadUrl")),
+    202: PREPARING,
+    ...problems("invalid-request", "payload-too-large", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+  },
+};
 
-  const user = await d.identify(c, { allowCookie: true });
-  const ensured = await prepare(d, c, user, video, query.type, !head);
-  if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
-  const access = accessFor(d, query.mode);
-  if (head) {
-    // What the GET would answer, quota included, without taking anything.
-    const left = await downloadsLeft(d.db, d.config, user.id, d.now);
-    if (left === 0) throw quotaExceeded(d.config, d.now);
-    const response = deliverHead(access);
-    if (left !== null) response.headers.set("x-downloads-remaining", String(left));
-    return response;
-  }
+const STATUS: Operation = {
+  summary: "Download state of both types, for progress UI",
+  security: userAuth,
+  parameters: [UID],
+  responses: {
+    200: ok("State per type", ref("DownloadStates")),
+    ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "misconfigured", "upstream-unavailable"),
+  },
+};
 
-  const name = query.filename ?? ensured.videoName;
-  return grant(d, user, { video, type: query.type, mode: query.mode, name, access });
-});
+export function downloadRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
-downloadRoutes.post("/v1/videos/:uid/download-url", async (c) => {
-  const bytes = await readBody(c.req.raw, 4096);
-  const video = parseUid(c.req.param("uid"));
-  const d = deps(c);
-  if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
+  // Hono answers HEAD with this GET handler; a HEAD takes, records and creates nothing (see below).
+  routes.get("/v1/videos/:uid/download", documented(DOWNLOAD), async (c) => {
+    const video = parseUid(c.req.param("uid"));
+    const query = parseInput(DownloadQuery, c.req.query(), "query");
+    const d = deps(c);
+    if (!d.config.deliveryModes.has(query.mode)) throw invalidRequest("mode", `mode=${query.mode} is disabled on this gateway`);
+    const head = c.req.raw.method === "HEAD";
 
-  // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
-  const user = await d.identify(c, { allowCookie: false });
-  const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
-  const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
-  const ensured = await prepare(d, c, user, video, body.type, true);
-  if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
-  const access = accessFor(d, "redirect");
+    const user = await d.identify(c, { allowCookie: true });
+    const ensured = await prepare(d, c, user, video, query.type, !head);
+    if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
+    const access = accessFor(d, query.mode);
+    if (head) {
+      // What the GET would answer, quota included, without taking anything.
+      const left = await downloadsLeft(d.db, d.config, user.id, d.now);
+      if (left === 0) throw quotaExceeded(d.config, d.now);
+      const response = deliverHead(access);
+      if (left !== null) response.headers.set("x-downloads-remaining", String(left));
+      return response;
+    }
 
-  const name = body.filename ?? ensured.videoName;
-  return grant(d, user, { video, type: body.type, mode: "url", name, access });
-});
+    const name = query.filename ?? ensured.videoName;
+    return grant(d, user, { video, type: query.type, mode: query.mode, name, access });
+  });
 
-downloadRoutes.get("/v1/videos/:uid/downloads", async (c) => {
-  const video = parseUid(c.req.param("uid"));
-  const d = deps(c);
-  const user = await d.identify(c, { allowCookie: true });
-  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
-  await requireEntitlement(d, user, video, c);
-  const status = await downloadStatus(d, video);
-  return c.json({ video, ...status }, 200, { "cache-control": "no-store" });
-});
+  routes.post("/v1/videos/:uid/download-url", documented(DOWNLOAD_URL), async (c) => {
+    const bytes = await readBody(c.req.raw, 4096);
+    const video = parseUid(c.req.param("uid"));
+    const d = deps(c);
+    if (!d.config.deliveryModes.has("redirect")) throw invalidRequest("mode", "download URLs (redirect mode) are disabled on this gateway");
+
+    // Every POST needs the bearer header: the cookie is never enough to act (no CSRF).
+    const user = await d.identify(c, { allowCookie: false });
+    const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
+    const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
+    const ensured = await prepare(d, c, user, video, body.type, true);
+    if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
+    const access = accessFor(d, "redirect");
+
+    const name = body.filename ?? ensured.videoName;
+    return grant(d, user, { video, type: body.type, mode: "url", name, access });
+  });
+
+  routes.get("/v1/videos/:uid/downloads", documented(STATUS), async (c) => {
+    const video = parseUid(c.req.param("uid"));
+    const d = deps(c);
+    const user = await d.identify(c, { allowCookie: true });
+    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    await requireEntitlement(d, user, video, c);
+    const status = await downloadStatus(d, video);
+    return c.json({ video, ...status }, 200, { "cache-control": "no-store" });
+  });
+  return routes;
+}

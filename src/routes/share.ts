@@ -18,9 +18,10 @@ import { creatorQuota, enforceRateLimits, linkOwnerQuotaExceeded } from "../limi
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../stream/ensure";
 import { accessFor, deliver, mintGrant } from "./hand-over";
+import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
-export const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
-export const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
+const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
+const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
 
 /**
  * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes
@@ -67,48 +68,77 @@ async function checkPassword(d: Deps, link: ShareLink, password: string | undefi
   if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
 }
 
-export const shareRoutes = new Hono<AppEnv>();
+const LANDING: Operation = {
+  summary: "Share-link landing page (HTML) or its facts (JSON); uses nothing",
+  security: PUBLIC,
+  parameters: [LINK_ID],
+  responses: {
+    200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted"),
+  },
+};
 
-shareRoutes.get("/s/:id", async (c) => {
-  const d = deps(c);
-  const link = await loadLink(d, c.req.param("id"));
-  await requireCreatorStillEntitled(d, c, link);
-  const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
-  if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
-  return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
-});
+const REDEEM: Operation = {
+  summary: "Download through a share link (takes one use)",
+  security: PUBLIC,
+  parameters: [LINK_ID, ...queryParameters(LinkDownloadQuery)],
+  requestBody: {
+    required: false,
+    content: { ...json(schema(LinkDownloadBody)), "application/x-www-form-urlencoded": { schema: schema(LinkDownloadBody) } },
+  },
+  responses: {
+    202: PREPARING,
+    302: REDIRECT,
+    303: TICKET,
+    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
+  },
+};
 
-shareRoutes.post("/s/:id", async (c) => {
-  const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
-  const d = deps(c);
-  await enforceRateLimits(d.limiters, { ip: d.client.ip });
-  const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
-  const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
-  const link = await loadLink(d, c.req.param("id"));
-  await requireCreatorStillEntitled(d, c, link);
-  await checkPassword(d, link, body.password);
+export function shareRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
 
-  const ensured = await ensureDownload(d, link.video, link.type, { create: true });
-  if (ensured.kind !== "ready") {
-    const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
-    const percent = ensured.kind === "preparing" ? ensured.percent : 0;
-    return wantsHtml(c.req.raw)
-      ? linkPreparingPage(linkFacts(link, null, d.mount), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
-      : preparingResponse(c.req.raw, percent, retryAfter);
-  }
-  const access = accessFor(d, mode, link);
-  // A grant must outlive the request: a link in its last seconds is as good as expired.
-  if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
-  const notAfter = Math.floor(link.expiresAt / 1000);
+  routes.get("/s/:id", documented(LANDING), async (c) => {
+    const d = deps(c);
+    const link = await loadLink(d, c.req.param("id"));
+    await requireCreatorStillEntitled(d, c, link);
+    const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
+    if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
+    return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
+  });
 
-  // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
-  // row in one batch; only then does anything that leads to the file leave the gateway.
-  const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
-  const delivered = minted.answer === "ticket" ? "stream" : mode;
-  const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
-  if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
-    const current = await findLink(d.db, link.id);
-    throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());
-  }
-  return deliver(minted);
-});
+  routes.post("/s/:id", documented(REDEEM), async (c) => {
+    const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
+    const d = deps(c);
+    await enforceRateLimits(d.limiters, { ip: d.client.ip });
+    const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
+    const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
+    const link = await loadLink(d, c.req.param("id"));
+    await requireCreatorStillEntitled(d, c, link);
+    await checkPassword(d, link, body.password);
+
+    const ensured = await ensureDownload(d, link.video, link.type, { create: true });
+    if (ensured.kind !== "ready") {
+      const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
+      const percent = ensured.kind === "preparing" ? ensured.percent : 0;
+      return wantsHtml(c.req.raw)
+        ? linkPreparingPage(linkFacts(link, null, d.mount), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
+        : preparingResponse(c.req.raw, percent, retryAfter);
+    }
+    const access = accessFor(d, mode, link);
+    // A grant must outlive the request: a link in its last seconds is as good as expired.
+    if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
+    const notAfter = Math.floor(link.expiresAt / 1000);
+
+    // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
+    // row in one batch; only then does anything that leads to the file leave the gateway.
+    const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
+    const delivered = minted.answer === "ticket" ? "stream" : mode;
+    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
+    if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
+      const current = await findLink(d.db, link.id);
+      throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());
+    }
+    return deliver(minted);
+  });
+  return routes;
+}

@@ -3,7 +3,8 @@
 // quota or audit row: the grant that issued the ticket took them. Browsers resume a download by
 // asking the final URL again with a Range, and so do `curl -C -` and `wget -c` here. POST is
 // served like GET for `curl -X POST -L`, which repeats its POST after the share link's 303.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { documented, pathParameter, problems, PUBLIC, type Operation } from "../http/openapi";
 import { type AppEnv, type Deps, deps } from "../context";
 import { pinNetwork, pinnedNetwork } from "../db/ticket-pins";
 import { videoBlocked } from "../entitlement/entitle";
@@ -41,9 +42,32 @@ async function sameRequester(d: Deps, ticket: Ticket & { network: string }): Pro
   return (await pinNetwork(d.db, ticket.id, here, ticket.expiresAt * 1000)) === here;
 }
 
-export const ticketRoutes = new Hono<AppEnv>();
+const TICKET_PARAMETER = pathParameter("ticket", "The grant ticket a 303 named", "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$");
+const FILE = {
+  description: "The file, streamed through the gateway (`Content-Disposition: attachment`)",
+  content: { "video/mp4": {}, "audio/mp4": {} },
+};
 
-ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
+const FETCH: Operation = {
+  summary: "The file of a stream-mode grant, resumable with Range and If-Range for the grant's lifetime (takes no use)",
+  security: PUBLIC,
+  parameters: [TICKET_PARAMETER],
+  responses: {
+    200: FILE,
+    206: { description: "A range of the file" },
+    416: { description: "Range not satisfiable" },
+    ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable", "misconfigured"),
+  },
+};
+
+const FETCH_AFTER_POST: Operation = {
+  summary: "As GET (for clients that repeat a POST after the 303)",
+  security: PUBLIC,
+  parameters: [TICKET_PARAMETER],
+  responses: { 200: FILE, 206: { description: "A range of the file" }, ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable") },
+};
+
+const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
   const d = deps(c);
   // Each fetch through here is billed by Stream as a whole download: the per-IP limit bounds a loop.
   await enforceRateLimits(d.limiters, { ip: d.client.ip });
@@ -62,4 +86,12 @@ ticketRoutes.on(["GET", "POST"], "/d/:ticket", async (c) => {
   const { token } = await mintDownloadToken(d.signer, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });
   const disposition = contentDisposition(ticket.name, ticket.video, DOWNLOAD_FILES[ticket.type].extension);
   return streamThrough(c.req.raw, deliveryUrl(d.config, token, ticket.type), disposition, d.config.stream.timeoutMs);
-});
+};
+
+export function ticketRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  // Hono answers HEAD with the GET handler.
+  routes.get("/d/:ticket", documented(FETCH), serveTicket);
+  routes.post("/d/:ticket", documented(FETCH_AFTER_POST), serveTicket);
+  return routes;
+}
