@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { buildClient } from "./client/build.mjs";
 // The plugin cannot point an auxiliary Worker at a wrangler config, so the emulator is bundled
@@ -55,20 +56,46 @@ await buildClient();
 const migrations = await readD1Migrations("./migrations");
 const emulatorScript = await bundleEmulator();
 
+/** A Worker under test: its wrangler config, the bindings tests give it, the setup that migrates its D1. */
+interface TestedWorker {
+  configPath: string;
+  bindings: Record<string, unknown>;
+  setupFile: string;
+}
+
+const gatewayWorker: TestedWorker = {
+  configPath: "./wrangler.toml",
+  bindings: { ...gatewayBindings, TEST_MIGRATIONS: migrations },
+  setupFile: "./test/setup.ts",
+};
+
+// The example app brings its own identify and entitle, so it is given only what reaches Stream.
+const { STREAM_ACCOUNT_ID, STREAM_API_TOKEN, STREAM_KEY_ID, STREAM_KEY_JWK, STREAM_API_BASE, STREAM_DELIVERY_BASE } = gatewayBindings;
+const exampleWorker: TestedWorker = {
+  configPath: "./examples/existing-app/wrangler.toml",
+  bindings: {
+    STREAM_ACCOUNT_ID, STREAM_API_TOKEN, STREAM_KEY_ID, STREAM_KEY_JWK, STREAM_API_BASE, STREAM_DELIVERY_BASE,
+    APP_MIGRATIONS: await readD1Migrations("./examples/existing-app/migrations"),
+    GATEWAY_MIGRATIONS: migrations,
+  },
+  setupFile: "./examples/existing-app/test/setup.ts",
+};
+
 /**
- * A workerd project: the gateway under test with the emulator as its auxiliary Worker. The
+ * A workerd project: a Worker under test with the emulator as its auxiliary Worker. The
  * emulator's webhooks reach this project's own runner Worker ("vitest-plugin-runner-<name>").
  */
-function workerdProject(name: string, include: string[], setupFiles: string[]) {
+function workerdProject(name: string, include: string[], setupFiles: string[], worker = gatewayWorker) {
   return {
     plugins: [
       cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
+        wrangler: { configPath: worker.configPath },
         miniflare: {
           outboundService: "stream-emulator",
           // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.
           stripCfConnectingIp: false,
-          bindings: { ...gatewayBindings, TEST_MIGRATIONS: migrations },
+          serviceBindings: { EMULATED_STREAM: { name: "stream-emulator", entrypoint: "StreamBinding" } },
+          bindings: worker.bindings,
           workers: [
             {
               name: "stream-emulator",
@@ -90,7 +117,7 @@ function workerdProject(name: string, include: string[], setupFiles: string[]) {
     test: {
       name,
       include,
-      setupFiles: ["./test/setup.ts", ...setupFiles],
+      setupFiles: [worker.setupFile, ...setupFiles],
       deps: { optimizer: { ssr: { enabled: true, include: ["cloudflare"] } } },
     },
   };
@@ -113,8 +140,15 @@ export default defineConfig(async () => ({
         ["./test/other-quirks.ts"],
       ),
       {
+        // The library inside an app that already has sessions and purchases, as its customers will
+        // install it: `stream-download-gateway` is this repository's src/library.ts.
+        ...workerdProject("example", ["examples/existing-app/test/**/*.test.ts"], [], exampleWorker),
+        resolve: { alias: [{ find: /^stream-download-gateway$/, replacement: fileURLToPath(new URL("./src/library.ts", import.meta.url)) }] },
+      },
+      {
         // Node-side checks: scripts and documents that run outside workerd.
         test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+        resolve: { alias: { "cloudflare:workers": fileURLToPath(new URL("./test/node/cloudflare-workers.ts", import.meta.url)) } },
       },
     ],
   },

@@ -20,7 +20,7 @@ export interface DownloadUrl {
 }
 
 export interface DownloadUrlOptions {
-  /** The gateway's origin, e.g. "https://downloads.example.com"; default: this page's origin. */
+  /** Where the gateway is: its origin ("https://downloads.example.com") or, mounted in your app, its base URL or path ("/downloads"); default: this page's origin. */
   gateway?: string;
   /** The app's JWT for the user. Give this or `getToken`. */
   token?: string;

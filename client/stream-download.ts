@@ -20,3 +20,9 @@ export { StreamDownloadElement };
 if (typeof customElements !== "undefined" && !customElements.get("stream-download")) {
   customElements.define("stream-download", StreamDownloadElement);
 }
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "stream-download": StreamDownloadElement;
+  }
+}

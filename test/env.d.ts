@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** The emulator's Workers binding entry point (emulator/src/binding.ts), typed as Stream's own binding. */
+      EMULATED_STREAM: StreamBinding;
     }
   }
 }
