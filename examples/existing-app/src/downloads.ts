@@ -1,0 +1,40 @@
+// The download gateway, told who is signed in (the shop's session) and what they may download
+// (the shop's purchases). Mounted at /downloads by src/index.ts.
+import type { Context } from "hono";
+import { streamDownloads } from "stream-download-gateway";
+import { hasPurchased } from "./purchases";
+import { currentSession, type Session } from "./session";
+
+export const downloads = streamDownloads((env: Env) => ({
+  settings: env,
+  bindings: {
+    DB: env.GATEWAY_DB,
+    USER_RATE_LIMITER: env.USER_RATE_LIMITER,
+    IP_RATE_LIMITER: env.IP_RATE_LIMITER,
+    LINK_PASSWORD_LIMITER: env.LINK_PASSWORD_LIMITER,
+    STREAM_BUDGET: env.STREAM_BUDGET,
+  },
+  identify: async (c, { allowCookie }) => {
+    const session = await currentSession(c, env.APP_DB);
+    if (session === null) return null;
+    return (allowCookie ? !crossSite(c) : csrfTokenSent(c, session)) ? { id: session.userId, claims: {} } : null;
+  },
+  // "grant": the right is the shop's and can be taken back (a refund), so the gateway asks again,
+  // for the link's creator, whenever one of their share links is used.
+  entitle: async (user, video) => ((await hasPurchased(env.APP_DB, user.id, video)) ? "grant" : null),
+}));
+
+// On routes that only hand out a file by GET (allowCookie), the cookie is enough, except on a
+// request the browser says another site started: SameSite=Lax still sends the cookie with a
+// top-level navigation from anywhere, and such a link would spend the user's downloads.
+const crossSite = (c: Context) => c.req.header("sec-fetch-site") === "cross-site";
+
+// On routes that act (a download URL, share links), another site's form or script could send the
+// cookie too. Those need the session's CSRF token as well, as the bearer header: only the shop's
+// own page has it (the <stream-download> button sends it as its token), and other sites can
+// neither read that page nor guess it.
+function csrfTokenSent(c: Context, session: Session): boolean {
+  const sent = new TextEncoder().encode(c.req.header("authorization") ?? "");
+  const expected = new TextEncoder().encode(`Bearer ${session.csrfToken}`);
+  return sent.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(sent, expected);
+}
