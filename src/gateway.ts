@@ -39,7 +39,7 @@ export interface GatewayBindings {
  * verifies the app's JWT; an app may bring its own sessions. `allowCookie` is false on routes
  * that change state (CSRF): an app reading a session cookie should then refuse it.
  */
-export type IdentifyHook = (c: Context, options: { allowCookie: boolean }) => Promise<AppUser | null>;
+export type IdentifyHook<C = Context> = (c: C, options: { allowCookie: boolean }) => Promise<AppUser | null>;
 
 export interface Hooks {
   identify: (c: Context, options: { allowCookie: boolean }) => Promise<AppUser>;

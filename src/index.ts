@@ -7,7 +7,7 @@ import { streamDownloads, type StreamDownloadsOptions } from "./library";
 import { gatewayResolver } from "./options";
 import { Problem } from "./problems";
 
-const options = (env: Env): StreamDownloadsOptions => ({ settings: env, bindings: env });
+const options = (env: Env): StreamDownloadsOptions<Env> => ({ settings: env, bindings: env });
 
 const app = streamDownloads(options);
 // public/ (Workers Static Assets): the download-button helper always, the demo page in development.

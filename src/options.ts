@@ -11,24 +11,35 @@ import { buildGateway, type Gateway, type GatewayBindings, type Hooks, type Iden
 import { MemoryCache } from "./memory-cache";
 import { misconfigured, Problem, unauthenticated } from "./problems";
 
-export interface StreamDownloadsOptions {
+/** The request as the app's hooks see it: its Worker's `env` typed as the app's own. */
+export type HostContext<E extends object> = Context<{ Bindings: E }>;
+
+export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
   /** Every setting by its name in docs/configuration.md, as strings (wrangler vars and secrets are). */
   settings: object;
   /** D1 (migrations/), the three rate limiters and the Stream API budget's Durable Object. */
   bindings: GatewayBindings;
-  /** Who is calling. Default: the app's JWT (AUTH_JWKS_URL or AUTH_HS256_SECRET), bearer, or the cookie on GETs. */
-  identify?: IdentifyHook;
+  /**
+   * Who is calling: the user, or null (401). To say why, throw `unauthenticated(reason)`.
+   * Default: the app's JWT (AUTH_JWKS_URL or AUTH_HS256_SECRET), bearer, or the cookie on GETs.
+   */
+  identify?: IdentifyHook<HostContext<E>>;
   /** May the user download the video, and how ("claim" or "grant"), or null. Default: the videos claim, then D1 grants. */
-  entitle?: EntitleHook<Context>;
-  /** Does a link's creator still hold a "grant" right? Default: your `entitle` asked again, or the D1 grant. */
-  stillEntitled?: StillEntitledHook<Context>;
+  entitle?: EntitleHook<HostContext<E>>;
+  /**
+   * Does a link's creator still hold the "grant" right the link was made under? Asked whenever
+   * such a link is used, with the link holder's request. Default: `entitle` asked again for the
+   * creator (with no claims); give this to also compare when the right began with
+   * `link.createdAt`, so that a right lost and bought again does not revive older links.
+   */
+  stillEntitled?: StillEntitledHook<HostContext<E>>;
 }
 
-export type OptionsSource<E> = StreamDownloadsOptions | ((env: E) => StreamDownloadsOptions);
+export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env: E) => StreamDownloadsOptions<E>);
 
 const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET"] as const;
 
-function build(options: StreamDownloadsOptions): Gateway {
+function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
   const { bindings } = options;
   for (const name of BINDINGS) {
     if (!bindings?.[name]) throw misconfigured(name, `the binding ${name} is missing`);
@@ -39,22 +50,28 @@ function build(options: StreamDownloadsOptions): Gateway {
     streamBinding: bindings.STREAM !== undefined,
   });
   const cache = new MemoryCache();
-  const entitle = options.entitle ?? defaultEntitle(config, bindings, cache);
+  const { identify, entitle: appEntitle, stillEntitled } = options;
+  const entitle: EntitleHook<Context> = appEntitle
+    ? (user, video, c) => appEntitle(user, video, asHost<E>(c))
+    : defaultEntitle(config, bindings, cache);
   return buildGateway(config, bindings, cache, {
-    identify: options.identify ? signedIn(options.identify) : defaultIdentify(config.auth),
+    identify: identify ? signedIn<E>(identify) : defaultIdentify(config.auth),
     entitle,
-    stillEntitled:
-      options.stillEntitled ??
-      (config.entitlement.kind === "claims-and-grants"
+    stillEntitled: stillEntitled
+      ? (link, c) => stillEntitled(link, asHost<E>(c))
+      : config.entitlement.kind === "claims-and-grants"
         ? (link, c) => grantStillHeld(deps(c as Context<AppEnv>), link)
-        : async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null),
+        : async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null,
   });
 }
 
+/** The request the gateway hands an app's hook is the app's own, whose `env` is the app's E. */
+const asHost = <E extends object>(c: Context) => c as unknown as HostContext<E>;
+
 /** The app's hook, with nobody signed in answered as a 401. */
-function signedIn(identify: IdentifyHook): Hooks["identify"] {
+function signedIn<E extends object>(identify: IdentifyHook<HostContext<E>>): Hooks["identify"] {
   return async (c, how) => {
-    const user = await identify(c, how);
+    const user = await identify(asHost<E>(c), how);
     if (user === null) throw unauthenticated("no credentials");
     return user;
   };
