@@ -85,7 +85,7 @@ const exampleWorker: TestedWorker = {
  * A workerd project: a Worker under test with the emulator as its auxiliary Worker. The
  * emulator's webhooks reach this project's own runner Worker ("vitest-plugin-runner-<name>").
  */
-function workerdProject(name: string, include: string[], setupFiles: string[], worker = gatewayWorker) {
+function workerdProject(name: string, include: string[], setupFiles: string[], worker = gatewayWorker, exclude: string[] = []) {
   return {
     plugins: [
       cloudflareTest({
@@ -117,6 +117,7 @@ function workerdProject(name: string, include: string[], setupFiles: string[], w
     test: {
       name,
       include,
+      exclude,
       setupFiles: [worker.setupFile, ...setupFiles],
       deps: { optimizer: { ssr: { enabled: true, include: ["cloudflare"] } } },
     },
@@ -131,12 +132,14 @@ export default defineConfig(async () => ({
     reporters: ["default", "json"],
     outputFile: { json: "test-results/vitest.json" },
     projects: [
-      workerdProject("gateway", ["test/emulator/**/*.test.ts", "test/gateway/**/*.test.ts"], []),
+      // Tests mirror src/ (test/identify/ tests src/identify/, …); test/emulator/ pins the emulator's
+      // contract, test/attack/ and test/record/ hold the cross-cutting attacks and invariants.
+      workerdProject("gateway", ["test/**/*.test.ts"], [], gatewayWorker, ["test/node/**", "test/e2e/**"]),
       // The gateway's download path again, with the emulator answering every undocumented choice
       // the other way (emulator/README.md › Assumptions): the gateway must not depend on the emulator's reading.
       workerdProject(
         "gateway-quirks",
-        ["download-path", "share-page", "share-links", "webhooks", "status"].map((file) => `test/gateway/${file}.test.ts`),
+        ["routes/downloads", "share-links/redeem-routes", "share-links/owner-routes", "webhooks/webhooks", "ensure/status"].map((file) => `test/${file}.test.ts`),
         ["./test/other-quirks.ts"],
       ),
       {

@@ -3,7 +3,7 @@
 // each kind warms the isolate (config, signing key, ready state, block list), the next ones count.
 import { env } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { appToken, callWorker, randomUser } from "../test/gateway/helpers";
+import { appToken, callWorker, randomUser } from "../test/helpers";
 import { classify, D1Recorder } from "./d1-recorder";
 
 const VIDEO = "c0ffee00000000000000000000000001";

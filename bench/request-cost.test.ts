@@ -6,9 +6,9 @@
 import { env } from "cloudflare:test";
 import { expect, test } from "vitest";
 import { gatewayOf } from "../src/index";
-import { createVerifier, identifyUser } from "../src/auth/identify";
-import { mintDownloadToken } from "../src/stream/token";
-import { appToken, callWorker, GATEWAY } from "../test/gateway/helpers";
+import { createVerifier, identifyUser } from "../src/identify/app-token";
+import { mintDownloadToken } from "../src/mint/token";
+import { appToken, callWorker, GATEWAY } from "../test/helpers";
 import { D1Recorder, insertsAudit } from "./d1-recorder";
 
 const VIDEO = "c0ffee00000000000000000000000001";

@@ -5,11 +5,11 @@
 // webhook key and the memory cache. Keys are imported on first use, so a key that cannot be
 // imported is the problem of the request that needs it, named as a `misconfigured` setting.
 import type { Context } from "hono";
-import { createAdminGate, type AdminGate } from "./auth/admin";
-import type { AppUser } from "./auth/identify";
+import { createAdminGate, type AdminGate } from "./identify/admin";
+import type { AppUser } from "./identify/app-token";
 import type { Config } from "./config";
-import type { EntitleHook, StillEntitledHook } from "./entitlement/entitle";
-import type { RateLimiters } from "./limits";
+import type { EntitleHook, StillEntitledHook } from "./entitle/entitle";
+import type { RateLimiters } from "./limits/rate-limits";
 import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
 import { StreamBindingClient } from "./stream/binding-client";
@@ -17,8 +17,8 @@ import { streamApiBudget } from "./stream/budget";
 import type { StreamApiBudget } from "./stream/budget-object";
 import { CallGate } from "./stream/call-gate";
 import { StreamClient, type StreamApi } from "./stream/client";
-import { createTicketKey, type TicketKey } from "./stream/ticket";
-import { createSigner, type Signer } from "./stream/token";
+import { createTicketKey, type TicketKey } from "./mint/ticket";
+import { createSigner, type Signer } from "./mint/token";
 import { createWebhookKey, type WebhookKey } from "./webhooks/signature";
 
 /** The bindings the gateway needs, passed in (the reference Worker passes its Env). */

@@ -2,11 +2,11 @@
 // checked, the settings validated (those an app's hooks or bindings replace are not read), and
 // the default hooks built for what the app did not bring.
 import type { Context } from "hono";
-import { createVerifier, identifyUser } from "./auth/identify";
+import { createVerifier, identifyUser } from "./identify/app-token";
 import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
-import { createEntitlementCallback } from "./entitlement/callback";
-import { claimOrGrant, grantStillHeld, type EntitleHook, type StillEntitledHook } from "./entitlement/entitle";
+import { createEntitlementCallback } from "./entitle/callback";
+import { claimOrGrant, grantStillHeld, type EntitleHook, type StillEntitledHook } from "./entitle/entitle";
 import { buildGateway, type Gateway, type GatewayBindings, type Hooks, type IdentifyHook } from "./gateway";
 import { MemoryCache } from "./memory-cache";
 import { misconfigured, Problem, unauthenticated } from "./problems";

@@ -120,7 +120,7 @@ async function gatewayModule() {
     stdin: {
       contents: `export { parseConfig } from "./src/config";
         export { readyStreamable } from "./src/stream/client";
-        export { createSigner, mintDownloadToken } from "./src/stream/token";`,
+        export { createSigner, mintDownloadToken } from "./src/mint/token";`,
       resolveDir: new URL("../..", import.meta.url).pathname,
       loader: "ts",
     },

@@ -4,7 +4,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
-import { enforceRateLimits } from "../limits";
+import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";

@@ -3,16 +3,16 @@
 // (under /v1/admin here) none of it is reachable without the admin token.
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireAdmin } from "../auth/admin";
+import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
-import { listAuditEvents } from "../db/audit";
-import { listGrants } from "../db/grants";
-import { findLink, revokeLink, revokeLinksOf } from "../db/share-links";
-import { block, putGrants, removeGrants, unblock } from "../entitlement/manage";
+import { listAuditEvents } from "../record/audit";
+import { listGrants } from "../entitle/grants-table";
+import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
+import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
-import { unknownLink } from "../links/status";
-import { forgetVideo } from "../stream/ensure";
+import { unknownLink } from "../share-links/status";
+import { forgetVideo } from "../ensure/ensure";
 import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
 
 const MAX_BATCH = 1000;

@@ -3,16 +3,17 @@
 // row, in one batch) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppUser } from "../auth/identify";
+import type { AppUser } from "../identify/app-token";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
-import { requireEntitlement } from "../entitlement/entitle";
+import { requireEntitlement } from "../entitle/entitle";
 import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
-import { downloadsLeft, enforceRateLimits, quotaExceeded, recordUserGrant } from "../limits";
+import { downloadsLeft, quotaExceeded, recordUserGrant } from "../record/grant";
+import { enforceRateLimits } from "../limits/rate-limits";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
-import { downloadStatus, ensureDownload, type Ensured } from "../stream/ensure";
-import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "./hand-over";
+import { downloadStatus, ensureDownload, type Ensured } from "../ensure/ensure";
+import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "../deliver/hand-over";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
 const Type = z.enum(["default", "audio"]).default("default");

@@ -6,15 +6,15 @@
 import { Hono, type Context } from "hono";
 import { documented, pathParameter, problems, PUBLIC, type Operation } from "../http/openapi";
 import { type AppEnv, type Deps, deps } from "../context";
-import { pinNetwork, pinnedNetwork } from "../db/ticket-pins";
-import { videoBlocked } from "../entitlement/entitle";
-import { enforceRateLimits } from "../limits";
+import { pinNetwork, pinnedNetwork } from "../deliver/ticket-pins";
+import { videoBlocked } from "../entitle/entitle";
+import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem } from "../problems";
-import { clientNetwork, countryPermitted } from "../stream/access-rules";
-import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../stream/delivery";
-import { contentDisposition } from "../stream/filename";
-import { readTicket, type Ticket } from "../stream/ticket";
-import { mintDownloadToken } from "../stream/token";
+import { clientNetwork, countryPermitted } from "../mint/access-rules";
+import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../deliver/delivery";
+import { contentDisposition } from "../deliver/filename";
+import { readTicket, type Ticket } from "../mint/ticket";
+import { mintDownloadToken } from "../mint/token";
 
 const family = (network: string) => (network.includes(":") ? "IPv6" : "IPv4");
 

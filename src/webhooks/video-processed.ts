@@ -2,14 +2,14 @@
 // readiness in the download_state cache and, with PREPARE_DOWNLOADS, create the downloads at once
 // so that the first user does not wait for Stream to generate them.
 import type { Config } from "../config";
-import { isBlocked } from "../db/blocked";
-import { claimNewState, readState, saveState, takePollLease, unfinishedStates, type DownloadState } from "../db/download-state";
+import { isBlocked } from "../entitle/blocked-table";
+import { claimNewState, readState, saveState, takePollLease, unfinishedStates, type DownloadState } from "../ensure/download-state";
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
-import { clearNotReadyRefusals } from "../db/video-readiness";
+import { clearNotReadyRefusals } from "../ensure/video-readiness";
 import { CreateRefusedError, type DownloadType, type StreamApi } from "../stream/client";
 import { Problem } from "../problems";
-import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../stream/ensure";
+import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../ensure/ensure";
 
 export interface ProcessedVideo {
   uid: string;

@@ -1,6 +1,6 @@
 // A token's `accessRules` claim (docs/stream-behaviour.md §3): at most 5 rules, evaluated first to last,
 // the first match decides, and a token with no matching rule is valid. The address parsing here
-// deliberately shares no code with the gateway's src/stream/access-rules.ts: the emulator is the
+// deliberately shares no code with the gateway's src/mint/access-rules.ts: the emulator is the
 // second, independent implementation that checks what the gateway mints.
 
 export type AccessRule = {

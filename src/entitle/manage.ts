@@ -1,0 +1,36 @@
+// What the admin API changes about who may download: grants and the kill switch. Each write
+// goes with the invalidation of what this isolate has cached about it, so the change is seen
+// here at once and elsewhere within MEMORY_CACHE_SECONDS.
+import { blockVideo, unblockVideo } from "./blocked-table";
+import { deleteGrants, upsertGrants, type Grant } from "./grants-table";
+import { revokeLinksOf } from "../share-links/store";
+import { blockedKey, grantKey, type EntitlementDeps } from "./entitle";
+
+export async function putGrants(deps: EntitlementDeps, grants: Grant[]): Promise<void> {
+  await upsertGrants(deps.db, grants, deps.now);
+  for (const g of grants) deps.cache.delete(grantKey(g.user, g.video));
+}
+
+/** The number of grants that existed. */
+export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: string; video: string }>): Promise<number> {
+  const deleted = await deleteGrants(deps.db, pairs);
+  for (const g of pairs) deps.cache.delete(grantKey(g.user, g.video));
+  return deleted;
+}
+
+/**
+ * The kill switch: nobody may download the video, and every share link of it ends for good
+ * (unblocking does not revive them). The number of links revoked.
+ */
+export async function block(deps: EntitlementDeps, video: string, reason: string | null): Promise<number> {
+  await blockVideo(deps.db, video, deps.now, reason);
+  deps.cache.set(blockedKey(video), true, deps.config.memoryCacheSeconds * 1000, deps.now);
+  return revokeLinksOf(deps.db, { video }, deps.now);
+}
+
+/** Whether the video was blocked. */
+export async function unblock(deps: EntitlementDeps, video: string): Promise<boolean> {
+  const unblocked = await unblockVideo(deps.db, video);
+  deps.cache.delete(blockedKey(video));
+  return unblocked;
+}

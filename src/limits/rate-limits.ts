@@ -1,0 +1,26 @@
+// Limits that keep one client from spending what others need: per-user and per-IP rate limits
+// (Workers Rate Limiting bindings, configured in wrangler.toml) on every route that can call
+// Stream or write D1, checked right after identify.
+import { retryLater } from "../problems";
+
+/** The Workers Rate Limiting bindings the gateway counts with (wrangler.toml [[ratelimits]]). */
+export interface RateLimiters {
+  user: RateLimit;
+  ip: RateLimit;
+  /** Share-link password attempts, per link. */
+  password: RateLimit;
+}
+
+/** The bindings count per minute (period 60 in wrangler.toml). */
+const RATE_LIMIT_WINDOW_SECONDS = 60;
+
+export async function enforceRateLimits(limiters: RateLimiters, key: { user?: string; ip: string | null }): Promise<void> {
+  const checks: Promise<{ success: boolean }>[] = [];
+  if (key.user !== undefined) checks.push(limiters.user.limit({ key: `user:${key.user}` }));
+  // Cloudflare always sets CF-Connecting-IP in production; without it there is nothing to key on.
+  if (key.ip) checks.push(limiters.ip.limit({ key: `ip:${key.ip}` }));
+  const outcomes = await Promise.all(checks);
+  if (outcomes.some((o) => !o.success)) {
+    throw retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);
+  }
+}

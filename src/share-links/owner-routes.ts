@@ -1,0 +1,165 @@
+// Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
+import { Hono } from "hono";
+import { z } from "zod";
+import { type AppEnv, type Deps, deps } from "../context";
+import { isCountryCode } from "../countries";
+import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "./store";
+import { requireEntitlement } from "../entitle/entitle";
+import { decodeCursor, encodeCursor } from "../http/cursor";
+import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
+import { newLinkId } from "./ids";
+import { hashPassword } from "./password";
+import { linkProblem, remainingUses, unknownLink } from "./status";
+import { enforceRateLimits } from "../limits/rate-limits";
+import { Problem, invalidRequest } from "../problems";
+import { ensureDownload } from "../ensure/ensure";
+import { body, bearerOnly, documented, LINK_ID, ok, problems, queryParameters, ref, UID, type Operation } from "../http/openapi";
+
+const CreateLinkBody = z
+  .object({
+    type: z.enum(["default", "audio"]).default("default"),
+    expiresIn: z.number().int().min(60),
+    maxDownloads: z.number().int().min(1).max(1_000_000).optional(),
+    countries: z
+      .array(z.string().max(2).toUpperCase().refine(isCountryCode, "must be ISO 3166-1 alpha-2 codes"))
+      .min(1)
+      .max(250)
+      .optional(),
+    lockToIp: z.boolean().default(false),
+    password: z.string().min(1).max(256).optional(),
+    note: z.string().max(500).optional(),
+  })
+  .strict();
+
+const ListLinksQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+export function linkUrl(d: Deps, id: string): string {
+  return `${d.base}/s/${id}`;
+}
+
+function describe(d: Deps, link: ShareLink) {
+  const now = d.now;
+  return {
+    id: link.id,
+    url: linkUrl(d, link.id),
+    video: link.video,
+    type: link.type,
+    createdAt: new Date(link.createdAt).toISOString(),
+    expiresAt: new Date(link.expiresAt).toISOString(),
+    maxDownloads: link.maxUses,
+    uses: link.uses,
+    remaining: remainingUses(link),
+    countries: link.countries,
+    lockToIp: link.lockToIp,
+    passwordProtected: link.passwordHash !== null,
+    note: link.note,
+    status: linkProblem(link, now)?.type ?? "active",
+  };
+}
+
+const CREATE: Operation = {
+  summary: "Create a share link",
+  security: bearerOnly,
+  parameters: [UID],
+  requestBody: body(CreateLinkBody),
+  responses: {
+    201: ok("The link", ref("CreatedLink")),
+    ...problems("invalid-request", "payload-too-large", "rate-limited", "too-many-links", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "misconfigured", "download-failed", "upstream-unavailable"),
+  },
+};
+
+const LIST: Operation = {
+  summary: "The caller's share links, newest first",
+  security: bearerOnly,
+  parameters: queryParameters(ListLinksQuery),
+  responses: { 200: ok("A page of links", { type: "object" }), ...problems("invalid-request", "unauthenticated", "rate-limited") },
+};
+
+const REVOKE: Operation = {
+  summary: "Revoke one of the caller's share links",
+  security: bearerOnly,
+  parameters: [LINK_ID],
+  responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found", "rate-limited") },
+};
+
+export function shareLinkRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.post("/v1/videos/:uid/share-links", documented(CREATE), async (c) => {
+    const bytes = await readBody(c.req.raw, 8192);
+    const video = parseUid(c.req.param("uid"));
+    const d = deps(c);
+    const user = await d.identify(c, { allowCookie: false });
+    // Before the password's PBKDF2 and any Stream call: creating links costs both.
+    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
+    if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
+      throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
+    }
+    if (body.lockToIp && !d.config.deliveryModes.has("stream")) {
+      throw invalidRequest("lockToIp", "IP-locked links are delivered through the gateway, and stream mode is disabled on this gateway");
+    }
+    const source = await requireEntitlement(d, user, video, c);
+    // Checks now that the video can be served at all, and starts Stream on the file, so that the
+    // people the link is for rarely wait. A link is not refused because the file is still being made.
+    await ensureDownload(d, video, body.type, { create: true });
+
+    const link: ShareLink = {
+      id: newLinkId(),
+      creator: user.id,
+      video,
+      type: body.type,
+      createdAt: d.now,
+      expiresAt: d.now + body.expiresIn * 1000,
+      maxUses: body.maxDownloads ?? null,
+      uses: 0,
+      countries: body.countries ? [...new Set(body.countries)].sort() : null,
+      lockToIp: body.lockToIp,
+      passwordHash: body.password === undefined ? null : await hashPassword(body.password),
+      note: body.note ?? null,
+      fromGrant: source === "grant",
+      revokedAt: null,
+    };
+    if (!(await insertLink(d.db, link, d.config.shareLinkMaxActive))) {
+      throw new Problem("too-many-links", `You already have ${d.config.shareLinkMaxActive} active share links; revoke some first.`, {
+        extensions: { limit: d.config.shareLinkMaxActive },
+      });
+    }
+    return c.json({ id: link.id, url: linkUrl(d, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
+      "cache-control": "no-store",
+    });
+  });
+
+  routes.get("/v1/share-links", documented(LIST), async (c) => {
+    const query = parseInput(ListLinksQuery, c.req.query(), "query");
+    const d = deps(c);
+    const user = await d.identify(c, { allowCookie: false });
+    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    const key = decodeCursor(query.cursor, "number", "string");
+    const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
+    return c.json(
+      {
+        links: page.links.map((link) => describe(d, link)),
+        nextCursor: page.next === null ? null : encodeCursor([page.next.createdAt, page.next.id]),
+      },
+      200,
+      { "cache-control": "no-store" },
+    );
+  });
+
+  routes.delete("/v1/share-links/:id", documented(REVOKE), async (c) => {
+    const d = deps(c);
+    const user = await d.identify(c, { allowCookie: false });
+    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    const id = c.req.param("id");
+    // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.
+    const link = await findLink(d.db, id);
+    if (!link || link.creator !== user.id) throw unknownLink();
+    await revokeLink(d.db, id, d.now, user.id);
+    return c.body(null, 204);
+  });
+  return routes;
+}

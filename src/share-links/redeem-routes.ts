@@ -1,0 +1,145 @@
+// The public side of share links (docs/http-api.md): GET /s/:id shows the link and uses nothing;
+// POST /s/:id checks it, waits for Stream, mints, takes one use atomically with the creator's
+// quota and its audit row, then delivers.
+import { Hono } from "hono";
+import { z } from "zod";
+import type { DeliveryMode } from "../config";
+import { type AppContext, type AppEnv, type Deps, deps } from "../context";
+import { readState } from "../ensure/download-state";
+import { findLink, takeUse, type ShareLink } from "./store";
+import { videoBlocked } from "../entitle/entitle";
+import { wantsHtml } from "../http/html";
+import { preparingResponse } from "../http/respond";
+import { landingPage, linkFacts, linkJson, linkPreparingPage } from "./pages";
+import { formOrJsonBody, parseInput, readBody } from "../http/validate";
+import { verifyPassword } from "./password";
+import { linkProblem, unknownLink } from "./status";
+import { creatorQuota, linkOwnerQuotaExceeded } from "../record/grant";
+import { enforceRateLimits } from "../limits/rate-limits";
+import { Problem, retryLater } from "../problems";
+import { ensureDownload } from "../ensure/ensure";
+import { accessFor, deliver, mintGrant } from "../deliver/hand-over";
+import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
+
+const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
+const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
+
+/**
+ * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes
+ * through the gateway: `curl -X POST -L` would repeat its POST at Stream's delivery host, which
+ * serves downloads to GET. Either way only if the deployment allows that mode.
+ */
+function linkMode(request: Request, asked: DeliveryMode | undefined, modes: ReadonlySet<DeliveryMode>): DeliveryMode {
+  const mode = asked ?? (wantsHtml(request) || !modes.has("stream") ? "redirect" : "stream");
+  if (!modes.has(mode)) throw new Problem("invalid-request", `mode=${mode} is disabled on this gateway`, { extensions: { field: "mode" } });
+  return mode;
+}
+
+/** The shortest grant worth handing out: a link with less left answers 410 link-expired. */
+const MIN_GRANT_MS = 5000;
+
+/** PASSWORD_ATTEMPTS_PER_MINUTE in wrangler.toml's LINK_PASSWORD_LIMITER. */
+const PASSWORD_WINDOW_SECONDS = 60;
+
+async function loadLink(d: Deps, id: string): Promise<ShareLink> {
+  // Looked up whatever its shape, so a malformed id costs what an unknown one does.
+  const link = await findLink(d.db, id);
+  if (!link) throw unknownLink();
+  const problem = linkProblem(link, d.now);
+  if (problem) throw problem;
+  return link;
+}
+
+/**
+ * A link made under a revocable right ("grant": a D1 grant, or an app's purchase) lives only as
+ * long as its creator still holds it; the kill switch ends every link of the video.
+ */
+async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLink): Promise<void> {
+  const blocked = await videoBlocked(d, link.video);
+  const lost = link.fromGrant && !(await d.stillEntitled(link, c));
+  if (blocked || lost) throw new Problem("link-revoked", "This link is no longer valid.");
+}
+
+async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {
+  if (link.passwordHash === null) return;
+  if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
+  // Every attempt counts, right or wrong: guessing is slowed per link whoever guesses.
+  const { success } = await d.limiters.password.limit({ key: `link:${link.id}` });
+  if (!success) throw retryLater("rate-limited", "Too many password attempts for this link.", PASSWORD_WINDOW_SECONDS);
+  if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
+}
+
+const LANDING: Operation = {
+  summary: "Share-link landing page (HTML) or its facts (JSON); uses nothing",
+  security: PUBLIC,
+  parameters: [LINK_ID],
+  responses: {
+    200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted"),
+  },
+};
+
+const REDEEM: Operation = {
+  summary: "Download through a share link (takes one use)",
+  security: PUBLIC,
+  parameters: [LINK_ID, ...queryParameters(LinkDownloadQuery)],
+  requestBody: {
+    required: false,
+    content: { ...json(schema(LinkDownloadBody)), "application/x-www-form-urlencoded": { schema: schema(LinkDownloadBody) } },
+  },
+  responses: {
+    202: PREPARING,
+    302: REDIRECT,
+    303: TICKET,
+    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
+  },
+};
+
+export function shareRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.get("/s/:id", documented(LANDING), async (c) => {
+    const d = deps(c);
+    const link = await loadLink(d, c.req.param("id"));
+    await requireCreatorStillEntitled(d, c, link);
+    const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
+    if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
+    return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
+  });
+
+  routes.post("/s/:id", documented(REDEEM), async (c) => {
+    const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
+    const d = deps(c);
+    await enforceRateLimits(d.limiters, { ip: d.client.ip });
+    const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
+    const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
+    const link = await loadLink(d, c.req.param("id"));
+    await requireCreatorStillEntitled(d, c, link);
+    await checkPassword(d, link, body.password);
+
+    const ensured = await ensureDownload(d, link.video, link.type, { create: true });
+    if (ensured.kind !== "ready") {
+      const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
+      const percent = ensured.kind === "preparing" ? ensured.percent : 0;
+      return wantsHtml(c.req.raw)
+        ? linkPreparingPage(linkFacts(link, null, d.mount), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
+        : preparingResponse(c.req.raw, percent, retryAfter);
+    }
+    const access = accessFor(d, mode, link);
+    // A grant must outlive the request: a link in its last seconds is as good as expired.
+    if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
+    const notAfter = Math.floor(link.expiresAt / 1000);
+
+    // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
+    // row in one batch; only then does anything that leads to the file leave the gateway.
+    const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
+    const delivered = minted.answer === "ticket" ? "stream" : mode;
+    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
+    if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
+      const current = await findLink(d.db, link.id);
+      throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());
+    }
+    return deliver(minted);
+  });
+  return routes;
+}

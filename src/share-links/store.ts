@@ -1,0 +1,170 @@
+import type { DownloadType } from "../stream/client";
+import { auditStatement, type AuditEvent } from "../record/audit";
+import type { Db } from "../db/types";
+
+export interface ShareLink {
+  id: string;
+  creator: string;
+  video: string;
+  type: DownloadType;
+  createdAt: number;
+  expiresAt: number;
+  maxUses: number | null;
+  uses: number;
+  countries: string[] | null;
+  lockToIp: boolean;
+  passwordHash: string | null;
+  note: string | null;
+  fromGrant: boolean;
+  revokedAt: number | null;
+}
+
+interface Row {
+  id: string;
+  creator: string;
+  video_id: string;
+  type: DownloadType;
+  created_at: number;
+  expires_at: number;
+  max_uses: number | null;
+  uses: number;
+  countries: string | null;
+  lock_to_ip: number;
+  password_hash: string | null;
+  note: string | null;
+  from_grant: number;
+  revoked_at: number | null;
+}
+
+const fromRow = (r: Row): ShareLink => ({
+  id: r.id,
+  creator: r.creator,
+  video: r.video_id,
+  type: r.type,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  maxUses: r.max_uses,
+  uses: r.uses,
+  countries: r.countries === null ? null : (JSON.parse(r.countries) as string[]),
+  lockToIp: r.lock_to_ip === 1,
+  passwordHash: r.password_hash,
+  note: r.note,
+  fromGrant: r.from_grant === 1,
+  revokedAt: r.revoked_at,
+});
+
+/**
+ * Inserts the link unless its creator already has `maxActive` live links (unrevoked, unexpired,
+ * not used up); the count and the insert are one statement, so concurrent creates cannot pass
+ * the cap together. Whether it was inserted.
+ */
+export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at, max_uses, uses, countries,
+         lock_to_ip, password_hash, note, from_grant, revoked_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL
+       WHERE (SELECT count(*) FROM share_links
+              WHERE creator = ?2 AND revoked_at IS NULL AND expires_at > ?5 AND (max_uses IS NULL OR uses < max_uses)) < ?13`,
+    )
+    .bind(
+      l.id,
+      l.creator,
+      l.video,
+      l.type,
+      l.createdAt,
+      l.expiresAt,
+      l.maxUses,
+      l.countries === null ? null : JSON.stringify(l.countries),
+      l.lockToIp ? 1 : 0,
+      l.passwordHash,
+      l.note,
+      l.fromGrant ? 1 : 0,
+      maxActive,
+    )
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function findLink(db: Db, id: string): Promise<ShareLink | null> {
+  const row = await db.prepare("SELECT * FROM share_links WHERE id = ?1").bind(id).first<Row>();
+  return row === null ? null : fromRow(row);
+}
+
+/** The creator's links, newest first; the cursor is the last row's (created_at, id). */
+export async function listLinks(
+  db: Db,
+  creator: string,
+  page: { cursor?: { createdAt: number; id: string }; limit: number },
+): Promise<{ links: ShareLink[]; next: { createdAt: number; id: string } | null }> {
+  const rows = await db
+    .prepare(
+      `SELECT * FROM share_links WHERE creator = ?1 AND (?2 IS NULL OR (created_at, id) < (?2, ?3))
+       ORDER BY created_at DESC, id DESC LIMIT ?4`,
+    )
+    .bind(creator, page.cursor?.createdAt ?? null, page.cursor?.id ?? null, page.limit + 1)
+    .all<Row>();
+  const links = rows.results.slice(0, page.limit).map(fromRow);
+  const last = links[links.length - 1];
+  return { links, next: rows.results.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+}
+
+/** Revokes one link; `creator` limits it to the creator's own. The number of links revoked (0 or 1). */
+export async function revokeLink(db: Db, id: string, now: number, creator?: string): Promise<number> {
+  const result = await db
+    .prepare("UPDATE share_links SET revoked_at = ?2 WHERE id = ?1 AND (?3 IS NULL OR creator = ?3) AND revoked_at IS NULL")
+    .bind(id, now, creator ?? null)
+    .run();
+  return result.meta.changes;
+}
+
+export async function revokeLinksOf(db: Db, by: { user?: string; video?: string }, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE share_links SET revoked_at = ?3
+       WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2)`,
+    )
+    .bind(by.user ?? null, by.video ?? null, now)
+    .run();
+  return result.meta.changes;
+}
+
+/** The creator's daily quota a link's use also takes (docs/design.md › One download, one grant: every grant takes one unit). */
+export interface CreatorQuota {
+  day: string;
+  limit: number;
+}
+
+/**
+ * Takes one use of a live link, one unit of its creator's daily quota (when a quota is set) and
+ * writes the audit row, in one batch (one transaction). The UPDATE matches only while the link
+ * is unrevoked, unexpired, not used up and its creator has quota left, and each later statement
+ * runs only when the one before it changed a row, so N concurrent downloads of a k-use link take
+ * exactly k uses, k quota units and k audit rows. The uses after this one, or null when no use
+ * could be taken.
+ */
+export async function takeUse(db: Db, id: string, now: number, audit: AuditEvent, quota: CreatorQuota | null): Promise<number | null> {
+  const use = db
+    .prepare(
+      `UPDATE share_links SET uses = uses + 1
+       WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
+         AND (?3 IS NULL OR coalesce((SELECT used FROM quota_usage WHERE user_id = share_links.creator AND day = ?4), 0) < ?3)
+       RETURNING uses`,
+    )
+    .bind(id, now, quota?.limit ?? null, quota?.day ?? null);
+  const statements = [use];
+  if (quota !== null) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO quota_usage (user_id, day, used)
+           SELECT creator, ?2, 1 FROM share_links WHERE id = ?1 AND changes() = 1
+           ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1`,
+        )
+        .bind(id, quota.day),
+    );
+  }
+  statements.push(auditStatement(db, audit, { afterChange: true }));
+  const [update] = await db.batch<{ uses: number }>(statements);
+  return update?.results[0]?.uses ?? null;
+}

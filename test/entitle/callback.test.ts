@@ -1,0 +1,146 @@
+// Entitlement asked of the app's backend (ENTITLEMENT_URL): the request is signed the Standard
+// Webhooks way and verified here by that spec's own library, answers are cached per user and
+// video, and anything but a clear answer fails closed.
+import { env } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, test } from "vitest";
+import { streamDownloads } from "../../src/library";
+import { seedVideo } from "../emulator/helpers";
+import { appToken, callHost, expectProblem, randomUser } from "../helpers";
+
+// Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
+const SECRET = "whsec_dGVzdC1vbmx5LWVudGl0bGVtZW50LXNlY3JldC0wMTI=";
+const URL_SETTING = "https://app.example/internal/entitlement";
+
+type Behaviour = "allow" | "deny" | "down" | "500" | "garbage";
+
+/** The app's backend: verifies each request with the `standardwebhooks` library, then answers as told. */
+function backend(secret = SECRET) {
+  const behaviour = new Map<string, Behaviour>();
+  const asked: Array<{ user: string; video: string; url: string }> = [];
+  const service = {
+    async fetch(request: Request): Promise<Response> {
+      const body = await request.text();
+      const payload = new Webhook(secret).verify(body, Object.fromEntries(request.headers)) as { type: string; user: string; video: string };
+      expect(payload.type).toBe("entitlement.check");
+      asked.push({ user: payload.user, video: payload.video, url: request.url });
+      switch (behaviour.get(`${payload.user}:${payload.video}`) ?? "deny") {
+        case "allow":
+          return Response.json({ entitled: true });
+        case "deny":
+          return Response.json({ entitled: false });
+        case "down":
+          throw new Error("connection refused");
+        case "500":
+          return new Response("oops", { status: 500 });
+        case "garbage":
+          return Response.json({ ok: "yes" });
+      }
+    },
+  };
+  return { behaviour, asked, service: service as unknown as Fetcher };
+}
+
+function hostFor(app: ReturnType<typeof backend> | null, settings: Record<string, string> = {}) {
+  const gateway = streamDownloads((e: Env) => ({
+    settings: { ...e, ENTITLEMENT_URL: URL_SETTING, ENTITLEMENT_SECRET: SECRET, ...settings },
+    bindings: app === null ? e : { ...e, ENTITLEMENT_SERVICE: app.service },
+  }));
+  // One env object for the host's calls: Workers hand an isolate the same env, and the gateway
+  // (with its cache) is built once per env.
+  const hostEnv = { ...env } as Env;
+  return (path: string, init: RequestInit & { user?: string } = {}) =>
+    (async () => {
+      const { user, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (user) headers.set("authorization", `Bearer ${await appToken(user)}`);
+      return callHost(gateway, `https://gateway.test${path}`, { ...rest, headers }, hostEnv);
+    })();
+}
+
+async function readyVideo(): Promise<string> {
+  return (await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } })).uid;
+}
+
+describe("entitlement by callback (ENTITLEMENT_URL)", () => {
+  test("the backend's yes lets the user download; the signed question names user and video; the answer is cached", async () => {
+    const app = backend();
+    const call = hostFor(app);
+    const uid = await readyVideo();
+    const user = randomUser();
+    app.behaviour.set(`${user}:${uid}`, "allow");
+
+    expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
+    expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
+    expect(app.asked).toEqual([{ user, video: uid, url: URL_SETTING }]);
+  });
+
+  test("the backend's no is a 403; a videos claim in the token does not override it", async () => {
+    const app = backend();
+    const call = hostFor(app);
+    const uid = await readyVideo();
+    const user = randomUser();
+    const headers = { authorization: `Bearer ${await appToken(user, { videos: [uid] })}` };
+    await expectProblem(await call(`/v1/videos/${uid}/download`, { headers }), 403, "not-entitled");
+    expect(app.asked).toHaveLength(1);
+  });
+
+  test.each<Behaviour>(["down", "500", "garbage"])("a backend that is %s fails closed with a retryable 503", async (behaviour) => {
+    const app = backend();
+    const call = hostFor(app);
+    const uid = await readyVideo();
+    const user = randomUser();
+    app.behaviour.set(`${user}:${uid}`, behaviour);
+    const res = await call(`/v1/videos/${uid}/download`, { user });
+    const problem = await expectProblem(res, 503, "upstream-unavailable");
+    expect(problem.detail).toMatch(/could not say whether you may download/);
+    expect(res.headers.get("retry-after")).toBe("5");
+    // Nothing was granted, so nothing was cached either: the next try asks again.
+    app.behaviour.set(`${user}:${uid}`, "allow");
+    expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
+  });
+
+  test("a backend that cannot verify the signature (another secret) refuses, and the gateway fails closed", async () => {
+    const stranger = backend("whsec_" + btoa("a-different-secret-of-32-bytes!!"));
+    const call = hostFor(stranger);
+    const uid = await readyVideo();
+    await expectProblem(await call(`/v1/videos/${uid}/download`, { user: randomUser() }), 503, "upstream-unavailable");
+    expect(stranger.asked).toEqual([]);
+  });
+
+  test("without a service binding the URL is fetched; an answer that is not one fails closed", async () => {
+    // Outbound fetches reach the Stream emulator in tests, which has no such route: a 404.
+    const call = hostFor(null);
+    const uid = await readyVideo();
+    await expectProblem(await call(`/v1/videos/${uid}/download`, { user: randomUser() }), 503, "upstream-unavailable");
+  });
+
+  test("a share link made under the backend's yes dies when the backend says no", async () => {
+    const app = backend();
+    const call = hostFor(app, { ENTITLEMENT_CACHE_SECONDS: "0" });
+    const uid = await readyVideo();
+    const user = randomUser();
+    app.behaviour.set(`${user}:${uid}`, "allow");
+    const created = await call(`/v1/videos/${uid}/share-links`, {
+      method: "POST",
+      user,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "default", expiresIn: 3600 }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await call(`/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
+    app.behaviour.set(`${user}:${uid}`, "deny");
+    await expectProblem(await call(`/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+  });
+
+  test.each([
+    [{ ENTITLEMENT_SECRET: "" }, "ENTITLEMENT_SECRET"],
+    [{ ENTITLEMENT_SECRET: "whsec_c2hvcnQ=" }, "ENTITLEMENT_SECRET"],
+    [{ ENTITLEMENT_URL: "http://app.example/check" }, "ENTITLEMENT_URL"],
+  ])("a bad setting is named: %o", async (settings, setting) => {
+    const call = hostFor(backend(), settings);
+    const problem = await expectProblem(await call(`/v1/videos/${"ab".repeat(16)}/download`, { user: randomUser() }), 500, "misconfigured");
+    expect(problem.setting).toBe(setting);
+  });
+});

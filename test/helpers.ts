@@ -1,0 +1,157 @@
+// Test helpers for the gateway: app tokens signed like the app would, and requests through SELF.
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { SignJWT, type JWTPayload } from "jose";
+import { expect } from "vitest";
+import worker from "../src/index";
+
+export const GATEWAY = "https://gateway.test";
+export const ADMIN_TOKEN = "test-admin-token-one";
+
+/** An app token as the app's backend would issue it (HS256 with the test secret). */
+export async function appToken(sub: string, claims: JWTPayload = {}, ttlSeconds = 600): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sub, ...claims })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
+    .sign(new TextEncoder().encode(env.AUTH_HS256_SECRET));
+}
+
+/** A random user id, so that per-user rate limits and caches never leak between tests. */
+export const randomUser = () => `user-${crypto.randomUUID()}`;
+
+export function gateway(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
+  const { token, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  return SELF.fetch(`${GATEWAY}${path}`, { redirect: "manual", ...rest, headers });
+}
+
+export function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  return gateway(path, {
+    method,
+    token: ADMIN_TOKEN,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** The gateway's own test bindings with some settings changed: a new object, so a Config of its own. */
+export function envWith(overrides: Record<string, string>): Env {
+  return { ...env, ...overrides } as Env;
+}
+
+export interface WorkerCall extends RequestInit {
+  token?: string;
+  /** What Cloudflare's edge would put in `request.cf` (e.g. `{ country: "GB" }`). */
+  cf?: Record<string, unknown>;
+}
+
+/**
+ * Calls the gateway in-process with the given env (see envWith), then waits for its
+ * `ctx.waitUntil` work (audit rows) before returning the response.
+ */
+export async function callWorker(testEnv: Env, path: string, init: WorkerCall = {}): Promise<Response> {
+  const { token, cf, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  const request = new Request(`${GATEWAY}${path}`, { redirect: "manual", ...rest, headers, cf } as RequestInit);
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  [extension: string]: unknown;
+}
+
+/** Checks the RFC 9457 shape every error shares and returns the body for further checks. */
+export async function expectProblem(res: Response, status: number, type: string, instance?: string): Promise<ProblemBody> {
+  const text = await res.text();
+  expect({ status: res.status, contentType: res.headers.get("content-type"), text }).toMatchObject({
+    status,
+    contentType: expect.stringMatching(/^application\/problem\+json/),
+  });
+  const body = JSON.parse(text) as ProblemBody;
+  expect(body).toMatchObject({
+    type,
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    instance: instance ?? expect.stringMatching(/^\//),
+  });
+  return body;
+}
+
+/** A download as a user with this JWT claim would start it (`videos: "*"` unless told otherwise). */
+export async function download(uid: string, init: RequestInit & { token?: string; query?: string } = {}): Promise<Response> {
+  const { query, ...rest } = init;
+  const token = rest.token ?? (await appToken(randomUser(), { videos: "*" }));
+  return gateway(`/v1/videos/${uid}/download${query ?? ""}`, { ...rest, token });
+}
+
+/** What `POST /v1/videos/:uid/share-links` answers with 201. */
+export interface CreatedLink {
+  id: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** Creates a share link as `token`'s user; fails the test unless the gateway answers 201. */
+export async function createShareLink(uid: string, token: string, body: Record<string, unknown> = {}): Promise<CreatedLink> {
+  const res = await gateway(`/v1/videos/${uid}/share-links`, {
+    method: "POST",
+    token,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ type: "default", expiresIn: 3600, ...body }),
+  });
+  const text = await res.text();
+  expect({ status: res.status, text }).toMatchObject({ status: 201 });
+  return JSON.parse(text) as CreatedLink;
+}
+
+export interface ShareLinkRow {
+  uses: number;
+  revoked_at: number | null;
+  password_hash: string | null;
+  countries: string | null;
+  expires_at: number;
+}
+
+/** The link's D1 row, read behind the gateway's back. */
+export async function shareLinkRow(id: string): Promise<ShareLinkRow> {
+  const row = await env.DB.prepare("SELECT uses, revoked_at, password_hash, countries, expires_at FROM share_links WHERE id = ?")
+    .bind(id)
+    .first<ShareLinkRow>();
+  if (row === null) throw new Error(`no share_links row ${id}`);
+  return row;
+}
+
+/**
+ * A stream-mode grant: checks that the gateway answered 303 to its own /d/<ticket> URL and
+ * returns that path, to fetch (and resume) with `gateway()`.
+ */
+export function ticketPath(res: Response): string {
+  expect(res.status).toBe(303);
+  const target = new URL(res.headers.get("location") ?? "", GATEWAY);
+  expect(target.origin).toBe(GATEWAY);
+  expect(target.pathname).toMatch(/^\/d\/[\w-]+\.[\w-]+\.[\w-]+$/);
+  return target.pathname;
+}
+
+/** A request to a host app that mounts the gateway (mount.test.ts, library.test.ts), with its waitUntil work awaited. */
+export async function callHost(host: { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> }, url: string, init: RequestInit = {}, testEnv: Env = env): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await host.fetch(new Request(url, { redirect: "manual", ...init }), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A random video UID (32 lowercase hex characters) that no video has. */
+export const randomUid = () => crypto.randomUUID().replace(/-/g, "");

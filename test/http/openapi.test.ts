@@ -1,0 +1,30 @@
+// /openapi.json describes every public route the app really has (the document's validity against
+// the OpenAPI 3.1 schema is checked in test/node/openapi.test.ts, where a validator can run).
+import { expect, test } from "vitest";
+import { app } from "../../src/index";
+import { gateway } from "../helpers";
+
+/** Hono's `:param` (with an optional `{regex}`) as OpenAPI's `{param}`. */
+const toOpenApi = (path: string) => path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, "{$1}");
+
+test("GET /openapi.json is an OpenAPI 3.1 document listing every route of the app, with its methods", async () => {
+  const res = await gateway("/openapi.json");
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  expect(doc.openapi).toBe("3.1.0");
+
+  const routes = app.routes
+    .filter((r) => r.method !== "ALL" && !r.path.startsWith("/demo"))
+    .map((r) => `${r.method.toLowerCase()} ${toOpenApi(r.path)}`);
+  const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+  expect(new Set(documented)).toEqual(new Set(routes));
+});
+
+test("the document's request schemas are the validating ones: a documented enum is what the route enforces", async () => {
+  const doc = (await (await gateway("/openapi.json")).json()) as {
+    paths: Record<string, Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[] }>>;
+  };
+  const mode = doc.paths["/v1/videos/{uid}/download"]?.get?.parameters?.find((p) => p.name === "mode");
+  expect(mode?.schema.enum).toEqual(["redirect", "stream"]);
+});

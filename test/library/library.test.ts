@@ -1,0 +1,65 @@
+// The gateway as a library in someone else's Hono app: its own sessions (identify), its own
+// purchases (entitle), mounted at /downloads. Share links made by a buyer die with the purchase.
+import { env } from "cloudflare:test";
+import { Hono } from "hono";
+import { describe, expect, test } from "vitest";
+import { streamDownloads } from "../../src/library";
+import { seedVideo } from "../emulator/helpers";
+import { callHost, expectProblem } from "../helpers";
+
+/** The host app's own data: who bought which video. */
+const purchases = new Map<string, Set<string>>();
+
+const host = new Hono<{ Bindings: Env }>();
+host.route(
+  "/downloads",
+  streamDownloads((e: Env) => ({
+    settings: e,
+    bindings: e,
+    // The host's own session: here a header its login middleware would have checked.
+    identify: async (c) => {
+      const user = c.req.header("x-session");
+      return user ? { id: user, claims: {} } : null;
+    },
+    entitle: async (user, video) => (purchases.get(user.id)?.has(video) ? "grant" : null),
+  })),
+);
+
+function call(path: string, init: RequestInit & { user?: string } = {}, testEnv: Env = env): Promise<Response> {
+  const { user, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (user) headers.set("x-session", user);
+  return callHost(host, `https://shop.example${path}`, { ...rest, headers }, testEnv);
+}
+
+describe("streamDownloads with the host's identify and entitle", () => {
+  test("a buyer downloads, anyone else is refused, and a buyer's share link dies with the refund", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+    const buyer = `buyer-${crypto.randomUUID()}`;
+    purchases.set(buyer, new Set([uid]));
+
+    expect((await call(`/downloads/v1/videos/${uid}/download`, { user: buyer })).status).toBe(302);
+    await expectProblem(await call(`/downloads/v1/videos/${uid}/download`, { user: "someone-else" }), 403, "not-entitled");
+    await expectProblem(await call(`/downloads/v1/videos/${uid}/download`), 401, "unauthenticated");
+
+    const created = await call(`/downloads/v1/videos/${uid}/share-links`, {
+      method: "POST",
+      user: buyer,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "default", expiresIn: 3600, maxDownloads: 5 }),
+    });
+    expect(created.status).toBe(201);
+    const { id, url } = (await created.json()) as { id: string; url: string };
+    expect(url).toBe(`https://shop.example/downloads/s/${id}`);
+    expect((await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
+
+    purchases.delete(buyer);
+    await expectProblem(await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+  });
+
+  test("a missing binding is a misconfiguration that names it", async () => {
+    const { DB: _, ...withoutDb } = env;
+    const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, withoutDb as unknown as Env), 500, "misconfigured");
+    expect(problem.setting).toBe("DB");
+  });
+});

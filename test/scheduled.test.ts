@@ -1,0 +1,118 @@
+// The cron's retention (docs/design.md): audit rows past AUDIT_RETENTION_DAYS and share links expired
+// for more than 30 days go; everything younger stays. Times are relative to the controller's
+// scheduledTime, never the clock.
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { beforeEach, describe, expect, test } from "vitest";
+import { auditStatement } from "../src/record/audit";
+import worker from "../src/index";
+import { envWith } from "./helpers";
+
+const DAY = 86_400_000;
+// Far from the real clock, to show that scheduledTime, not Date.now(), sets the cutoffs.
+const SCHEDULED = Date.parse("2031-06-15T03:17:00.000Z");
+
+async function runCron(testEnv: Env = env, scheduledTime = SCHEDULED): Promise<void> {
+  const controller = createScheduledController({ scheduledTime, cron: "17 3 * * *" });
+  const ctx = createExecutionContext();
+  await worker.scheduled(controller, testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+async function insertAudit(at: number, video: string): Promise<void> {
+  await auditStatement(env.DB, { at, user: "u", link: null, video, type: "default", mode: "redirect", country: null, outcome: "granted" }).run();
+}
+
+async function auditVideos(): Promise<string[]> {
+  return (await env.DB.prepare("SELECT video_id FROM audit_events ORDER BY video_id").all<{ video_id: string }>()).results.map((r) => r.video_id);
+}
+
+async function insertLink(id: string, expiresAt: number): Promise<void> {
+  await env.DB.prepare(
+    `INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at) VALUES (?1, 'creator', ?2, 'default', ?3, ?4)`,
+  )
+    .bind(id, "c0ffee00000000000000000000000002", expiresAt - 7 * DAY, expiresAt)
+    .run();
+}
+
+async function linkIds(): Promise<string[]> {
+  return (await env.DB.prepare("SELECT id FROM share_links ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
+}
+
+beforeEach(async () => {
+  await env.DB.batch([env.DB.prepare("DELETE FROM audit_events"), env.DB.prepare("DELETE FROM share_links")]);
+});
+
+describe("audit retention", () => {
+  test("rows older than AUDIT_RETENTION_DAYS (90) are deleted; the cutoff itself and newer rows stay", async () => {
+    await insertAudit(SCHEDULED - 400 * DAY, "a-400-days");
+    await insertAudit(SCHEDULED - 90 * DAY - 1, "b-90-days-and-1ms");
+    await insertAudit(SCHEDULED - 90 * DAY, "c-exactly-90-days");
+    await insertAudit(SCHEDULED - 89 * DAY, "d-89-days");
+    await insertAudit(SCHEDULED, "e-now");
+    await runCron();
+    expect(await auditVideos()).toEqual(["c-exactly-90-days", "d-89-days", "e-now"]);
+  });
+
+  test("AUDIT_RETENTION_DAYS sets the cutoff", async () => {
+    await insertAudit(SCHEDULED - 8 * DAY, "a-8-days");
+    await insertAudit(SCHEDULED - 6 * DAY, "b-6-days");
+    await runCron(envWith({ AUDIT_RETENTION_DAYS: "7" }));
+    expect(await auditVideos()).toEqual(["b-6-days"]);
+  });
+
+  test("more rows than one batch are all deleted in one run", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12001)
+       INSERT INTO audit_events (at, video_id, type, mode, outcome) SELECT ?1 - i, 'old', 'default', 'redirect', 'granted' FROM n`,
+    )
+      .bind(SCHEDULED - 100 * DAY)
+      .run();
+    await insertAudit(SCHEDULED - DAY, "recent");
+    await runCron();
+    expect(await auditVideos()).toEqual(["recent"]);
+  });
+
+  test("a run scheduled a year earlier deletes nothing that was young then", async () => {
+    await insertAudit(SCHEDULED - 100 * DAY, "old-now-young-then");
+    await runCron(env, SCHEDULED - 365 * DAY);
+    expect(await auditVideos()).toEqual(["old-now-young-then"]);
+  });
+});
+
+describe("share link retention", () => {
+  test("links expired more than 30 days ago are deleted; recently expired and live links stay", async () => {
+    await insertLink("a-expired-31-days", SCHEDULED - 31 * DAY);
+    await insertLink("b-expired-30-days-and-1ms", SCHEDULED - 30 * DAY - 1);
+    await insertLink("c-expired-exactly-30-days", SCHEDULED - 30 * DAY);
+    await insertLink("d-expired-yesterday", SCHEDULED - DAY);
+    await insertLink("e-live", SCHEDULED + DAY);
+    await runCron();
+    expect(await linkIds()).toEqual(["c-expired-exactly-30-days", "d-expired-yesterday", "e-live"]);
+  });
+
+  test("more expired links than one batch are all deleted in one run", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5003)
+       INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at)
+       SELECT 'old-' || i, 'creator', 'c0ffee00000000000000000000000002', 'default', 0, ?1 - i FROM n`,
+    )
+      .bind(SCHEDULED - 40 * DAY)
+      .run();
+    await insertLink("live", SCHEDULED + DAY);
+    await runCron();
+    expect(await linkIds()).toEqual(["live"]);
+  });
+});
+
+describe("quota counters", () => {
+  test("counters of days before yesterday are deleted; yesterday's and today's stay", async () => {
+    const day = (offset: number) => new Date(SCHEDULED + offset * DAY).toISOString().slice(0, 10);
+    await env.DB.prepare("DELETE FROM quota_usage").run();
+    for (const offset of [-3, -2, -1, 0]) {
+      await env.DB.prepare("INSERT INTO quota_usage (user_id, day, used) VALUES ('u', ?1, 1)").bind(day(offset)).run();
+    }
+    await runCron();
+    const days = (await env.DB.prepare("SELECT day FROM quota_usage ORDER BY day").all<{ day: string }>()).results.map((r) => r.day);
+    expect(days).toEqual([day(-1), day(0)]);
+  });
+});

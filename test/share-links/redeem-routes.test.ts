@@ -1,0 +1,340 @@
+// The visitor's side of a share link (docs/http-api.md): GET /s/:id shows the link and uses
+// nothing, so unfurlers may fetch it freely; POST /s/:id is the download, which takes exactly one
+// use atomically with its audit row. The emulator plays Stream: it serves what the Location points
+// at and enforces the token's access rules. Every test seeds its own video and uses fresh users.
+import { env } from "cloudflare:test";
+import { describe, expect, test } from "vitest";
+import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
+import { appToken, callWorker, createShareLink, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
+
+const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
+const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/** A fresh ready video and a link to it made by a fresh user entitled by claim. */
+async function sharedVideo(body: Record<string, unknown> = {}, seed: Record<string, unknown> = QUARTERLY): Promise<{ uid: string; link: CreatedLink }> {
+  const { uid } = await seedVideo(seed);
+  const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), body);
+  return { uid, link };
+}
+
+interface Click {
+  password?: string;
+  query?: string;
+  headers?: Record<string, string>;
+}
+
+/** The Download button as a `fetch` client presses it: JSON body (or none), asking for a redirect. */
+function click(id: string, { password, query = "?mode=redirect", headers = {} }: Click = {}): Promise<Response> {
+  return gateway(`/s/${id}${query}`, {
+    method: "POST",
+    headers: password === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: password === undefined ? undefined : JSON.stringify({ password }),
+  });
+}
+
+/** The landing page's form, as a browser submits it. */
+function submitForm(id: string, fields: Record<string, string>): Promise<Response> {
+  return gateway(`/s/${id}`, {
+    method: "POST",
+    headers: { accept: BROWSER, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+const auditCount = async (id: string) =>
+  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE link_id = ?").bind(id).first<{ n: number }>())?.n;
+
+function location(res: Response): URL {
+  expect(res.status).toBe(302);
+  return new URL(res.headers.get("location") ?? "");
+}
+
+function tokenClaims(target: URL): { exp: number; accessRules?: unknown } {
+  const token = target.pathname.split("/")[1] ?? "";
+  const payload = (token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "="))) as { exp: number };
+}
+
+async function expectMp4(res: Response): Promise<void> {
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toBe("video/mp4");
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  expect(new TextDecoder().decode(bytes.slice(4, 8))).toBe("ftyp");
+}
+
+describe("GET /s/:id: the landing page", () => {
+  test("a browser gets an HTML page with the video name, type, expiry, downloads left and a Download button", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 3 });
+    const res = await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // The form's POST redirects to Stream: browsers check form-action against that redirect too.
+    expect(res.headers.get("content-security-policy")).toContain(`form-action 'self' ${DELIVERY_BASE}`);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("x-robots-tag")).toMatch(/noindex/);
+    const html = await res.text();
+    expect(html).toContain("<title>Quarterly review</title>");
+    expect(html).toContain("Video (MP4)");
+    expect(html).toContain(`datetime="${link.expiresAt}"`);
+    expect(html).toContain("Downloads left: 3");
+    expect(html).toContain(`<form method="post" action="/s/${link.id}">`);
+    expect(html).toMatch(/<button type="submit">Download<\/button>/);
+    expect(html).not.toContain('type="password"');
+  });
+
+  test("a link with a password shows a password field; an audio link says so", async () => {
+    const { link } = await sharedVideo({ type: "audio", password: "s3cret-enough" });
+    const html = await (await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } })).text();
+    expect(html).toMatch(/<input[^>]*name="password"[^>]*type="password"/);
+    expect(html).toContain("Audio (M4A)");
+    expect(html).not.toContain("s3cret-enough");
+  });
+
+  test("a JSON client gets the same facts as JSON", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 3, password: "s3cret-enough" });
+    const res = await gateway(`/s/${link.id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({
+      id: link.id,
+      video: { name: "Quarterly review" },
+      type: "default",
+      expiresAt: link.expiresAt,
+      remainingDownloads: 3,
+      passwordRequired: true,
+    });
+  });
+
+  test("fetched 50 times (link unfurlers) it uses nothing: D1 uses stay 0 and Stream delivers nothing", async () => {
+    const { uid, link } = await sharedVideo({ maxDownloads: 3 });
+    const before = await counters(uid);
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => gateway(`/s/${link.id}`, i % 2 === 0 ? { headers: { accept: BROWSER } } : {})),
+    );
+    for (const res of responses) {
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+    expect(await auditCount(link.id)).toBe(0);
+    expect((await counters(uid)).delivery).toBe(before.delivery);
+    expect(((await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
+  });
+
+  test.each(["A".repeat(32), "too-short", "%3Cscript%3E"])("an unknown id %j: 404 problem+json, and an HTML 404 page for browsers", async (id) => {
+    await expectProblem(await gateway(`/s/${id}`), 404, "not-found");
+    const page = await gateway(`/s/${id}`, { headers: { accept: BROWSER } });
+    expect(page.status).toBe(404);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(await page.text()).not.toContain("<script");
+  });
+
+  test("an expired, a revoked and an exhausted link: 410 with the matching type, on GET and POST alike", async () => {
+    const { uid } = await seedVideo(QUARTERLY);
+    const token = await appToken(randomUser(), { videos: [uid] });
+    const expired = await createShareLink(uid, token);
+    await env.DB.prepare("UPDATE share_links SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, expired.id).run();
+    const revoked = await createShareLink(uid, token);
+    expect((await gateway(`/v1/share-links/${revoked.id}`, { method: "DELETE", token })).status).toBe(204);
+    const exhausted = await createShareLink(uid, token, { maxDownloads: 1 });
+    expect((await click(exhausted.id)).status).toBe(302);
+
+    for (const [link, type] of [
+      [expired, "link-expired"],
+      [revoked, "link-revoked"],
+      [exhausted, "link-exhausted"],
+    ] as const) {
+      await expectProblem(await gateway(`/s/${link.id}`), 410, type, `/s/${link.id}`);
+      await expectProblem(await click(link.id), 410, type, `/s/${link.id}`);
+      const page = await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } });
+      expect(page.status).toBe(410);
+      expect(await page.text()).toContain(type);
+    }
+  });
+});
+
+describe("POST /s/:id: the download", () => {
+  test("a ready video: 302 to Stream's delivery host, which serves the MP4; one use and one audit row", async () => {
+    const { uid, link } = await sharedVideo({ maxDownloads: 3 });
+    const res = await click(link.id);
+    const target = location(res);
+    expect(target.origin).toBe(DELIVERY_BASE);
+    expect(target.pathname).toMatch(/^\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/downloads\/default\.mp4$/);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    await expectMp4(await fetch(target));
+    expect((await shareLinkRow(link.id)).uses).toBe(1);
+    const rows = await env.DB.prepare("SELECT * FROM audit_events WHERE link_id = ?").bind(link.id).all();
+    expect(rows.results).toEqual([
+      expect.objectContaining({ link_id: link.id, user_id: null, video_id: uid, type: "default", mode: "redirect", outcome: "granted" }),
+    ]);
+  });
+
+  test("the landing page's form post works too", async () => {
+    const { link } = await sharedVideo();
+    const res = await submitForm(link.id, {});
+    await expectMp4(await fetch(location(res)));
+  });
+
+  test("the token's exp never outlives the link", async () => {
+    const { link } = await sharedVideo({ expiresIn: 120 });
+    const { exp } = tokenClaims(location(await click(link.id)));
+    expect(exp).toBeLessThanOrEqual(Date.parse(link.expiresAt) / 1000);
+    expect(exp).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  test("a link for GB: the token works from GB and not from the US at Stream; the gateway refuses a US click itself", async () => {
+    const { link } = await sharedVideo({ countries: ["GB"] });
+    const res = await click(link.id, { headers: { "cf-ipcountry": "GB" } });
+    const target = location(res);
+    expect(tokenClaims(target).accessRules).toEqual([
+      { type: "ip.geoip.country", action: "allow", country: ["GB"] },
+      { type: "any", action: "block" },
+    ]);
+    const fromUs = await fetch(target, { headers: { "cf-ipcountry": "US" } });
+    expect(fromUs.status).toBe(403);
+    await fromUs.arrayBuffer();
+    await expectMp4(await fetch(target, { headers: { "cf-ipcountry": "GB" } }));
+
+    await expectProblem(await click(link.id, { headers: { "cf-ipcountry": "US" } }), 403, "not-entitled");
+    expect((await shareLinkRow(link.id)).uses).toBe(1);
+  });
+
+  test("a download Stream is still making: 202 with Retry-After, and no use taken", async () => {
+    const { uid, link } = await sharedVideo({ maxDownloads: 1 }, { name: "Quarterly review", downloadSeconds: 60 });
+    const res = await click(link.id);
+    expect(res.status).toBe(202);
+    const retryAfter = Number(res.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(await res.json()).toEqual({ status: "inprogress", percentComplete: expect.any(Number), retryAfter });
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+    expect(await auditCount(link.id)).toBe(0);
+    expect((await counters(uid)).delivery).toBe(0);
+  });
+
+  test("a browser waiting on Stream gets a 202 page that posts its form again, by a script whose nonce the CSP allows", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 1 }, { name: "Quarterly review", downloadSeconds: 60 });
+    const res = await submitForm(link.id, {});
+    expect(res.status).toBe(202);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    const allowed = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(allowed).toBeTruthy();
+    const html = await res.text();
+    expect(html).toContain(`<form method="post" action="/s/${link.id}">`);
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+    expect(scripts).toEqual([` nonce="${allowed}"`]);
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+
+    const again = await submitForm(link.id, {});
+    expect(again.status).toBe(202);
+    const second = /script-src 'nonce-([^']+)'/.exec(again.headers.get("content-security-policy") ?? "")?.[1];
+    expect(second).not.toBe(allowed);
+    await again.arrayBuffer();
+  });
+
+  test("a Range on the granting POST never skips the use; the resume happens at the grant's own URL, with no new use", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 2 });
+    const start = await click(link.id, { headers: { range: "bytes=0-" } });
+    expect(start.status).toBe(302);
+    expect((await shareLinkRow(link.id)).uses).toBe(1);
+
+    // The bypass the old rule allowed: a Range past 0 on the POST itself is a new grant.
+    const ranged = await click(link.id, { query: "?mode=stream", headers: { range: "bytes=100-" } });
+    const path = ticketPath(ranged);
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+
+    const resume = await gateway(path, { headers: { range: "bytes=100-" } });
+    expect(resume.status).toBe(206);
+    expect(resume.headers.get("content-range")).toMatch(/^bytes 100-\d+\/\d+$/);
+    expect(resume.headers.get("content-disposition")).toMatch(/^attachment; /);
+    await resume.arrayBuffer();
+    // The last use of the link is resumable, and the link itself is used up.
+    await expectMp4(await gateway(path));
+    await expectProblem(await click(link.id, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+    expect(await auditCount(link.id)).toBe(2);
+  });
+
+  test("stream mode answers 303 to the grant's URL, which serves the bytes named after the video; one use", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 5 });
+    const res = await gateway(ticketPath(await click(link.id, { query: "?mode=stream" })));
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="Quarterly review\.mp4"/);
+    await expectMp4(res);
+    expect((await shareLinkRow(link.id)).uses).toBe(1);
+  });
+
+  test("a client that is not a browser and names no mode is sent to the grant's URL (curl -L, even -X POST -L, gets the bytes); a browser's form post is redirected", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 5 });
+    const curl = await gateway(`/s/${link.id}`, { method: "POST", headers: { accept: "*/*" } });
+    const path = ticketPath(curl);
+    await expectMp4(await gateway(path));
+    await expectMp4(await gateway(path, { method: "POST" }));
+    const browser = await submitForm(link.id, {});
+    expect(browser.status).toBe(302);
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+  });
+
+  test("with stream mode disabled, every client is redirected", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 5 });
+    const res = await callWorker(envWith({ DELIVERY_MODES: "redirect" }), `/s/${link.id}`, { method: "POST" });
+    expect(res.status).toBe(302);
+  });
+});
+
+describe("atomic exhaustion", () => {
+  test("a 3-download link under 25 concurrent clicks: exactly 3 redirects, the rest 410 link-exhausted; uses = audit rows = 3", async () => {
+    const { link } = await sharedVideo({ maxDownloads: 3 });
+    const responses = await Promise.all(Array.from({ length: 25 }, () => click(link.id)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 302)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 410)).toHaveLength(22);
+    for (const res of responses) {
+      if (res.status === 410) await expectProblem(res, 410, "link-exhausted");
+      else await res.arrayBuffer();
+    }
+    expect((await shareLinkRow(link.id)).uses).toBe(3);
+    expect(await auditCount(link.id)).toBe(3);
+  });
+});
+
+describe("passwords", () => {
+  test("missing: 403; wrong: 403; right: 302 (JSON or form); the password is never echoed", async () => {
+    const password = "open sesame 42";
+    const { link } = await sharedVideo({ password });
+    await expectProblem(await click(link.id), 403, "not-entitled");
+    await expectProblem(await click(link.id, { password: "" }), 403, "not-entitled");
+    const wrong = await click(link.id, { password: "open sesame 43" });
+    expect(await wrong.clone().text()).not.toContain("open sesame");
+    await expectProblem(wrong, 403, "not-entitled");
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+
+    await expectMp4(await fetch(location(await click(link.id, { password }))));
+    expect(location(await submitForm(link.id, { password })).origin).toBe(DELIVERY_BASE);
+    expect((await shareLinkRow(link.id)).uses).toBe(2);
+  });
+
+  test("wrong passwords are rate-limited per link: after 10 attempts in a minute, 429 rate-limited with Retry-After", async () => {
+    // Miniflare's limiter windows are aligned to the wall-clock minute: stay clear of a rollover.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 100);
+    const { link } = await sharedVideo({ password: "the right one" });
+    const other = await sharedVideo({ password: "the right one" });
+
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      await expectProblem(await click(link.id, { password: `guess ${attempt}` }), 403, "not-entitled");
+    }
+    const limited = await click(link.id, { password: "guess 11" });
+    expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+    await expectProblem(limited, 429, "rate-limited");
+
+    // Another link is not slowed by this one's guesses.
+    expect((await click(other.link.id, { password: "the right one" })).status).toBe(302);
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+  }, 20_000);
+});
