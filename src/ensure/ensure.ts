@@ -18,6 +18,7 @@ import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { Problem } from "../problems";
 import { CreateRefusedError, type DownloadType, type StreamApi, type StreamVideo } from "../stream/client";
+import { StreamCallError } from "../stream/errors";
 
 export interface EnsureDeps {
   config: Config;
@@ -306,6 +307,7 @@ export async function downloadStatus(deps: EnsureDeps, video: string): Promise<R
     } catch (error) {
       // Refusals of the whole video (unknown, not ready, not protected) answer the route itself.
       if (error instanceof Problem && error.type === "download-failed") return { status: "error", percentComplete: 0 };
+      if (error instanceof StreamCallError && error.failure.kind === "refused") return { status: "error", percentComplete: 0 };
       if (error instanceof Problem && error.type === "video-not-downloadable") return { status: "unavailable", percentComplete: 0, reason: error.type };
       throw error;
     }

@@ -2,6 +2,7 @@
 // page for browsers), and the 202 "preparing" answer with its progress page.
 import type { Context } from "hono";
 import { Problem, retryLater } from "../problems";
+import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
 
 export function problemResponse(problem: Problem, request: Request): Response {
@@ -44,9 +45,10 @@ export function preparingResponse(request: Request, percent: number, retryAfter:
 /** What clients are told to wait after D1 failed them. */
 const STORAGE_RETRY_SECONDS = 5;
 
-/** Problems as RFC 9457; D1 failing as a retryable 503; anything else a logged 500 without internals. */
+/** Problems as RFC 9457 (Stream's failures too); D1 failing as a retryable 503; anything else a logged 500 without internals. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof Problem) return problemResponse(error, c.req.raw);
+  if (error instanceof StreamCallError) return problemResponse(streamProblem(error.failure), c.req.raw);
   // D1 failing (an outage, an overloaded database) is not the client's fault nor a bug of ours:
   // a retryable 503. Grants record before they deliver, so nothing was handed out.
   if (error.message.startsWith("D1_")) {

@@ -11,7 +11,7 @@
 // status is read from `statusCode`, else from the name, else from the message's prefix
 // (emulator/README.md › Workers binding).
 import { z } from "zod";
-import { misconfigured, Problem } from "../problems";
+import { StreamCallError } from "./errors";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
   CreateRefusedError,
@@ -112,7 +112,7 @@ export class StreamBindingClient implements StreamApi {
         // The binding's RateLimitedError names no wait: Stream's lockout is assumed, as for a REST 429 without one.
         if (refusal.status === 429) throw this.#gate.rateLimited(LOCKOUT_SECONDS);
         if (refusal.status === 401 || refusal.status === 403) {
-          throw misconfigured("STREAM", "Stream refused the STREAM binding");
+          throw new StreamCallError({ kind: "credentials-refused", setting: "STREAM" });
         }
         return { refused: refusal };
       }
@@ -126,8 +126,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-/** A 4xx we did not expect: logged for us, and for the client the download could not be prepared. */
-function refusedUnexpectedly(refusal: Refusal, request: string): Problem {
+/** A 4xx we did not expect: logged for us; for the client, the download could not be prepared. */
+function refusedUnexpectedly(refusal: Refusal, request: string): StreamCallError {
   console.error(`The Stream binding refused ${request} (${refusal.status}, code ${refusal.code ?? "none"})`);
-  return new Problem("download-failed", "Stream refused the request for this download.");
+  return new StreamCallError({ kind: "refused", request, status: refusal.status, codes: refusal.code === null ? [] : [refusal.code] });
 }

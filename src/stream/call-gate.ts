@@ -1,7 +1,7 @@
 // What every Stream call goes through, REST or binding: Stream's rate limit and the gateway's
 // own API budget (budget.ts) are checked before each attempt, a 429 pauses every call of the
 // client, and outages are retried at most twice with full jitter.
-import { retryLater, type Problem } from "../problems";
+import { StreamCallError } from "./errors";
 
 /** What the client asks before each call (budget.ts): 0 to go ahead, else seconds to wait. */
 export interface ApiBudget {
@@ -15,10 +15,7 @@ export const OUTAGE = Symbol("outage");
 export const LOCKOUT_SECONDS = 300;
 const MAX_ATTEMPTS = 3;
 const BACKOFF_BASE_MS = 100;
-/** What clients are told to wait after an outage; Stream gives no hint. */
-const OUTAGE_RETRY_SECONDS = 5;
-
-export const unreadable = (): Problem => retryLater("upstream-unavailable", "Stream sent an unreadable answer", OUTAGE_RETRY_SECONDS);
+export const unreadable = () => new StreamCallError({ kind: "unreadable" });
 
 export class CallGate {
   readonly #budget: ApiBudget;
@@ -35,21 +32,21 @@ export class CallGate {
   async call<T>(attempt: () => Promise<T | typeof OUTAGE>): Promise<T> {
     for (let n = 1; ; n++) {
       const wait = Math.ceil((this.#pausedUntil - Date.now()) / 1000);
-      if (wait > 0) throw retryLater("upstream-unavailable", "Stream rate limit: calls paused", wait);
+      if (wait > 0) throw new StreamCallError({ kind: "rate-limited", seconds: wait });
       // Every attempt is a call Stream counts, retries included.
       const spent = await this.#budget.take();
-      if (spent > 0) throw retryLater("upstream-unavailable", "The gateway's Stream API budget is spent for now", spent);
+      if (spent > 0) throw new StreamCallError({ kind: "budget-spent", seconds: spent });
       const answer = await attempt();
       if (answer !== OUTAGE) return answer;
-      if (n >= MAX_ATTEMPTS) throw retryLater("upstream-unavailable", "Stream did not answer", OUTAGE_RETRY_SECONDS);
+      if (n >= MAX_ATTEMPTS) throw new StreamCallError({ kind: "no-answer" });
       // Full jitter, so that isolates retrying the same outage do not stampede together.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * BACKOFF_BASE_MS * 2 ** (n - 1)));
     }
   }
 
-  /** Stream said 429: every call of this client pauses for `seconds`; the problem to throw. */
-  rateLimited(seconds: number): Problem {
+  /** Stream said 429: every call of this client pauses for `seconds`; the error to throw. */
+  rateLimited(seconds: number): StreamCallError {
     this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + seconds * 1000);
-    return retryLater("upstream-unavailable", "Stream rate limit: calls paused", seconds);
+    return new StreamCallError({ kind: "rate-limited", seconds });
   }
 }

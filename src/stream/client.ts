@@ -4,8 +4,8 @@
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
 import { z } from "zod";
 import type { Config } from "../config";
-import { misconfigured, Problem } from "../problems";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
+import { StreamCallError } from "./errors";
 
 type RestConfig = Extract<Config["stream"]["api"], { kind: "rest" }> & { accountId: string; timeoutMs: number };
 
@@ -156,7 +156,7 @@ export class StreamClient implements StreamApi {
       if (res === null || res.status >= 500) return OUTAGE;
       if (res.status === 429) throw this.#gate.rateLimited(retryAfterSeconds(res.headers.get("retry-after")));
       if (res.status === 401 || res.status === 403) {
-        throw misconfigured("STREAM_API_TOKEN", "Stream refused STREAM_API_TOKEN");
+        throw new StreamCallError({ kind: "credentials-refused", setting: "STREAM_API_TOKEN" });
       }
       return { request, status: res.status, body: parseJson(res.text) };
     });
@@ -167,7 +167,7 @@ export class StreamClient implements StreamApi {
       // A 4xx we did not expect: logged for us (a bug here, or a Stream change), and for the
       // client the download could not be prepared.
       console.error(`Stream answered ${answer.status} to ${answer.request} (codes ${errorCodes(answer).join(", ") || "none"})`);
-      throw new Problem("download-failed", "Stream refused the request for this download.");
+      throw new StreamCallError({ kind: "refused", request: answer.request, status: answer.status, codes: errorCodes(answer) });
     }
     const parsed = z.object({ success: z.literal(true), result: schema }).safeParse(answer.body);
     if (!parsed.success) throw unreadable();

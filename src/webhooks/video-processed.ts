@@ -9,6 +9,7 @@ import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../ensure/video-readiness";
 import { CreateRefusedError, type DownloadType, type StreamApi } from "../stream/client";
 import { Problem } from "../problems";
+import { StreamCallError } from "../stream/errors";
 import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../ensure/ensure";
 
 export interface ProcessedVideo {
@@ -106,9 +107,9 @@ export async function retryPreparations(deps: EnsureDeps, limit: number): Promis
     try {
       await ensureDownload(deps, video, type, { create: true });
     } catch (error) {
-      // A refusal is now recorded on the row; an outage waits for the next run.
-      if (!(error instanceof Problem)) throw error;
-      if (error.type === "upstream-unavailable") failed++;
+      // A refusal is now recorded on the row; Stream not answering waits for the next run.
+      if (error instanceof StreamCallError && error.passing) failed++;
+      else if (!(error instanceof Problem) && !(error instanceof StreamCallError)) throw error;
     }
   }
   return { retried: unfinished.length, failed };

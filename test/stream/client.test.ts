@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
 import { CallGate } from "../../src/stream/call-gate";
+import { StreamCallError, streamProblem } from "../../src/stream/errors";
 import { CreateRefusedError, StreamClient } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
@@ -19,13 +20,14 @@ const UNKNOWN = "0123456789abcdef0123456789abcdef";
 const inject = injectFault;
 afterEach(removeFaults);
 
+/** The typed failure the client threw, as the problem the gateway answers with (streamProblem). */
 async function problemOf(call: Promise<unknown>): Promise<Problem> {
   const error: unknown = await call.then(
     () => new Error("expected the call to fail"),
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(Problem);
-  return error as Problem;
+  expect(error).toBeInstanceOf(StreamCallError);
+  return streamProblem((error as StreamCallError).failure);
 }
 
 function expectUnavailable(problem: Problem, retryAfter: number): void {
