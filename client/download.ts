@@ -26,6 +26,12 @@ export interface DownloadUrlOptions {
   token?: string;
   /** Called before every request, so that a token refreshed meanwhile is used. */
   getToken?: () => string | Promise<string>;
+  /**
+   * Headers for every request, e.g. `{ "x-csrf-token": … }` where the app's own session cookie
+   * identifies the user (the library mounted with the app's `identify`, on the same origin). With
+   * them, no token is needed.
+   */
+  headers?: Record<string, string>;
   /** "default" (MP4, the default) or "audio" (M4A). */
   type?: DownloadType;
   /** The name to save the file under; the gateway falls back to the video's name. */
@@ -90,7 +96,7 @@ const MAX_WAIT_SECONDS = 60;
 
 /** Asks the gateway until it hands out the URL; rejects with a StreamDownloadError. */
 export async function requestDownloadUrl(uid: string, options: DownloadUrlOptions = {}): Promise<DownloadUrl> {
-  if (!options.token && !options.getToken) throw new TypeError("streamDownload needs a token or getToken");
+  if (!options.token && !options.getToken && !options.headers) throw new TypeError("streamDownload needs a token, getToken or headers");
   const send = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   const endpoint = `${(options.gateway ?? "").replace(/\/+$/, "")}/v1/videos/${encodeURIComponent(uid)}/download-url`;
   const body = JSON.stringify({ type: options.type ?? "default", ...(options.filename ? { filename: options.filename } : {}) });
@@ -103,7 +109,12 @@ export async function requestDownloadUrl(uid: string, options: DownloadUrlOption
     try {
       res = await send(endpoint, {
         method: "POST",
-        headers: { authorization: `Bearer ${token ?? ""}`, "content-type": "application/json", accept: "application/json" },
+        headers: {
+          ...options.headers,
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          "content-type": "application/json",
+          accept: "application/json",
+        },
         body,
         signal: options.signal,
       });

@@ -8,7 +8,7 @@
 // `stream-download-progress` ({percentComplete, retryAfter}), `stream-download-started`
 // ({url, expiresAt}), `stream-download-error` ({error}).
 import { StreamDownloadError, type DownloadType } from "./download";
-import { streamDownload, type StartMethod } from "./start";
+import { streamDownload, type StartMethod, type StreamDownloadOptions } from "./start";
 
 type TokenProvider = () => string | Promise<string>;
 export type DownloadState = "idle" | "preparing" | "started" | "error";
@@ -33,6 +33,8 @@ function describe(error: unknown): { text: string; type: string } {
 export class StreamDownloadElement extends HTMLElement {
   static readonly observedAttributes = ["uid", "type", "label"];
 
+  /** Headers for every request (e.g. an app's CSRF header when its session cookie identifies the user). */
+  headers: Record<string, string> | null = null;
   /** The app's JWT for the user; wins over `tokenProvider`. */
   token: string | null = null;
   /** Called before every request to the gateway. */
@@ -80,7 +82,7 @@ export class StreamDownloadElement extends HTMLElement {
         type: this.downloadType,
         filename: this.getAttribute("filename") ?? undefined,
         start: (this.getAttribute("start") as StartMethod | null) ?? "anchor",
-        getToken: () => this.#token(),
+        ...this.#credentials(),
         signal: controller.signal,
         onProgress: (progress) => {
           this.#show("preparing", `Preparing the file… ${Math.floor(progress.percentComplete)}%`, progress.percentComplete);
@@ -107,18 +109,19 @@ export class StreamDownloadElement extends HTMLElement {
     this.#controller?.abort();
   }
 
-  async #token(): Promise<string> {
-    if (this.token) return this.token;
+  /** The token (or its provider) and the headers the gateway is asked with. */
+  #credentials(): Pick<StreamDownloadOptions, "token" | "getToken" | "headers"> {
+    const headers = this.headers ?? undefined;
+    if (this.token) return { token: this.token, headers };
     const provider = this.tokenProvider ?? globalTokenProvider(this.getAttribute("token-provider"));
-    if (provider === null) {
-      throw new StreamDownloadError({
-        type: "unauthenticated",
-        title: "Sign-in required",
-        status: 0,
-        detail: "No token for the gateway: set the element's token or tokenProvider.",
-      });
-    }
-    return provider();
+    if (provider !== null) return { getToken: provider, headers };
+    if (headers !== undefined) return { headers };
+    throw new StreamDownloadError({
+      type: "unauthenticated",
+      title: "Sign-in required",
+      status: 0,
+      detail: "No token for the gateway: set the element's token, tokenProvider or headers.",
+    });
   }
 
   #render(): void {

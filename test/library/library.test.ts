@@ -3,6 +3,7 @@
 import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
+import { requestDownloadUrl } from "../../client/download";
 import { streamDownloads } from "../../src/library";
 import { seedVideo } from "../emulator/helpers";
 import { callHost, expectProblem } from "../helpers";
@@ -55,6 +56,17 @@ describe("streamDownloads with the host's identify and entitle", () => {
 
     purchases.delete(buyer);
     await expectProblem(await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+  });
+
+  test("the download helper asks the mounted gateway with the app's own headers and no token", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+    const buyer = `buyer-${crypto.randomUUID()}`;
+    purchases.set(buyer, new Set([uid]));
+    const throughHost = (input: string, init: RequestInit) => callHost(host, new URL(input, "https://shop.example").href, init);
+    const { url } = await requestDownloadUrl(uid, { gateway: "/downloads", headers: { "x-session": buyer }, fetch: throughHost });
+    expect(new URL(url).pathname).toMatch(/\/downloads\/default\.mp4$/);
+    const refused = await requestDownloadUrl(uid, { gateway: "/downloads", headers: { "x-session": "someone-else" }, fetch: throughHost }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ type: "not-entitled", status: 403 });
   });
 
   test("a missing binding is a misconfiguration that names it", async () => {

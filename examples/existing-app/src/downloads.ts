@@ -30,11 +30,11 @@ export const downloads = streamDownloads((env: Env) => ({
 const crossSite = (c: Context) => c.req.header("sec-fetch-site") === "cross-site";
 
 // On routes that act (a download URL, share links), another site's form or script could send the
-// cookie too. Those need the session's CSRF token as well, as the bearer header: only the shop's
-// own page has it (the <stream-download> button sends it as its token), and other sites can
-// neither read that page nor guess it.
+// cookie too. Those need the session's CSRF token as well, in a header: only the shop's own page
+// has it (its <stream-download> buttons send it), other sites can neither read that page nor
+// guess it, and a cross-site form cannot set a header.
 function csrfTokenSent(c: Context, session: Session): boolean {
-  const sent = new TextEncoder().encode(c.req.header("authorization") ?? "");
-  const expected = new TextEncoder().encode(`Bearer ${session.csrfToken}`);
+  const sent = new TextEncoder().encode(c.req.header("x-csrf-token") ?? "");
+  const expected = new TextEncoder().encode(session.csrfToken);
   return sent.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(sent, expected);
 }

@@ -14,12 +14,12 @@ async function buyerOfReadyVideo(): Promise<{ uid: string; customer: Customer; s
   return { uid, customer, session: await signIn(customer) };
 }
 
-/** A POST as the shop's page sends it to the gateway: the cookie rides along, `token` is the page's CSRF token. */
+/** A POST as the shop's page sends it to the gateway: the cookie rides along, `token` is the page's CSRF token (x-csrf-token). */
 function postFromPage(path: string, session: string | undefined, token: string | undefined, body: unknown): Promise<Response> {
   return shop(path, {
     method: "POST",
     session,
-    headers: { "content-type": "application/json", ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    headers: { "content-type": "application/json", ...(token === undefined ? {} : { "x-csrf-token": token }) },
     body: JSON.stringify(body),
   });
 }
