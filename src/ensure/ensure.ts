@@ -215,7 +215,7 @@ async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void>
 }
 
 /**
- * Without `create` (the status route) and without a row: one read-only look at Stream, under the
+ * Read-only (HEAD, the status route) and without a row: one read-only look at Stream, under the
  * same claim as a first request. A download found there is cached like any other; a missing one
  * is remembered in isolate memory for MEMORY_CACHE_SECONDS, so polling a status page does not ask
  * Stream each time.
@@ -242,12 +242,22 @@ async function lookUp(deps: EnsureDeps, video: string, type: DownloadType): Prom
   return { kind: "absent" };
 }
 
-export async function ensureDownload(
-  deps: EnsureDeps,
-  video: string,
-  type: DownloadType,
-  options: { create: boolean },
-): Promise<Ensured> {
+/** Step 3: the download is ready, or being made at Stream (asked for now when it was missing). */
+export function ensureDownload(deps: EnsureDeps, video: string, type: DownloadType): Promise<Exclude<Ensured, { kind: "absent" }>> {
+  return resolve(deps, video, type, { create: true });
+}
+
+/**
+ * The same look, read-only (HEAD, the status route): nothing is created at Stream, so a download
+ * nobody has asked for yet is "absent".
+ */
+export function lookUpDownload(deps: EnsureDeps, video: string, type: DownloadType): Promise<Ensured> {
+  return resolve(deps, video, type, { create: false });
+}
+
+function resolve(deps: EnsureDeps, video: string, type: DownloadType, options: { create: true }): Promise<Exclude<Ensured, { kind: "absent" }>>;
+function resolve(deps: EnsureDeps, video: string, type: DownloadType, options: { create: false }): Promise<Ensured>;
+async function resolve(deps: EnsureDeps, video: string, type: DownloadType, options: { create: boolean }): Promise<Ensured> {
   const cachedName = deps.cache.get<string | null>(readyKey(video, type), deps.now);
   if (cachedName !== undefined) return { kind: "ready", videoName: cachedName };
 
@@ -300,7 +310,7 @@ export type TypeStatus =
 export async function downloadStatus(deps: EnsureDeps, video: string): Promise<Record<DownloadType, TypeStatus>> {
   const status = async (type: DownloadType): Promise<TypeStatus> => {
     try {
-      const ensured = await ensureDownload(deps, video, type, { create: false });
+      const ensured = await lookUpDownload(deps, video, type);
       if (ensured.kind === "ready") return { status: "ready", percentComplete: 100 };
       if (ensured.kind === "absent") return { status: "none", percentComplete: 0 };
       return { status: "inprogress", percentComplete: ensured.percent, retryAfter: ensured.retryAfter };

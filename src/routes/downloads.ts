@@ -12,7 +12,7 @@ import { downloadsLeft, quotaExceeded, recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
-import { downloadStatus, ensureDownload, type Ensured } from "../ensure/ensure";
+import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
 import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "../deliver/hand-over";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
@@ -29,10 +29,10 @@ const DownloadQuery = z.object({
 const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
 
 /** After identify: the limits and steps 2 and 3, shared by every route that hands out a download. */
-async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, create: boolean): Promise<Ensured> {
+async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, readOnly: boolean): Promise<Ensured> {
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video, c);
-  return ensureDownload(d, video, type, { create });
+  return readOnly ? lookUpDownload(d, video, type) : ensureDownload(d, video, type);
 }
 
 function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
@@ -108,7 +108,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const head = c.req.raw.method === "HEAD";
 
     const user = await d.identify(c, { allowCookie: true });
-    const ensured = await prepare(d, c, user, video, query.type, !head);
+    const ensured = await prepare(d, c, user, video, query.type, head);
     if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
     const access = accessFor(d, query.mode);
     if (head) {
@@ -134,7 +134,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const user = await d.identify(c, { allowCookie: false });
     const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
     const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
-    const ensured = await prepare(d, c, user, video, body.type, true);
+    const ensured = await prepare(d, c, user, video, body.type, false);
     if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
     const access = accessFor(d, "redirect");
 

@@ -105,7 +105,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     const source = await requireEntitlement(d, user, video, c);
     // Checks now that the video can be served at all, and starts Stream on the file, so that the
     // people the link is for rarely wait. A link is not refused because the file is still being made.
-    await ensureDownload(d, video, body.type, { create: true });
+    await ensureDownload(d, video, body.type);
 
     const link: ShareLink = {
       id: newLinkId(),

@@ -117,7 +117,7 @@ export function shareRoutes(): Hono<AppEnv> {
     await requireCreatorStillEntitled(d, c, link);
     await checkPassword(d, link, body.password);
 
-    const ensured = await ensureDownload(d, link.video, link.type, { create: true });
+    const ensured = await ensureDownload(d, link.video, link.type);
     if (ensured.kind !== "ready") {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
       const percent = ensured.kind === "preparing" ? ensured.percent : 0;

@@ -105,7 +105,7 @@ export async function retryPreparations(deps: EnsureDeps, limit: number): Promis
     // The kill switch holds here as on the request path: a blocked video gets no billed download.
     if (await isBlocked(deps.db, video)) continue;
     try {
-      await ensureDownload(deps, video, type, { create: true });
+      await ensureDownload(deps, video, type);
     } catch (error) {
       // A refusal is now recorded on the row; Stream not answering waits for the next run.
       if (error instanceof StreamCallError && error.passing) failed++;
