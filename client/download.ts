@@ -109,6 +109,9 @@ export async function requestDownloadUrl(uid: string, options: DownloadUrlOption
     try {
       res = await send(endpoint, {
         method: "POST",
+        // The route never redirects: one that did would take the token and headers elsewhere, so a
+        // redirect is not followed (and then fails as an unexpected answer).
+        redirect: "manual",
         headers: {
           ...options.headers,
           ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),

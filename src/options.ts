@@ -2,7 +2,7 @@
 // checked, the settings validated (those an app's hooks or bindings replace are not read), and
 // the default hooks built for what the app did not bring.
 import type { Context } from "hono";
-import { createVerifier, identifyUser } from "./identify/app-token";
+import { createVerifier, identifyUser, isUserId } from "./identify/app-token";
 import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
@@ -73,6 +73,8 @@ function signedIn<E extends object>(identify: IdentifyHook<HostContext<E>>): Hoo
   return async (c, how) => {
     const user = await identify(asHost<E>(c), how);
     if (user === null) throw unauthenticated("no credentials");
+    // Logged and refused as the app's mistake: "" would pool every such user's quota and links.
+    if (!isUserId(user.id)) throw misconfigured("identify", "the identify hook must answer an id of 1 to 256 characters without control characters");
     return user;
   };
 }

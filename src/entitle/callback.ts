@@ -5,7 +5,8 @@
 import { z } from "zod";
 import type { AppUser } from "../identify/app-token";
 import type { EntitlementConfig } from "../config";
-import { createStandardWebhookSigner } from "../http/standard-webhooks";
+import { createStandardWebhookSigner, type StandardWebhookSigner } from "../http/standard-webhooks";
+import { readBody } from "../http/validate";
 import type { MemoryCache } from "../memory-cache";
 import { retryLater } from "../problems";
 import type { EntitlementSource } from "./entitle";
@@ -18,6 +19,8 @@ export type Send = (request: Request) => Promise<Response>;
 export type EntitlementCallback = (user: AppUser, video: string, now: number) => Promise<EntitlementSource | null>;
 
 const TIMEOUT_MS = 3000;
+/** `{"entitled": false}` is 19 bytes: anything much longer is not an answer, and is not read further. */
+const MAX_ANSWER_BYTES = 1024;
 /** What clients are told to wait when the backend could not answer. */
 const RETRY_SECONDS = 5;
 /**
@@ -32,13 +35,27 @@ export const callbackKey = (user: string, video: string) => `entitled:${user}:${
 
 export function createEntitlementCallback(config: CallbackConfig, send: Send, cache: MemoryCache): EntitlementCallback {
   const sign = createStandardWebhookSigner(config.secret);
+  // One question per user and video at a time, however many requests (a crowd on one share
+  // link) need its answer.
+  const asking = new Map<string, Promise<boolean>>();
   return async (user, video, now) => {
     const key = callbackKey(user.id, video);
-    const cached = cache.get<boolean>(key, now);
+    const cached = cache.get<boolean | "unavailable">(key, now);
+    if (cached === "unavailable") throw unavailable();
     if (cached !== undefined) return cached ? "grant" : null;
-    const body = JSON.stringify({ type: "entitlement.check", user: user.id, video });
-    const headers = { "content-type": "application/json", ...(await sign(body, now)) };
-    const entitled = await ask(send, new Request(config.url, { method: "POST", headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) }));
+    let answer = asking.get(key);
+    if (answer === undefined) {
+      answer = askBackend(config, send, sign, user.id, video, now).finally(() => asking.delete(key));
+      asking.set(key, answer);
+    }
+    let entitled: boolean;
+    try {
+      entitled = await answer;
+    } catch (error) {
+      // Fails closed, and for a moment stops asking a backend that is down.
+      cache.set(key, "unavailable", RETRY_SECONDS * 1000, now);
+      throw error;
+    }
     const seconds = entitled ? config.cacheSeconds : Math.min(config.cacheSeconds, REFUSAL_CACHE_SECONDS);
     cache.set(key, entitled, seconds * 1000, now);
     // Held by the app and revocable: share links made under it are re-checked when used.
@@ -46,21 +63,28 @@ export function createEntitlementCallback(config: CallbackConfig, send: Send, ca
   };
 }
 
-async function ask(send: Send, request: Request): Promise<boolean> {
-  const where = new URL(request.url).origin;
+const unavailable = () => retryLater("upstream-unavailable", "The app could not say whether you may download this video.", RETRY_SECONDS);
+
+async function askBackend(config: CallbackConfig, send: Send, sign: StandardWebhookSigner, user: string, video: string, now: number): Promise<boolean> {
+  const body = JSON.stringify({ type: "entitlement.check", user, video });
+  const headers = { "content-type": "application/json", ...(await sign(body, now)) };
+  // A redirect is not an answer: followed, it would carry the signed question elsewhere and take
+  // whatever that host says.
+  const request = new Request(config.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const where = config.url.origin;
   try {
     const res = await send(request);
-    const text = await res.text();
+    const text = new TextDecoder().decode(await readBody(res, MAX_ANSWER_BYTES));
     if (res.status === 200) {
       const answer = Answer.safeParse(parseJson(text));
       if (answer.success) return answer.data.entitled;
     }
-    // Logged without the body (it is the app's, and may be large); the status says enough.
+    // Logged without the body (it is the app's); the status says enough.
     console.error(`ENTITLEMENT_URL (${where}) answered ${res.status} without {"entitled": true|false}`);
   } catch (error) {
-    console.error(`ENTITLEMENT_URL (${where}) could not be reached:`, error instanceof Error ? error.message : String(error));
+    console.error(`ENTITLEMENT_URL (${where}) could not be reached or answered too much:`, error instanceof Error ? error.message : String(error));
   }
-  throw retryLater("upstream-unavailable", "The app could not say whether you may download this video.", RETRY_SECONDS);
+  throw unavailable();
 }
 
 function parseJson(text: string): unknown {

@@ -29,16 +29,16 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
  * chunked body is cut off at the first chunk over the cap, so nobody can make an isolate that
  * serves other users buffer an unbounded body. Over the cap: 413, and nothing more is read.
  */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = request.headers.get("content-length");
+export async function readBody(message: Request | Response, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = message.headers.get("content-length");
   if (declared !== null && !(Number(declared) <= maxBytes)) {
-    await request.body?.cancel();
+    await message.body?.cancel();
     throw payloadTooLarge(maxBytes);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
+  if (message.body) {
+    const reader = message.body.getReader();
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
       size += read.value.byteLength;
       if (size > maxBytes) {

@@ -16,7 +16,13 @@ const REALM = 'Bearer realm="stream-download-gateway"';
 // verified with an identity provider's public key as the HMAC secret (alg confusion).
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
-const MAX_USER_ID_LENGTH = 256;
+/**
+ * A user id the gateway can key quotas, rate limits, links and audit rows on, and the admin API
+ * can name (its user fields take up to 256 characters): a non-empty string without control characters.
+ */
+export function isUserId(value: unknown): value is string {
+  return typeof value === "string" && value !== "" && value.length <= 256 && !/[\u0000-\u001f\u007f]/.test(value);
+}
 /** What clients are told to wait when the identity provider's JWKS could not be fetched. */
 const JWKS_RETRY_SECONDS = 30;
 
@@ -193,6 +199,6 @@ export async function identifyUser(request: Request, verifier: AppTokenVerifier,
   }
 
   const { sub } = claims;
-  if (typeof sub !== "string" || sub === "" || sub.length > MAX_USER_ID_LENGTH) throw refused("token sub invalid");
+  if (!isUserId(sub)) throw refused("token sub invalid");
   return { id: sub, claims };
 }

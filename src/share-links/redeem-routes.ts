@@ -100,6 +100,8 @@ export function shareRoutes(): Hono<AppEnv> {
 
   routes.get("/s/:id", documented(LANDING), async (c) => {
     const d = deps(c);
+    // Showing a link costs a D1 read and, for a link made under a revocable right, asking the app again.
+    await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const link = await loadLink(d, c.req.param("id"));
     await requireCreatorStillEntitled(d, c, link);
     const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);

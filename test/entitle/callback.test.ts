@@ -5,25 +5,27 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
 import { streamDownloads } from "../../src/library";
-import { seedVideo } from "../emulator/helpers";
+import { seedVideo, sleep } from "../emulator/helpers";
 import { appToken, callHost, expectProblem, randomUser } from "../helpers";
 
 // Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
 const SECRET = "whsec_dGVzdC1vbmx5LWVudGl0bGVtZW50LXNlY3JldC0wMTI=";
 const URL_SETTING = "https://app.example/internal/entitlement";
 
-type Behaviour = "allow" | "deny" | "down" | "500" | "garbage";
+type Behaviour = "allow" | "deny" | "down" | "500" | "garbage" | "huge" | "redirect";
 
 /** The app's backend: verifies each request with the `standardwebhooks` library, then answers as told. */
 function backend(secret = SECRET) {
   const behaviour = new Map<string, Behaviour>();
   const asked: Array<{ user: string; video: string; url: string }> = [];
+  const redirectModes: string[] = [];
   const service = {
     async fetch(request: Request): Promise<Response> {
       const body = await request.text();
       const payload = new Webhook(secret).verify(body, Object.fromEntries(request.headers)) as { type: string; user: string; video: string };
       expect(payload.type).toBe("entitlement.check");
       asked.push({ user: payload.user, video: payload.video, url: request.url });
+      redirectModes.push(request.redirect);
       switch (behaviour.get(`${payload.user}:${payload.video}`) ?? "deny") {
         case "allow":
           return Response.json({ entitled: true });
@@ -35,10 +37,14 @@ function backend(secret = SECRET) {
           return new Response("oops", { status: 500 });
         case "garbage":
           return Response.json({ ok: "yes" });
+        case "huge":
+          return new Response(`{"entitled": true, "padding": "${"x".repeat(100_000)}"}`, { headers: { "content-type": "application/json" } });
+        case "redirect":
+          return new Response(null, { status: 307, headers: { location: "https://elsewhere.example/yes" } });
       }
     },
   };
-  return { behaviour, asked, service: service as unknown as Fetcher };
+  return { behaviour, asked, redirectModes, service: service as unknown as Fetcher };
 }
 
 function hostFor(app: ReturnType<typeof backend> | null, settings: Record<string, string> = {}) {
@@ -73,6 +79,8 @@ describe("entitlement by callback (ENTITLEMENT_URL)", () => {
     expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
     expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
     expect(app.asked).toEqual([{ user, video: uid, url: URL_SETTING }]);
+    // A redirect would carry the signed question elsewhere: never followed.
+    expect(app.redirectModes).toEqual(["manual"]);
   });
 
   test("the backend's no is a 403; a videos claim in the token does not override it", async () => {
@@ -85,7 +93,7 @@ describe("entitlement by callback (ENTITLEMENT_URL)", () => {
     expect(app.asked).toHaveLength(1);
   });
 
-  test.each<Behaviour>(["down", "500", "garbage"])("a backend that is %s fails closed with a retryable 503", async (behaviour) => {
+  test.each<Behaviour>(["down", "500", "garbage", "huge", "redirect"])("a backend that is %s fails closed with a retryable 503, and is not asked again at once", async (behaviour) => {
     const app = backend();
     const call = hostFor(app);
     const uid = await readyVideo();
@@ -95,9 +103,36 @@ describe("entitlement by callback (ENTITLEMENT_URL)", () => {
     const problem = await expectProblem(res, 503, "upstream-unavailable");
     expect(problem.detail).toMatch(/could not say whether you may download/);
     expect(res.headers.get("retry-after")).toBe("5");
-    // Nothing was granted, so nothing was cached either: the next try asks again.
+    await expectProblem(await call(`/v1/videos/${uid}/download`, { user }), 503, "upstream-unavailable");
+    expect(app.asked).toHaveLength(1);
+  });
+
+  test("after an outage's Retry-After the backend is asked again, and its yes counts", async () => {
+    const app = backend();
+    const call = hostFor(app);
+    const uid = await readyVideo();
+    const user = randomUser();
+    app.behaviour.set(`${user}:${uid}`, "down");
+    await expectProblem(await call(`/v1/videos/${uid}/download`, { user }), 503, "upstream-unavailable");
     app.behaviour.set(`${user}:${uid}`, "allow");
+    await sleep(5100);
     expect((await call(`/v1/videos/${uid}/download`, { user })).status).toBe(302);
+    expect(app.asked).toHaveLength(2);
+  }, 15_000);
+
+  test("concurrent requests for one user and video share one question", async () => {
+    const app = backend();
+    const call = hostFor(app);
+    const uid = await readyVideo();
+    const user = randomUser();
+    // Someone else's download first, so that the gateway knows the file is ready.
+    const first = randomUser();
+    app.behaviour.set(`${first}:${uid}`, "allow");
+    expect((await call(`/v1/videos/${uid}/download`, { user: first })).status).toBe(302);
+    app.behaviour.set(`${user}:${uid}`, "allow");
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call(`/v1/videos/${uid}/download`, { user })));
+    expect(answers.map((res) => res.status)).toEqual([302, 302, 302, 302, 302]);
+    expect(app.asked.filter((question) => question.user === user)).toHaveLength(1);
   });
 
   test("a backend that cannot verify the signature (another secret) refuses, and the gateway fails closed", async () => {

@@ -69,6 +69,12 @@ describe("streamDownloads with the host's identify and entitle", () => {
     expect(refused).toMatchObject({ type: "not-entitled", status: 403 });
   });
 
+  test.each(["", "x".repeat(257), "line\nbreak"])("an identify hook answering the id %j is the app's misconfiguration, not a user", async (id) => {
+    const odd = streamDownloads((e: Env) => ({ settings: e, bindings: e, identify: async () => ({ id, claims: {} }), entitle: async () => "grant" }));
+    const problem = await expectProblem(await callHost(odd, `https://shop.example/v1/videos/${"ab".repeat(16)}/download`), 500, "misconfigured");
+    expect(problem.setting).toBe("identify");
+  });
+
   test("a missing binding is a misconfiguration that names it", async () => {
     const { DB: _, ...withoutDb } = env;
     const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, withoutDb as unknown as Env), 500, "misconfigured");

@@ -23,7 +23,12 @@ app.get("/", async (c) => {
 
 app.post("/login", async (c) => {
   const { email, password } = await c.req.parseBody();
-  const userId = typeof email === "string" && typeof password === "string" ? await checkPassword(c.env.APP_DB, email, password) : null;
+  if (typeof email !== "string" || typeof password !== "string") return c.html(signInPage("Wrong email or password."), 401);
+  // Guessing a password, or burning the Worker's CPU on password hashes, is slowed per address.
+  if (!(await c.env.LOGIN_LIMITER.limit({ key: email.trim().toLowerCase() })).success) {
+    return c.html(signInPage("Too many attempts; wait a minute."), 429);
+  }
+  const userId = await checkPassword(c.env.APP_DB, email, password);
   if (userId === null) return c.html(signInPage("Wrong email or password."), 401);
   await startSession(c, c.env.APP_DB, userId);
   return c.redirect("/", 303);

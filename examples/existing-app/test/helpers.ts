@@ -36,7 +36,7 @@ export async function refund(customer: Customer, videoUid: string): Promise<void
 export function shop(path: string, init: RequestInit & { session?: string; origin?: string } = {}): Promise<Response> {
   const { session, origin = SHOP, ...rest } = init;
   const headers = new Headers(rest.headers);
-  if (session) headers.set("cookie", `shop_session=${session}`);
+  if (session) headers.set("cookie", `${origin.startsWith("https:") ? "__Host-" : ""}shop_session=${session}`);
   return SELF.fetch(`${origin}${path}`, { redirect: "manual", ...rest, headers });
 }
 
@@ -49,7 +49,7 @@ export function postSignIn(email: string, password: string, origin = SHOP): Prom
 export async function signIn(customer: Customer): Promise<string> {
   const res = await postSignIn(customer.email, customer.password);
   expect(res.status).toBe(303);
-  const session = /^shop_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+  const session = /^__Host-shop_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
   expect(session).toBeDefined();
   return session ?? "";
 }

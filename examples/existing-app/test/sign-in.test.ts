@@ -10,9 +10,9 @@ describe("sign-in", () => {
     const res = await postSignIn(customer.email, customer.password);
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/");
-    expect(res.headers.get("set-cookie")).toMatch(/^shop_session=[0-9a-f]{64}; Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(res.headers.get("set-cookie")).toMatch(/^__Host-shop_session=[0-9a-f]{64}; Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
 
-    const session = /^shop_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
+    const session = /^__Host-shop_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
     const page = await (await shop("/", { session })).text();
     expect(page).toContain(`Signed in as ${customer.email}.`);
   });
@@ -94,10 +94,29 @@ describe("sign-out", () => {
 
     const res = await shop("/logout", { method: "POST", session, headers: { origin: "https://shop.test" } });
     expect(res.status).toBe(303);
-    expect(res.headers.get("set-cookie")).toMatch(/^shop_session=; Max-Age=0; Path=\/; Secure$/);
+    expect(res.headers.get("set-cookie")).toMatch(/^__Host-shop_session=; Max-Age=0; Path=\/; Secure$/);
     const rows = await env.APP_DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = ?").bind(customer.id).first<{ n: number }>();
     expect(rows?.n).toBe(0);
     expect(await (await shop("/", { session })).text()).toContain('<form method="post" action="/login">');
     expect((await shop(`/downloads/v1/videos/${keynote}/download`, { session })).status).toBe(401);
+  });
+
+  test("signing in again ends the browser's previous session", async () => {
+    const customer = await addCustomer();
+    const first = await signIn(customer);
+    const res = await shop("/login", {
+      method: "POST",
+      session: first,
+      headers: { origin: "https://shop.test" },
+      body: new URLSearchParams({ email: customer.email, password: customer.password }),
+    });
+    expect(res.status).toBe(303);
+    expect(await (await shop("/", { session: first })).text()).toContain('<form method="post" action="/login">');
+  });
+
+  test("sign-in attempts are limited per address: the sixth in a minute is refused, even with the right password", async () => {
+    const customer = await addCustomer();
+    for (let i = 0; i < 5; i++) expect((await postSignIn(customer.email, "wrong password")).status).toBe(401);
+    expect((await postSignIn(customer.email, customer.password)).status).toBe(429);
   });
 });
