@@ -1,7 +1,7 @@
 // Every setting of the gateway, parsed and validated once per isolate into one typed Config.
 // A bad or missing setting becomes a `misconfigured` problem that names the setting, never its
 // value (values include secrets).
-import { z } from "zod";
+import * as z from "./http/zod";
 import { isCountryCode } from "./countries";
 import { misconfigured as misconfiguredProblem } from "./problems";
 
@@ -146,17 +146,18 @@ function url(name: string, value: string): URL {
   return parsed;
 }
 
+const part = () => z.string().check(z.minLength(1));
 const StreamJwk = z.object({
   kty: z.literal("RSA"),
-  n: z.string().min(1),
-  e: z.string().min(1),
-  d: z.string().min(1),
-  p: z.string().min(1),
-  q: z.string().min(1),
-  dp: z.string().min(1),
-  dq: z.string().min(1),
-  qi: z.string().min(1),
-  kid: z.string().optional(),
+  n: part(),
+  e: part(),
+  d: part(),
+  p: part(),
+  q: part(),
+  dp: part(),
+  dq: part(),
+  qi: part(),
+  kid: z.optional(z.string()),
 });
 
 /** The base64 JWK exactly as Stream's `POST …/stream/keys` returns it (docs/stream-behaviour.md §3). */

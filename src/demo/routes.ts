@@ -1,7 +1,7 @@
 // The demo page and its dev-only API (docs/client.md › Demo). Served only when DEMO_ENABLED is "true",
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import { deps } from "../context";
 import { parseInput, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits/rate-limits";
@@ -22,7 +22,7 @@ const PAGE_HEADERS = {
 
 const NO_STORE = { "cache-control": "no-store" };
 
-const SignInBody = z.object({ user: z.string().max(64) }).strict();
+const SignInBody = z.strictObject({ user: z.string().check(z.maxLength(64)) });
 
 const onlyWhenEnabled: MiddlewareHandler<WorkerEnv> = async (c, next) => {
   if (c.env.DEMO_ENABLED !== "true") throw new Problem("not-found", "No such route.");

@@ -2,7 +2,7 @@
 // keeps its own purchases: one signed POST per user and video, its answer cached briefly. It
 // fails closed: whatever is not a clear answer (an outage, a timeout, a 5xx, an unreadable body)
 // refuses the download with a retryable 503, never lets it through.
-import { z } from "zod";
+import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
 import type { EntitlementConfig } from "../config";
 import { createStandardWebhookSigner, type StandardWebhookSigner } from "../http/standard-webhooks";

@@ -3,7 +3,7 @@
 // request schemas being the very zod schemas it validates input with. The document walks the
 // app's routes, so a route without a description, or a description without a route, cannot be.
 import type { Hono, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "./zod";
 import { PROBLEM_STATUS, type ProblemType } from "../problems";
 
 type JsonSchema = Record<string, unknown>;
@@ -28,13 +28,13 @@ export function documented(operation: Operation): MiddlewareHandler {
   return passThrough;
 }
 
-export function schema(type: z.ZodType): JsonSchema {
+export function schema(type: z.ZodMiniType): JsonSchema {
   const { $schema: _, ...rest } = z.toJSONSchema(type, { io: "input", unrepresentable: "any" }) as JsonSchema;
   return rest;
 }
 
 /** Each property of a query object schema becomes one `in: query` parameter. */
-export function queryParameters(type: z.ZodObject): JsonSchema[] {
+export function queryParameters(type: z.ZodMiniObject): JsonSchema[] {
   const object = schema(type) as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(object.properties ?? {}).map(([name, property]) => ({
     name,
@@ -56,7 +56,7 @@ export const LINK_ID = pathParameter("id", "Share-link id");
 
 export const json = (s: JsonSchema) => ({ "application/json": { schema: s } });
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-export const body = (type: z.ZodType, required = true) => ({ required, content: json(schema(type)) });
+export const body = (type: z.ZodMiniType, required = true) => ({ required, content: json(schema(type)) });
 export const ok = (description: string, s?: JsonSchema) => ({ description, ...(s ? { content: json(s) } : {}) });
 
 /** The problem types a route can answer with, as `application/problem+json` responses by status. */

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "./zod";
 import { invalidRequest, payloadTooLarge } from "../problems";
 
 export const UID_PATTERN = /^[0-9a-f]{32}$/;
@@ -15,7 +15,7 @@ export function parseUid(value: string | undefined, field = "uid"): string {
 }
 
 /** Validates untrusted input; the first issue becomes an invalid-request problem naming its field. */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+export function parseInput<T extends z.ZodMiniType>(schema: T, value: unknown, where: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -2,7 +2,7 @@
 // share-link revocations and the audit trail. The router guards itself, so mounted anywhere
 // (under /v1/admin here) none of it is reachable without the admin token.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
 import { listAuditEvents } from "../record/audit";
@@ -16,47 +16,42 @@ import { forgetVideo } from "../ensure/ensure";
 import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
 
 const MAX_BATCH = 1000;
-const User = z.string().min(1).max(256);
-const Video = z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID");
+const User = z.string().check(z.minLength(1), z.maxLength(256));
+const Video = z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"));
+const limit = (max: number, fallback: number) => z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(max))), fallback);
 
-const GrantsPut = z.object({
+const GrantsPut = z.strictObject({
   grants: z
-    .array(
-      z
-        .object({ user: User, video: Video, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
-        .strict(),
-    )
-    .min(1)
-    .max(MAX_BATCH),
-}).strict();
-
-const GrantsDelete = z.object({
-  grants: z.array(z.object({ user: User, video: Video }).strict()).min(1).max(MAX_BATCH),
-}).strict();
-
-const GrantsQuery = z.object({
-  user: User.optional(),
-  video: Video.optional(),
-  cursor: z.string().max(1024).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(100),
+    .array(z.strictObject({ user: User, video: Video, expiresAt: z.optional(z.nullable(z.iso.datetime({ offset: true }))) }))
+    .check(z.minLength(1), z.maxLength(MAX_BATCH)),
 });
 
-const BlockBody = z.object({ reason: z.string().max(500).optional() }).strict();
+const GrantsDelete = z.strictObject({
+  grants: z.array(z.strictObject({ user: User, video: Video })).check(z.minLength(1), z.maxLength(MAX_BATCH)),
+});
+
+const GrantsQuery = z.object({
+  user: z.optional(User),
+  video: z.optional(Video),
+  cursor: z.optional(z.string().check(z.maxLength(1024))),
+  limit: limit(MAX_BATCH, 100),
+});
+
+const BlockBody = z.strictObject({ reason: z.optional(z.string().check(z.maxLength(500))) });
 
 const RevokeLinksBody = z
-  .object({ user: z.string().min(1).max(256).optional(), video: z.string().regex(UID_PATTERN).optional() })
-  .strict()
-  .refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video");
+  .strictObject({ user: z.optional(User), video: z.optional(z.string().check(z.regex(UID_PATTERN))) })
+  .check(z.refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video"));
 
 const MAX_AUDIT_LIMIT = 1000;
 
 const AuditQuery = z.object({
-  video: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID").optional(),
-  user: z.string().min(1).max(256).optional(),
-  link: z.string().min(1).max(256).optional(),
-  since: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
-  cursor: z.string().max(256).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_LIMIT).default(100),
+  video: z.optional(Video),
+  user: z.optional(User),
+  link: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  since: z.optional(z.union([z.iso.datetime({ offset: true }), z.iso.date()])),
+  cursor: z.optional(z.string().check(z.maxLength(256))),
+  limit: limit(MAX_AUDIT_LIMIT, 100),
 });
 
 const PUT_GRANTS: Operation = { summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };

@@ -2,7 +2,7 @@
 // identify → entitle → ensure → mint → record → deliver. A grant is recorded (quota and audit
 // row, in one batch) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitle/entitle";
@@ -16,17 +16,17 @@ import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "..
 import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "../deliver/hand-over";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
-const Type = z.enum(["default", "audio"]).default("default");
+const Type = z._default(z.enum(["default", "audio"]), "default");
 // Long names are cut and reduced, never refused (docs/http-api.md); the cap only bounds the work.
-const Filename = z.string().max(65_536).optional();
+const Filename = z.optional(z.string().check(z.maxLength(65_536)));
 
 const DownloadQuery = z.object({
   type: Type,
-  mode: z.enum(["redirect", "stream"]).default("redirect"),
+  mode: z._default(z.enum(["redirect", "stream"]), "redirect"),
   filename: Filename,
 });
 
-const DownloadUrlBody = z.object({ type: Type, filename: Filename }).strict();
+const DownloadUrlBody = z.strictObject({ type: Type, filename: Filename });
 
 /** After identify: the limits and steps 2 and 3, shared by every route that hands out a download. */
 async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, readOnly: boolean): Promise<Ensured> {

@@ -1,6 +1,6 @@
 // Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import { type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "./store";
@@ -15,25 +15,23 @@ import { Problem, invalidRequest } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { body, bearerOnly, documented, LINK_ID, ok, problems, queryParameters, ref, UID, type Operation } from "../http/openapi";
 
-const CreateLinkBody = z
-  .object({
-    type: z.enum(["default", "audio"]).default("default"),
-    expiresIn: z.number().int().min(60),
-    maxDownloads: z.number().int().min(1).max(1_000_000).optional(),
-    countries: z
-      .array(z.string().max(2).toUpperCase().refine(isCountryCode, "must be ISO 3166-1 alpha-2 codes"))
-      .min(1)
-      .max(250)
-      .optional(),
-    lockToIp: z.boolean().default(false),
-    password: z.string().min(1).max(256).optional(),
-    note: z.string().max(500).optional(),
-  })
-  .strict();
+const CreateLinkBody = z.strictObject({
+  type: z._default(z.enum(["default", "audio"]), "default"),
+  expiresIn: z.int().check(z.minimum(60)),
+  maxDownloads: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000))),
+  countries: z.optional(
+    z
+      .array(z.string().check(z.maxLength(2), z.toUpperCase(), z.refine(isCountryCode, "must be ISO 3166-1 alpha-2 codes")))
+      .check(z.minLength(1), z.maxLength(250)),
+  ),
+  lockToIp: z._default(z.boolean(), false),
+  password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  note: z.optional(z.string().check(z.maxLength(500))),
+});
 
 const ListLinksQuery = z.object({
-  cursor: z.string().max(512).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.optional(z.string().check(z.maxLength(512))),
+  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 25),
 });
 
 export function linkUrl(d: Deps, id: string): string {

@@ -2,7 +2,7 @@
 // POST /s/:id checks it, waits for Stream, mints, takes one use atomically with the creator's
 // quota and its audit row, then delivers.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import type { DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState } from "../ensure/download-state";
@@ -21,8 +21,8 @@ import { ensureDownload } from "../ensure/ensure";
 import { accessFor, deliver, mintGrant } from "../deliver/hand-over";
 import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
-const LinkDownloadBody = z.object({ password: z.string().max(256).optional() });
-const LinkDownloadQuery = z.object({ mode: z.enum(["redirect", "stream"]).optional() });
+const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxLength(256))) });
+const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(["redirect", "stream"])) });
 
 /**
  * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes

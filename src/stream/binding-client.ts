@@ -10,7 +10,7 @@
 // as properties of a plain Error; without it only a message "NotFoundError: …" does. So the
 // status is read from `statusCode`, else from the name, else from the message's prefix
 // (emulator/README.md › Workers binding).
-import { z } from "zod";
+import * as z from "../http/zod";
 import { StreamCallError } from "./errors";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
@@ -77,7 +77,7 @@ export class StreamBindingClient implements StreamApi {
   async listVideos(): Promise<StreamVideo[]> {
     const answer = await this.#call(() => this.#binding.videos.list());
     if ("refused" in answer) throw refusedUnexpectedly(answer.refused, "videos.list()");
-    const videos = parse(z.array(Video.extend({ id: z.string().nullish() })), answer.value);
+    const videos = parse(z.array(z.extend(Video, { id: z.nullish(z.string()) })), answer.value);
     return videos.flatMap((video) => (typeof video.id === "string" ? [toVideo(video, video.id)] : []));
   }
 
@@ -120,7 +120,7 @@ export class StreamBindingClient implements StreamApi {
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw unreadable();
   return parsed.data;

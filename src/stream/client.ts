@@ -2,7 +2,7 @@
 // downloads (emulator/README.md › Assumptions). Every call has a timeout, at most two jittered
 // retries on outages, and a 429 pauses every call of the client until its Retry-After. The same
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
-import { z } from "zod";
+import * as z from "../http/zod";
 import type { Config } from "../config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import { StreamCallError } from "./errors";
@@ -70,18 +70,18 @@ const UID = /^[0-9a-f]{32}$/;
 
 export const Download = z.object({
   status: z.enum(["ready", "inprogress", "error"]),
-  percentComplete: z.number().min(0).max(100),
+  percentComplete: z.number().check(z.minimum(0), z.maximum(100)),
 });
-export const Downloads = z.object({ default: Download.optional(), audio: Download.optional() });
+export const Downloads = z.object({ default: z.optional(Download), audio: z.optional(Download) });
 // The official SDK types every video field optional, workers-types declare requireSignedURLs
 // nullable, and readyToStream may be missing while a video is not ready: nothing here may fail a
 // download because a field is null or absent.
 export const Video = z.object({
-  uid: z.string().nullish(),
-  readyToStream: z.boolean().nullish(),
-  status: z.object({ state: z.string().nullish(), errorReasonCode: z.string().nullish() }).nullish(),
-  requireSignedURLs: z.boolean().nullish(),
-  meta: z.record(z.string(), z.unknown()).nullish(),
+  uid: z.nullish(z.string()),
+  readyToStream: z.nullish(z.boolean()),
+  status: z.nullish(z.object({ state: z.nullish(z.string()), errorReasonCode: z.nullish(z.string()) })),
+  requireSignedURLs: z.nullish(z.boolean()),
+  meta: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 /** Stream's video, REST's or the binding's (whose fields of interest have the same names). */
@@ -135,7 +135,7 @@ export class StreamClient implements StreamApi {
     if (answer.status >= 400 && answer.status < 500) throw new CreateRefusedError(uid, answer.status, errorCodes(answer));
     // The downloads guide and SDK answer keyed by type like GET; one API reference page shows a
     // flat `{status, percentComplete, url}`, which can only be the requested type.
-    const Created = z.union([Download.transform((download): StreamDownloads => ({ [type]: download })), Downloads]);
+    const Created = z.union([z.pipe(Download, z.transform((download): StreamDownloads => ({ [type]: download }))), Downloads]);
     return this.#result(answer, Created);
   }
 
@@ -162,7 +162,7 @@ export class StreamClient implements StreamApi {
     });
   }
 
-  #result<T>(answer: Answer, schema: z.ZodType<T>): T {
+  #result<T>(answer: Answer, schema: z.ZodMiniType<T>): T {
     if (answer.status < 200 || answer.status >= 300) {
       // A 4xx we did not expect: logged for us (a bug here, or a Stream change), and for the
       // client the download could not be prepared.

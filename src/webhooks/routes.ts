@@ -1,6 +1,6 @@
 // Stream's webhook (docs/http-api.md, docs/stream-behaviour.md §4): verify → parse → record readiness → prepare.
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "../http/zod";
 import { type AppEnv, deps } from "../context";
 import { UID_PATTERN, parseInput, readBody } from "../http/validate";
 import { Problem, invalidRequest } from "../problems";
@@ -15,11 +15,11 @@ const MAX_BODY_BYTES = 1024 * 1024;
 // Only the fields the gateway uses; Stream sends the whole video object, and the rest may change.
 // Null or missing fields are read as the Stream client reads them (stream/client.ts).
 const WebhookVideo = z.object({
-  uid: z.string().regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"),
-  readyToStream: z.boolean().nullish(),
-  status: z.object({ state: z.string().nullish() }).nullish(),
-  requireSignedURLs: z.boolean().nullish(),
-  meta: z.record(z.string(), z.unknown()).nullish(),
+  uid: z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID")),
+  readyToStream: z.nullish(z.boolean()),
+  status: z.nullish(z.object({ state: z.nullish(z.string()) })),
+  requireSignedURLs: z.nullish(z.boolean()),
+  meta: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 const REFUSALS: Record<SignatureFailure | "disabled", string> = {
