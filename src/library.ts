@@ -34,8 +34,8 @@ export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
 };
 
-const HEALTHZ: Operation = { summary: "Liveness (no I/O)", security: PUBLIC, responses: { 200: ok("Alive", { type: "object" }) } };
-const OPENAPI: Operation = { summary: "This document", security: PUBLIC, responses: { 200: ok("OpenAPI 3.1", { type: "object" }) } };
+const HEALTHZ = (): Operation => ({ summary: "Liveness (no I/O)", security: PUBLIC, responses: { 200: ok("Alive", { type: "object" }) } });
+const OPENAPI = (): Operation => ({ summary: "This document", security: PUBLIC, responses: { 200: ok("OpenAPI 3.1", { type: "object" }) } });
 
 export function streamDownloads<E extends object = Cloudflare.Env>(source: OptionsSource<E>): StreamDownloadsApp<E> {
   const gatewayOf = gatewayResolver(source);

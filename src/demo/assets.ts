@@ -27,11 +27,11 @@ const HELPER_HEADERS = {
   "cache-control": "public, max-age=600",
 };
 
-const HELPER: Operation = {
+const HELPER = (): Operation => ({
   summary: "The download-button helper (ES module, dependency-free)",
   security: PUBLIC,
   responses: { 200: { description: "JavaScript", content: { "text/javascript": {} } }, ...problems("not-found") },
-};
+});
 
 /** The download-button helper (client/stream-download.ts, built by `npm run build:client`). */
 export function assetRoutes(): Hono<WorkerEnv> {

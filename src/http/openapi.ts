@@ -17,10 +17,14 @@ export interface Operation {
 }
 
 const OPERATION = Symbol("openapi operation");
-type Documented = MiddlewareHandler & { [OPERATION]: Operation };
+type Documented = MiddlewareHandler & { [OPERATION]: () => Operation };
 
-/** A route's description, as the first handler of its definition: `router.get(path, documented({…}), handler)`. */
-export function documented(operation: Operation): MiddlewareHandler {
+/**
+ * A route's description, as the first handler of its definition: `router.get(path,
+ * documented(() => ({…})), handler)`. Described lazily: its schemas become JSON Schema only when
+ * the document is asked for, not when an isolate starts.
+ */
+export function documented(operation: () => Operation): MiddlewareHandler {
   const passThrough = (async (_c, next) => {
     await next();
   }) as Documented;
@@ -172,7 +176,7 @@ export function openApiDocument(app: { routes: Hono["routes"] }): JsonSchema {
       const operation = (route.handler as Partial<Documented>)[OPERATION];
       if (operation === undefined) continue;
       const path = toOpenApiPath(route.path);
-      paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation };
+      paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation() };
     }
     document = {
       openapi: "3.1.0",

@@ -54,15 +54,15 @@ const AuditQuery = z.object({
   limit: limit(MAX_AUDIT_LIMIT, 100),
 });
 
-const PUT_GRANTS: Operation = { summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
-const DELETE_GRANTS: Operation = { summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
-const LIST_GRANTS: Operation = { summary: "List grants", security: adminOnly, parameters: queryParameters(GrantsQuery), responses: { 200: ok("A page of grants", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
-const BLOCK: Operation = { summary: "Kill switch: refuse every download of the video and revoke its links", security: adminOnly, parameters: [UID], requestBody: body(BlockBody, false), responses: { 200: ok("Blocked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
-const UNBLOCK: Operation = { summary: "Lift the kill switch", security: adminOnly, parameters: [UID], responses: { 200: ok("Unblocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
-const REFRESH: Operation = { summary: "Forget cached download state", security: adminOnly, parameters: [UID], responses: { 200: ok("Refreshed", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
-const REVOKE_LINK: Operation = { summary: "Revoke any share link", security: adminOnly, parameters: [LINK_ID], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } };
-const REVOKE_LINKS: Operation = { summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } };
-const AUDIT: Operation = { summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } };
+const PUT_GRANTS = (): Operation => ({ summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const DELETE_GRANTS = (): Operation => ({ summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const LIST_GRANTS = (): Operation => ({ summary: "List grants", security: adminOnly, parameters: queryParameters(GrantsQuery), responses: { 200: ok("A page of grants", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
+const BLOCK = (): Operation => ({ summary: "Kill switch: refuse every download of the video and revoke its links", security: adminOnly, parameters: [UID], requestBody: body(BlockBody, false), responses: { 200: ok("Blocked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const UNBLOCK = (): Operation => ({ summary: "Lift the kill switch", security: adminOnly, parameters: [UID], responses: { 200: ok("Unblocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
+const REFRESH = (): Operation => ({ summary: "Forget cached download state", security: adminOnly, parameters: [UID], responses: { 200: ok("Refreshed", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
+const REVOKE_LINK = (): Operation => ({ summary: "Revoke any share link", security: adminOnly, parameters: [LINK_ID], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } });
+const REVOKE_LINKS = (): Operation => ({ summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const AUDIT = (): Operation => ({ summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 
 export function adminRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

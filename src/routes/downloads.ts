@@ -62,7 +62,7 @@ async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response>
   return response;
 }
 
-const DOWNLOAD: Operation = {
+const DOWNLOAD = (): Operation => ({
   summary: "Download a video (MP4) or its audio (M4A)",
   security: userAuth,
   parameters: [UID, ...queryParameters(DownloadQuery)],
@@ -72,9 +72,9 @@ const DOWNLOAD: Operation = {
     303: TICKET,
     ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
   },
-};
+});
 
-const DOWNLOAD_URL: Operation = {
+const DOWNLOAD_URL = (): Operation => ({
   summary: "A signed download URL, for a button that calls fetch first",
   security: bearerOnly,
   parameters: [UID],
@@ -84,9 +84,9 @@ const DOWNLOAD_URL: Operation = {
     202: PREPARING,
     ...problems("invalid-request", "payload-too-large", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
   },
-};
+});
 
-const STATUS: Operation = {
+const STATUS = (): Operation => ({
   summary: "Download state of both types, for progress UI",
   security: userAuth,
   parameters: [UID],
@@ -94,7 +94,7 @@ const STATUS: Operation = {
     200: ok("State per type", ref("DownloadStates")),
     ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "rate-limited", "misconfigured", "upstream-unavailable"),
   },
-};
+});
 
 export function downloadRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

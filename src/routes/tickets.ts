@@ -48,7 +48,7 @@ const FILE = {
   content: { "video/mp4": {}, "audio/mp4": {} },
 };
 
-const FETCH: Operation = {
+const FETCH = (): Operation => ({
   summary: "The file of a stream-mode grant, resumable with Range and If-Range for the grant's lifetime (takes no use)",
   security: PUBLIC,
   parameters: [TICKET_PARAMETER],
@@ -58,14 +58,14 @@ const FETCH: Operation = {
     416: { description: "Range not satisfiable" },
     ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable", "misconfigured"),
   },
-};
+});
 
-const FETCH_AFTER_POST: Operation = {
+const FETCH_AFTER_POST = (): Operation => ({
   summary: "As GET (for clients that repeat a POST after the 303)",
   security: PUBLIC,
   parameters: [TICKET_PARAMETER],
   responses: { 200: FILE, 206: { description: "A range of the file" }, ...problems("not-found", "not-entitled", "rate-limited", "download-failed", "upstream-unavailable") },
-};
+});
 
 const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
   const d = deps(c);

@@ -58,7 +58,7 @@ function describe(d: Deps, link: ShareLink) {
   };
 }
 
-const CREATE: Operation = {
+const CREATE = (): Operation => ({
   summary: "Create a share link",
   security: bearerOnly,
   parameters: [UID],
@@ -67,21 +67,21 @@ const CREATE: Operation = {
     201: ok("The link", ref("CreatedLink")),
     ...problems("invalid-request", "payload-too-large", "rate-limited", "too-many-links", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "misconfigured", "download-failed", "upstream-unavailable"),
   },
-};
+});
 
-const LIST: Operation = {
+const LIST = (): Operation => ({
   summary: "The caller's share links, newest first",
   security: bearerOnly,
   parameters: queryParameters(ListLinksQuery),
   responses: { 200: ok("A page of links", { type: "object" }), ...problems("invalid-request", "unauthenticated", "rate-limited") },
-};
+});
 
-const REVOKE: Operation = {
+const REVOKE = (): Operation => ({
   summary: "Revoke one of the caller's share links",
   security: bearerOnly,
   parameters: [LINK_ID],
   responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found", "rate-limited") },
-};
+});
 
 export function shareLinkRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

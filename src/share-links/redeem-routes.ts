@@ -69,7 +69,7 @@ async function checkPassword(d: Deps, link: ShareLink, password: string | undefi
   if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
 }
 
-const LANDING: Operation = {
+const LANDING = (): Operation => ({
   summary: "Share-link landing page (HTML) or its facts (JSON); uses nothing",
   security: PUBLIC,
   parameters: [LINK_ID],
@@ -77,9 +77,9 @@ const LANDING: Operation = {
     200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
     ...problems("not-found", "link-expired", "link-revoked", "link-exhausted"),
   },
-};
+});
 
-const REDEEM: Operation = {
+const REDEEM = (): Operation => ({
   summary: "Download through a share link (takes one use)",
   security: PUBLIC,
   parameters: [LINK_ID, ...queryParameters(LinkDownloadQuery)],
@@ -93,7 +93,7 @@ const REDEEM: Operation = {
     303: TICKET,
     ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
   },
-};
+});
 
 export function shareRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

@@ -44,12 +44,12 @@ function parseJson(body: Uint8Array): unknown {
   }
 }
 
-const STREAM_WEBHOOK: Operation = {
+const STREAM_WEBHOOK = (): Operation => ({
   summary: "Stream's webhook (signed with Webhook-Signature)",
   security: [{ webhookSignature: [] }],
   requestBody: body(WebhookVideo),
   responses: { 200: ok("Recorded", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated", "upstream-unavailable") },
-};
+});
 
 export function webhookRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
