@@ -79,6 +79,8 @@ export function classify(trips: D1Trip[]) {
   return {
     total: trips.length,
     reads: trips.filter((t) => !writes(t)).length,
+    /** Trips that write: each is one write transaction at the primary (a batch is one). */
+    writeTransactions: trips.filter(writes).length,
     auditWrites: trips.filter((t) => writes(t) && audit(t)).length,
     otherWrites: trips.filter((t) => writes(t) && !audit(t)).length,
   };

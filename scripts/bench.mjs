@@ -15,6 +15,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import os from "node:os";
 import path from "node:path";
 import { SignJWT } from "jose";
@@ -155,6 +156,9 @@ async function main() {
     ADMIN_API_TOKEN: randomBytes(24).toString("hex"),
   });
   const gatewayApp = snapshot("gateway", "wrangler.toml", ["public", "migrations"]);
+  // What `wrangler deploy` uploads (wrangler.toml's minify included).
+  const uploaded = readFileSync(path.join(tmp, "gateway-build", "index.js"));
+  const bundle = { bytes: uploaded.byteLength, gzipBytes: gzipSync(uploaded).byteLength };
   const emulatorApp = snapshot("emulator", "emulator/wrangler.toml");
   const peerApp = snapshot("peer", "bench/peer/wrangler.toml");
   execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", path.join(tmp, "gateway"), ...gatewayApp.slice(0, 2)], {
@@ -280,6 +284,7 @@ async function main() {
     },
     d1,
     cost,
+    bundle,
   };
   results.attribution = attribution(results);
   results.bars = judge(results);

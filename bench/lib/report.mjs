@@ -27,6 +27,8 @@ function whereItGoes(results) {
   );
 }
 
+const ceiling = (perSecond) => (perSecond === null ? "none" : `${fixed(perSecond, 0)} downloads/s`);
+
 /** bench/README.md's performance bars, each with the measured value and the goal; `why` for a missed one. */
 export function judge(results) {
   const { routes, mint, streamApi, d1 } = results;
@@ -53,6 +55,14 @@ export function judge(results) {
       atMost: true,
       show: (v) => `${v} polls in ${fixed(streamApi.waiting.seconds, 1)} s (≤ ${streamApi.waiting.allowedPolls})`,
     },
+    {
+      bar: "D1 write transactions per 1,000 hot signed-in downloads ≤ 20",
+      value: d1.download.writeTransactionsPer1000,
+      goal: 20,
+      atMost: true,
+      show: (v) => `${fixed(v, 0)} (share link, unlimited: ${fixed(d1.share.writeTransactionsPer1000, 0)}); D1 ceiling ${ceiling(d1.download.ceilingPerSecond)}`,
+    },
+    { bar: "Worker bundle ≤ 300 kB", value: results.bundle.bytes, goal: 300 * 1024, atMost: true, show: (v) => `${fixed(v / 1024, 0)} KiB (${fixed(results.bundle.gzipBytes / 1024, 0)} KiB gzip)` },
     {
       bar: "D1 round trips per hot /download, audit write aside = 0",
       value: d1.download.perRequest.total - d1.download.perRequest.auditWrites,
