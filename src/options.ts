@@ -39,7 +39,14 @@ export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env:
 
 const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET"] as const;
 
+const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
+
 function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
+  // Options come from JavaScript too, where nothing checked their types.
+  if (typeof options?.settings !== "object" || options.settings === null) throw misconfigured("settings", "settings must be an object of the settings by name");
+  for (const hook of HOOKS) {
+    if (options[hook] !== undefined && typeof options[hook] !== "function") throw misconfigured(hook, `${hook} must be a function`);
+  }
   const { bindings } = options;
   for (const name of BINDINGS) {
     if (!bindings?.[name]) throw misconfigured(name, `the binding ${name} is missing`);

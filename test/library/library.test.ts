@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { requestDownloadUrl } from "../../client/download";
-import { streamDownloads } from "../../src/library";
+import { streamDownloads, type StreamDownloadsOptions } from "../../src/library";
 import { seedVideo } from "../emulator/helpers";
 import { callHost, expectProblem } from "../helpers";
 
@@ -73,6 +73,16 @@ describe("streamDownloads with the host's identify and entitle", () => {
     const odd = streamDownloads((e: Env) => ({ settings: e, bindings: e, identify: async () => ({ id, claims: {} }), entitle: async () => "grant" }));
     const problem = await expectProblem(await callHost(odd, `https://shop.example/v1/videos/${"ab".repeat(16)}/download`), 500, "misconfigured");
     expect(problem.setting).toBe("identify");
+  });
+
+  test.each([
+    [{ settings: null }, "settings"],
+    [{ entitle: "grant" }, "entitle"],
+    [{ identify: {} }, "identify"],
+  ])("a bad option is a misconfiguration that names it: %o", async (bad, setting) => {
+    const wrong = streamDownloads((e: Env) => ({ settings: e, bindings: e, ...bad }) as unknown as StreamDownloadsOptions<Env>);
+    const problem = await expectProblem(await callHost(wrong, `https://shop.example/v1/videos/${"ab".repeat(16)}/download`), 500, "misconfigured");
+    expect(problem.setting).toBe(setting);
   });
 
   test("a missing binding is a misconfiguration that names it", async () => {
