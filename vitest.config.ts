@@ -59,12 +59,16 @@ const emulatorScript = await bundleEmulator();
 /** A Worker under test: its wrangler config, the bindings tests give it, the setup that migrates its D1. */
 interface TestedWorker {
   configPath: string;
+  /** The entry, when not the config's `main`. */
+  main?: string;
   bindings: Record<string, unknown>;
   setupFile: string;
 }
 
 const gatewayWorker: TestedWorker = {
   configPath: "./wrangler.toml",
+  // The development entry: the deployed Worker plus the demo, which test/demo/ covers.
+  main: "./src/dev.ts",
   bindings: { ...gatewayBindings, TEST_MIGRATIONS: migrations },
   setupFile: "./test/setup.ts",
 };
@@ -90,6 +94,7 @@ function workerdProject(name: string, include: string[], setupFiles: string[], w
     plugins: [
       cloudflareTest({
         wrangler: { configPath: worker.configPath },
+        ...(worker.main ? { main: worker.main } : {}),
         miniflare: {
           outboundService: "stream-emulator",
           // The emulator evaluates ip.src access rules against CF-Connecting-IP, as Stream does.

@@ -33,7 +33,8 @@ const servers = [
     "--var", `DELIVERY_BASE:${emulator}`, ...common,
   ]),
   startWrangler("gateway", [
-    "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
+    // The development entry: the deployed Worker plus the demo (src/dev.ts).
+    "src/dev.ts", "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
     "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
     "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", `AUTH_COOKIE_NAME:${cookieName}`,
     ...common,

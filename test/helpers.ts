@@ -2,7 +2,7 @@
 import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { SignJWT, type JWTPayload } from "jose";
 import { expect } from "vitest";
-import worker from "../src/index";
+import worker from "../src/dev";
 
 export const GATEWAY = "https://gateway.test";
 export const ADMIN_TOKEN = "test-admin-token-one";

@@ -112,7 +112,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       startWrangler(
         "gateway",
         [
-          "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
+          "src/dev.ts", "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
           "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
           "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", "AUTH_COOKIE_NAME:sdg_session",
           ...common,

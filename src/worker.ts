@@ -1,0 +1,22 @@
+// The reference Worker (wrangler.toml) is the gateway library configured from `env`, plus the
+// download-button helper from public/, and the crons. The production entry is index.ts; the
+// development entry (dev.ts) adds the demo, so that nothing development-only is deployed.
+import type { Hono } from "hono";
+import type { WorkerEnv } from "./demo/assets";
+import { problemResponse } from "./http/respond";
+import { streamDownloads, type StreamDownloadsOptions } from "./library";
+import { gatewayResolver } from "./options";
+import { Problem } from "./problems";
+
+const options = (env: Env): StreamDownloadsOptions<Env> => ({ settings: env, bindings: env });
+
+/** The Worker with these routes of its own (public/'s files) next to the gateway's. */
+export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
+  const app = streamDownloads(options);
+  for (const own of routes) app.route("/", own);
+  app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
+  return { app, handler: { fetch: app.fetch, scheduled: app.scheduled } satisfies ExportedHandler<Env> };
+}
+
+/** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */
+export const gatewayOf = gatewayResolver(options);
