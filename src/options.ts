@@ -2,7 +2,7 @@
 // checked, the settings validated (those an app's hooks or bindings replace are not read), and
 // the default hooks built for what the app did not bring.
 import type { Context } from "hono";
-import { createVerifier, identifyUser, isUserId } from "./identify/app-token";
+import { createVerifier, identifyUser, isUserId, sameSiteRequest } from "./identify/app-token";
 import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
@@ -75,10 +75,14 @@ function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
 /** The request the gateway hands an app's hook is the app's own, whose `env` is the app's E. */
 const asHost = <E extends object>(c: Context) => c as unknown as HostContext<E>;
 
-/** The app's hook, with nobody signed in answered as a 401. */
+/**
+ * The app's hook, with nobody signed in answered as a 401. A request another site started is
+ * told not to take the cookie, as the default identify does, so that an app's cookie session
+ * cannot be spent by a link on someone else's page.
+ */
 function signedIn<E extends object>(identify: IdentifyHook<HostContext<E>>): Hooks["identify"] {
   return async (c, how) => {
-    const user = await identify(asHost<E>(c), how);
+    const user = await identify(asHost<E>(c), { allowCookie: how.allowCookie && sameSiteRequest(c.req.raw) });
     if (user === null) throw unauthenticated("no credentials");
     // Logged and refused as the app's mistake: "" would pool every such user's quota and links.
     if (!isUserId(user.id)) throw misconfigured("identify", "the identify hook must answer an id of 1 to 256 characters without control characters");

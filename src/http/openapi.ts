@@ -3,6 +3,7 @@
 // request schemas being the very zod schemas it validates input with. The document walks the
 // app's routes, so a route without a description, or a description without a route, cannot be.
 import type { Hono, MiddlewareHandler } from "hono";
+import { version } from "../../package.json";
 import * as z from "./zod";
 import { PROBLEM_STATUS, type ProblemType } from "../problems";
 
@@ -182,7 +183,7 @@ export function openApiDocument(app: { routes: Hono["routes"] }): JsonSchema {
       openapi: "3.1.0",
       info: {
         title: "stream-download-gateway",
-        version: "0.1.0",
+        version,
         description: "Safe MP4/M4A downloads of Cloudflare Stream videos: entitlement, signed tokens, share links.",
       },
       security: userAuth,

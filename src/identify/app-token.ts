@@ -167,7 +167,7 @@ function reasonFor(error: unknown): Reason | null {
  * request without it is an older browser or not a browser, where no other site can add the user's
  * cookie anyway, so it is let through.
  */
-function sameSiteRequest(request: Request): boolean {
+export function sameSiteRequest(request: Request): boolean {
   const site = request.headers.get("sec-fetch-site");
   return site === null || site === "same-origin" || site === "same-site" || site === "none";
 }

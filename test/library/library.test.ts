@@ -85,6 +85,26 @@ describe("streamDownloads with the host's identify and entitle", () => {
     expect(problem.setting).toBe(setting);
   });
 
+  test("an app's cookie session is not offered on a request another site started", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+    const buyer = `buyer-${crypto.randomUUID()}`;
+    purchases.set(buyer, new Set([uid]));
+    // An identify that reads its session cookie wherever the gateway allows a cookie.
+    const cookieShop = streamDownloads((e: Env) => ({
+      settings: e,
+      bindings: e,
+      identify: async (c, { allowCookie }) => {
+        const user = allowCookie ? /(?:^|; )session=([^;]+)/.exec(c.req.header("cookie") ?? "")?.[1] : undefined;
+        return user ? { id: user, claims: {} } : null;
+      },
+      entitle: async (user, video) => (purchases.get(user.id)?.has(video) ? "grant" : null),
+    }));
+    const asked = (site: string) =>
+      callHost(cookieShop, `https://shop.example/v1/videos/${uid}/download`, { headers: { cookie: `session=${buyer}`, "sec-fetch-site": site } });
+    expect((await asked("same-origin")).status).toBe(302);
+    await expectProblem(await asked("cross-site"), 401, "unauthenticated");
+  });
+
   test("a missing binding is a misconfiguration that names it", async () => {
     const { DB: _, ...withoutDb } = env;
     const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, withoutDb as unknown as Env), 500, "misconfigured");
