@@ -10,24 +10,31 @@ export const OFFLINE_ENV = {
 
 const started = new Set();
 
+/** Lines of a quiet server's output kept, for `recentOutput` when it fails to start. */
+const KEPT_LINES = 200;
+
 export function startWrangler(name, args, { quiet = false } = {}) {
   const child = spawn("npx", ["wrangler", "dev", ...args], {
     env: OFFLINE_ENV,
     detached: true,
-    stdio: ["ignore", quiet ? "ignore" : "pipe", quiet ? "ignore" : "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
-  if (!quiet) {
-    const prefix = (chunk) =>
-      chunk
-        .toString()
-        .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map((line) => `[${name}] ${line}`)
-        .join("\n");
-    child.stdout.on("data", (chunk) => console.log(prefix(chunk)));
-    child.stderr.on("data", (chunk) => console.error(prefix(chunk)));
-  }
+  const prefix = (chunk) =>
+    chunk
+      .toString()
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => `[${name}] ${line}`);
+  // A quiet server's output is kept, not shown: a server that never answers can still say why.
+  const kept = [];
+  const keep = (chunk) => {
+    kept.push(...prefix(chunk));
+    kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
+  };
+  child.stdout.on("data", (chunk) => (quiet ? keep(chunk) : console.log(prefix(chunk).join("\n"))));
+  child.stderr.on("data", (chunk) => (quiet ? keep(chunk) : console.error(prefix(chunk).join("\n"))));
+  child.recentOutput = () => kept.join("\n");
   child.on("exit", () => started.delete(child));
   return child;
 }

@@ -129,6 +129,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
     if (!res.ok) throw new Error(`could not subscribe the emulator's webhook: ${res.status} ${await res.text()}`);
   } catch (error) {
+    for (const child of children) console.error((child as ChildProcess & { recentOutput(): string }).recentOutput());
     await stopServers(children);
     printLogs(logs);
     removeWork();
