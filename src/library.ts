@@ -37,6 +37,17 @@ export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv
 const HEALTHZ = (): Operation => ({ summary: "Liveness (no I/O)", security: PUBLIC, responses: { 200: ok("Alive", { type: "object" }) } });
 const OPENAPI = (): Operation => ({ summary: "This document", security: PUBLIC, responses: { 200: ok("OpenAPI 3.1", { type: "object" }) } });
 
+/** The document of this gateway: its routes, how this configuration identifies users, and where it is mounted. */
+function openApiRoutes(app: { routes: Hono["routes"] }): Hono<AppEnv> {
+  return new Hono<AppEnv>().get("/openapi.json", documented(OPENAPI), (c) => {
+    const { config } = c.get("gateway");
+    const { auth } = config;
+    const users = auth.kind === "hook" ? { users: "hook" as const, cookieName: null } : { users: "token" as const, cookieName: auth.cookieName };
+    const document = openApiDocument(app, { ...users, admin: config.adminTokens.length > 0 });
+    return c.json({ ...document, servers: [{ url: mountPath(c) || "/" }] });
+  });
+}
+
 export function streamDownloads<E extends object = Cloudflare.Env>(source: OptionsSource<E>): StreamDownloadsApp<E> {
   const gatewayOf = gatewayResolver(source);
   const app = new Hono<{ Bindings: E } & AppEnv>();
@@ -50,7 +61,7 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   // Only the configured web app origins may call the API from a browser, with credentials.
   app.use("/v1/*", cors);
   // Its paths are relative to where the gateway is mounted, which `servers` names.
-  app.get("/openapi.json", documented(OPENAPI), (c) => c.json({ ...openApiDocument(app), servers: [{ url: mountPath(c) || "/" }] }));
+  app.route("/", openApiRoutes(app));
   app.route("/", downloadRoutes());
   app.route("/v1/admin", adminRoutes());
   app.route("/", shareLinkRoutes());

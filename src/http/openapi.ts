@@ -98,67 +98,88 @@ export const bearerOnly = [{ appToken: [] }];
 export const adminOnly = [{ adminToken: [] }];
 export const PUBLIC: JsonSchema[] = [];
 
-const COMPONENTS = {
-  securitySchemes: {
-    appToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The app's user token (HS256 or from AUTH_JWKS_URL)" },
-    appCookie: { type: "apiKey", in: "cookie", name: "AUTH_COOKIE_NAME", description: "The same token in a cookie; GET download and status routes only" },
+/** What the document says of how callers are identified, which depends on the configuration. */
+export interface DocumentedAuth {
+  /** The app's JWTs (AUTH_*), or the host app's own identify hook. */
+  users: "token" | "hook";
+  /** The cookie the token may ride in (AUTH_COOKIE_NAME), if any. */
+  cookieName: string | null;
+  /** Whether the admin API is on (ADMIN_API_TOKEN): off, its routes are not documented. */
+  admin: boolean;
+}
+
+function securitySchemes(auth: DocumentedAuth): JsonSchema {
+  const hook = auth.users === "hook";
+  return {
+    appToken: hook
+      ? { type: "http", scheme: "bearer", description: "Whatever the host app's identify hook accepts (its session, a header or a token): see the app's documentation" }
+      : { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "The app's user token (HS256 or from AUTH_JWKS_URL)" },
+    appCookie: {
+      type: "apiKey",
+      in: "cookie",
+      name: hook ? "session" : (auth.cookieName ?? "AUTH_COOKIE_NAME"),
+      description: hook
+        ? "The host app's session cookie, if its identify hook reads one: GET download and status routes only, never on a request another site started"
+        : `The same token in a cookie${auth.cookieName === null ? " (off: AUTH_COOKIE_NAME is not set)" : ""}; GET download and status routes only`,
+    },
     adminToken: { type: "http", scheme: "bearer", description: "ADMIN_API_TOKEN" },
     webhookSignature: { type: "apiKey", in: "header", name: "Webhook-Signature", description: "time=<unix>,sig1=<hex HMAC-SHA256>" },
+  };
+}
+
+const SCHEMAS = {
+  Problem: {
+    type: "object",
+    description: "RFC 9457 problem details",
+    required: ["type", "title", "status", "detail", "instance"],
+    properties: {
+      type: { type: "string", enum: Object.keys(PROBLEM_STATUS) },
+      title: { type: "string" },
+      status: { type: "integer" },
+      detail: { type: "string" },
+      instance: { type: "string" },
+      field: { type: "string", description: "invalid-request: the offending field" },
+      setting: { type: "string", description: "misconfigured: the setting (never its value)" },
+      retryAfter: { type: "integer", description: "429/503: seconds to wait" },
+    },
   },
-  schemas: {
-    Problem: {
-      type: "object",
-      description: "RFC 9457 problem details",
-      required: ["type", "title", "status", "detail", "instance"],
-      properties: {
-        type: { type: "string", enum: Object.keys(PROBLEM_STATUS) },
-        title: { type: "string" },
-        status: { type: "integer" },
-        detail: { type: "string" },
-        instance: { type: "string" },
-        field: { type: "string", description: "invalid-request: the offending field" },
-        setting: { type: "string", description: "misconfigured: the setting (never its value)" },
-        retryAfter: { type: "integer", description: "429/503: seconds to wait" },
-      },
+  Preparing: {
+    type: "object",
+    required: ["status", "percentComplete", "retryAfter"],
+    properties: { status: { const: "inprogress" }, percentComplete: { type: "number" }, retryAfter: { type: "integer" } },
+  },
+  DownloadUrl: {
+    type: "object",
+    required: ["url", "expiresAt"],
+    properties: { url: { type: "string", format: "uri" }, expiresAt: { type: "string", format: "date-time" } },
+  },
+  TypeStatus: {
+    type: "object",
+    properties: {
+      status: { enum: ["none", "inprogress", "ready", "error", "unavailable"] },
+      percentComplete: { type: "number" },
+      retryAfter: { type: "number" },
+      reason: { enum: ["video-not-downloadable"] },
     },
-    Preparing: {
-      type: "object",
-      required: ["status", "percentComplete", "retryAfter"],
-      properties: { status: { const: "inprogress" }, percentComplete: { type: "number" }, retryAfter: { type: "integer" } },
-    },
-    DownloadUrl: {
-      type: "object",
-      required: ["url", "expiresAt"],
-      properties: { url: { type: "string", format: "uri" }, expiresAt: { type: "string", format: "date-time" } },
-    },
-    TypeStatus: {
-      type: "object",
-      properties: {
-        status: { enum: ["none", "inprogress", "ready", "error", "unavailable"] },
-        percentComplete: { type: "number" },
-        retryAfter: { type: "number" },
-        reason: { enum: ["video-not-downloadable"] },
-      },
-    },
-    DownloadStates: {
-      type: "object",
-      properties: { video: { type: "string" }, default: ref("TypeStatus"), audio: ref("TypeStatus") },
-    },
-    CreatedLink: {
-      type: "object",
-      required: ["id", "url", "expiresAt"],
-      properties: { id: { type: "string" }, url: { type: "string", format: "uri" }, expiresAt: { type: "string", format: "date-time" } },
-    },
-    LinkFacts: {
-      type: "object",
-      properties: {
-        id: { type: "string" },
-        video: { type: "object", properties: { name: { type: ["string", "null"] } } },
-        type: { enum: ["default", "audio"] },
-        expiresAt: { type: "string", format: "date-time" },
-        remainingDownloads: { type: ["integer", "null"] },
-        passwordRequired: { type: "boolean" },
-      },
+  },
+  DownloadStates: {
+    type: "object",
+    properties: { video: { type: "string" }, default: ref("TypeStatus"), audio: ref("TypeStatus") },
+  },
+  CreatedLink: {
+    type: "object",
+    required: ["id", "url", "expiresAt"],
+    properties: { id: { type: "string" }, url: { type: "string", format: "uri" }, expiresAt: { type: "string", format: "date-time" } },
+  },
+  LinkFacts: {
+    type: "object",
+    properties: {
+      id: { type: "string" },
+      video: { type: "object", properties: { name: { type: ["string", "null"] } } },
+      type: { enum: ["default", "audio"] },
+      expiresAt: { type: "string", format: "date-time" },
+      remainingDownloads: { type: ["integer", "null"] },
+      passwordRequired: { type: "boolean" },
     },
   },
 };
@@ -166,18 +187,23 @@ const COMPONENTS = {
 /** Hono's `:param` (with an optional `{regex}`) as OpenAPI's `{param}`. */
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, "{$1}");
 
-const documents = new WeakMap<object, JsonSchema>();
+const documents = new WeakMap<object, Map<string, JsonSchema>>();
 
 /** The document of `app`'s described routes (built on first use, when every route is registered). */
-export function openApiDocument(app: { routes: Hono["routes"] }): JsonSchema {
-  let document = documents.get(app);
+export function openApiDocument(app: { routes: Hono["routes"] }, auth: DocumentedAuth): JsonSchema {
+  const byAuth = documents.get(app) ?? new Map<string, JsonSchema>();
+  documents.set(app, byAuth);
+  const key = JSON.stringify(auth);
+  let document = byAuth.get(key);
   if (document === undefined) {
     const paths: Record<string, Record<string, Operation>> = {};
     for (const route of app.routes) {
       const operation = (route.handler as Partial<Documented>)[OPERATION];
       if (operation === undefined) continue;
+      const described = operation();
+      if (!auth.admin && described.security === adminOnly) continue;
       const path = toOpenApiPath(route.path);
-      paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation() };
+      paths[path] = { ...paths[path], [route.method.toLowerCase()]: described };
     }
     document = {
       openapi: "3.1.0",
@@ -188,9 +214,9 @@ export function openApiDocument(app: { routes: Hono["routes"] }): JsonSchema {
       },
       security: userAuth,
       paths,
-      components: COMPONENTS,
+      components: { securitySchemes: securitySchemes(auth), schemas: SCHEMAS },
     };
-    documents.set(app, document);
+    byAuth.set(key, document);
   }
   return document;
 }

@@ -105,6 +105,20 @@ describe("streamDownloads with the host's identify and entitle", () => {
     await expectProblem(await asked("cross-site"), 401, "unauthenticated");
   });
 
+  test("the OpenAPI document says the host's identify decides, and leaves out the admin API while it is off", async () => {
+    const read = async (testEnv: Env) =>
+      (await (await call("/downloads/openapi.json", {}, testEnv)).json()) as {
+        paths: Record<string, unknown>;
+        components: { securitySchemes: Record<string, { description: string }> };
+      };
+    const withAdmin = await read(env);
+    expect(withAdmin.components.securitySchemes["appToken"]?.description).toMatch(/identify hook/);
+    expect(Object.keys(withAdmin.paths)).toContain("/v1/admin/grants");
+    const withoutAdmin = await read({ ...env, ADMIN_API_TOKEN: "" } as Env);
+    expect(Object.keys(withoutAdmin.paths).filter((path) => path.startsWith("/v1/admin"))).toEqual([]);
+    expect(Object.keys(withoutAdmin.paths)).toContain("/v1/videos/{uid}/download");
+  });
+
   test("a missing binding is a misconfiguration that names it", async () => {
     const { DB: _, ...withoutDb } = env;
     const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, withoutDb as unknown as Env), 500, "misconfigured");

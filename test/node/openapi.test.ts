@@ -5,9 +5,12 @@ import { expect, test } from "vitest";
 import { openApiDocument } from "../../src/http/openapi";
 import { app } from "../../src/index";
 
-test("the gateway's OpenAPI document is a valid OpenAPI 3.1 document", async () => {
+test.each([
+  { users: "token" as const, cookieName: "sdg_session", admin: true },
+  { users: "hook" as const, cookieName: null, admin: false },
+])("the gateway's OpenAPI document is a valid OpenAPI 3.1 document (%o)", async (auth) => {
   const validator = new Validator();
-  const result = await validator.validate(structuredClone(openApiDocument(app)));
+  const result = await validator.validate(structuredClone(openApiDocument(app, auth)));
   expect(result.errors ?? []).toEqual([]);
   expect(result.valid).toBe(true);
   expect(validator.version).toBe("3.1");
