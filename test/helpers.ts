@@ -3,6 +3,7 @@ import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloud
 import { SignJWT, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import worker from "../src/dev";
+import { seedVideo } from "./emulator/helpers";
 
 export const GATEWAY = "https://gateway.test";
 export const ADMIN_TOKEN = "test-admin-token-one";
@@ -155,3 +156,8 @@ export async function callHost(host: { fetch: (request: Request, env: Env, ctx: 
 
 /** A random video UID (32 lowercase hex characters) that no video has. */
 export const randomUid = () => crypto.randomUUID().replace(/-/g, "");
+
+/** A fresh video that requires signed URLs and whose MP4 download is ready at the emulator. */
+export async function readyVideo(): Promise<string> {
+  return (await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } })).uid;
+}

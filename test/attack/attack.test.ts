@@ -18,6 +18,7 @@ import {
   randomUser,
   shareLinkRow,
   type ProblemBody,
+  randomUid,
 } from "../helpers";
 
 const READY = { name: "Board meeting", downloads: { default: "ready", audio: "ready" } };
@@ -28,7 +29,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 const anyone = () => appToken(randomUser(), { videos: "*" });
 
 async function readyVideo(): Promise<string> {

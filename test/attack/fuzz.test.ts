@@ -9,14 +9,13 @@ import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { PROBLEM_STATUS } from "../../src/problems";
 import { DELIVERY_BASE, seedVideo } from "../emulator/helpers";
-import { ADMIN_TOKEN, GATEWAY, appToken, createShareLink, gateway, randomUser } from "../helpers";
+import { ADMIN_TOKEN, GATEWAY, appToken, createShareLink, gateway, randomUser, randomUid } from "../helpers";
 
 const RUNS = 100;
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 /** Every generated payload that could travel into a header carries this marker. */
 const MARK = "zqxinj";
 
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 
 // ── generators ──────────────────────────────────────────────────────────────────────────────────
 

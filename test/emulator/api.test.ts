@@ -4,7 +4,7 @@
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { afterAll, describe, expect, test } from "vitest";
 import { authenticate } from "../../emulator/src/api/auth";
-import { ACCOUNT, API_BASE, API_TOKEN, DELIVERY_BASE, api, control, counters, seedVideo, sleep, type Envelope } from "./helpers";
+import { ACCOUNT, API_BASE, API_TOKEN, DELIVERY_BASE, api, control, counters, seedVideo, sleep, type Envelope, unknownUid } from "./helpers";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -89,7 +89,6 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, dead
 const getVideo = async (uid: string) => (await api<Video>(`/${uid}`)).body.result;
 const getDownloads = async (uid: string) => (await api<Downloads>(`/${uid}/downloads`)).body.result;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const unknownUid = () => crypto.randomUUID().replaceAll("-", "");
 
 describe("authentication", () => {
   test("a request without credentials answers 400 9106", async () => {

@@ -3,11 +3,10 @@
 // account with the REST API, so its downloads progress, faults and quirks are the REST ones.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
-import { DELIVERY_BASE, api, control, counters, injectFault, removeFaults, seedVideo, sleep } from "./helpers";
+import { DELIVERY_BASE, api, control, counters, injectFault, removeFaults, seedVideo, sleep, unknownUid } from "./helpers";
 
 const STREAM = env.EMULATED_STREAM;
 const SIGNED_READY = "c0ffee00000000000000000000000001";
-const unknownUid = () => crypto.randomUUID().replaceAll("-", "");
 const url = (uid: string, file: string) => `${DELIVERY_BASE}/${uid}/downloads/${file}`;
 
 /** What a caller can read off an error thrown across the binding. */

@@ -71,3 +71,6 @@ export async function removeFaults(): Promise<void> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A video UID (32 lowercase hex characters) that no seeded video has. */
+export const unknownUid = () => crypto.randomUUID().replaceAll("-", "");

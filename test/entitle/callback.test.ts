@@ -5,8 +5,8 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
 import { streamDownloads } from "../../src/library";
-import { seedVideo, sleep } from "../emulator/helpers";
-import { appToken, callHost, expectProblem, randomUser } from "../helpers";
+import { sleep } from "../emulator/helpers";
+import { appToken, callHost, expectProblem, randomUser, readyVideo } from "../helpers";
 
 // Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
 const SECRET = "whsec_dGVzdC1vbmx5LWVudGl0bGVtZW50LXNlY3JldC0wMTI=";
@@ -62,10 +62,6 @@ function hostFor(app: ReturnType<typeof backend> | null, settings: Record<string
       if (user) headers.set("authorization", `Bearer ${await appToken(user)}`);
       return callHost(gateway, `https://gateway.test${path}`, { ...rest, headers }, hostEnv);
     })();
-}
-
-async function readyVideo(): Promise<string> {
-  return (await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } })).uid;
 }
 
 describe("entitlement by callback (ENTITLEMENT_URL)", () => {

@@ -2,10 +2,9 @@
 // configured web app only, HTML error pages for browsers, and malformed bodies answered as 400.
 import { describe, expect, test } from "vitest";
 import { seedVideo } from "../emulator/helpers";
-import { ADMIN_TOKEN, appToken, expectProblem, gateway, randomUser } from "../helpers";
+import { ADMIN_TOKEN, appToken, expectProblem, gateway, randomUser, randomUid } from "../helpers";
 
 const APP = "https://app.example";
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 
 function preflight(path: string, origin: string, method = "GET"): Promise<Response> {
   return gateway(path, {

@@ -4,7 +4,7 @@ import { MAX_TOKEN_TTL_SECONDS, parseConfig } from "../../src/config";
 import { Problem } from "../../src/problems";
 import { type AccessRule, decideAccess } from "../../src/mint/access-rules";
 import { createSigner, mintDownloadToken } from "../../src/mint/token";
-import { seedVideo } from "../emulator/helpers";
+import { readyVideo } from "../helpers";
 
 const stream = parseConfig(env).stream;
 const signer = createSigner(stream);
@@ -129,11 +129,6 @@ describe("mintDownloadToken", () => {
 });
 
 describe("a minted token at the emulator's delivery host", () => {
-  async function readyVideo(): Promise<string> {
-    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
-    return uid;
-  }
-
   function download(token: string, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${stream.deliveryBase}/${token}/downloads/default.mp4`, { headers });
   }

@@ -4,9 +4,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { auditStatement, type AuditEvent } from "../../src/record/audit";
-import { admin, appToken, expectProblem, gateway } from "../helpers";
+import { admin, appToken, expectProblem, gateway, randomUid } from "../helpers";
 
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 
 interface ApiEvent {

@@ -2,11 +2,10 @@
 // listing, delete), and the effect of revocations and refreshes on the download path.
 import { describe, expect, test } from "vitest";
 import { counters, seedVideo } from "../emulator/helpers";
-import { admin, appToken, download, expectProblem, gateway, randomUser } from "../helpers";
+import { admin, appToken, download, expectProblem, gateway, randomUser, randomUid } from "../helpers";
 
 const READY = { downloads: { default: "ready", audio: "ready" } };
 
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 
 interface GrantPage {
   grants: { user: string; video: string; expiresAt: string | null }[];

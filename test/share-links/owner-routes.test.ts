@@ -18,12 +18,12 @@ import {
   randomUser,
   shareLinkRow,
   type ProblemBody,
+  randomUid,
 } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const MAX_TTL = 604_800;
 
-const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 
 /** A user entitled to `uid` by the `videos` claim of their app token. */
 async function creator(uid: string): Promise<{ user: string; token: string }> {
