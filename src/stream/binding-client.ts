@@ -33,6 +33,9 @@ export interface StreamBindingLike {
   videos: { list(): Promise<unknown[]> };
 }
 
+/** The binding's videos name their id `id`, not REST's `uid`. */
+const VideoList = z.array(z.extend(Video, { id: z.nullish(z.string()) }));
+
 const STATUS_BY_NAME: Record<string, number> = {
   BadRequestError: 400,
   ForbiddenError: 403,
@@ -77,7 +80,7 @@ export class StreamBindingClient implements StreamApi {
   async listVideos(): Promise<StreamVideo[]> {
     const answer = await this.#call(() => this.#binding.videos.list());
     if ("refused" in answer) throw refusedUnexpectedly(answer.refused, "videos.list()");
-    const videos = parse(z.array(z.extend(Video, { id: z.nullish(z.string()) })), answer.value);
+    const videos = parse(VideoList, answer.value);
     return videos.flatMap((video) => (typeof video.id === "string" ? [toVideo(video, video.id)] : []));
   }
 
