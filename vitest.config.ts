@@ -34,6 +34,7 @@ const gatewayBindings = {
   STREAM_API_BUDGET: "1000000",
   PREPARE_DOWNLOADS: "",
   AUDIT_RETENTION_DAYS: "90",
+  AUDIT_RETRY_SECONDS: "1",
   STREAM_WEBHOOK_SECRET: "test-only-webhook-secret-0123456789abcdef",
   STREAM_ACCOUNT_ID: devAccount.accountId,
   STREAM_API_TOKEN: devAccount.apiToken,
@@ -63,6 +64,8 @@ interface TestedWorker {
   main?: string;
   bindings: Record<string, unknown>;
   setupFile: string;
+  /** Queue consumers of its own instead of the config's. */
+  queueConsumers?: Record<string, unknown>;
 }
 
 const gatewayWorker: TestedWorker = {
@@ -71,6 +74,26 @@ const gatewayWorker: TestedWorker = {
   main: "./src/dev.ts",
   bindings: { ...gatewayBindings, TEST_MIGRATIONS: migrations },
   setupFile: "./test/setup.ts",
+  // wrangler.toml's queues, except that a batch leaves at once instead of after up to a second:
+  // tests that wait for the audit trail (drainAudit) then wait milliseconds.
+  queueConsumers: {
+    "stream-download-audit": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: "stream-download-audit-dlq" },
+    "stream-download-audit-dlq": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 100 },
+  },
+};
+
+// The fault run: the development Worker with a consumer that fails at random, and queues that
+// give up sooner and deliver smaller batches than the deployed ones, so that many batches meet
+// faults and some reach the dead-letter queue within seconds.
+const faultRunWorker: TestedWorker = {
+  configPath: "./wrangler.toml",
+  main: "./test/fault-run/chaos-worker.ts",
+  bindings: gatewayWorker.bindings,
+  setupFile: "./test/setup.ts",
+  queueConsumers: {
+    "stream-download-audit": { maxBatchSize: 5, maxBatchTimeout: 1, maxRetries: 1, deadLetterQueue: "stream-download-audit-dlq" },
+    "stream-download-audit-dlq": { maxBatchSize: 5, maxBatchTimeout: 1, maxRetries: 100 },
+  },
 };
 
 // The example app brings its own identify and entitle, so it is given only what reaches Stream.
@@ -101,6 +124,7 @@ function workerdProject(name: string, include: string[], setupFiles: string[], w
           stripCfConnectingIp: false,
           serviceBindings: { EMULATED_STREAM: { name: "stream-emulator", entrypoint: "StreamBinding" } },
           bindings: worker.bindings,
+          ...(worker.queueConsumers ? { queueConsumers: worker.queueConsumers } : {}),
           workers: [
             {
               name: "stream-emulator",
@@ -139,7 +163,9 @@ export default defineConfig(async () => ({
     projects: [
       // Tests mirror src/ (test/identify/ tests src/identify/, …); test/emulator/ pins the emulator's
       // contract, test/attack/ and test/record/ hold the cross-cutting attacks and invariants.
-      workerdProject("gateway", ["test/**/*.test.ts"], [], gatewayWorker, ["test/node/**", "test/e2e/**"]),
+      workerdProject("gateway", ["test/**/*.test.ts"], [], gatewayWorker, ["test/node/**", "test/e2e/**", "test/fault-run/**"]),
+      // Bounded load while the audit queue's consumer and D1 fail at random (test/fault-run/).
+      workerdProject("fault-run", ["test/fault-run/**/*.test.ts"], [], faultRunWorker),
       // The gateway's download path again, with the emulator answering every undocumented choice
       // the other way (emulator/README.md › Assumptions): the gateway must not depend on the emulator's reading.
       workerdProject(

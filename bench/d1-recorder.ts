@@ -15,9 +15,6 @@ export class D1Recorder {
   trips: D1Trip[] = [];
   private readonly originals = new WeakMap<object, D1PreparedStatement>();
 
-  /** `skip(sql)`: statements answered here with an empty success, never sent to D1. */
-  constructor(private readonly skip: (sql: string) => boolean = () => false) {}
-
   /** `db`, with every round trip recorded in `trips`. */
   wrap(db: D1Database): D1Database {
     return this.wrapQueryable(db, {
@@ -56,7 +53,6 @@ export class D1Recorder {
         if (typeof value !== "function") return value;
         if (typeof prop === "string" && EXECUTE.has(prop)) {
           return (...args: unknown[]) => {
-            if (this.skip(sql)) return Promise.resolve({ success: true, results: [], meta: { changes: 0 } });
             this.trips.push({ method: prop, sql: [sql] });
             return (value as (...a: unknown[]) => unknown).apply(real, args);
           };
@@ -70,18 +66,13 @@ export class D1Recorder {
   }
 }
 
-export const insertsAudit = (sql: string) => /INSERT\s+INTO\s+audit_events\b/i.test(sql);
-
-/** Trips that read, write, or write the audit trail (a write whose statements insert into `audit_events`). */
+/** Trips that read or write. */
 export function classify(trips: D1Trip[]) {
   const writes = (t: D1Trip) => t.sql.some((s) => /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(s));
-  const audit = (t: D1Trip) => t.sql.some(insertsAudit);
   return {
     total: trips.length,
     reads: trips.filter((t) => !writes(t)).length,
     /** Trips that write: each is one write transaction at the primary (a batch is one). */
     writeTransactions: trips.filter(writes).length,
-    auditWrites: trips.filter((t) => writes(t) && audit(t)).length,
-    otherWrites: trips.filter((t) => writes(t) && !audit(t)).length,
   };
 }

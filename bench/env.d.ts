@@ -9,7 +9,13 @@ interface Rate {
 
 interface HotRequestTrips {
   requests: number;
-  perRequest: { total: number; reads: number; auditWrites: number; otherWrites: number };
+  perRequest: { total: number; reads: number; writes: number };
+  queueSendsPerDownload: number;
+  /** D1 write transactions per 1,000 downloads: made by the requests, by the audit consumer, both. */
+  requestWritesPer1000: number;
+  consumerWritesPer1000: number;
+  writeTransactionsPer1000: number;
+  ceilingPerSecond: number | null;
   statements: string[];
 }
 

@@ -1,5 +1,6 @@
-// `npm run deploy`: checks what a production deployment needs, applies the D1 migrations to the
-// remote database, then deploys. `--dry-run` only checks and prints the commands.
+// `npm run deploy`: checks what a production deployment needs, creates the audit queues that do
+// not exist yet, applies the D1 migrations to the remote database, then deploys. `--dry-run` only
+// checks and prints the commands.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parse } from "smol-toml";
@@ -63,12 +64,33 @@ function scopeProblems(where, section, vars) {
   return problems;
 }
 
+/** The queues the top level of wrangler.toml produces to, consumes and dead-letters into. */
+export function queueNames(config) {
+  const queues = isTable(config.queues) ? config.queues : {};
+  const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
+  const names = [
+    ...list(queues.producers).map((p) => p.queue),
+    ...list(queues.consumers).flatMap((c) => [c.queue, c.dead_letter_queue]),
+  ];
+  return [...new Set(names.filter((name) => typeof name === "string" && name !== ""))];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dryRun = process.argv.includes("--dry-run");
   const problems = deploymentProblems(readFileSync("wrangler.toml", "utf8"));
   if (problems.length > 0) {
     console.error(`Not ready to deploy:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     process.exit(2);
+  }
+  // wrangler deploy refuses a Worker bound to a queue that does not exist.
+  for (const queue of queueNames(parse(readFileSync("wrangler.toml", "utf8")))) {
+    console.log(`$ npx wrangler queues info ${queue} || npx wrangler queues create ${queue}`);
+    if (dryRun) continue;
+    try {
+      execFileSync("npx", ["wrangler", "queues", "info", queue], { stdio: "ignore" });
+    } catch {
+      execFileSync("npx", ["wrangler", "queues", "create", queue], { stdio: "inherit" });
+    }
   }
   const steps = [
     ["wrangler", "d1", "migrations", "apply", "DB", "--remote"],

@@ -75,6 +75,8 @@ export interface Config {
   webhookSecret: string | null;
   prepareDownloads: ReadonlyArray<"default" | "audio">;
   auditRetentionDays: number;
+  /** The first retry of an audit batch D1 refused waits this long, each next one twice as long (AUDIT_RETRY_SECONDS). */
+  auditRetrySeconds: number;
 }
 
 /** Stream refuses tokens more than 24 h ahead; 5 minutes of margin for clock skew. */
@@ -299,5 +301,6 @@ export function parseConfig(settings: object, provided: Provided = NOTHING_PROVI
     webhookSecret: text(env, "STREAM_WEBHOOK_SECRET"),
     prepareDownloads: prepareDownloads(env),
     auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
+    auditRetrySeconds: integer(env, "AUDIT_RETRY_SECONDS", 10, 0, 3600),
   };
 }

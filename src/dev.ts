@@ -10,4 +10,5 @@ const { app, handler } = referenceWorker([assetRoutes(), demoRoutes()]);
 export { app };
 export { gatewayOf } from "./worker";
 export { StreamApiBudget } from "./stream/budget-object";
+export { UserQuota } from "./record/quota-object";
 export default handler;

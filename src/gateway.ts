@@ -1,7 +1,6 @@
 // What the request path needs that is worth building once per configuration, built by one
 // factory: the validated Config, the Stream client (REST or the Workers binding, with its own
-// 429 pause and the API budget),
-// the Stream signing key, the grant tickets' key, the app tokens' verifier, the admin gate, the
+// 429 pause and the API budget), the daily quota and the audit trail's queue, the Stream signing key, the grant tickets' key, the app tokens' verifier, the admin gate, the
 // webhook key and the memory cache. Keys are imported on first use, so a key that cannot be
 // imported is the problem of the request that needs it, named as a `misconfigured` setting.
 import type { Context } from "hono";
@@ -12,6 +11,10 @@ import type { EntitleHook, StillEntitledHook } from "./entitle/entitle";
 import type { RateLimiters } from "./limits/rate-limits";
 import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
+import type { AuditEvent } from "./record/audit";
+import { auditSink, type AuditSink } from "./record/audit-queue";
+import { dailyQuota, type DailyQuota } from "./record/quota";
+import type { UserQuota } from "./record/quota-object";
 import { StreamBindingClient } from "./stream/binding-client";
 import { streamApiBudget } from "./stream/budget";
 import type { StreamApiBudget } from "./stream/budget-object";
@@ -28,6 +31,10 @@ export interface GatewayBindings {
   IP_RATE_LIMITER: RateLimit;
   LINK_PASSWORD_LIMITER: RateLimit;
   STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
+  /** DAILY_DOWNLOAD_QUOTA's counters, one UserQuota object per user: needed only with a quota. */
+  USER_QUOTA?: DurableObjectNamespace<UserQuota>;
+  /** The audit trail's queue; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
+  AUDIT_QUEUE: Queue<AuditEvent>;
   /** The Stream Workers binding (`[stream] binding = "STREAM"`): when given, no STREAM_API_TOKEN is needed. */
   STREAM?: StreamBinding;
   /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
@@ -56,6 +63,9 @@ export interface Gateway extends Hooks {
   ticketKey: TicketKey;
   admin: AdminGate;
   limiters: RateLimiters;
+  /** Null without a daily quota. */
+  quota: DailyQuota | null;
+  audit: AuditSink;
   /** Null while STREAM_WEBHOOK_SECRET is not set: the receiver is then disabled. */
   webhookKey: WebhookKey | null;
   cache: MemoryCache;
@@ -68,6 +78,8 @@ export function buildGateway(config: Config, bindings: GatewayBindings, cache: M
     config,
     database: bindings.DB,
     stream: streamApi(config, bindings, gate),
+    quota: quotaOf(config, bindings),
+    audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB),
     signer: createSigner(config.stream),
     ticketKey: createTicketKey(config.stream),
     admin: createAdminGate(config.adminTokens),
@@ -82,4 +94,10 @@ function streamApi(config: Config, bindings: GatewayBindings, gate: CallGate): S
   if (api.kind === "rest") return new StreamClient({ ...api, accountId, timeoutMs }, gate);
   if (bindings.STREAM === undefined) throw misconfigured("STREAM", "the binding STREAM is missing");
   return new StreamBindingClient(bindings.STREAM, gate);
+}
+
+function quotaOf(config: Config, bindings: GatewayBindings): DailyQuota | null {
+  if (config.dailyDownloadQuota === null) return null;
+  if (bindings.USER_QUOTA === undefined) throw misconfigured("USER_QUOTA", "DAILY_DOWNLOAD_QUOTA needs the binding USER_QUOTA");
+  return dailyQuota(bindings.USER_QUOTA, config.dailyDownloadQuota);
 }

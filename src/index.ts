@@ -8,4 +8,5 @@ const { app, handler } = referenceWorker([assetRoutes()]);
 export { app };
 export { gatewayOf } from "./worker";
 export { StreamApiBudget } from "./stream/budget-object";
+export { UserQuota } from "./record/quota-object";
 export default handler;

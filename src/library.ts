@@ -19,8 +19,11 @@ import { shareLinkRoutes } from "./share-links/owner-routes";
 import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
+import { consumeAuditBatch } from "./record/audit-queue";
 
 export { StreamApiBudget } from "./stream/budget-object";
+export { UserQuota } from "./record/quota-object";
+export type { AuditEvent } from "./record/audit";
 export type { AppUser } from "./identify/app-token";
 export type { EntitleHook, EntitlementSource, StillEntitledHook } from "./entitle/entitle";
 export type { GatewayBindings, IdentifyHook } from "./gateway";
@@ -28,10 +31,12 @@ export type { OptionsSource, StreamDownloadsOptions } from "./options";
 export { Problem, type ProblemType, unauthenticated } from "./problems";
 export { RECHECK_CRON } from "./scheduled";
 
-/** The gateway's Hono app, and its crons (wrangler.toml [triggers]) for the Worker's `scheduled`. */
+/** The gateway's Hono app, its crons (wrangler.toml [triggers]) for the Worker's `scheduled`, and its audit queue's consumer for `queue`. */
 export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv> & {
   /** RECHECK_CRON re-checks unfinished downloads; any other cron runs retention. */
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
+  /** Writes AUDIT_QUEUE's batches (and its dead-letter queue's) to D1. */
+  queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
 };
 
 const HEALTHZ = (): Operation => ({ summary: "Liveness (no I/O)", security: PUBLIC, responses: { 200: ok("Alive", { type: "object" }) } });
@@ -71,5 +76,9 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   app.onError(handleError);
   return Object.assign(app, {
     scheduled: (controller: ScheduledController, env: E, ctx: ExecutionContext) => scheduled(controller, gatewayOf(env), ctx),
+    queue: async (batch: MessageBatch<unknown>, env: E) => {
+      const { database, config } = gatewayOf(env);
+      await consumeAuditBatch(database, batch, Date.now(), config.auditRetrySeconds);
+    },
   });
 }

@@ -37,7 +37,7 @@ export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
 
 export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env: E) => StreamDownloadsOptions<E>);
 
-const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET"] as const;
+const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET", "AUDIT_QUEUE"] as const;
 
 const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
 

@@ -1,6 +1,5 @@
 // The crons (wrangler.toml [triggers]). Daily, retention: audit rows older than
-// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, daily-quota counters of past
-// days, and download states still pending that nobody asked about for a day are deleted. Every
+// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
 // again, since Stream documents no webhook redelivery.
 import type { Db } from "./db/types";
@@ -53,12 +52,6 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
-  // Quota counters only matter on their own UTC day; yesterday's is kept for a day of clock slack.
-  const quota = (
-    await db.prepare("DELETE FROM quota_usage WHERE day < ?1")
-      .bind(new Date(now - DAY_MS).toISOString().slice(0, 10))
-      .run()
-  ).meta.changes;
   const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
   // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
   // for a day is dropped rather than kept forever.
@@ -68,6 +61,6 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
       .run()
   ).meta.changes;
   console.log(
-    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${quota} quota counters, ${states} stale download states, ${pins} expired ticket pins`,
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins`,
   );
 }

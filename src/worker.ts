@@ -1,5 +1,5 @@
 // The reference Worker (wrangler.toml) is the gateway library configured from `env`, plus the
-// download-button helper from public/, and the crons. The production entry is index.ts; the
+// download-button helper from public/, the crons and the audit queue's consumer. The production entry is index.ts; the
 // development entry (dev.ts) adds the demo, so that nothing development-only is deployed.
 import type { Hono } from "hono";
 import type { WorkerEnv } from "./demo/assets";
@@ -15,7 +15,7 @@ export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
   const app = streamDownloads(options);
   for (const own of routes) app.route("/", own);
   app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
-  return { app, handler: { fetch: app.fetch, scheduled: app.scheduled } satisfies ExportedHandler<Env> };
+  return { app, handler: { fetch: app.fetch, scheduled: app.scheduled, queue: app.queue } satisfies ExportedHandler<Env> };
 }
 
 /** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */

@@ -161,3 +161,35 @@ export const randomUid = () => crypto.randomUUID().replace(/-/g, "");
 export async function readyVideo(): Promise<string> {
   return (await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } })).uid;
 }
+
+/**
+ * Waits until every audit event sent so far is written: a marker sent now comes after them
+ * (Miniflare's queue delivers in order, one batch at a time), so once the consumer has written
+ * the marker it has written theirs. The marker's row is then deleted.
+ */
+export async function drainAudit(): Promise<void> {
+  const id = `drain-${crypto.randomUUID()}`;
+  await env.AUDIT_QUEUE.send(
+    { id, at: 0, user: null, link: null, video: "drain-marker", type: "default", mode: "redirect", country: null, outcome: "granted" },
+    { contentType: "json" },
+  );
+  const deadline = Date.now() + 20_000;
+  while ((await env.DB.prepare("DELETE FROM audit_events WHERE event_id = ?1").bind(id).run()).meta.changes === 0) {
+    if (Date.now() > deadline) throw new Error("the audit queue did not drain within 20 s");
+    await scheduler.wait(50);
+  }
+}
+
+/** Audit rows matching `where` (bound with `values`) once the queue has drained. */
+export async function auditCount(where: string, ...values: unknown[]): Promise<number> {
+  await drainAudit();
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM audit_events WHERE ${where}`).bind(...values).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Downloads `user` has taken from today's DAILY_DOWNLOAD_QUOTA (their UserQuota object). */
+export async function quotaUsed(user: string): Promise<number> {
+  const unlimited = 1_000_000_000;
+  const stub = env.USER_QUOTA.get(env.USER_QUOTA.idFromName(user));
+  return unlimited - (await stub.left(new Date().toISOString().slice(0, 10), unlimited));
+}

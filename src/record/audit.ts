@@ -1,6 +1,8 @@
 import type { Db } from "../db/types";
 
 export interface AuditEvent {
+  /** Given by the request that granted: the queue delivers at least once, and the row is written once. */
+  id: string;
   at: number;
   user: string | null;
   link: string | null;
@@ -11,22 +13,20 @@ export interface AuditEvent {
   outcome: string;
 }
 
-/**
- * The insert of one audit row. `afterChange` makes it conditional on the statement before it in a
- * `db.batch()` having changed exactly one row (SQLite's `changes()`): a share link's use and its
- * audit row are written together or not at all.
- */
-export function auditStatement(db: Db, e: AuditEvent, options: { afterChange?: boolean } = {}): D1PreparedStatement {
+/** The insert of one audit row; an event already written (same id) is left as it is. */
+export function auditStatement(db: Db, e: AuditEvent): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO audit_events (at, user_id, link_id, video_id, type, mode, country, outcome)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?9 = 0 OR changes() = 1`,
+      `INSERT INTO audit_events (event_id, at, user_id, link_id, video_id, type, mode, country, outcome)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (event_id) DO NOTHING`,
     )
-    .bind(e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome, options.afterChange ? 1 : 0);
+    .bind(e.id, e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome);
 }
 
-export interface AuditRecord extends AuditEvent {
+/** One row of the trail: `id` is its place in the table (the cursor's tie-break), `eventId` the request's. */
+export interface AuditRecord extends Omit<AuditEvent, "id"> {
   id: number;
+  eventId: string | null;
 }
 
 /** A position in the newest-first order: the last row of the previous page. */
@@ -46,6 +46,7 @@ export interface AuditQuery {
 
 interface AuditRow {
   id: number;
+  event_id: string | null;
   at: number;
   user_id: string | null;
   link_id: string | null;
@@ -76,7 +77,7 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
   if (q.after !== undefined) add("(at, id) < (?, ?)", q.after.at, q.after.id);
   const rows = await db
     .prepare(
-      `SELECT id, at, user_id, link_id, video_id, type, mode, country, outcome FROM audit_events
+      `SELECT id, event_id, at, user_id, link_id, video_id, type, mode, country, outcome FROM audit_events
        ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY at DESC, id DESC LIMIT ?`,
     )
@@ -87,6 +88,7 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
   return {
     events: page.map((r) => ({
       id: r.id,
+      eventId: r.event_id,
       at: r.at,
       user: r.user_id,
       link: r.link_id,
@@ -98,4 +100,27 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
     })),
     next: rows.results.length > q.limit && last ? { at: last.at, id: last.id } : null,
   };
+}
+
+/** The consumer's last batch: when it was written, and how long its oldest event had waited. */
+export interface AuditFreshness {
+  writtenAt: number;
+  waitedMs: number;
+}
+
+/** Records that a batch was written at `now`, its oldest event sent at `oldestSentAt`; concurrent consumers keep the newest. */
+export function progressStatement(db: Db, now: number, oldestSentAt: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_progress (id, written_at, waited_ms) VALUES (1, ?1, ?2)
+       ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at, waited_ms = excluded.waited_ms
+       WHERE excluded.written_at >= audit_progress.written_at`,
+    )
+    .bind(now, Math.max(0, now - oldestSentAt));
+}
+
+/** Null until the consumer has written a batch. */
+export async function auditFreshness(db: Db): Promise<AuditFreshness | null> {
+  const row = await db.prepare("SELECT written_at, waited_ms FROM audit_progress WHERE id = 1").first<{ written_at: number; waited_ms: number }>();
+  return row === null ? null : { writtenAt: row.written_at, waitedMs: row.waited_ms };
 }

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import * as z from "../http/zod";
 import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
-import { listAuditEvents } from "../record/audit";
+import { auditFreshness, listAuditEvents } from "../record/audit";
 import { listGrants } from "../entitle/grants-table";
 import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
 import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
@@ -134,7 +134,8 @@ export function adminRoutes(): Hono<AppEnv> {
 
   routes.get("/audit", documented(AUDIT), async (c) => {
     const query = parseInput(AuditQuery, c.req.query(), "query");
-    const page = await listAuditEvents(deps(c).db, {
+    const d = deps(c);
+    const page = await listAuditEvents(d.db, {
       video: query.video,
       user: query.user,
       link: query.link,
@@ -142,9 +143,20 @@ export function adminRoutes(): Hono<AppEnv> {
       after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
       limit: query.limit,
     });
+    // Events reach the table through a queue: how long ago its consumer last wrote, how long the
+    // oldest event of that batch had waited, and what still waits in the queue say how far behind
+    // the requests the list may be.
+    const [freshness, backlog] = await Promise.all([auditFreshness(d.db), d.audit.backlog()]);
+    const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
     return c.json({
       events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
       nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
+      freshness: {
+        lastWrittenAt: iso(freshness?.writtenAt),
+        lastBatchWaitedMs: freshness?.waitedMs ?? null,
+        waiting: backlog?.waiting ?? null,
+        oldestWaitingSince: iso(backlog?.oldestSentAt),
+      },
     });
   });
   return routes;

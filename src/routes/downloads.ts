@@ -1,6 +1,6 @@
 // The download routes (docs/design.md, docs/http-api.md). Each handler reads top to bottom as the request path:
-// identify → entitle → ensure → mint → record → deliver. A grant is recorded (quota and audit
-// row, in one batch) before anything that leads to the file leaves the gateway.
+// identify → entitle → ensure → mint → record → deliver. A grant is recorded (its quota unit and
+// its audit event) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
@@ -8,7 +8,7 @@ import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitle/entitle";
 import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
-import { downloadsLeft, quotaExceeded, recordUserGrant } from "../record/grant";
+import { recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
@@ -46,7 +46,8 @@ function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: 
 /** Steps 4 to 6 for a signed-in user: mint, record the grant (quota, audit), deliver. */
 async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response> {
   const minted = await mintGrant(d, g);
-  const remaining = await recordUserGrant(d.db, d.config, {
+  const remaining = await recordUserGrant(d, {
+    id: crypto.randomUUID(),
     at: d.now,
     user: user.id,
     link: null,
@@ -113,8 +114,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const access = accessFor(d, query.mode);
     if (head) {
       // What the GET would answer, quota included, without taking anything.
-      const left = await downloadsLeft(d.db, d.config, user.id, d.now);
-      if (left === 0) throw quotaExceeded(d.config, d.now);
+      const left = (await d.quota?.check(user.id, d.now)) ?? null;
       const response = deliverHead(access);
       if (left !== null) response.headers.set("x-downloads-remaining", String(left));
       return response;

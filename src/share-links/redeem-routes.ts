@@ -6,7 +6,7 @@ import * as z from "../http/zod";
 import type { DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState } from "../ensure/download-state";
-import { findLink, takeUse, type ShareLink } from "./store";
+import { findLink, type ShareLink } from "./store";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
@@ -14,7 +14,7 @@ import { landingPage, linkFacts, linkJson, linkPreparingPage } from "./pages";
 import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { linkProblem, unknownLink } from "./status";
-import { creatorQuota, linkOwnerQuotaExceeded } from "../record/grant";
+import { recordLinkGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
@@ -132,14 +132,14 @@ export function shareRoutes(): Hono<AppEnv> {
     if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
     const notAfter = Math.floor(link.expiresAt / 1000);
 
-    // Minted first (a minting fault costs no use), then the use, the creator's quota and the audit
-    // row in one batch; only then does anything that leads to the file leave the gateway.
+    // Minted first (a minting fault costs no use), then recorded (the creator's quota, the use,
+    // the audit event); only then does anything that leads to the file leave the gateway.
     const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
     const delivered = minted.answer === "ticket" ? "stream" : mode;
-    const audit = { at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
-    if ((await takeUse(d.db, link.id, d.now, audit, creatorQuota(d.config, d.now))) === null) {
+    const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
+    if ((await recordLinkGrant(d, d.db, link, audit)) === null) {
       const current = await findLink(d.db, link.id);
-      throw (current && linkProblem(current, d.now)) ?? (current ? linkOwnerQuotaExceeded(d.config, d.now) : unknownLink());
+      throw (current && linkProblem(current, d.now)) ?? unknownLink();
     }
     return deliver(minted);
   });

@@ -1,5 +1,4 @@
 import type { DownloadType } from "../stream/client";
-import { auditStatement, type AuditEvent } from "../record/audit";
 import type { Db } from "../db/types";
 
 export interface ShareLink {
@@ -129,42 +128,24 @@ export async function revokeLinksOf(db: Db, by: { user?: string; video?: string 
   return result.meta.changes;
 }
 
-/** The creator's daily quota a link's use also takes (docs/design.md › One download, one grant: every grant takes one unit). */
-export interface CreatorQuota {
-  day: string;
-  limit: number;
-}
-
 /**
- * Takes one use of a live link, one unit of its creator's daily quota (when a quota is set) and
- * writes the audit row, in one batch (one transaction). The UPDATE matches only while the link
- * is unrevoked, unexpired, not used up and its creator has quota left, and each later statement
- * runs only when the one before it changed a row, so N concurrent downloads of a k-use link take
- * exactly k uses, k quota units and k audit rows. The uses after this one, or null when no use
- * could be taken.
+ * Takes one use of a live link in one round trip: the UPDATE matches only while the link is
+ * unrevoked, unexpired and not used up, and D1 runs it alone, so N concurrent downloads of a
+ * k-use link take exactly k uses. The uses after this one, or null when none could be taken.
  */
-export async function takeUse(db: Db, id: string, now: number, audit: AuditEvent, quota: CreatorQuota | null): Promise<number | null> {
-  const use = db
+export async function takeUse(db: Db, id: string, now: number): Promise<number | null> {
+  const row = await db
     .prepare(
       `UPDATE share_links SET uses = uses + 1
        WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
-         AND (?3 IS NULL OR coalesce((SELECT used FROM quota_usage WHERE user_id = share_links.creator AND day = ?4), 0) < ?3)
        RETURNING uses`,
     )
-    .bind(id, now, quota?.limit ?? null, quota?.day ?? null);
-  const statements = [use];
-  if (quota !== null) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO quota_usage (user_id, day, used)
-           SELECT creator, ?2, 1 FROM share_links WHERE id = ?1 AND changes() = 1
-           ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1`,
-        )
-        .bind(id, quota.day),
-    );
-  }
-  statements.push(auditStatement(db, audit, { afterChange: true }));
-  const [update] = await db.batch<{ uses: number }>(statements);
-  return update?.results[0]?.uses ?? null;
+    .bind(id, now)
+    .first<{ uses: number }>();
+  return row?.uses ?? null;
+}
+
+/** Gives back a use taken for a grant that could then not be recorded. */
+export async function giveBackUse(db: Db, id: string): Promise<void> {
+  await db.prepare("UPDATE share_links SET uses = uses - 1 WHERE id = ?1 AND uses > 0").bind(id).run();
 }

@@ -5,21 +5,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { counters, DELIVERY_BASE, seedVideo } from "../emulator/helpers";
-import {
-  ADMIN_TOKEN,
-  GATEWAY,
-  admin,
-  appToken,
-  callWorker,
-  createShareLink,
-  envWith,
-  expectProblem,
-  gateway,
-  randomUser,
-  shareLinkRow,
-  type ProblemBody,
-  randomUid,
-} from "../helpers";
+import { admin, ADMIN_TOKEN, appToken, auditCount, callWorker, createShareLink, envWith, expectProblem, GATEWAY, gateway, randomUid, randomUser, shareLinkRow, type ProblemBody } from "../helpers";
 
 const READY = { name: "Board meeting", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -41,8 +27,7 @@ function randomLinkId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-const auditRows = async (link: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE link_id = ?").bind(link).first<{ n: number }>())?.n ?? 0;
+const auditRows = (link: string) => auditCount("link_id = ?1", link);
 
 /** Everything a response says, with the body's `instance` (the request path) left out. */
 async function shape(res: Response): Promise<{ status: number; headers: [string, string][]; body: unknown }> {

@@ -1,7 +1,8 @@
 // The deploy preflight refuses what would make a broken or unsafe production deployment.
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
-import { deploymentProblems } from "../../scripts/deploy.mjs";
+import { parse } from "smol-toml";
+import { deploymentProblems, queueNames } from "../../scripts/deploy.mjs";
 
 const committed = readFileSync("wrangler.toml", "utf8");
 const ready = committed
@@ -95,4 +96,9 @@ test("a wrangler.toml that is not TOML is reported, not thrown", () => {
   const problems = deploymentProblems(`${ready}\n[env.production\nDEMO_ENABLED = "true"\n`);
   expect(problems).toEqual([expect.stringMatching(/^wrangler\.toml is not valid TOML \(.+\)\.$/)]);
   expect(problems[0]).not.toContain("\n");
+});
+
+test("the queues deploy creates when missing: the audit queue and its dead-letter queue, each once", () => {
+  expect(queueNames(parse(committed))).toEqual(["stream-download-audit", "stream-download-audit-dlq"]);
+  expect(queueNames(parse('name = "x"'))).toEqual([]);
 });

@@ -55,7 +55,7 @@ let packed: PackedFile[] = [];
 
 // The app: what an integrator writes, with the package's hooks and bindings.
 const worker = `import { Hono } from "hono";
-import { StreamApiBudget, streamDownloads, type AppUser } from "stream-download-gateway";
+import { StreamApiBudget, streamDownloads, type AppUser, type AuditEvent } from "stream-download-gateway";
 
 export { StreamApiBudget };
 
@@ -65,6 +65,7 @@ export interface AppEnv {
   IP_RATE_LIMITER: RateLimit;
   LINK_PASSWORD_LIMITER: RateLimit;
   STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
+  AUDIT_QUEUE: Queue<AuditEvent>;
   STREAM_ACCOUNT_ID: string;
   STREAM_API_TOKEN: string;
 }
@@ -81,6 +82,7 @@ const media = streamDownloads((env: AppEnv) => ({
       IP_RATE_LIMITER: env.IP_RATE_LIMITER,
       LINK_PASSWORD_LIMITER: env.LINK_PASSWORD_LIMITER,
       STREAM_BUDGET: env.STREAM_BUDGET,
+      AUDIT_QUEUE: env.AUDIT_QUEUE,
     },
     identify: async (c): Promise<AppUser | null> => {
       const id = c.req.header("x-app-user");
@@ -90,8 +92,8 @@ const media = streamDownloads((env: AppEnv) => ({
 }));
 app.route("/media", media);
 
-// The gateway's crons (retention, re-check) run from the app's own scheduled handler.
-export default { fetch: app.fetch, scheduled: media.scheduled } satisfies ExportedHandler<AppEnv>;
+// The gateway's crons (retention, re-check) and its audit queue's consumer run from the app's own handlers.
+export default { fetch: app.fetch, scheduled: media.scheduled, queue: media.queue } satisfies ExportedHandler<AppEnv>;
 `;
 
 // The same factory with an entitle hook that answers a number: must not type-check.
@@ -188,6 +190,17 @@ class_name = "StreamApiBudget"
 [[migrations]]
 tag = "v1"
 new_sqlite_classes = ["StreamApiBudget"]
+
+[[queues.producers]]
+binding = "AUDIT_QUEUE"
+queue = "download-app-audit"
+
+[[queues.consumers]]
+queue = "download-app-audit"
+dead_letter_queue = "download-app-audit-dlq"
+
+[[queues.consumers]]
+queue = "download-app-audit-dlq"
 `,
 };
 
@@ -277,6 +290,6 @@ describe("the packed package in an app outside the repository", () => {
     expect(modules.some((path) => path?.startsWith("node_modules/zod/"))).toBe(true);
     expect(bundle).toMatch(/\bStreamApiBudget,\n/);
     const imports = [...bundle.matchAll(/^import .* from "([^"]+)";$/gm)].map(([, specifier]) => specifier);
-    expect(imports).toEqual(["cloudflare:workers"]);
+    expect(new Set(imports)).toEqual(new Set(["cloudflare:workers"]));
   }, 30_000);
 });

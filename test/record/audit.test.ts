@@ -25,7 +25,7 @@ interface Page {
 }
 
 function event(overrides: Partial<AuditEvent> & { video: string }): AuditEvent {
-  return { at: T0, user: "alice", link: null, type: "default", mode: "redirect", country: "GB", outcome: "granted", ...overrides };
+  return { id: crypto.randomUUID(), at: T0, user: "alice", link: null, type: "default", mode: "redirect", country: "GB", outcome: "granted", ...overrides };
 }
 
 async function insert(events: AuditEvent[]): Promise<void> {
@@ -70,17 +70,16 @@ describe("paging", () => {
 
   test("events carry every field, with `at` as ISO 8601", async () => {
     const video = randomUid();
-    await insert([
-      event({ video, at: T0, user: "bob", type: "audio", mode: "stream", country: null }),
-      event({ video, at: T0 + 1, user: null, link: "link-abc", country: "FR" }),
-    ]);
+    const [bob, link] = [event({ video, at: T0, user: "bob", type: "audio", mode: "stream", country: null }), event({ video, at: T0 + 1, user: null, link: "link-abc", country: "FR" })];
+    await insert([bob, link]);
     const p = await page(`video=${video}`);
     expect(p).toEqual({
       events: [
-        { id: expect.any(Number), at: "2026-03-01T12:00:00.001Z", user: null, link: "link-abc", video, type: "default", mode: "redirect", country: "FR", outcome: "granted" },
-        { id: expect.any(Number), at: "2026-03-01T12:00:00.000Z", user: "bob", link: null, video, type: "audio", mode: "stream", country: null, outcome: "granted" },
+        { id: expect.any(Number), eventId: link.id, at: "2026-03-01T12:00:00.001Z", user: null, link: "link-abc", video, type: "default", mode: "redirect", country: "FR", outcome: "granted" },
+        { id: expect.any(Number), eventId: bob.id, at: "2026-03-01T12:00:00.000Z", user: "bob", link: null, video, type: "audio", mode: "stream", country: null, outcome: "granted" },
       ],
       nextCursor: null,
+      freshness: expect.any(Object),
     });
   });
 

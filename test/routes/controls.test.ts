@@ -14,11 +14,13 @@ import { ACCOUNT, DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/
 import {
   admin,
   appToken,
+  auditCount,
   callWorker,
   createShareLink,
   envWith,
   expectProblem,
   gateway,
+  quotaUsed,
   randomUid,
   randomUser,
   shareLinkRow,
@@ -28,20 +30,13 @@ import {
 const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" } };
 
 
-async function auditRows(where: { user?: string; link?: string; video?: string }): Promise<number> {
-  const row = await env.DB.prepare(
-    `SELECT count(*) AS n FROM audit_events
-     WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR link_id = ?2) AND (?3 IS NULL OR video_id = ?3)`,
-  )
-    .bind(where.user ?? null, where.link ?? null, where.video ?? null)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
-
-async function quotaUsed(user: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT coalesce(sum(used), 0) AS n FROM quota_usage WHERE user_id = ?1").bind(user).first<{ n: number }>();
-  return row?.n ?? 0;
-}
+const auditRows = (where: { user?: string; link?: string; video?: string }) =>
+  auditCount(
+    "(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR link_id = ?2) AND (?3 IS NULL OR video_id = ?3)",
+    where.user ?? null,
+    where.link ?? null,
+    where.video ?? null,
+  );
 
 function linkCreate(testEnv: Env, uid: string, token: string, body: Record<string, unknown> = {}): Promise<Response> {
   return callWorker(testEnv, `/v1/videos/${uid}/share-links`, {

@@ -6,17 +6,7 @@ import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, test } from "vitest";
 import { control, counters, DELIVERY_BASE, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
-import {
-  admin,
-  appToken,
-  callWorker,
-  download,
-  envWith,
-  expectProblem,
-  gateway,
-  randomUser,
-  ticketPath,
-} from "../helpers";
+import { admin, appToken, callWorker, download, drainAudit, envWith, expectProblem, gateway, randomUser, ticketPath } from "../helpers";
 
 const READY = { downloads: { default: "ready", audio: "ready" } };
 const POLL_INTERVAL_MS = 2000;
@@ -499,8 +489,10 @@ describe("record", () => {
     link_id: string | null;
   }
 
-  const auditRows = async (uid: string) =>
-    (await env.DB.prepare("SELECT * FROM audit_events WHERE video_id = ?").bind(uid).all<AuditRow>()).results;
+  const auditRows = async (uid: string) => {
+    await drainAudit();
+    return (await env.DB.prepare("SELECT * FROM audit_events WHERE video_id = ?").bind(uid).all<AuditRow>()).results;
+  };
 
   test("a granted download writes an audit row with user, video, type, mode, country and outcome", async () => {
     const { uid } = await seedVideo(READY);

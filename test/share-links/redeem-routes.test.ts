@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
-import { appToken, callWorker, createShareLink, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
+import { appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -41,8 +41,7 @@ function submitForm(id: string, fields: Record<string, string>): Promise<Respons
   });
 }
 
-const auditCount = async (id: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE link_id = ?").bind(id).first<{ n: number }>())?.n;
+const linkAudit = (id: string) => auditCount("link_id = ?1", id);
 
 function location(res: Response): URL {
   expect(res.status).toBe(302);
@@ -118,7 +117,7 @@ describe("GET /s/:id: the landing page", () => {
       await res.arrayBuffer();
     }
     expect((await shareLinkRow(link.id)).uses).toBe(0);
-    expect(await auditCount(link.id)).toBe(0);
+    expect(await linkAudit(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(before.delivery);
     expect(((await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
   });
@@ -167,6 +166,7 @@ describe("POST /s/:id: the download", () => {
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     await expectMp4(await fetch(target));
     expect((await shareLinkRow(link.id)).uses).toBe(1);
+    await drainAudit();
     const rows = await env.DB.prepare("SELECT * FROM audit_events WHERE link_id = ?").bind(link.id).all();
     expect(rows.results).toEqual([
       expect.objectContaining({ link_id: link.id, user_id: null, video_id: uid, type: "default", mode: "redirect", outcome: "granted" }),
@@ -211,7 +211,7 @@ describe("POST /s/:id: the download", () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(await res.json()).toEqual({ status: "inprogress", percentComplete: expect.any(Number), retryAfter });
     expect((await shareLinkRow(link.id)).uses).toBe(0);
-    expect(await auditCount(link.id)).toBe(0);
+    expect(await linkAudit(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(0);
   });
 
@@ -258,7 +258,7 @@ describe("POST /s/:id: the download", () => {
     await expectMp4(await gateway(path));
     await expectProblem(await click(link.id, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
     expect((await shareLinkRow(link.id)).uses).toBe(2);
-    expect(await auditCount(link.id)).toBe(2);
+    expect(await linkAudit(link.id)).toBe(2);
   });
 
   test("stream mode answers 303 to the grant's URL, which serves the bytes named after the video; one use", async () => {
@@ -299,7 +299,7 @@ describe("atomic exhaustion", () => {
       else await res.arrayBuffer();
     }
     expect((await shareLinkRow(link.id)).uses).toBe(3);
-    expect(await auditCount(link.id)).toBe(3);
+    expect(await linkAudit(link.id)).toBe(3);
   });
 });
 

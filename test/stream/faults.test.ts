@@ -4,10 +4,9 @@
 // seconds sees no 500, no request that fails to settle, and only the §7 problems that fault
 // explains. Share links hammered meanwhile keep `uses` equal to their audit rows. Every fault is
 // scoped to a video seeded here, and the videos are deleted afterwards.
-import { env } from "cloudflare:test";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { control, counters, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
-import { admin, appToken, createShareLink, download, gateway, randomUser, shareLinkRow } from "../helpers";
+import { admin, appToken, auditCount, createShareLink, download, gateway, randomUser, shareLinkRow } from "../helpers";
 
 /** How long each fault is under load, and how many requests are in flight meanwhile. */
 const LOAD_MS = 3500;
@@ -185,10 +184,7 @@ function expectOnly(shots: Shot[], allowed: Allowed): void {
 
 const count = (shots: Shot[], route: string, status: number) => shots.filter((s) => s.route === route && s.status === status).length;
 
-async function auditRows(link: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE link_id = ?").bind(link).first<{ n: number }>();
-  return row?.n ?? 0;
-}
+const auditRows = (link: string) => auditCount("link_id = ?1", link);
 
 /** A k-use link made by an entitled user (no password, no countries). */
 async function link(uid: string): Promise<string> {

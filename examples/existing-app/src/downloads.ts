@@ -13,6 +13,7 @@ export const downloads = streamDownloads((env: Env) => ({
     IP_RATE_LIMITER: env.IP_RATE_LIMITER,
     LINK_PASSWORD_LIMITER: env.LINK_PASSWORD_LIMITER,
     STREAM_BUDGET: env.STREAM_BUDGET,
+    AUDIT_QUEUE: env.AUDIT_QUEUE,
   },
   identify: async (c, { allowCookie }) => {
     const session = await currentSession(c, env.APP_DB);

@@ -41,4 +41,5 @@ app.post("/logout", async (c) => {
 
 app.route("/downloads", downloads);
 
-export default app;
+// The gateway's audit queue is consumed here, and its crons (retention, re-check) run here too.
+export default { fetch: app.fetch, queue: downloads.queue, scheduled: downloads.scheduled } satisfies ExportedHandler<Env>;

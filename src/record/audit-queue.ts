@@ -1,0 +1,98 @@
+// The audit trail through Cloudflare Queues (docs/design.md › Scale). D1 runs one query at a time,
+// so a row written by every download would cap the gateway near 1,000 downloads a second: a
+// request hands its event to the queue instead, and the consumer writes each batch (up to 100
+// events) in one D1 transaction. Delivery is at least once; the event's id makes a batch that is
+// written twice leave one row per event. A batch that cannot be written is retried with backoff,
+// then goes to the dead-letter queue, whose consumer is this same code (wrangler.toml).
+import type { Db } from "../db/types";
+import { z } from "../http/zod";
+import { retryLater } from "../problems";
+import { auditStatement, progressStatement, type AuditEvent } from "./audit";
+
+/** Hands one event to the trail. */
+export interface AuditSink {
+  record(event: AuditEvent): Promise<void>;
+  /** Events sent and not yet taken by the consumer, and when the oldest was sent; null where the queue cannot say. */
+  backlog(): Promise<{ waiting: number; oldestSentAt: number | null } | null>;
+}
+
+/**
+ * Sends to the queue; if the queue refuses, writes the row itself, so an event is never lost to
+ * a queue outage; if D1 refuses too, the grant is not handed out (503), and the caller gives back
+ * what it took.
+ */
+export function auditSink(queue: Queue<AuditEvent>, db: D1Database): AuditSink {
+  return {
+    async record(event) {
+      try {
+        await queue.send(event, { contentType: "json" });
+        return;
+      } catch (error) {
+        console.error("audit queue refused an event; writing it to D1 directly", describe(error));
+      }
+      try {
+        await auditStatement(db, event).run();
+      } catch (error) {
+        console.error("audit event could not be recorded; the grant is refused", describe(error));
+        throw retryLater("upstream-unavailable", "The download could not be recorded. Try again shortly.", 5);
+      }
+    },
+    async backlog() {
+      try {
+        const metrics = await queue.metrics();
+        return { waiting: metrics.backlogCount, oldestSentAt: metrics.oldestMessageTimestamp?.getTime() ?? null };
+      } catch (error) {
+        console.error("audit queue metrics unavailable", describe(error));
+        return null;
+      }
+    },
+  };
+}
+
+const Event = z.object({
+  id: z.string().check(z.minLength(1), z.maxLength(64)),
+  at: z.number(),
+  user: z.nullable(z.string()),
+  link: z.nullable(z.string()),
+  video: z.string(),
+  type: z.string(),
+  mode: z.string(),
+  country: z.nullable(z.string()),
+  outcome: z.string(),
+});
+
+/** Seconds before a failed batch is tried again: doubling from `base`, at most an hour. */
+export function retryDelaySeconds(attempts: number, base: number): number {
+  return Math.min(3600, base * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * Writes one batch in one transaction, with the consumer's progress (for the admin API's
+ * freshness). Every message is acknowledged only once its row is in; on failure all are retried.
+ */
+export async function consumeAuditBatch(db: Db, batch: MessageBatch<unknown>, now: number, retryBaseSeconds: number): Promise<void> {
+  const events: Array<{ message: Message<unknown>; event: AuditEvent }> = [];
+  for (const message of batch.messages) {
+    const parsed = Event.safeParse(message.body);
+    if (parsed.success) events.push({ message, event: parsed.data });
+    else {
+      // Only a producer of another version could send this; retrying cannot make it valid, and
+      // it must not hold back the events that are.
+      console.error(`audit: dropped a malformed message from ${batch.queue}`, JSON.stringify(message.body).slice(0, 500));
+      message.ack();
+    }
+  }
+  if (events.length === 0) return;
+  const oldest = Math.min(...events.map(({ message }) => message.timestamp.getTime()));
+  try {
+    await db.batch([...events.map(({ event }) => auditStatement(db, event)), progressStatement(db, now, oldest)]);
+  } catch (error) {
+    const attempts = Math.max(...events.map(({ message }) => message.attempts));
+    console.error(`audit: a batch of ${events.length} from ${batch.queue} could not be written (attempt ${attempts}); retrying`, describe(error));
+    for (const { message } of events) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
+    return;
+  }
+  for (const { message } of events) message.ack();
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,63 @@
+// DAILY_DOWNLOAD_QUOTA: downloads per user per UTC day (Stream bills every download as the
+// video's full length). The count lives in one UserQuota Durable Object per user, not in D1: a
+// download costs one call to that user's object (created near where the user first downloaded),
+// and no user's downloads queue behind anyone else's.
+import type { UserQuota } from "./quota-object";
+import { Problem, retryLater } from "../problems";
+
+const DAY_MS = 86_400_000;
+
+/** Whose quota a refusal names: a share link's use takes from its creator's. */
+export type QuotaHolder = "user" | "link owner";
+
+export interface DailyQuota {
+  /** Takes one download: the downloads left after it; `quota-exceeded` when none is left. */
+  take(user: string, now: number, holder: QuotaHolder): Promise<number>;
+  /** The downloads left, taking none (HEAD); `quota-exceeded` when none is left, as a take would. */
+  check(user: string, now: number): Promise<number>;
+  /** Gives back a download taken for a grant that was then not handed out. */
+  giveBack(user: string, now: number): Promise<void>;
+}
+
+/** The UTC day a quota counts in. */
+const quotaDay = (now: number) => new Date(now).toISOString().slice(0, 10);
+
+function quotaExceeded(limit: number, now: number, holder: QuotaHolder): Problem {
+  const midnight = Date.parse(`${quotaDay(now)}T00:00:00Z`) + DAY_MS;
+  const whose = holder === "user" ? "Your" : "The link owner's";
+  return retryLater("quota-exceeded", `${whose} daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
+}
+
+export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: number): DailyQuota {
+  // A stub per call: one must not outlive the request that made it.
+  const of = (user: string) => namespace.get(namespace.idFromName(user));
+  // Closed, not open: a quota that cannot be counted is not a reason to hand out downloads.
+  async function ask<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      console.error("daily quota unavailable", error instanceof Error ? error.message : error);
+      throw retryLater("upstream-unavailable", "The daily download quota cannot be checked right now. Try again shortly.", 5);
+    }
+  }
+  return {
+    async take(user, now, holder) {
+      const left = await ask(() => of(user).take(quotaDay(now), limit));
+      if (left === null) throw quotaExceeded(limit, now, holder);
+      return left;
+    },
+    async check(user, now) {
+      const left = await ask(() => of(user).left(quotaDay(now), limit));
+      if (left === 0) throw quotaExceeded(limit, now, "user");
+      return left;
+    },
+    async giveBack(user, now) {
+      try {
+        await of(user).giveBack(quotaDay(now));
+      } catch (error) {
+        // The user is then one download short today: logged, since nothing else can be done.
+        console.error(`daily quota: a download of ${user} could not be given back`, error instanceof Error ? error.message : error);
+      }
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// The audit trail through the queue (src/record/audit-queue.ts, docs/design.md › Scale): a grant's
+// event reaches D1 through AUDIT_QUEUE and the Worker's consumer; a batch written twice leaves one
+// row per event; a batch D1 refuses is retried with backoff; a message that is not an event is
+// dropped without holding the others back; a queue that refuses the event makes the request
+// write it itself, and a D1 that refuses too makes the grant a 503 that takes nothing.
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { describe, expect, test } from "vitest";
+import worker from "../../src/dev";
+import type { AuditEvent } from "../../src/record/audit";
+import { consumeAuditBatch, retryDelaySeconds } from "../../src/record/audit-queue";
+import { ADMIN_TOKEN, appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUser, readyVideo, shareLinkRow } from "../helpers";
+
+const event = (video: string, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
+  id: crypto.randomUUID(),
+  at: Date.now(),
+  user: "queue-tester",
+  link: null,
+  video,
+  type: "default",
+  mode: "redirect",
+  country: null,
+  outcome: "granted",
+  ...overrides,
+});
+
+/** Runs the Worker's consumer on these bodies, as the queue would deliver them. */
+async function consume(bodies: unknown[], testEnv: Env = env, attempts = 1) {
+  const batch = createMessageBatch(
+    "stream-download-audit",
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(Date.now() - 250), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, testEnv, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+const rowsOf = (video: string) => env.DB.prepare("SELECT event_id FROM audit_events WHERE video_id = ?1").bind(video).all<{ event_id: string }>();
+
+/** A D1 whose batches fail, as an outage would, before writing anything. */
+const failingBatches = (db: D1Database) =>
+  new Proxy(db, {
+    get: (real, prop) => (prop === "batch" ? () => Promise.reject(new Error("D1_ERROR: outage")) : bound(real, prop)),
+  });
+
+const bound = (target: object, prop: string | symbol) => {
+  const value: unknown = Reflect.get(target, prop, target);
+  return typeof value === "function" ? value.bind(target) : value;
+};
+
+/** A queue that refuses every event. */
+const refusingQueue = { send: () => Promise.reject(new Error("queue unavailable")), sendBatch: () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+
+describe("the consumer", () => {
+  test("a granted download's event reaches the trail through the queue, and the admin API says how fresh it is", async () => {
+    const uid = await readyVideo();
+    const user = randomUser();
+    expect((await gateway(`/v1/videos/${uid}/download`, { token: await appToken(user, { videos: [uid] }) })).status).toBe(302);
+    await drainAudit();
+    const res = await gateway(`/v1/admin/audit?video=${uid}`, { token: ADMIN_TOKEN });
+    const body = (await res.json()) as {
+      events: Array<{ eventId: string; user: string }>;
+      freshness: { lastWrittenAt: string; lastBatchWaitedMs: number; waiting: number; oldestWaitingSince: string | null };
+    };
+    expect(body.events).toEqual([expect.objectContaining({ user, eventId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
+    expect(Date.now() - Date.parse(body.freshness.lastWrittenAt)).toBeLessThan(30_000);
+    expect(body.freshness.lastBatchWaitedMs).toBeGreaterThanOrEqual(0);
+    // Drained: nothing waits in the queue.
+    expect(body.freshness).toMatchObject({ waiting: 0, oldestWaitingSince: null });
+  });
+
+  test("a batch delivered twice (at least once) leaves one row per event, and every message is acknowledged", async () => {
+    const video = crypto.randomUUID().replace(/-/g, "");
+    const events = Array.from({ length: 5 }, () => event(video));
+    const first = await consume(events);
+    const again = await consume([...events, event(video)]);
+    expect(first.explicitAcks).toHaveLength(5);
+    expect(again.explicitAcks).toHaveLength(6);
+    expect((await rowsOf(video)).results.map((r) => r.event_id).sort()).toHaveLength(6);
+  });
+
+  test("a batch D1 refuses writes nothing and is retried, each attempt waiting twice as long", async () => {
+    const video = crypto.randomUUID().replace(/-/g, "");
+    // A batch of our own, to see the delay each message is retried with (getQueueResult leaves it out).
+    const retried: Array<[string, QueueRetryOptions | undefined]> = [];
+    const acked: string[] = [];
+    const messages = [event(video), event(video)].map((body, i) => ({
+      id: `m${i}`,
+      timestamp: new Date(),
+      attempts: 3 + i,
+      body,
+      ack: () => acked.push(`m${i}`),
+      retry: (options?: QueueRetryOptions) => retried.push([`m${i}`, options]),
+    }));
+    const batch = { queue: "stream-download-audit", messages, retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<unknown>;
+    await consumeAuditBatch(failingBatches(env.DB), batch, Date.now(), 10);
+    expect(acked).toEqual([]);
+    expect(retried).toEqual([
+      ["m0", { delaySeconds: 40 }],
+      ["m1", { delaySeconds: 80 }],
+    ]);
+    expect((await rowsOf(video)).results).toEqual([]);
+  });
+
+  test("backoff doubles from the base and stops at an hour", () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => retryDelaySeconds(n, 10))).toEqual([10, 20, 40, 80, 160, 320]);
+    expect(retryDelaySeconds(20, 10)).toBe(3600);
+    expect(retryDelaySeconds(3, 0)).toBe(0);
+  });
+
+  test("a message that is not an event is acknowledged and dropped; the events beside it are written", async () => {
+    const video = crypto.randomUUID().replace(/-/g, "");
+    const good = event(video);
+    const result = await consume(["not an event", { id: "", video }, good]);
+    expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
+    expect((await rowsOf(video)).results).toEqual([{ event_id: good.id }]);
+  });
+});
+
+describe("the request, when the queue refuses", () => {
+  test("the event is written to D1 directly: the download is granted and its row is there at once", async () => {
+    const uid = await readyVideo();
+    const user = randomUser();
+    const res = await callWorker({ ...env, AUDIT_QUEUE: refusingQueue } as Env, `/v1/videos/${uid}/download`, { token: await appToken(user, { videos: [uid] }) });
+    expect(res.status).toBe(302);
+    expect((await rowsOf(uid)).results).toHaveLength(1);
+  });
+
+  test("with D1 refusing the row too: 503, and the quota unit and the link's use are given back", async () => {
+    const uid = await readyVideo();
+    const user = randomUser();
+    const token = await appToken(user, { videos: [uid] });
+    const link = await createShareLink(uid, token, { maxDownloads: 2 });
+    const broken = { ...envWith({ DAILY_DOWNLOAD_QUOTA: "5" }), AUDIT_QUEUE: refusingQueue } as Env;
+    // The direct write is the only INSERT INTO audit_events; everything else reaches D1.
+    const noAuditInsert = new Proxy(env.DB, {
+      get: (real, prop) =>
+        prop === "prepare"
+          ? (sql: string) => (/INSERT INTO audit_events/.test(sql) ? { bind: () => ({ run: () => Promise.reject(new Error("D1_ERROR: outage")) }) } : real.prepare(sql))
+          : bound(real, prop),
+    });
+    const failing = { ...broken, DB: noAuditInsert } as Env;
+
+    await expectProblem(await callWorker(failing, `/v1/videos/${uid}/download`, { token }), 503, "upstream-unavailable");
+    await expectProblem(await callWorker(failing, `/s/${link.id}?mode=redirect`, { method: "POST" }), 503, "upstream-unavailable");
+    expect(await quotaUsed(user)).toBe(0);
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+    expect(await auditCount("video_id = ?1", uid)).toBe(0);
+  });
+});
