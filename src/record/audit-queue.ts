@@ -5,7 +5,7 @@
 // written twice leave one row per event. A batch that cannot be written is retried with backoff,
 // then goes to the dead-letter queue, whose consumer is this same code (wrangler.toml).
 import type { Db } from "../db/types";
-import { z } from "../http/zod";
+import * as z from "../http/zod";
 import { retryLater } from "../problems";
 import { auditStatement, progressStatement, type AuditEvent } from "./audit";
 
