@@ -15,5 +15,7 @@ CREATE TABLE audit_progress (
   waited_ms   INTEGER NOT NULL   -- the oldest event of that batch: written_at minus when it was sent
 );
 
--- The daily quota moved to the UserQuota Durable Object (src/record/quota-object.ts).
-DROP TABLE quota_usage;
+-- The daily quota moved to the UserQuota Durable Object (src/record/quota-object.ts). quota_usage
+-- stays for now: `npm run deploy` applies migrations before the new Worker is live, and the
+-- Worker still serving until then (or one rolled back to) reads and writes it. A later release
+-- drops it.

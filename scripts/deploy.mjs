@@ -84,12 +84,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   // wrangler deploy refuses a Worker bound to a queue that does not exist.
   for (const queue of queueNames(parse(readFileSync("wrangler.toml", "utf8")))) {
-    console.log(`$ npx wrangler queues info ${queue} || npx wrangler queues create ${queue}`);
+    // The longest retention Queues allows (14 days), so that a long D1 outage loses no audit event.
+    const create = ["wrangler", "queues", "create", queue, "--message-retention-period-secs", "1209600"];
+    console.log(`$ npx wrangler queues info ${queue} || npx ${create.join(" ")}`);
     if (dryRun) continue;
     try {
       execFileSync("npx", ["wrangler", "queues", "info", queue], { stdio: "ignore" });
     } catch {
-      execFileSync("npx", ["wrangler", "queues", "create", queue], { stdio: "inherit" });
+      execFileSync("npx", create, { stdio: "inherit" });
     }
   }
   const steps = [

@@ -26,9 +26,12 @@ export async function recordUserGrant(r: Recorder, event: AuditEvent & { user: s
 }
 
 /**
- * Records one grant through a share link: a download of its creator's quota, one use of the
- * link, the audit event. The link's uses after this one, or null when it had none left (or had
- * expired or been revoked since it was read).
+ * Records one grant through a share link: a download of its creator's quota (provisional: taken
+ * before the use is decided, given back when it is not), one use of the link, the audit event.
+ * The link's uses after this one, or null when it had none left (or had expired or been revoked
+ * since it was read). The quota comes first because its give-back is a call to the creator's
+ * object, where a use's give-back would be a second D1 write that could fail and leave a use
+ * taken without a grant.
  */
 export async function recordLinkGrant(r: Recorder, db: Db, link: { id: string; creator: string }, event: AuditEvent): Promise<number | null> {
   const { at } = event;

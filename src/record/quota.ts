@@ -2,7 +2,7 @@
 // video's full length). The count lives in one UserQuota Durable Object per user, not in D1: a
 // download costs one call to that user's object (created near where the user first downloaded),
 // and no user's downloads queue behind anyone else's.
-import type { UserQuota } from "./quota-object";
+import type { Refusal, UserQuota } from "./quota-object";
 import { Problem, retryLater } from "../problems";
 
 const DAY_MS = 86_400_000;
@@ -11,7 +11,11 @@ const DAY_MS = 86_400_000;
 export type QuotaHolder = "user" | "link owner";
 
 export interface DailyQuota {
-  /** Takes one download: the downloads left after it; `quota-exceeded` when none is left. */
+  /**
+   * Takes one download: the downloads left after it; `quota-exceeded` when none is left (with
+   * `Retry-After` until midnight, or 1 s while some are held by share-link grants still being
+   * decided). A link owner's take is provisional: the link's use is decided after it.
+   */
   take(user: string, now: number, holder: QuotaHolder): Promise<number>;
   /** The downloads left, taking none (HEAD); `quota-exceeded` when none is left, as a take would. */
   check(user: string, now: number): Promise<number>;
@@ -42,9 +46,12 @@ export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: 
   }
   return {
     async take(user, now, holder) {
-      const left = await ask(() => of(user).take(quotaDay(now), limit));
-      if (left === null) throw quotaExceeded(limit, now, holder);
-      return left;
+      // The RPC stub's type wraps object results; the object answers exactly `number | Refusal`.
+      const left = await ask(async () => (await of(user).take(quotaDay(now), limit, holder === "link owner")) as number | Refusal);
+      if (typeof left === "number") return left;
+      if (left.refused === "used-up") throw quotaExceeded(limit, now, holder);
+      const whose = holder === "user" ? "Your" : "The link owner's";
+      throw retryLater("quota-exceeded", `${whose} last downloads of today are being handed out. Try again in a moment.`, 1);
     },
     async check(user, now) {
       const left = await ask(() => of(user).left(quotaDay(now), limit));

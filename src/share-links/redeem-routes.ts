@@ -139,7 +139,9 @@ export function shareRoutes(): Hono<AppEnv> {
     const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
     if ((await recordLinkGrant(d, d.db, link, audit)) === null) {
       const current = await findLink(d.db, link.id);
-      throw (current && linkProblem(current, d.now)) ?? unknownLink();
+      if (current === null) throw unknownLink();
+      // Live again: a use taken by a request that then failed has just been given back.
+      throw linkProblem(current, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
     }
     return deliver(minted);
   });

@@ -339,6 +339,47 @@ describe("6. a user's own share link does not bypass their daily quota", () => {
     expect(await quotaUsed(user)).toBe(2);
     expect((await auditRows({ user })) + (await auditRows({ link: id }))).toBe(2);
   });
+
+  test("while a crowd races for a link's last use, nobody is told the creator's quota is gone for the day", async () => {
+    const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "3" });
+    const { uid } = await seedVideo(READY);
+    const user = randomUser();
+    const token = await appToken(user, { videos: [uid] });
+    const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads: 1 })).json()) as { id: string };
+    // The creator downloads while 20 strangers click the one-use link.
+    const clicks = Array.from({ length: 20 }, (_, i) =>
+      callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": `198.51.100.${i + 1}` } }),
+    );
+    const own = callWorker(quota, `/v1/videos/${uid}/download`, { token });
+    const answers = await Promise.all([...clicks, own].map(async (r) => {
+      const res = await r;
+      return { status: res.status, retryAfter: res.headers.get("retry-after") };
+    }));
+    // Units held by clicks that then lose the race are given back: a refusal meanwhile says "in a moment".
+    expect(answers.filter((a) => a.status === 429).map((a) => a.retryAfter)).toEqual(answers.filter((a) => a.status === 429).map(() => "1"));
+    expect(answers.slice(0, 20).filter((a) => a.status === 302)).toHaveLength(1);
+    expect(answers.every((a) => [302, 410, 429].includes(a.status))).toBe(true);
+    const ownGranted = answers[20]!.status === 302 ? 1 : 0;
+    expect(await quotaUsed(user)).toBe(1 + ownGranted);
+    expect((await shareLinkRow(id)).uses).toBe(1);
+    // Once the crowd is gone, the creator's remaining downloads are there.
+    expect((await callWorker(quota, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
+  });
+
+  test("a link whose creator's quota is used up takes no use: refused until midnight, uses and audit stay 0", async () => {
+    const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "1" });
+    const { uid } = await seedVideo(READY);
+    const user = randomUser();
+    const token = await appToken(user, { videos: [uid] });
+    const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads: 2 })).json()) as { id: string };
+    expect((await callWorker(quota, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
+    for (let i = 0; i < 3; i++) {
+      const refused = await expectProblem(await callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST" }), 429, "quota-exceeded");
+      expect(refused.retryAfter).toBeGreaterThan(1);
+    }
+    expect((await shareLinkRow(id)).uses).toBe(0);
+    expect(await auditRows({ link: id })).toBe(0);
+  });
 });
 
 describe("7. a lone surrogate in a video's name", () => {
