@@ -2,7 +2,9 @@
 // queue consumer throws at random (the runtime then delivers the whole batch again) and, in the
 // consumer, D1 fails some batches: some before writing anything, some after writing everything
 // (an answer lost on the way back, so the batch is written twice). Miniflare's real queues do the
-// retrying and the dead-lettering.
+// retrying and the dead-lettering. So that every kind of fault happens in every run, the first
+// three deliveries meet one kind each, and every delivery of the first message from the main queue
+// fails, which sends its batch to the dead-letter queue.
 import worker from "../../src/dev";
 
 export { StreamApiBudget, UserQuota } from "../../src/dev";
@@ -16,18 +18,32 @@ const seen = { batches: 0, deadLetterBatches: 0, consumerThrew: 0, failedBefore:
 
 const injected = () => new Error("D1_ERROR: fault run");
 
-function flaky(db: D1Database): D1Database {
+type Fault = "throw" | "before" | "after" | "none";
+const FIRST: Fault[] = ["throw", "before", "after"];
+let deliveries = 0;
+let doomed: string | undefined;
+
+function nextFault(batch: MessageBatch<unknown>): Fault {
+  const forced = FIRST[deliveries++];
+  if (forced !== undefined) return forced;
+  if (!batch.queue.endsWith("-dlq") && batch.messages.some((m) => m.id === doomed)) return Math.random() < 0.5 ? "throw" : "before";
+  if (Math.random() < CONSUMER_THROWS) return "throw";
+  const roll = Math.random();
+  return roll < FAILS_BEFORE ? "before" : roll < FAILS_BEFORE + FAILS_AFTER ? "after" : "none";
+}
+
+/** `db`, whose next batch meets `fault`. */
+function flaky(db: D1Database, fault: Fault): D1Database {
   return new Proxy(db, {
     get(real, prop) {
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
-          const roll = Math.random();
-          if (roll < FAILS_BEFORE) {
+          if (fault === "before") {
             seen.failedBefore++;
             throw injected();
           }
           const results = await real.batch(statements);
-          if (roll < FAILS_BEFORE + FAILS_AFTER) {
+          if (fault === "after") {
             seen.failedAfter++;
             throw injected();
           }
@@ -40,8 +56,8 @@ function flaky(db: D1Database): D1Database {
   });
 }
 
-// One flaky env per env, so that the gateway is built once for it as for any env.
-const flakyEnvs = new WeakMap<Env, Env>();
+// The gateway is built once per env object: each fault's env is made once.
+const faultEnvs = new Map<Fault, Env>();
 
 export default {
   async fetch(request, env, ctx) {
@@ -52,15 +68,17 @@ export default {
   async queue(batch, env, ctx) {
     seen.batches++;
     if (batch.queue.endsWith("-dlq")) seen.deadLetterBatches++;
-    if (Math.random() < CONSUMER_THROWS) {
+    doomed ??= batch.messages[0]?.id;
+    const fault = nextFault(batch);
+    if (fault === "throw") {
       seen.consumerThrew++;
       throw new Error("fault run: the consumer threw");
     }
-    let flakyEnv = flakyEnvs.get(env);
-    if (flakyEnv === undefined) {
-      flakyEnv = { ...env, DB: flaky(env.DB) };
-      flakyEnvs.set(env, flakyEnv);
+    let faultEnv = faultEnvs.get(fault);
+    if (faultEnv === undefined) {
+      faultEnv = { ...env, DB: flaky(env.DB, fault) };
+      faultEnvs.set(fault, faultEnv);
     }
-    await worker.queue(batch, flakyEnv, ctx);
+    await worker.queue(batch, faultEnv, ctx);
   },
 } satisfies ExportedHandler<Env>;
