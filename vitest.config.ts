@@ -35,6 +35,7 @@ const gatewayBindings = {
   PREPARE_DOWNLOADS: "",
   AUDIT_RETENTION_DAYS: "90",
   AUDIT_RETRY_SECONDS: "1",
+  EVENTS_URL: "",
   STREAM_WEBHOOK_SECRET: "test-only-webhook-secret-0123456789abcdef",
   STREAM_ACCOUNT_ID: devAccount.accountId,
   STREAM_API_TOKEN: devAccount.apiToken,

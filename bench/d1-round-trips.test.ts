@@ -7,7 +7,7 @@
 import { createMessageBatch, createExecutionContext, env, getQueueResult } from "cloudflare:test";
 import { expect, test } from "vitest";
 import worker from "../src/dev";
-import type { AuditEvent } from "../src/record/audit";
+import type { QueueMessage } from "../src/queue";
 import { appToken, callWorker, randomUser } from "../test/helpers";
 import { classify, D1Recorder } from "./d1-recorder";
 
@@ -18,11 +18,11 @@ const D1_TRANSACTIONS_PER_SECOND = 1000;
 const MAX_BATCH = 100;
 
 /** The audit queue, with every event sent through it kept (and still sent). */
-function countingQueue(queue: Queue<AuditEvent>, sent: AuditEvent[]): Queue<AuditEvent> {
+function countingQueue(queue: Queue<QueueMessage>, sent: QueueMessage[]): Queue<QueueMessage> {
   return new Proxy(queue, {
     get(real, prop) {
-      if (prop === "send") return (body: AuditEvent, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
-      if (prop === "sendBatch") return (batch: Iterable<MessageSendRequest<AuditEvent>>, options?: QueueSendBatchOptions) => {
+      if (prop === "send") return (body: QueueMessage, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
+      if (prop === "sendBatch") return (batch: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
         for (const m of batch) sent.push(m.body);
         return real.sendBatch(batch, options);
       };
@@ -34,12 +34,12 @@ function countingQueue(queue: Queue<AuditEvent>, sent: AuditEvent[]): Queue<Audi
 
 test("D1 round trips per hot request", async ({ task }) => {
   const recorder = new D1Recorder();
-  const sent: AuditEvent[] = [];
+  const sent: QueueMessage[] = [];
   const recording = { ...env, DB: recorder.wrap(env.DB), AUDIT_QUEUE: countingQueue(env.AUDIT_QUEUE, sent) } as Env;
   const signedIn = async () => appToken(randomUser(), { videos: "*" });
 
   /** D1 write transactions the consumer makes for a full batch of events (one, if it works as designed). */
-  async function consumerTransactionsPerBatch(events: AuditEvent[]): Promise<number> {
+  async function consumerTransactionsPerBatch(events: QueueMessage[]): Promise<number> {
     recorder.trips = [];
     const batch = createMessageBatch("stream-download-audit", events.slice(0, MAX_BATCH).map((body, i) => ({ id: `bench-${i}`, timestamp: new Date(), attempts: 1, body })));
     const ctx = createExecutionContext();

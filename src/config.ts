@@ -77,6 +77,14 @@ export interface Config {
   auditRetentionDays: number;
   /** The first retry of an audit batch D1 refused waits this long, each next one twice as long (AUDIT_RETRY_SECONDS). */
   auditRetrySeconds: number;
+  /** Where download and link events are POSTed (EVENTS_URL, EVENTS_SECRET); null: no events. */
+  events: EventsConfig | null;
+}
+
+export interface EventsConfig {
+  url: URL;
+  /** The bytes of the `whsec_` secret the events are signed with. */
+  secret: Uint8Array;
 }
 
 /** Stream refuses tokens more than 24 h ahead; 5 minutes of margin for clock skew. */
@@ -203,16 +211,26 @@ function auth(raw: Raw, hook: boolean): AuthConfig {
 }
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
-function callbackSecret(raw: Raw): Uint8Array {
-  const value = required(raw, "ENTITLEMENT_SECRET");
+function webhookSecret(raw: Raw, name: string): Uint8Array {
+  const value = required(raw, name);
   let bytes: Uint8Array;
   try {
     bytes = Uint8Array.from(atob(value.replace(/^whsec_/, "")), (ch) => ch.charCodeAt(0));
   } catch {
-    throw misconfigured("ENTITLEMENT_SECRET", "must be whsec_ followed by base64");
+    throw misconfigured(name, "must be whsec_ followed by base64");
   }
-  if (bytes.length < 24) throw misconfigured("ENTITLEMENT_SECRET", "must hold at least 24 random bytes");
+  if (bytes.length < 24) throw misconfigured(name, "must hold at least 24 random bytes");
   return bytes;
+}
+
+/** EVENTS_URL and EVENTS_SECRET: both, or neither (no events). */
+function events(raw: Raw): EventsConfig | null {
+  const target = text(raw, "EVENTS_URL");
+  if (target === null) {
+    if (text(raw, "EVENTS_SECRET") !== null) throw misconfigured("EVENTS_URL", "is required with EVENTS_SECRET");
+    return null;
+  }
+  return { url: url("EVENTS_URL", target), secret: webhookSecret(raw, "EVENTS_SECRET") };
 }
 
 function entitlement(raw: Raw, hook: boolean): EntitlementConfig {
@@ -222,7 +240,7 @@ function entitlement(raw: Raw, hook: boolean): EntitlementConfig {
   return {
     kind: "callback",
     url: url("ENTITLEMENT_URL", callback),
-    secret: callbackSecret(raw),
+    secret: webhookSecret(raw, "ENTITLEMENT_SECRET"),
     cacheSeconds: integer(raw, "ENTITLEMENT_CACHE_SECONDS", 30, 0, 3600),
   };
 }
@@ -302,5 +320,6 @@ export function parseConfig(settings: object, provided: Provided = NOTHING_PROVI
     prepareDownloads: prepareDownloads(env),
     auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
     auditRetrySeconds: integer(env, "AUDIT_RETRY_SECONDS", 10, 0, 3600),
+    events: events(env),
   };
 }

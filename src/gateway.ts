@@ -11,8 +11,10 @@ import type { EntitleHook, StillEntitledHook } from "./entitle/entitle";
 import type { RateLimiters } from "./limits/rate-limits";
 import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
-import type { AuditEvent } from "./record/audit";
 import { auditSink, type AuditSink } from "./record/audit-queue";
+import { eventPoster, type EventPoster } from "./events/delivery";
+import { eventSink, type EventSink } from "./events/events";
+import type { QueueMessage } from "./queue";
 import { dailyQuota, type DailyQuota } from "./record/quota";
 import type { UserQuota } from "./record/quota-object";
 import { StreamBindingClient } from "./stream/binding-client";
@@ -33,12 +35,14 @@ export interface GatewayBindings {
   STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
   /** DAILY_DOWNLOAD_QUOTA's counters, one UserQuota object per user: needed only with a quota. */
   USER_QUOTA?: DurableObjectNamespace<UserQuota>;
-  /** The audit trail's queue; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
-  AUDIT_QUEUE: Queue<AuditEvent>;
+  /** The audit trail's queue, which carries the app's events too; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
+  AUDIT_QUEUE: Queue<QueueMessage>;
   /** The Stream Workers binding (`[stream] binding = "STREAM"`): when given, no STREAM_API_TOKEN is needed. */
   STREAM?: StreamBinding;
   /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
   ENTITLEMENT_SERVICE?: Fetcher;
+  /** A service binding to the app's backend: EVENTS_URL is then POSTed through it, not over the Internet. */
+  EVENTS_SERVICE?: Fetcher;
 }
 
 /**
@@ -66,6 +70,10 @@ export interface Gateway extends Hooks {
   /** Null without a daily quota. */
   quota: DailyQuota | null;
   audit: AuditSink;
+  /** The app's events, handed to the queue (nothing is sent without EVENTS_URL). */
+  events: EventSink;
+  /** Delivers them, in the queue's consumer; null without EVENTS_URL. */
+  eventPoster: EventPoster | null;
   /** Null while STREAM_WEBHOOK_SECRET is not set: the receiver is then disabled. */
   webhookKey: WebhookKey | null;
   cache: MemoryCache;
@@ -80,6 +88,8 @@ export function buildGateway(config: Config, bindings: GatewayBindings, cache: M
     stream: streamApi(config, bindings, gate),
     quota: quotaOf(config, bindings),
     audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB),
+    events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
+    eventPoster: config.events === null ? null : eventPoster(config.events, (request) => (bindings.EVENTS_SERVICE ?? globalThis).fetch(request)),
     signer: createSigner(config.stream),
     ticketKey: createTicketKey(config.stream),
     admin: createAdminGate(config.adminTokens),

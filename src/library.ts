@@ -19,11 +19,13 @@ import { shareLinkRoutes } from "./share-links/owner-routes";
 import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
-import { consumeAuditBatch } from "./record/audit-queue";
+import { consumeQueue } from "./queue";
 
 export { StreamApiBudget } from "./stream/budget-object";
 export { UserQuota } from "./record/quota-object";
 export type { AuditEvent } from "./record/audit";
+export type { AppEvent, AppEventType } from "./events/events";
+export type { QueueMessage } from "./queue";
 export type { AppUser } from "./identify/app-token";
 export type { EntitleHook, EntitlementSource, StillEntitledHook } from "./entitle/entitle";
 export type { GatewayBindings, IdentifyHook } from "./gateway";
@@ -35,7 +37,7 @@ export { RECHECK_CRON } from "./scheduled";
 export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv> & {
   /** RECHECK_CRON re-checks unfinished downloads; any other cron runs retention. */
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
-  /** Writes AUDIT_QUEUE's batches (and its dead-letter queue's) to D1. */
+  /** Consumes AUDIT_QUEUE (and its dead-letter queue): audit events to D1, the app's events to EVENTS_URL. */
   queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
 };
 
@@ -76,9 +78,6 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   app.onError(handleError);
   return Object.assign(app, {
     scheduled: (controller: ScheduledController, env: E, ctx: ExecutionContext) => scheduled(controller, gatewayOf(env), ctx),
-    queue: async (batch: MessageBatch<unknown>, env: E) => {
-      const { database, config } = gatewayOf(env);
-      await consumeAuditBatch(database, batch, Date.now(), config.auditRetrySeconds);
-    },
+    queue: (batch: MessageBatch<unknown>, env: E) => consumeQueue(batch, gatewayOf(env), Date.now()),
   });
 }

@@ -1,5 +1,6 @@
 // The crons (wrangler.toml [triggers]). Daily, retention: audit rows older than
-// AUDIT_RETENTION_DAYS, share links expired for more than 30 days, expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
+// AUDIT_RETENTION_DAYS (and events whose delivery failed that long ago), share links expired for more than 30 days,
+// expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
 // again, since Stream documents no webhook redelivery.
 import type { Db } from "./db/types";
@@ -53,6 +54,7 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
   const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
+  const failures = (await db.prepare("DELETE FROM event_failures WHERE failed_at < ?1").bind(now - config.auditRetentionDays * DAY_MS).run()).meta.changes;
   // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
   // for a day is dropped rather than kept forever.
   const states = (
@@ -61,6 +63,6 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
       .run()
   ).meta.changes;
   console.log(
-    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins`,
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events`,
   );
 }

@@ -3,7 +3,7 @@
 // here at once and elsewhere within MEMORY_CACHE_SECONDS.
 import { blockVideo, unblockVideo } from "./blocked-table";
 import { deleteGrants, upsertGrants, type Grant } from "./grants-table";
-import { revokeLinksOf } from "../share-links/store";
+import { revokeLinksOf, type RevokedLink } from "../share-links/store";
 import { blockedKey, grantKey, type EntitlementDeps } from "./entitle";
 
 export async function putGrants(deps: EntitlementDeps, grants: Grant[]): Promise<void> {
@@ -20,9 +20,9 @@ export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: s
 
 /**
  * The kill switch: nobody may download the video, and every share link of it ends for good
- * (unblocking does not revive them). The number of links revoked.
+ * (unblocking does not revive them). The links it revoked.
  */
-export async function block(deps: EntitlementDeps, video: string, reason: string | null): Promise<number> {
+export async function block(deps: EntitlementDeps, video: string, reason: string | null): Promise<RevokedLink[]> {
   await blockVideo(deps.db, video, deps.now, reason);
   deps.cache.set(blockedKey(video), true, deps.config.memoryCacheSeconds * 1000, deps.now);
   return revokeLinksOf(deps.db, { video }, deps.now);

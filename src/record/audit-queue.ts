@@ -3,7 +3,8 @@
 // request hands its event to the queue instead, and the consumer writes each batch (up to 100
 // events) in one D1 transaction. Delivery is at least once; the event's id makes a batch that is
 // written twice leave one row per event. A batch that cannot be written is retried with backoff,
-// then goes to the dead-letter queue, whose consumer is this same code (wrangler.toml).
+// then goes to the dead-letter queue, whose consumer is this same code (wrangler.toml). The queue
+// carries the app's events too (src/queue.ts sorts a batch by kind).
 import type { Db } from "../db/types";
 import * as z from "../http/zod";
 import { retryLater } from "../problems";
@@ -21,11 +22,17 @@ export interface AuditSink {
  * a queue outage; if D1 refuses too, the grant is not handed out (503), and the caller gives back
  * what it took.
  */
-export function auditSink(queue: Queue<AuditEvent>, db: D1Database): AuditSink {
+/** The queue's message for an audit event (src/queue.ts). */
+export interface AuditMessage {
+  kind: "audit";
+  event: AuditEvent;
+}
+
+export function auditSink(queue: Queue<AuditMessage>, db: D1Database): AuditSink {
   return {
     async record(event) {
       try {
-        await queue.send(event, { contentType: "json" });
+        await queue.send({ kind: "audit", event }, { contentType: "json" });
         return;
       } catch (error) {
         console.error("audit queue refused an event; writing it to D1 directly", describe(error));
@@ -49,7 +56,7 @@ export function auditSink(queue: Queue<AuditEvent>, db: D1Database): AuditSink {
   };
 }
 
-const Event = z.object({
+export const AuditEventSchema = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(64)),
   at: z.number(),
   user: z.nullable(z.string()),
@@ -67,32 +74,29 @@ export function retryDelaySeconds(attempts: number, base: number): number {
 }
 
 /**
- * Writes one batch in one transaction, with the consumer's progress (for the admin API's
- * freshness). Every message is acknowledged only once its row is in; on failure all are retried.
+ * Writes the batch's audit events in one transaction, with the consumer's progress (for the
+ * admin API's freshness), then runs `then` with them (the app's `download.granted` events).
+ * Every message is acknowledged only once both are done; on failure all are retried.
  */
-export async function consumeAuditBatch(db: Db, batch: MessageBatch<unknown>, now: number, retryBaseSeconds: number): Promise<void> {
-  const events: Array<{ message: Message<unknown>; event: AuditEvent }> = [];
-  for (const message of batch.messages) {
-    const parsed = Event.safeParse(message.body);
-    if (parsed.success) events.push({ message, event: parsed.data });
-    else {
-      // Only a producer of another version could send this; retrying cannot make it valid, and
-      // it must not hold back the events that are.
-      console.error(`audit: dropped a malformed message from ${batch.queue}`, JSON.stringify(message.body).slice(0, 500));
-      message.ack();
-    }
-  }
-  if (events.length === 0) return;
-  const oldest = Math.min(...events.map(({ message }) => message.timestamp.getTime()));
+export async function writeAuditBatch(
+  db: Db,
+  items: Array<{ message: Message<unknown>; event: AuditEvent }>,
+  now: number,
+  retryBaseSeconds: number,
+  then: (events: AuditEvent[]) => Promise<void>,
+): Promise<void> {
+  if (items.length === 0) return;
+  const oldest = Math.min(...items.map(({ message }) => message.timestamp.getTime()));
   try {
-    await db.batch([...events.map(({ event }) => auditStatement(db, event)), progressStatement(db, now, oldest)]);
+    await db.batch([...items.map(({ event }) => auditStatement(db, event)), progressStatement(db, now, oldest)]);
+    await then(items.map(({ event }) => event));
   } catch (error) {
-    const attempts = Math.max(...events.map(({ message }) => message.attempts));
-    console.error(`audit: a batch of ${events.length} from ${batch.queue} could not be written (attempt ${attempts}); retrying`, describe(error));
-    for (const { message } of events) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
+    const attempts = Math.max(...items.map(({ message }) => message.attempts));
+    console.error(`audit: a batch of ${items.length} could not be written (attempt ${attempts}); retrying`, describe(error));
+    for (const { message } of items) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
     return;
   }
-  for (const { message } of events) message.ack();
+  for (const { message } of items) message.ack();
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -6,6 +6,9 @@ import * as z from "../http/zod";
 import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
 import { auditFreshness, listAuditEvents } from "../record/audit";
+import { appEvent, linkRevoked } from "../events/events";
+import { listFailures, recordFailure, takeFailures } from "../events/failures";
+import { invalidRequest, retryLater } from "../problems";
 import { listGrants } from "../entitle/grants-table";
 import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
 import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
@@ -54,6 +57,13 @@ const AuditQuery = z.object({
   limit: limit(MAX_AUDIT_LIMIT, 100),
 });
 
+const FailedEventsQuery = z.object({
+  cursor: z.optional(z.string().check(z.maxLength(256))),
+  limit: limit(MAX_AUDIT_LIMIT, 100),
+});
+
+const RedeliverBody = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(100))) });
+
 const PUT_GRANTS = (): Operation => ({ summary: "Upsert grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsPut), responses: { 200: ok("Upserted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
 const DELETE_GRANTS = (): Operation => ({ summary: "Delete grants (≤ 1,000)", security: adminOnly, requestBody: body(GrantsDelete), responses: { 200: ok("Deleted", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
 const LIST_GRANTS = (): Operation => ({ summary: "List grants", security: adminOnly, parameters: queryParameters(GrantsQuery), responses: { 200: ok("A page of grants", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
@@ -62,6 +72,8 @@ const UNBLOCK = (): Operation => ({ summary: "Lift the kill switch", security: a
 const REFRESH = (): Operation => ({ summary: "Forget cached download state", security: adminOnly, parameters: [UID], responses: { 200: ok("Refreshed", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 const REVOKE_LINK = (): Operation => ({ summary: "Revoke any share link", security: adminOnly, parameters: [LINK_ID], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } });
 const REVOKE_LINKS = (): Operation => ({ summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const FAILED_EVENTS = (): Operation => ({ summary: "Events EVENTS_URL never accepted, newest first", security: adminOnly, parameters: queryParameters(FailedEventsQuery), responses: { 200: ok("A page of failed deliveries", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
+const REDELIVER = (): Operation => ({ summary: "Queue the oldest failed events again (≤ 100)", security: adminOnly, requestBody: body(RedeliverBody, false), responses: { 200: ok("How many were queued", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated", "upstream-unavailable") } });
 const AUDIT = (): Operation => ({ summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 
 export function adminRoutes(): Hono<AppEnv> {
@@ -100,8 +112,12 @@ export function adminRoutes(): Hono<AppEnv> {
     const video = parseUid(c.req.param("uid"));
     const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
     const d = deps(c);
-    const linksRevoked = await block(d, video, body.reason ?? null);
-    return c.json({ video, blocked: true, linksRevoked });
+    const revoked = await block(d, video, body.reason ?? null);
+    await d.events.notify(
+      appEvent("video.blocked", d.now, { video, reason: body.reason ?? null, linksRevoked: revoked.length }),
+      ...revoked.map((link) => linkRevoked(link, d.now, "video-blocked")),
+    );
+    return c.json({ video, blocked: true, linksRevoked: revoked.length });
   });
 
   routes.post("/videos/:uid/unblock", documented(UNBLOCK), async (c) => {
@@ -122,14 +138,45 @@ export function adminRoutes(): Hono<AppEnv> {
     const id = c.req.param("id");
     const link = await findLink(d.db, id);
     if (!link) throw unknownLink();
-    await revokeLink(d.db, id, d.now);
+    const revoked = await revokeLink(d.db, id, d.now);
+    if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "admin"));
     return c.body(null, 204);
   });
 
   routes.post("/share-links/revoke", documented(REVOKE_LINKS), async (c) => {
     const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
     const d = deps(c);
-    return c.json({ revoked: await revokeLinksOf(d.db, body, d.now) });
+    const revoked = await revokeLinksOf(d.db, body, d.now);
+    await d.events.notify(...revoked.map((link) => linkRevoked(link, d.now, "admin")));
+    return c.json({ revoked: revoked.length });
+  });
+
+  routes.get("/events/failed", documented(FAILED_EVENTS), async (c) => {
+    const query = parseInput(FailedEventsQuery, c.req.query(), "query");
+    const key = decodeCursor(query.cursor, "number", "string");
+    const page = await listFailures(deps(c).db, { after: key && { failedAt: key[0], id: key[1] }, limit: query.limit });
+    return c.json({
+      failures: page.failures.map((f) => ({ ...f, event: { ...f.event, at: new Date(f.event.at).toISOString() }, failedAt: new Date(f.failedAt).toISOString() })),
+      nextCursor: page.next === null ? null : encodeCursor([page.next.failedAt, page.next.id]),
+    });
+  });
+
+  // After the app's receiver is fixed: the oldest failures go back to the queue, with their ids,
+  // so a receiver that did get one after all can drop it.
+  routes.post("/events/failed/redeliver", documented(REDELIVER), async (c) => {
+    const body = parseInput(RedeliverBody, await readJsonBody(c.req.raw, 1024), "body");
+    const d = deps(c);
+    if (d.eventPoster === null) throw invalidRequest("EVENTS_URL", "events are off on this gateway: set EVENTS_URL and EVENTS_SECRET first");
+    const events = await takeFailures(d.db, body.limit ?? 100);
+    try {
+      await d.events.send(events);
+    } catch (error) {
+      // Put back what was taken: a failure is never lost to a queue outage.
+      await Promise.all(events.map((e) => recordFailure(d.db, e, 0, "redelivery could not be queued", d.now)));
+      console.error("events: redelivery could not be queued", error instanceof Error ? error.message : error);
+      throw retryLater("upstream-unavailable", "The events could not be queued again. Try again shortly.", 5);
+    }
+    return c.json({ queued: events.length });
   });
 
   routes.get("/audit", documented(AUDIT), async (c) => {

@@ -4,6 +4,7 @@ import * as z from "../http/zod";
 import { type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "./store";
+import { appEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
@@ -126,6 +127,17 @@ export function shareLinkRoutes(): Hono<AppEnv> {
         extensions: { limit: d.config.shareLinkMaxActive },
       });
     }
+    await d.events.notify(
+      appEvent("link.created", d.now, {
+        link: link.id,
+        video,
+        type: link.type,
+        creator: user.id,
+        expiresAt: new Date(link.expiresAt).toISOString(),
+        maxDownloads: link.maxUses,
+        password: link.passwordHash !== null,
+      }),
+    );
     return c.json({ id: link.id, url: linkUrl(d, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
       "cache-control": "no-store",
     });
@@ -156,7 +168,8 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.
     const link = await findLink(d.db, id);
     if (!link || link.creator !== user.id) throw unknownLink();
-    await revokeLink(d.db, id, d.now, user.id);
+    const revoked = await revokeLink(d.db, id, d.now, user.id);
+    if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "creator"));
     return c.body(null, 204);
   });
   return routes;

@@ -15,6 +15,7 @@ import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { linkProblem, unknownLink } from "./status";
 import { recordLinkGrant } from "../record/grant";
+import { appEvent } from "../events/events";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
@@ -137,11 +138,15 @@ export function shareRoutes(): Hono<AppEnv> {
     const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
     const delivered = minted.answer === "ticket" ? "stream" : mode;
     const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
-    if ((await recordLinkGrant(d, d.db, link, audit)) === null) {
+    const uses = await recordLinkGrant(d, d.db, link, audit);
+    if (uses === null) {
       const current = await findLink(d.db, link.id);
       if (current === null) throw unknownLink();
       // Live again: a use taken by a request that then failed has just been given back.
       throw linkProblem(current, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
+    }
+    if (uses === link.maxUses) {
+      await d.events.notify(appEvent("link.exhausted", d.now, { link: link.id, video: link.video, creator: link.creator, uses }));
     }
     return deliver(minted);
   });

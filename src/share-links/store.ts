@@ -108,24 +108,34 @@ export async function listLinks(
   return { links, next: rows.results.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }
 
-/** Revokes one link; `creator` limits it to the creator's own. The number of links revoked (0 or 1). */
-export async function revokeLink(db: Db, id: string, now: number, creator?: string): Promise<number> {
-  const result = await db
-    .prepare("UPDATE share_links SET revoked_at = ?2 WHERE id = ?1 AND (?3 IS NULL OR creator = ?3) AND revoked_at IS NULL")
-    .bind(id, now, creator ?? null)
-    .run();
-  return result.meta.changes;
+/** A link a revocation changed: what its `link.revoked` event names. */
+export interface RevokedLink {
+  id: string;
+  video: string;
+  creator: string;
 }
 
-export async function revokeLinksOf(db: Db, by: { user?: string; video?: string }, now: number): Promise<number> {
+/** Revokes one link; `creator` limits it to the creator's own. The link, or null when it was already revoked (or not theirs). */
+export async function revokeLink(db: Db, id: string, now: number, creator?: string): Promise<RevokedLink | null> {
+  return db
+    .prepare(
+      `UPDATE share_links SET revoked_at = ?2 WHERE id = ?1 AND (?3 IS NULL OR creator = ?3) AND revoked_at IS NULL
+       RETURNING id, video_id AS video, creator`,
+    )
+    .bind(id, now, creator ?? null)
+    .first<RevokedLink>();
+}
+
+export async function revokeLinksOf(db: Db, by: { user?: string; video?: string }, now: number): Promise<RevokedLink[]> {
   const result = await db
     .prepare(
       `UPDATE share_links SET revoked_at = ?3
-       WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2)`,
+       WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2)
+       RETURNING id, video_id AS video, creator`,
     )
     .bind(by.user ?? null, by.video ?? null, now)
-    .run();
-  return result.meta.changes;
+    .all<RevokedLink>();
+  return result.results;
 }
 
 /**

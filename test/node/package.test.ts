@@ -55,7 +55,7 @@ let packed: PackedFile[] = [];
 
 // The app: what an integrator writes, with the package's hooks and bindings.
 const worker = `import { Hono } from "hono";
-import { StreamApiBudget, streamDownloads, type AppUser, type AuditEvent } from "stream-download-gateway";
+import { StreamApiBudget, streamDownloads, type AppUser, type QueueMessage } from "stream-download-gateway";
 
 export { StreamApiBudget };
 
@@ -65,7 +65,7 @@ export interface AppEnv {
   IP_RATE_LIMITER: RateLimit;
   LINK_PASSWORD_LIMITER: RateLimit;
   STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
-  AUDIT_QUEUE: Queue<AuditEvent>;
+  AUDIT_QUEUE: Queue<QueueMessage>;
   STREAM_ACCOUNT_ID: string;
   STREAM_API_TOKEN: string;
 }

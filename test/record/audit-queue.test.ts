@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, test } from "vitest";
 import worker from "../../src/dev";
 import type { AuditEvent } from "../../src/record/audit";
-import { consumeAuditBatch, retryDelaySeconds } from "../../src/record/audit-queue";
+import { retryDelaySeconds, writeAuditBatch } from "../../src/record/audit-queue";
 import { ADMIN_TOKEN, appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUser, readyVideo, shareLinkRow } from "../helpers";
 
 const event = (video: string, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
@@ -23,11 +23,14 @@ const event = (video: string, overrides: Partial<AuditEvent> = {}): AuditEvent =
   ...overrides,
 });
 
-/** Runs the Worker's consumer on these bodies, as the queue would deliver them. */
+/** An audit event as the queue carries it; anything else as it is. */
+const audited = (body: unknown) => (typeof body === "object" && body !== null && "outcome" in body ? { kind: "audit", event: body } : body);
+
+/** Runs the Worker's consumer on these bodies (audit events wrapped as the queue carries them), as the queue would deliver them. */
 async function consume(bodies: unknown[], testEnv: Env = env, attempts = 1) {
   const batch = createMessageBatch(
     "stream-download-audit",
-    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(Date.now() - 250), attempts, body })),
+    bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(Date.now() - 250), attempts, body: audited(body) })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch, testEnv, ctx);
@@ -83,16 +86,15 @@ describe("the consumer", () => {
     // A batch of our own, to see the delay each message is retried with (getQueueResult leaves it out).
     const retried: Array<[string, QueueRetryOptions | undefined]> = [];
     const acked: string[] = [];
-    const messages = [event(video), event(video)].map((body, i) => ({
+    const items = [event(video), event(video)].map((body, i) => ({ event: body, message: {
       id: `m${i}`,
       timestamp: new Date(),
       attempts: 3 + i,
       body,
       ack: () => acked.push(`m${i}`),
       retry: (options?: QueueRetryOptions) => retried.push([`m${i}`, options]),
-    }));
-    const batch = { queue: "stream-download-audit", messages, retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<unknown>;
-    await consumeAuditBatch(failingBatches(env.DB), batch, Date.now(), 10);
+    } as unknown as Message<unknown> }));
+    await writeAuditBatch(failingBatches(env.DB), items, Date.now(), 10, async () => {});
     expect(acked).toEqual([]);
     expect(retried).toEqual([
       ["m0", { delaySeconds: 40 }],

@@ -1,0 +1,59 @@
+// Events whose delivery finally failed (delivery.ts): kept until the app has them again
+// (`POST /v1/admin/events/failed/redeliver`) or retention removes them.
+import type { Db } from "../db/types";
+import type { AppEvent } from "./events";
+
+export interface EventFailure {
+  event: AppEvent;
+  attempts: number;
+  lastError: string;
+  failedAt: number;
+}
+
+export async function recordFailure(db: Db, event: AppEvent, attempts: number, lastError: string, now: number): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO event_failures (event_id, type, event, attempts, last_error, failed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       ON CONFLICT (event_id) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error, failed_at = excluded.failed_at`,
+    )
+    .bind(event.id, event.type, JSON.stringify(event), attempts, lastError.slice(0, 500), now)
+    .run();
+}
+
+interface Row {
+  event: string;
+  attempts: number;
+  last_error: string;
+  failed_at: number;
+}
+
+/** Newest first; the cursor is the last row's (failed_at, event_id). */
+export async function listFailures(
+  db: Db,
+  page: { after?: { failedAt: number; id: string }; limit: number },
+): Promise<{ failures: EventFailure[]; next: { failedAt: number; id: string } | null }> {
+  const rows = await db
+    .prepare(
+      `SELECT event, attempts, last_error, failed_at, event_id FROM event_failures
+       WHERE ?1 IS NULL OR (failed_at, event_id) < (?1, ?2) ORDER BY failed_at DESC, event_id DESC LIMIT ?3`,
+    )
+    .bind(page.after?.failedAt ?? null, page.after?.id ?? null, page.limit + 1)
+    .all<Row>();
+  const failures = rows.results.slice(0, page.limit).map((r) => ({
+    event: JSON.parse(r.event) as AppEvent,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    failedAt: r.failed_at,
+  }));
+  const last = failures[failures.length - 1];
+  return { failures, next: rows.results.length > page.limit && last ? { failedAt: last.failedAt, id: last.event.id } : null };
+}
+
+/** Removes the failures of these events (they were queued again) and answers their events. */
+export async function takeFailures(db: Db, limit: number): Promise<AppEvent[]> {
+  const rows = await db
+    .prepare("DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures ORDER BY failed_at LIMIT ?1) RETURNING event")
+    .bind(limit)
+    .all<{ event: string }>();
+  return rows.results.map((r) => JSON.parse(r.event) as AppEvent);
+}

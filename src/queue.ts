@@ -1,0 +1,37 @@
+// The gateway's queue (AUDIT_QUEUE, and its dead-letter queue, both consumed by this Worker)
+// carries two kinds of message: audit events, written to D1 in one transaction per batch
+// (record/audit-queue.ts), and the app's events, each POSTed to EVENTS_URL (events/delivery.ts).
+// A written audit event becomes the app's `download.granted` event before it is acknowledged.
+import * as z from "./http/zod";
+import type { Gateway } from "./gateway";
+import { AuditEventSchema, writeAuditBatch, type AuditMessage } from "./record/audit-queue";
+import type { AuditEvent } from "./record/audit";
+import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "./events/events";
+import { deliverEvents } from "./events/delivery";
+
+export type QueueMessage = AuditMessage | EventMessage;
+
+const QueueMessageSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("audit"), event: AuditEventSchema }),
+  z.object({ kind: z.literal("event"), event: AppEventSchema }),
+]);
+
+export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {
+  const audit: Array<{ message: Message<unknown>; event: AuditEvent }> = [];
+  const events: Array<{ message: Message<unknown>; event: AppEvent }> = [];
+  for (const message of batch.messages) {
+    const parsed = QueueMessageSchema.safeParse(message.body);
+    if (!parsed.success) {
+      // Only a producer of another version could send this; retrying cannot make it valid, and
+      // it must not hold back the messages that are.
+      console.error(`queue: dropped a malformed message from ${batch.queue}`, JSON.stringify(message.body ?? null).slice(0, 500));
+      message.ack();
+    } else if (parsed.data.kind === "audit") audit.push({ message, event: parsed.data.event });
+    else events.push({ message, event: parsed.data.event });
+  }
+  const { database, config, events: sink, eventPoster } = gateway;
+  await Promise.all([
+    writeAuditBatch(database, audit, now, config.auditRetrySeconds, (written) => sink.send(written.map(grantedEvent))),
+    deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
+  ]);
+}

@@ -1,0 +1,220 @@
+// Events for the app (EVENTS_URL, src/events/): what the gateway sends when downloads are
+// granted and links are created, used up and revoked, or a video is blocked; each POST verified
+// here by the Standard Webhooks spec's own library (npm `standardwebhooks`), not by our code.
+// The requests run in-process with an env whose queue keeps a copy of every message it is given
+// (and still sends it); the Worker's own consumer is then run on those messages, as the queue
+// would run it, with the receiver answering as each test says.
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, test } from "vitest";
+import worker from "../../src/dev";
+import { EVENT_ATTEMPTS } from "../../src/events/delivery";
+import type { QueueMessage } from "../../src/queue";
+import { ADMIN_TOKEN, appToken, callWorker, envWith, expectProblem, randomUser, readyVideo } from "../helpers";
+
+// Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
+const SECRET = "whsec_dGVzdC1vbmx5LWV2ZW50cy1zZWNyZXQtMDEyMzQ1Njc4OQ==";
+const EVENTS_URL = "https://app.example/hooks/downloads";
+
+interface Received {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** The app's receiver: verifies each POST with `standardwebhooks`, then answers as told. */
+function receiver() {
+  const received: Received[] = [];
+  const state = { answer: 204 as number | "down" | "redirect" };
+  const service = {
+    async fetch(request: Request): Promise<Response> {
+      expect(request.url).toBe(EVENTS_URL);
+      const body = await request.text();
+      const payload = new Webhook(SECRET).verify(body, Object.fromEntries(request.headers)) as Omit<Received, "id">;
+      received.push({ id: request.headers.get("webhook-id") ?? "", ...payload });
+      if (state.answer === "down") throw new Error("connection refused");
+      if (state.answer === "redirect") return new Response(null, { status: 307, headers: { location: "https://elsewhere.example/" } });
+      return new Response(null, { status: state.answer });
+    },
+  };
+  return { received, state, service: service as unknown as Fetcher };
+}
+
+/** A gateway with events on, its queue's messages kept in `sent`. */
+function eventsGateway() {
+  const app = receiver();
+  const sent: QueueMessage[] = [];
+  const queue = new Proxy(env.AUDIT_QUEUE, {
+    get(real, prop) {
+      if (prop === "send") return (body: QueueMessage, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
+      if (prop === "sendBatch") {
+        return (batch: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
+          const list = [...batch];
+          sent.push(...list.map((m) => m.body));
+          return real.sendBatch(list, options);
+        };
+      }
+      const value: unknown = Reflect.get(real, prop, real);
+      return typeof value === "function" ? value.bind(real) : value;
+    },
+  });
+  const testEnv = { ...envWith({ EVENTS_URL, EVENTS_SECRET: SECRET, AUDIT_RETRY_SECONDS: "1" }), EVENTS_SERVICE: app.service, AUDIT_QUEUE: queue } as Env;
+
+  /** Runs the consumer on what was sent (and on what that sends) until nothing new comes; `attempts` as the queue would count them. */
+  async function pump(attempts = 1) {
+    const results = [];
+    for (let round = 0; round < 5 && sent.length > 0; round++) {
+      const bodies = sent.splice(0);
+      const batch = createMessageBatch(
+        "stream-download-audit",
+        bodies.map((body, i) => ({ id: `r${round}m${i}`, timestamp: new Date(), attempts, body })),
+      );
+      const ctx = createExecutionContext();
+      await worker.queue(batch, testEnv, ctx);
+      results.push(await getQueueResult(batch, ctx));
+    }
+    return results;
+  }
+  const call = (path: string, init: Parameters<typeof callWorker>[2] = {}) => callWorker(testEnv, path, init);
+  return { ...app, sent, pump, call, testEnv };
+}
+
+const ofType = (received: Received[], type: string) => received.filter((e) => e.type === type);
+
+describe("events for the app", () => {
+  test("a signed-in download: download.granted, signed the Standard Webhooks way, its id following from the audit event", async () => {
+    const g = eventsGateway();
+    const uid = await readyVideo();
+    const user = randomUser();
+    expect((await g.call(`/v1/videos/${uid}/download?type=default`, { token: await appToken(user, { videos: [uid] }), cf: { country: "GB" } })).status).toBe(302);
+    await g.pump();
+    const [granted] = ofType(g.received, "download.granted");
+    expect(granted).toEqual({
+      id: expect.stringMatching(/^evt_[0-9a-f]{32}$/),
+      type: "download.granted",
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      data: { video: uid, type: "default", mode: "redirect", user, link: null, country: "GB" },
+    });
+    const row = await env.DB.prepare("SELECT event_id FROM audit_events WHERE video_id = ?1").bind(uid).first<{ event_id: string }>();
+    expect(granted!.id).toBe(`evt_${row!.event_id.replaceAll("-", "")}`);
+  });
+
+  test("a link's life: link.created, a download.granted per use, link.exhausted at the last, link.revoked by its creator", async () => {
+    const g = eventsGateway();
+    const uid = await readyVideo();
+    const creator = randomUser();
+    const token = await appToken(creator, { videos: [uid] });
+    const created = await g.call(`/v1/videos/${uid}/share-links`, {
+      method: "POST",
+      token,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "default", expiresIn: 3600, maxDownloads: 2, password: "open sesame" }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    for (let i = 0; i < 2; i++) {
+      expect((await g.call(`/s/${id}?mode=redirect`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"password":"open sesame"}' })).status).toBe(302);
+    }
+    expect((await g.call(`/v1/share-links/${id}`, { method: "DELETE", token })).status).toBe(204);
+    await g.pump();
+    expect(ofType(g.received, "link.created").map((e) => e.data)).toEqual([
+      { link: id, video: uid, type: "default", creator, expiresAt: expect.any(String), maxDownloads: 2, password: true },
+    ]);
+    expect(ofType(g.received, "download.granted").map((e) => e.data.link)).toEqual([id, id]);
+    expect(ofType(g.received, "link.exhausted").map((e) => e.data)).toEqual([{ link: id, video: uid, creator, uses: 2 }]);
+    expect(ofType(g.received, "link.revoked").map((e) => e.data)).toEqual([{ link: id, video: uid, creator, by: "creator" }]);
+    // The password itself is never in an event.
+    expect(JSON.stringify(g.received)).not.toContain("open sesame");
+  });
+
+  test("the kill switch: video.blocked, and link.revoked for each of its live links", async () => {
+    const g = eventsGateway();
+    const uid = await readyVideo();
+    const creator = randomUser();
+    const token = await appToken(creator, { videos: [uid] });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await g.call(`/v1/videos/${uid}/share-links`, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"expiresIn":600}' });
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const blocked = await g.call(`/v1/admin/videos/${uid}/block`, { method: "POST", token: ADMIN_TOKEN, headers: { "content-type": "application/json" }, body: '{"reason":"leaked"}' });
+    expect(await blocked.json()).toMatchObject({ linksRevoked: 2 });
+    await g.pump();
+    expect(ofType(g.received, "video.blocked").map((e) => e.data)).toEqual([{ video: uid, reason: "leaked", linksRevoked: 2 }]);
+    expect(ofType(g.received, "link.revoked").map((e) => e.data.link).sort()).toEqual(ids.sort());
+    expect(ofType(g.received, "link.revoked").every((e) => e.data.by === "video-blocked")).toBe(true);
+  });
+
+  test("a receiver that fails is tried again with the same webhook-id; after the last attempt the event is kept, listed, and can be sent again", async () => {
+    const g = eventsGateway();
+    const uid = await readyVideo();
+    const user = randomUser();
+    g.state.answer = 500;
+    expect((await g.call(`/v1/videos/${uid}/download`, { token: await appToken(user, { videos: [uid] }) })).status).toBe(302);
+    // The audit event is written and becomes download.granted, which the receiver refuses.
+    const [written] = await g.pump(1);
+    expect(written!.explicitAcks).toHaveLength(1);
+    const [first] = g.received;
+    const attempt = async (n: number, answer: number | "down" | "redirect") => {
+      g.state.answer = answer;
+      g.sent.push({ kind: "event", event: { id: first!.id, type: "download.granted", at: Date.now(), data: first!.data as Record<string, string | null> } });
+      return (await g.pump(n))[0]!;
+    };
+    // A refusal, an unreachable receiver and a redirect are all failures, retried with backoff.
+    for (const [n, answer] of [[2, "down"], [3, "redirect"]] as const) {
+      const result = await attempt(n, answer);
+      expect(result.retryMessages.map((m) => m.msgId)).toEqual(["r0m0"]);
+      expect(result.explicitAcks).toEqual([]);
+    }
+    // The last attempt: recorded and acknowledged, not left to the dead-letter queue.
+    const last = await attempt(EVENT_ATTEMPTS, 503);
+    expect({ acks: last.explicitAcks, retries: last.retryMessages }).toEqual({ acks: ["r0m0"], retries: [] });
+    expect(new Set(g.received.map((e) => e.id))).toEqual(new Set([first!.id]));
+
+    const listed = await g.call("/v1/admin/events/failed", { token: ADMIN_TOKEN });
+    const { failures } = (await listed.json()) as { failures: Array<{ event: { id: string; type: string }; attempts: number; lastError: string }> };
+    expect(failures.find((f) => f.event.id === first!.id)).toMatchObject({ event: { type: "download.granted" }, attempts: EVENT_ATTEMPTS, lastError: "EVENTS_URL answered 503" });
+
+    // The receiver is fixed: redelivery queues the failures again and removes them from the list.
+    g.state.answer = 200;
+    const redelivered = await g.call("/v1/admin/events/failed/redeliver", { method: "POST", token: ADMIN_TOKEN });
+    expect(((await redelivered.json()) as { queued: number }).queued).toBeGreaterThanOrEqual(1);
+    await g.pump();
+    expect(g.received.at(-1)?.id).toBe(first!.id);
+    const after = (await (await g.call("/v1/admin/events/failed", { token: ADMIN_TOKEN })).json()) as { failures: Array<{ event: { id: string } }> };
+    expect(after.failures.some((f) => f.event.id === first!.id)).toBe(false);
+  });
+});
+
+describe("events off, and their settings", () => {
+  test("without EVENTS_URL nothing but audit events is queued, and redelivery says events are off", async () => {
+    const uid = await readyVideo();
+    const sent: unknown[] = [];
+    const queue = new Proxy(env.AUDIT_QUEUE, {
+      get: (real, prop) => {
+        if (prop === "send" || prop === "sendBatch") return (body: unknown) => (sent.push(body), Promise.resolve());
+        const value: unknown = Reflect.get(real, prop, real);
+        return typeof value === "function" ? value.bind(real) : value;
+      },
+    });
+    const off = { ...env, AUDIT_QUEUE: queue } as Env;
+    const token = await appToken(randomUser(), { videos: [uid] });
+    expect((await callWorker(off, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
+    expect((await callWorker(off, `/v1/videos/${uid}/share-links`, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"expiresIn":600}' })).status).toBe(201);
+    expect(sent).toEqual([{ kind: "audit", event: expect.objectContaining({ video: uid }) }]);
+    await expectProblem(await callWorker(off, "/v1/admin/events/failed/redeliver", { method: "POST", token: ADMIN_TOKEN }), 400, "invalid-request");
+  });
+
+  test.each([
+    [{ EVENTS_SECRET: SECRET }, "EVENTS_URL"],
+    [{ EVENTS_URL }, "EVENTS_SECRET"],
+    [{ EVENTS_URL, EVENTS_SECRET: "not-a-secret!" }, "EVENTS_SECRET"],
+    [{ EVENTS_URL, EVENTS_SECRET: "whsec_c2hvcnQ=" }, "EVENTS_SECRET"],
+    [{ EVENTS_URL: "http://app.example/hooks", EVENTS_SECRET: SECRET }, "EVENTS_URL"],
+  ])("%o is refused as misconfigured, naming %s", async (settings, setting) => {
+    const uid = await readyVideo();
+    const problem = await expectProblem(await callWorker(envWith(settings), `/v1/videos/${uid}/download`, { token: await appToken(randomUser(), { videos: [uid] }) }), 500, "misconfigured");
+    expect(problem.setting).toBe(setting);
+  });
+});
