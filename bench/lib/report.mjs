@@ -93,7 +93,7 @@ export function table(results) {
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const { mint, streamApi, d1 } = results;
   return [
-    "Throughput under wrangler dev: information, not bars (its local D1 and rate-limiter simulations dominate it).",
+    "Throughput under wrangler dev: information, not bars (its local D1, queue and rate-limiter simulations dominate it).",
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
