@@ -30,6 +30,12 @@ const gatewayBindings = {
   DEMO_ENABLED: "false",
   SHARE_LINK_MAX_TTL: "604800",
   SHARE_LINK_MAX_ACTIVE: "100",
+  SHARE_LINK_MAX_NETWORKS: "0",
+  SHARE_LINK_MAX_COUNTRIES: "0",
+  SHARE_LINK_LEAK_WINDOW: "86400",
+  BRAND_NAME: "",
+  BRAND_LOGO_URL: "",
+  BRAND_ACCENT: "#0b57d0",
   // Tests that exhaust the budget set their own; the others must never meet it.
   STREAM_API_BUDGET: "1000000",
   PREPARE_DOWNLOADS: "",

@@ -10,7 +10,7 @@ export async function bundleEmulator() {
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
-    loader: { ".mp4": "binary", ".m4a": "binary" },
+    loader: { ".mp4": "binary", ".m4a": "binary", ".jpg": "binary" },
     external: ["cloudflare:*"],
     write: false,
   });

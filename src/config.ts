@@ -70,6 +70,8 @@ export interface Config {
   shareLinkMaxTtlSeconds: number;
   /** Live links one user may hold at once (SHARE_LINK_MAX_ACTIVE). */
   shareLinkMaxActive: number;
+  /** A new link's leak limits unless it sets its own (SHARE_LINK_MAX_NETWORKS, SHARE_LINK_MAX_COUNTRIES); null: none. */
+  shareLinkLeak: { maxNetworks: number | null; maxCountries: number | null; windowSeconds: number };
   /** Stream API calls the gateway may make per 5 minutes, account-wide (STREAM_API_BUDGET). */
   streamApiBudget: number;
   webhookSecret: string | null;
@@ -77,8 +79,17 @@ export interface Config {
   auditRetentionDays: number;
   /** The first retry of an audit batch D1 refused waits this long, each next one twice as long (AUDIT_RETRY_SECONDS). */
   auditRetrySeconds: number;
+  /** How the share pages present the app (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT). */
+  brand: Brand;
   /** Where download and link events are POSTed (EVENTS_URL, EVENTS_SECRET); null: no events. */
   events: EventsConfig | null;
+}
+
+export interface Brand {
+  name: string | null;
+  logoUrl: URL | null;
+  /** A CSS colour, #rgb or #rrggbb. */
+  accent: string;
 }
 
 export interface EventsConfig {
@@ -223,6 +234,17 @@ function webhookSecret(raw: Raw, name: string): Uint8Array {
   return bytes;
 }
 
+function brand(raw: Raw): Brand {
+  const name = text(raw, "BRAND_NAME");
+  // Control characters have no place in a page's header; 80 characters is a long app name already.
+  if (name !== null && (name.length > 80 || /[\u0000-\u001f\u007f]/.test(name))) throw misconfigured("BRAND_NAME", "must be at most 80 characters, none of them control characters");
+  const logo = text(raw, "BRAND_LOGO_URL");
+  const logoUrl = logo === null ? null : url("BRAND_LOGO_URL", logo);
+  const accent = text(raw, "BRAND_ACCENT") ?? "#0b57d0";
+  if (!/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) throw misconfigured("BRAND_ACCENT", "must be a colour like #0b57d0");
+  return { name, logoUrl, accent };
+}
+
 /** EVENTS_URL and EVENTS_SECRET: both, or neither (no events). */
 function events(raw: Raw): EventsConfig | null {
   const target = text(raw, "EVENTS_URL");
@@ -313,6 +335,11 @@ export function parseConfig(settings: object, provided: Provided = NOTHING_PROVI
     dailyDownloadQuota: quota === 0 ? null : quota,
     shareLinkMaxTtlSeconds: integer(env, "SHARE_LINK_MAX_TTL", 7 * 86_400, 60, 365 * 86_400),
     shareLinkMaxActive: integer(env, "SHARE_LINK_MAX_ACTIVE", 100, 1, 1_000_000),
+    shareLinkLeak: {
+      maxNetworks: integer(env, "SHARE_LINK_MAX_NETWORKS", 0, 0, 10_000) || null,
+      maxCountries: integer(env, "SHARE_LINK_MAX_COUNTRIES", 0, 0, 250) || null,
+      windowSeconds: integer(env, "SHARE_LINK_LEAK_WINDOW", 86_400, 60, 30 * 86_400),
+    },
     // Stream allows 1,200 calls per 5 minutes per token, shared with the app's own calls and the
     // dashboard, and locks the token out for 5 minutes past it; 900 leaves the app headroom.
     streamApiBudget: integer(env, "STREAM_API_BUDGET", 900, 1, 1_000_000),
@@ -321,5 +348,6 @@ export function parseConfig(settings: object, provided: Provided = NOTHING_PROVI
     auditRetentionDays: integer(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
     auditRetrySeconds: integer(env, "AUDIT_RETRY_SECONDS", 10, 0, 3600),
     events: events(env),
+    brand: brand(env),
   };
 }

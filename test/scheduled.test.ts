@@ -19,7 +19,7 @@ async function runCron(testEnv: Env = env, scheduledTime = SCHEDULED): Promise<v
 }
 
 async function insertAudit(at: number, video: string): Promise<void> {
-  await auditStatement(env.DB, { id: crypto.randomUUID(), at, user: "u", link: null, video, type: "default", mode: "redirect", country: null, outcome: "granted" }).run();
+  await auditStatement(env.DB, { id: crypto.randomUUID(), at, user: "u", link: null, video, type: "default", mode: "redirect", country: null, network: null, outcome: "granted" }).run();
 }
 
 async function auditVideos(): Promise<string[]> {

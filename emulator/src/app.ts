@@ -5,7 +5,7 @@ import { tokenRoutes } from "./api/token";
 import { videoRoutes } from "./api/videos";
 import { webhookRoutes } from "./api/webhook";
 import { controlRoutes } from "./control/routes";
-import { deliver } from "./delivery/serve";
+import { deliver, thumbnail } from "./delivery/serve";
 import type { Emulator } from "./emulator";
 import { fail, noRoute } from "./envelope";
 
@@ -22,6 +22,7 @@ export function buildApp(emulator: Emulator): Hono {
   app.route(`${stream}/${uid}/downloads`, downloadRoutes(emulator));
   app.route(`${stream}/${uid}/token`, tokenRoutes(emulator));
   app.route(stream, videoRoutes(emulator));
+  app.on(["GET", "HEAD"], "/:id/thumbnails/thumbnail.jpg", (c) => thumbnail(emulator, c.req.raw, c.req.param("id")));
   app.on(["GET", "HEAD"], "/:id/downloads/:file", (c) =>
     deliver(emulator, c.req.raw, c.req.param("id"), c.req.param("file")),
   );

@@ -19,6 +19,8 @@ export type Operation =
   | "delivery"
   /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
   | "delivery.head"
+  /** A poster frame served (thumbnails are not downloads: they cost no delivered minutes). */
+  | "delivery.thumbnail"
   | BindingOperation;
 
 /**

@@ -1,7 +1,9 @@
-// The delivered files: a real, playable 4-second MP4 and M4A (fixtures/make-fixtures.sh).
+// The delivered files: a real, playable 4-second MP4 and M4A (fixtures/make-fixtures.sh), and a
+// JPEG poster frame (fixtures/make-thumbnail.mjs).
 // wrangler's Data rule yields an ArrayBuffer and esbuild's binary loader a Uint8Array.
 import mp4 from "../fixtures/sample.mp4";
 import m4a from "../fixtures/sample.m4a";
+import jpeg from "../fixtures/thumbnail.jpg";
 import type { DownloadType } from "./store";
 
 export interface MediaFile {
@@ -25,3 +27,6 @@ export const MEDIA: Record<DownloadType, MediaFile> = {
 };
 
 export const VIDEO_DURATION_SECONDS = 4;
+
+/** The poster frame of every video (fixtures/make-thumbnail.mjs). */
+export const THUMBNAIL = new Uint8Array(jpeg);

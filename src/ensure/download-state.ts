@@ -17,6 +17,8 @@ export interface DownloadState {
   refusal: Refusal | null;
   percent: number;
   videoName: string | null;
+  /** Seconds, or null while unknown (the share page shows it). */
+  videoDuration: number | null;
   checkedAt: number;
   polledAt: number;
   polls: number;
@@ -29,6 +31,7 @@ interface Row {
   refusal: string | null;
   percent: number;
   video_name: string | null;
+  video_duration: number | null;
   checked_at: number;
   polled_at: number;
   polls: number;
@@ -41,6 +44,7 @@ const fromRow = (r: Row): DownloadState => ({
   refusal: toRefusal(r.refusal),
   percent: r.percent,
   videoName: r.video_name,
+  videoDuration: r.video_duration,
   checkedAt: r.checked_at,
   polledAt: r.polled_at,
   polls: r.polls,
@@ -87,10 +91,10 @@ export async function takePollLease(
 export async function saveState(db: Db, s: DownloadState): Promise<void> {
   await db
     .prepare(
-      `UPDATE download_state SET status = ?3, refusal = ?4, percent = ?5, video_name = ?6, checked_at = ?7, polls = ?8
+      `UPDATE download_state SET status = ?3, refusal = ?4, percent = ?5, video_name = ?6, checked_at = ?7, polls = ?8, video_duration = ?9
        WHERE video_id = ?1 AND type = ?2`,
     )
-    .bind(s.video, s.type, s.status, s.refusal, s.percent, s.videoName, s.checkedAt, s.polls)
+    .bind(s.video, s.type, s.status, s.refusal, s.percent, s.videoName, s.checkedAt, s.polls, s.videoDuration)
     .run();
 }
 

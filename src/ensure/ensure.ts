@@ -143,6 +143,7 @@ async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean
       throw refusalProblem(refusal);
     }
     next.videoName = video.name;
+    next.videoDuration = video.duration;
   }
 
   // Stream's create is idempotent and answers like GET, so a new download costs one call.

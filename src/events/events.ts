@@ -3,9 +3,10 @@
 // request only hands them over; `download.granted` is made by the queue's consumer from each
 // audit event it has written, so a download costs no second send.
 import type { AuditEvent } from "../record/audit";
+import type { SuspendedLink } from "../share-links/store";
 import * as z from "../http/zod";
 
-export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "video.blocked"] as const;
+export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "video.blocked"] as const;
 export type AppEventType = (typeof APP_EVENT_TYPES)[number];
 
 /** One event: `id` is the Standard Webhooks message id, the same on every delivery attempt. */
@@ -43,6 +44,17 @@ export type RevokedBy = "creator" | "admin" | "video-blocked";
 
 export const linkRevoked = (link: { id: string; video: string; creator: string }, at: number, by: RevokedBy): AppEvent =>
   appEvent("link.revoked", at, { link: link.id, video: link.video, creator: link.creator, by });
+
+export const linkSuspended = (link: SuspendedLink, at: number): AppEvent =>
+  appEvent("link.suspended", at, {
+    link: link.id,
+    video: link.video,
+    creator: link.creator,
+    networks: link.networks,
+    countries: link.countries,
+    maxNetworks: link.maxNetworks,
+    maxCountries: link.maxCountries,
+  });
 
 /** The queue's message for an event (queue.ts). */
 export interface EventMessage {

@@ -1,6 +1,10 @@
+import { coarseNetwork } from "../mint/access-rules";
+
 /** Who is asking, as Cloudflare's edge reports it. */
 export interface ClientInfo {
   ip: string | null;
+  /** The IP's IPv4 /24 or IPv6 /48 (what audit rows keep, and share links' leak checks count). */
+  network: string | null;
   /** ISO code, or null when unknown (Cloudflare's XX and T1 for Tor count as unknown). */
   country: string | null;
 }
@@ -11,5 +15,6 @@ export function clientInfo(request: Request): ClientInfo {
   // `wrangler dev` (whose cf is a fixed placeholder) can be given by hand.
   const raw = typeof cf?.country === "string" ? cf.country : request.headers.get("cf-ipcountry");
   const country = raw && /^[A-Z]{2}$/.test(raw) && raw !== "XX" && raw !== "T1" ? raw : null;
-  return { ip: request.headers.get("cf-connecting-ip"), country };
+  const ip = request.headers.get("cf-connecting-ip");
+  return { ip, network: ip === null ? null : coarseNetwork(ip), country };
 }

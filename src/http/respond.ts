@@ -9,7 +9,8 @@ export function problemResponse(problem: Problem, request: Request): Response {
   const instance = new URL(request.url).pathname;
   const headers = { "cache-control": "no-store", ...problem.options.headers };
   if (wantsHtml(request)) {
-    const body = page(problem.title, `<p>${escapeHtml(problem.detail)}</p>\n<p class="muted">${escapeHtml(problem.type)} · ${problem.status}</p>`);
+    // Words for people; the machine's slug and status stay out of the text, in data attributes.
+    const body = page(problem.title, `<p data-problem="${escapeHtml(problem.type)}" data-status="${problem.status}">${escapeHtml(problem.detail)}</p>`);
     return new Response(body, { status: problem.status, headers: { ...HTML_HEADERS, ...headers } });
   }
   return new Response(JSON.stringify(problem.body(instance)), {

@@ -105,6 +105,25 @@ export function clientNetwork(ip: string): string | null {
   return `${formatIPv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
 }
 
+/**
+ * The coarse network a share link's leak check counts (docs/http-api.md › Share links): an IPv4
+ * /24 or an IPv6 /48, roughly one site or one provider's neighbourhood; `null` when the text is
+ * not an IP address.
+ */
+export function coarseNetwork(ip: string): string | null {
+  if (!ip.includes(":")) {
+    const octets = parseIPv4(ip);
+    return octets === null ? null : `${octets.slice(0, 3).join(".")}.0/24`;
+  }
+  const groups = parseIPv6(ip);
+  if (groups === null) return null;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.0/24`;
+  }
+  return `${formatIPv6([...groups.slice(0, 3), 0, 0, 0, 0, 0])}/48`;
+}
+
 function parseIPv4(text: string): number[] | null {
   const parts = text.split(".");
   if (parts.length !== 4 || !parts.every((part) => /^(0|[1-9]\d{0,2})$/.test(part))) return null;

@@ -12,6 +12,8 @@ export interface MintRequest {
   /** unix s; e.g. a share link's expiry */
   notAfter?: number;
   accessRules?: AccessRule[];
+  /** A token for the video's thumbnail (a share page's poster), which cannot download it. */
+  view?: boolean;
   /** unix s, for tests */
   now?: number;
 }
@@ -35,7 +37,7 @@ export async function mintDownloadToken(signer: Signer, request: MintRequest): P
   const rules = request.accessRules ?? [];
   if (rules.length > MAX_ACCESS_RULES) throw new Error(`mintDownloadToken: Stream allows at most ${MAX_ACCESS_RULES} access rules`);
 
-  const claims: Record<string, unknown> = { kid: signer.keyId, downloadable: true };
+  const claims: Record<string, unknown> = request.view ? { kid: signer.keyId } : { kid: signer.keyId, downloadable: true };
   // An empty accessRules claim is pointless; leaving it out keeps the token Stream's default.
   if (rules.length > 0) claims.accessRules = rules;
 

@@ -10,6 +10,8 @@ export interface AuditEvent {
   type: string;
   mode: string;
   country: string | null;
+  /** The requester's coarse network (IPv4 /24, IPv6 /48): what a share link's leak check counts. */
+  network: string | null;
   outcome: string;
 }
 
@@ -17,10 +19,10 @@ export interface AuditEvent {
 export function auditStatement(db: Db, e: AuditEvent): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO audit_events (event_id, at, user_id, link_id, video_id, type, mode, country, outcome)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (event_id) DO NOTHING`,
+      `INSERT INTO audit_events (event_id, at, user_id, link_id, video_id, type, mode, country, network, outcome)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (event_id) DO NOTHING`,
     )
-    .bind(e.id, e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.outcome);
+    .bind(e.id, e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.network, e.outcome);
 }
 
 /** One row of the trail: `id` is its place in the table (the cursor's tie-break), `eventId` the request's. */
@@ -54,6 +56,7 @@ interface AuditRow {
   type: string;
   mode: string;
   country: string | null;
+  network: string | null;
   outcome: string;
 }
 
@@ -77,7 +80,7 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
   if (q.after !== undefined) add("(at, id) < (?, ?)", q.after.at, q.after.id);
   const rows = await db
     .prepare(
-      `SELECT id, event_id, at, user_id, link_id, video_id, type, mode, country, outcome FROM audit_events
+      `SELECT id, event_id, at, user_id, link_id, video_id, type, mode, country, network, outcome FROM audit_events
        ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
        ORDER BY at DESC, id DESC LIMIT ?`,
     )
@@ -96,6 +99,7 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
       type: r.type,
       mode: r.mode,
       country: r.country,
+      network: r.network,
       outcome: r.outcome,
     })),
     next: rows.results.length > q.limit && last ? { at: last.at, id: last.id } : null,

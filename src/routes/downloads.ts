@@ -56,6 +56,7 @@ async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response>
     // What the client was handed: an IP-locked grant asked for as a redirect is served through the gateway.
     mode: minted.answer === "ticket" ? "stream" : g.mode,
     country: d.client.country,
+    network: d.client.network,
     outcome: "granted",
   });
   const response = deliver(minted);

@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import * as z from "../http/zod";
 import { type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
-import { findLink, insertLink, listLinks, revokeLink, type ShareLink } from "./store";
+import { findLink, insertLink, listLinks, reinstateLink, revokeLink, type ShareLink } from "./store";
+import { listAuditEvents } from "../record/audit";
 import { appEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
@@ -28,6 +29,15 @@ const CreateLinkBody = z.strictObject({
   lockToIp: z._default(z.boolean(), false),
   password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   note: z.optional(z.string().check(z.maxLength(500))),
+  // Leak limits: suspended when used from more networks (IPv4 /24, IPv6 /48) or countries within
+  // SHARE_LINK_LEAK_WINDOW; null turns the gateway's default off for this link.
+  maxNetworks: z.optional(z.nullable(z.int().check(z.minimum(1), z.maximum(10_000)))),
+  maxCountries: z.optional(z.nullable(z.int().check(z.minimum(1), z.maximum(250)))),
+});
+
+const UsesQuery = z.object({
+  cursor: z.optional(z.string().check(z.maxLength(256))),
+  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 50),
 });
 
 const ListLinksQuery = z.object({
@@ -55,6 +65,10 @@ function describe(d: Deps, link: ShareLink) {
     lockToIp: link.lockToIp,
     passwordProtected: link.passwordHash !== null,
     note: link.note,
+    maxNetworks: link.maxNetworks,
+    maxCountries: link.maxCountries,
+    suspension:
+      link.suspension === null ? null : { at: new Date(link.suspension.at).toISOString(), networks: link.suspension.networks, countries: link.suspension.countries },
     status: linkProblem(link, now)?.type ?? "active",
   };
 }
@@ -75,6 +89,20 @@ const LIST = (): Operation => ({
   security: bearerOnly,
   parameters: queryParameters(ListLinksQuery),
   responses: { 200: ok("A page of links", { type: "object" }), ...problems("invalid-request", "unauthenticated", "rate-limited") },
+});
+
+const USES = (): Operation => ({
+  summary: "A link's uses, newest first: when, country, coarse network (from the audit trail, about a second behind)",
+  security: bearerOnly,
+  parameters: [LINK_ID, ...queryParameters(UsesQuery)],
+  responses: { 200: ok("A page of uses", { type: "object" }), ...problems("invalid-request", "unauthenticated", "not-found", "rate-limited") },
+});
+
+const REINSTATE = (): Operation => ({
+  summary: "Lift a leak suspension of one of the caller's links; its earlier uses stop counting",
+  security: bearerOnly,
+  parameters: [LINK_ID],
+  responses: { 200: ok("The link", { type: "object" }), ...problems("unauthenticated", "not-found", "rate-limited") },
 });
 
 const REVOKE = (): Operation => ({
@@ -121,6 +149,10 @@ export function shareLinkRoutes(): Hono<AppEnv> {
       note: body.note ?? null,
       fromGrant: source === "grant",
       revokedAt: null,
+      maxNetworks: body.maxNetworks === undefined ? d.config.shareLinkLeak.maxNetworks : body.maxNetworks,
+      maxCountries: body.maxCountries === undefined ? d.config.shareLinkLeak.maxCountries : body.maxCountries,
+      suspension: null,
+      reinstatedAt: null,
     };
     if (!(await insertLink(d.db, link, d.config.shareLinkMaxActive))) {
       throw new Problem("too-many-links", `You already have ${d.config.shareLinkMaxActive} active share links; revoke some first.`, {
@@ -160,17 +192,46 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     );
   });
 
+  routes.get("/v1/share-links/:id/uses", documented(USES), async (c) => {
+    const query = parseInput(UsesQuery, c.req.query(), "query");
+    const d = deps(c);
+    const link = await ownLink(d, c);
+    const key = decodeCursor(query.cursor, "number", "number");
+    const page = await listAuditEvents(d.db, { link: link.id, after: key && { at: key[0], id: key[1] }, limit: query.limit });
+    return c.json(
+      {
+        uses: page.events.map((e) => ({ at: new Date(e.at).toISOString(), country: e.country, network: e.network, mode: e.mode, outcome: e.outcome })),
+        nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
+      },
+      200,
+      { "cache-control": "no-store" },
+    );
+  });
+
+  routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), async (c) => {
+    const d = deps(c);
+    const link = await ownLink(d, c);
+    await reinstateLink(d.db, link.id, link.creator, d.now);
+    const current = await findLink(d.db, link.id);
+    if (current === null) throw unknownLink();
+    return c.json(describe(d, current), 200, { "cache-control": "no-store" });
+  });
+
   routes.delete("/v1/share-links/:id", documented(REVOKE), async (c) => {
     const d = deps(c);
-    const user = await d.identify(c, { allowCookie: false });
-    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
-    const id = c.req.param("id");
-    // Another user's link, an unknown id and a malformed one cost and answer the same: no oracle.
-    const link = await findLink(d.db, id);
-    if (!link || link.creator !== user.id) throw unknownLink();
-    const revoked = await revokeLink(d.db, id, d.now, user.id);
+    const link = await ownLink(d, c);
+    const revoked = await revokeLink(d.db, link.id, d.now, link.creator);
     if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "creator"));
     return c.body(null, 204);
   });
   return routes;
+}
+
+/** The caller's own link by the path's id; another user's, an unknown and a malformed id answer alike (no oracle). */
+async function ownLink(d: Deps, c: Parameters<Deps["identify"]>[0]): Promise<ShareLink> {
+  const user = await d.identify(c, { allowCookie: false });
+  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+  const link = await findLink(d.db, c.req.param("id") ?? "");
+  if (!link || link.creator !== user.id) throw unknownLink();
+  return link;
 }

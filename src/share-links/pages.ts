@@ -1,25 +1,36 @@
 // The pages a share link's visitor sees: the landing page (GET /s/:id: uses nothing, so link
-// unfurlers can fetch it freely) and the "preparing" page of POST /s/:id, which resubmits itself.
+// unfurlers can fetch it freely; after a wrong password, the same page with the reason) and the
+// "preparing" page of POST /s/:id, which resubmits itself. The visitor is often the app's
+// customer's customer: the pages speak plainly, carry the app's brand (BRAND_*), work without
+// JavaScript, and use a few lines of it (allowed by a per-response nonce) to show times in the
+// reader's own time zone and keep the count of downloads left current after a download.
+import type { Brand } from "../config";
 import type { ShareLink } from "./store";
 import { remainingUses } from "./status";
-import { HTML_HEADERS, escapeHtml, page } from "../http/html";
+import { HTML_HEADERS, escapeHtml } from "../http/html";
 
 export interface LinkFacts {
   id: string;
   /** The gateway's mount path ("" at the root): the page's form posts back under it. */
   mount: string;
   videoName: string | null;
+  /** Seconds, or null while unknown. */
+  durationSeconds: number | null;
+  /** Stream's thumbnail through a view-only token, or null before the video is known to be playable. */
+  posterUrl: string | null;
   type: "default" | "audio";
   expiresAt: number;
   remaining: number | null;
   passwordRequired: boolean;
 }
 
-export function linkFacts(link: ShareLink, videoName: string | null, mount: string): LinkFacts {
+export function linkFacts(link: ShareLink, video: { name: string | null; durationSeconds: number | null; posterUrl: string | null }, mount: string): LinkFacts {
   return {
     id: link.id,
     mount,
-    videoName,
+    videoName: video.name,
+    durationSeconds: video.durationSeconds,
+    posterUrl: video.posterUrl,
     type: link.type,
     expiresAt: link.expiresAt,
     remaining: remainingUses(link),
@@ -30,7 +41,7 @@ export function linkFacts(link: ShareLink, videoName: string | null, mount: stri
 export function linkJson(f: LinkFacts) {
   return {
     id: f.id,
-    video: { name: f.videoName },
+    video: { name: f.videoName, durationSeconds: f.durationSeconds, thumbnail: f.posterUrl },
     type: f.type,
     expiresAt: new Date(f.expiresAt).toISOString(),
     remainingDownloads: f.remaining,
@@ -38,65 +49,191 @@ export function linkJson(f: LinkFacts) {
   };
 }
 
-function downloadForm(f: LinkFacts, password: string | null, label: string): string {
-  const field = !f.passwordRequired
-    ? ""
-    : password === null
-      ? `<p><label for="password">Password</label><br><input id="password" name="password" type="password" required autocomplete="off"></p>`
-      : `<input type="hidden" name="password" value="${escapeHtml(password)}">`;
-  return `<form method="post" action="${escapeHtml(f.mount)}/s/${escapeHtml(f.id)}">
-${field}
-<p><button type="submit">${escapeHtml(label)}</button></p>
-</form>`;
+/** "4 s", "12 min 5 s", "1 h 3 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return s % 60 === 0 ? `${minutes} min` : `${minutes} min ${s % 60} s`;
+  return minutes % 60 === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+/** "in 45 minutes", "in 5 hours", "in 2 days": how long a link has left, as a person says it. */
+export function timeLeft(ms: number): string {
+  const plural = (n: number, unit: string) => `in ${n} ${unit}${n === 1 ? "" : "s"}`;
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 90) return plural(minutes, "minute");
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return plural(hours, "hour");
+  return plural(Math.round(hours / 24), "day");
+}
+
+const UTC_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 const NOINDEX = { "x-robots-tag": "noindex, nofollow" };
 
 /**
- * The pages' form posts to /s/:id, which redirects to Stream's delivery host; browsers apply
- * `form-action` to that redirect too, so the delivery origin must be allowed there.
+ * The share pages' own policy: their one script by nonce; images from Stream's delivery host (the
+ * poster) and the brand's logo; `fetch` to the gateway itself (the count of downloads left). The
+ * form posts to /s/:id, which redirects to Stream's delivery host, and browsers apply
+ * `form-action` to that redirect too, so the delivery origin is allowed there.
  */
-function sharePageCsp(deliveryOrigin: string, nonce?: string): string {
+function sharePageCsp(deliveryOrigin: string, brand: Brand, nonce: string): string {
+  const images = [deliveryOrigin, ...(brand.logoUrl ? [brand.logoUrl.origin] : [])].join(" ");
   return HTML_HEADERS["content-security-policy"]
-    .replace("default-src 'none';", nonce ? `default-src 'none'; script-src 'nonce-${nonce}';` : "default-src 'none';")
+    .replace("default-src 'none';", `default-src 'none'; script-src 'nonce-${nonce}'; img-src ${images}; connect-src 'self';`)
     .replace("form-action 'self'", `form-action 'self' ${deliveryOrigin}`);
 }
 
-export function landingPage(f: LinkFacts, deliveryOrigin: string): Response {
+const newNonce = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+
+// System fonts, one accent colour, a card that fits 320 px and up, a 48 px button; the accent
+// is validated as a hex colour (config.ts), so it is safe inside the style element.
+function styles(accent: string): string {
+  return `:root{--accent:${accent};color-scheme:light}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#f3f4f6}
+main{max-width:30rem;margin:0 auto;padding:1rem}
+.card{background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002;overflow:hidden}
+.brand{display:flex;align-items:center;gap:.5rem;padding:.75rem 1.25rem;font-weight:600;border-bottom:1px solid #e5e7eb;overflow-wrap:anywhere}
+.brand img{height:28px;width:auto;max-width:50%}
+.poster{display:block;width:100%;height:auto;aspect-ratio:16/9;object-fit:cover;background:#111}
+.body{padding:1.25rem}
+h1{font-size:1.375rem;line-height:1.3;margin:0 0 .25rem;overflow-wrap:anywhere}
+.lede{margin:0 0 1rem;color:#4b5563}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0 0 1.25rem}
+dt{color:#4b5563}dd{margin:0;font-weight:500;overflow-wrap:anywhere}
+label{display:block;font-weight:500;margin-bottom:.25rem}
+input{width:100%;min-height:48px;padding:.5rem .75rem;font:inherit;border:1px solid #9ca3af;border-radius:8px}
+input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.field{margin-bottom:1rem}
+button{display:block;width:100%;min-height:48px;padding:.75rem 1rem;font:inherit;font-weight:600;color:#fff;background:var(--accent);border:0;border-radius:8px;cursor:pointer}
+button:disabled{background:#6b7280;cursor:not-allowed}
+.error{margin:0 0 1rem;padding:.75rem 1rem;border-radius:8px;background:#fef2f2;color:#991b1b;border:1px solid #fecaca}
+.fine{margin:1rem 0 0;font-size:.875rem;color:#4b5563}
+progress{width:100%;height:1rem;margin-bottom:1rem}`;
+}
+
+interface Shell {
+  title: string;
+  brand: Brand;
+  nonce: string;
+  script: string;
+  head?: string;
+  poster: string | null;
+  body: string;
+}
+
+function shell(s: Shell): string {
+  const logo = s.brand.logoUrl ? `<img src="${escapeHtml(s.brand.logoUrl.href)}" alt="">` : "";
+  const header = s.brand.name !== null || logo ? `<header class="brand">${logo}<span>${escapeHtml(s.brand.name ?? "")}</span></header>` : "";
+  const poster = s.poster ? `<img class="poster" src="${escapeHtml(s.poster)}" alt="" width="320" height="180">` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>${escapeHtml(s.title)}</title>
+${s.head ?? ""}
+<style>${styles(s.brand.accent)}</style>
+</head>
+<body>
+<main>
+<article class="card">
+${header}${poster}
+<div class="body">
+${s.body}
+</div>
+</article>
+</main>
+<script nonce="${s.nonce}">${s.script}</script>
+</body>
+</html>`;
+}
+
+// Times in the reader's own zone, where the browser knows it; the server's UTC text stays otherwise.
+const LOCAL_TIMES = `document.querySelectorAll("time[data-local]").forEach(function (t) {
+  try { t.textContent = new Date(t.dateTime).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }); } catch (e) {}
+});`;
+
+// After a download starts, the page stays: ask the gateway (JSON, which uses nothing) how many
+// are left, and say when none are.
+const KEEP_COUNT = `var form = document.querySelector("form[data-download]");
+if (form) form.addEventListener("submit", function () {
+  setTimeout(function () {
+    fetch(form.action, { headers: { accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; }).then(function (facts) {
+      var left = document.getElementById("remaining");
+      if (facts && left && facts.remainingDownloads !== null) {
+        left.textContent = String(facts.remainingDownloads);
+        if (facts.remainingDownloads === 0) { var b = form.querySelector("button"); b.disabled = true; b.textContent = "No downloads left"; }
+      }
+      if (!facts) { var b2 = form.querySelector("button"); b2.disabled = true; b2.textContent = "This link can no longer be used"; }
+    }).catch(function () {});
+  }, 2500);
+});`;
+
+function facts(f: LinkFacts, now: number): string {
   const what = f.type === "audio" ? "Audio (M4A)" : "Video (MP4)";
-  const uses = f.remaining === null ? "" : `<li>Downloads left: ${f.remaining}</li>`;
-  const body = `<p>Someone shared a download with you.</p>
-<ul>
-<li>${escapeHtml(what)}</li>
-<li>Link expires: <time datetime="${new Date(f.expiresAt).toISOString()}">${escapeHtml(new Date(f.expiresAt).toUTCString())}</time></li>
-${uses}
-</ul>
-${downloadForm(f, null, "Download")}`;
-  return new Response(page(f.videoName ?? "Shared download", body), {
-    headers: { ...HTML_HEADERS, "content-security-policy": sharePageCsp(deliveryOrigin), ...NOINDEX },
-  });
+  const rows = [
+    ["File", escapeHtml(what)],
+    ...(f.durationSeconds === null ? [] : [["Length", escapeHtml(formatDuration(f.durationSeconds))]]),
+    [
+      "Link expires",
+      `<time data-local datetime="${new Date(f.expiresAt).toISOString()}">${escapeHtml(UTC_FORMAT.format(f.expiresAt))} UTC</time> (${escapeHtml(timeLeft(f.expiresAt - now))})`,
+    ],
+    ...(f.remaining === null ? [] : [["Downloads left", `<span id="remaining">${f.remaining}</span>`]]),
+  ];
+  return `<dl>${rows.map(([term, value]) => `<dt>${term}</dt><dd>${value}</dd>`).join("")}</dl>`;
+}
+
+function downloadForm(f: LinkFacts, password: string | null, label: string): string {
+  const field = !f.passwordRequired
+    ? ""
+    : password === null
+      ? `<div class="field"><label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="off"></div>`
+      : `<input type="hidden" name="password" value="${escapeHtml(password)}">`;
+  return `<form data-download method="post" action="${escapeHtml(f.mount)}/s/${escapeHtml(f.id)}">
+${field}<button type="submit">${escapeHtml(label)}</button>
+</form>`;
+}
+
+function respond(html: string, status: number, csp: string, headers: Record<string, string> = {}): Response {
+  return new Response(html, { status, headers: { ...HTML_HEADERS, "content-security-policy": csp, ...NOINDEX, ...headers } });
+}
+
+/** The landing page; `refused` says why the last download was not given (a wrong password, too many tries), with its status. */
+export function landingPage(f: LinkFacts, deliveryOrigin: string, brand: Brand, now: number, refused?: { status: number; reason: string }): Response {
+  const nonce = newNonce();
+  const error = refused ? `<p class="error" role="alert">${escapeHtml(refused.reason)}</p>\n` : "";
+  const body = `<h1>${escapeHtml(f.videoName ?? "Shared download")}</h1>
+<p class="lede">${brand.name === null ? "Someone" : escapeHtml(brand.name)} shared this ${f.type === "audio" ? "audio file" : "video"} with you to download.</p>
+${facts(f, now)}
+${error}${downloadForm(f, null, "Download")}
+<p class="fine">The file downloads in this browser. Keep this page to download again while downloads are left.</p>`;
+  const html = shell({ title: f.videoName ?? "Shared download", brand, nonce, script: `${LOCAL_TIMES}\n${KEEP_COUNT}`, poster: f.posterUrl, body });
+  return respond(html, refused?.status ?? 200, sharePageCsp(deliveryOrigin, brand, nonce));
 }
 
 /**
  * 202 while Stream prepares the file. Refreshing would only GET the landing page, so the page
- * POSTs its form again after `retryAfter` seconds, with a script allowed by a per-response nonce.
+ * POSTs its form again after `retryAfter` seconds (without JavaScript, its button does).
  */
 export function linkPreparingPage(
   f: LinkFacts,
   deliveryOrigin: string,
+  brand: Brand,
   progress: { percent: number; retryAfter: number },
   password: string | null,
 ): Response {
   const { percent, retryAfter } = progress;
-  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const nonce = newNonce();
   const rounded = Math.floor(percent);
-  const body = `<p>Cloudflare Stream is preparing this file. This page continues by itself when it is ready.</p>
+  const body = `<h1>${escapeHtml(f.videoName ?? "Preparing your download")}</h1>
+<p class="lede" role="status">Cloudflare Stream is preparing this file. This page continues by itself when it is ready.</p>
 <progress max="100" value="${rounded}" aria-label="Preparation progress">${rounded}%</progress>
-${downloadForm(f, password, "Check again")}
-<script nonce="${nonce}">setTimeout(function () { document.forms[0].submit(); }, ${retryAfter * 1000});</script>`;
-  const csp = sharePageCsp(deliveryOrigin, nonce);
-  return new Response(page(f.videoName ?? "Preparing your download", body), {
-    status: 202,
-    headers: { ...HTML_HEADERS, "content-security-policy": csp, "retry-after": String(retryAfter), ...NOINDEX },
-  });
+${downloadForm(f, password, "Check again")}`;
+  const script = `setTimeout(function () { document.forms[0].submit(); }, ${retryAfter * 1000});`;
+  const html = shell({ title: f.videoName ?? "Preparing your download", brand, nonce, script, poster: f.posterUrl, body });
+  return respond(html, 202, sharePageCsp(deliveryOrigin, brand, nonce), { "retry-after": String(retryAfter) });
 }

@@ -10,7 +10,8 @@ import { findLink, type ShareLink } from "./store";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
-import { landingPage, linkFacts, linkJson, linkPreparingPage } from "./pages";
+import { landingPage, linkFacts, linkJson, linkPreparingPage, type LinkFacts } from "./pages";
+import { mintDownloadToken } from "../mint/token";
 import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { linkProblem, unknownLink } from "./status";
@@ -61,6 +62,24 @@ async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLi
   if (blocked || lost) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
+/** How long the poster's view-only token lasts (never past the link's expiry). */
+const POSTER_TTL_SECONDS = 3600;
+
+/**
+ * What a share page shows: the video's name and length as the download's state row knows them,
+ * and its poster through a view-only token once the video is known to be playable. Costs one D1 read and, with a poster, one RS256 signature.
+ */
+async function pageFacts(d: Deps, link: ShareLink): Promise<LinkFacts> {
+  const state = await readState(d.db, link.video, link.type);
+  // checkedAt > 0: Stream has answered about it at least once, and no refusal stands.
+  const playable = state !== null && state.refusal === null && state.status !== "error" && state.checkedAt > 0;
+  const notAfter = Math.floor(link.expiresAt / 1000);
+  const poster = playable && notAfter > Math.floor(d.now / 1000)
+    ? `${d.config.stream.deliveryBase}/${(await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TTL_SECONDS, notAfter, view: true })).token}/thumbnails/thumbnail.jpg`
+    : null;
+  return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, posterUrl: poster }, d.mount);
+}
+
 async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {
   if (link.passwordHash === null) return;
   if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
@@ -76,7 +95,7 @@ const LANDING = (): Operation => ({
   parameters: [LINK_ID],
   responses: {
     200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
-    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted"),
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended"),
   },
 });
 
@@ -92,7 +111,7 @@ const REDEEM = (): Operation => ({
     202: PREPARING,
     302: REDIRECT,
     303: TICKET,
-    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
+    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
   },
 });
 
@@ -105,8 +124,8 @@ export function shareRoutes(): Hono<AppEnv> {
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const link = await loadLink(d, c.req.param("id"));
     await requireCreatorStillEntitled(d, c, link);
-    const facts = linkFacts(link, (await readState(d.db, link.video, link.type))?.videoName ?? null, d.mount);
-    if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase);
+    const facts = await pageFacts(d, link);
+    if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase, d.config.brand, d.now);
     return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
   });
 
@@ -118,14 +137,20 @@ export function shareRoutes(): Hono<AppEnv> {
     const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
     const link = await loadLink(d, c.req.param("id"));
     await requireCreatorStillEntitled(d, c, link);
-    await checkPassword(d, link, body.password);
+    try {
+      await checkPassword(d, link, body.password);
+    } catch (error) {
+      // A person with the wrong password gets the page back, with the reason, not a dead end.
+      if (!(error instanceof Problem) || !wantsHtml(c.req.raw)) throw error;
+      return landingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, d.now, { status: error.status, reason: error.detail });
+    }
 
     const ensured = await ensureDownload(d, link.video, link.type);
     if (ensured.kind !== "ready") {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
       const percent = ensured.kind === "preparing" ? ensured.percent : 0;
       return wantsHtml(c.req.raw)
-        ? linkPreparingPage(linkFacts(link, null, d.mount), d.config.stream.deliveryBase, { percent, retryAfter }, body.password ?? null)
+        ? linkPreparingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
     const access = accessFor(d, mode, link);
@@ -137,7 +162,7 @@ export function shareRoutes(): Hono<AppEnv> {
     // the audit event); only then does anything that leads to the file leave the gateway.
     const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
     const delivered = minted.answer === "ticket" ? "stream" : mode;
-    const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, outcome: "granted" };
+    const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, network: d.client.network, outcome: "granted" };
     const uses = await recordLinkGrant(d, d.db, link, audit);
     if (uses === null) {
       const current = await findLink(d.db, link.id);

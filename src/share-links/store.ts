@@ -16,6 +16,19 @@ export interface ShareLink {
   note: string | null;
   fromGrant: boolean;
   revokedAt: number | null;
+  /** Suspended when used from more networks or countries than these within SHARE_LINK_LEAK_WINDOW; null: no limit. */
+  maxNetworks: number | null;
+  maxCountries: number | null;
+  suspension: Suspension | null;
+  /** Uses before this do not count towards the limits. */
+  reinstatedAt: number | null;
+}
+
+/** Why a link was suspended: what the window held when it was. */
+export interface Suspension {
+  at: number;
+  networks: number;
+  countries: number;
 }
 
 interface Row {
@@ -33,6 +46,12 @@ interface Row {
   note: string | null;
   from_grant: number;
   revoked_at: number | null;
+  max_networks: number | null;
+  max_countries: number | null;
+  suspended_at: number | null;
+  suspended_networks: number | null;
+  suspended_countries: number | null;
+  reinstated_at: number | null;
 }
 
 const fromRow = (r: Row): ShareLink => ({
@@ -50,6 +69,10 @@ const fromRow = (r: Row): ShareLink => ({
   note: r.note,
   fromGrant: r.from_grant === 1,
   revokedAt: r.revoked_at,
+  maxNetworks: r.max_networks,
+  maxCountries: r.max_countries,
+  suspension: r.suspended_at === null ? null : { at: r.suspended_at, networks: r.suspended_networks ?? 0, countries: r.suspended_countries ?? 0 },
+  reinstatedAt: r.reinstated_at,
 });
 
 /**
@@ -61,8 +84,8 @@ export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promi
   const result = await db
     .prepare(
       `INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at, max_uses, uses, countries,
-         lock_to_ip, password_hash, note, from_grant, revoked_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL
+         lock_to_ip, password_hash, note, from_grant, revoked_at, max_networks, max_countries)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL, ?14, ?15
        WHERE (SELECT count(*) FROM share_links
               WHERE creator = ?2 AND revoked_at IS NULL AND expires_at > ?5 AND (max_uses IS NULL OR uses < max_uses)) < ?13`,
     )
@@ -80,6 +103,8 @@ export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promi
       l.note,
       l.fromGrant ? 1 : 0,
       maxActive,
+      l.maxNetworks,
+      l.maxCountries,
     )
     .run();
   return result.meta.changes === 1;
@@ -140,14 +165,14 @@ export async function revokeLinksOf(db: Db, by: { user?: string; video?: string 
 
 /**
  * Takes one use of a live link in one round trip: the UPDATE matches only while the link is
- * unrevoked, unexpired and not used up, and D1 runs it alone, so N concurrent downloads of a
+ * unrevoked, unsuspended, unexpired and not used up, and D1 runs it alone, so N concurrent downloads of a
  * k-use link take exactly k uses. The uses after this one, or null when none could be taken.
  */
 export async function takeUse(db: Db, id: string, now: number): Promise<number | null> {
   const row = await db
     .prepare(
       `UPDATE share_links SET uses = uses + 1
-       WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
+       WHERE id = ?1 AND revoked_at IS NULL AND suspended_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
        RETURNING uses`,
     )
     .bind(id, now)
@@ -158,4 +183,44 @@ export async function takeUse(db: Db, id: string, now: number): Promise<number |
 /** Gives back a use taken for a grant that could then not be recorded. */
 export async function giveBackUse(db: Db, id: string): Promise<void> {
   await db.prepare("UPDATE share_links SET uses = uses - 1 WHERE id = ?1 AND uses > 0").bind(id).run();
+}
+
+/** A link the leak check suspended, and what its `link.suspended` event says. */
+export interface SuspendedLink extends RevokedLink {
+  networks: number;
+  countries: number;
+  maxNetworks: number | null;
+  maxCountries: number | null;
+}
+
+/**
+ * Suspends each of these links whose uses since `windowStart` (or since it was reinstated, if
+ * later) came from more distinct networks or countries than it allows; the links it suspended.
+ * Counted from the audit trail, so it runs where audit rows are written (the queue's consumer).
+ */
+export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: number, now: number): Promise<SuspendedLink[]> {
+  if (ids.length === 0) return [];
+  const seen = (what: "network" | "country") =>
+    `(SELECT count(DISTINCT ${what}) FROM audit_events WHERE link_id = share_links.id AND at >= max(?2, coalesce(share_links.reinstated_at, 0)))`;
+  const statement = db.prepare(
+    `UPDATE share_links SET suspended_at = ?3, suspended_networks = ${seen("network")}, suspended_countries = ${seen("country")}
+     WHERE id = ?1 AND suspended_at IS NULL AND revoked_at IS NULL
+       AND ((max_networks IS NOT NULL AND ${seen("network")} > max_networks) OR (max_countries IS NOT NULL AND ${seen("country")} > max_countries))
+     RETURNING id, video_id AS video, creator, suspended_networks AS networks, suspended_countries AS countries,
+       max_networks AS maxNetworks, max_countries AS maxCountries`,
+  );
+  const results = await db.batch<SuspendedLink>(ids.map((id) => statement.bind(id, windowStart, now)));
+  return results.flatMap((r) => r.results);
+}
+
+/** Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. Whether it was suspended. */
+export async function reinstateLink(db: Db, id: string, creator: string, now: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE share_links SET suspended_at = NULL, suspended_networks = NULL, suspended_countries = NULL, reinstated_at = ?3
+       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL`,
+    )
+    .bind(id, creator, now)
+    .run();
+  return result.meta.changes === 1;
 }

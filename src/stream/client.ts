@@ -26,6 +26,8 @@ export interface StreamVideo {
   /** Null or missing counts as false: a video not known to be protected is not served as one. */
   requireSignedURLs: boolean;
   name: string | null;
+  /** Seconds, or null while unknown. */
+  duration: number | null;
 }
 
 /**
@@ -82,7 +84,12 @@ export const Video = z.object({
   status: z.nullish(z.object({ state: z.nullish(z.string()), errorReasonCode: z.nullish(z.string()) })),
   requireSignedURLs: z.nullish(z.boolean()),
   meta: z.nullish(z.record(z.string(), z.unknown())),
+  // Seconds; -1 while Stream does not know it.
+  duration: z.nullish(z.number()),
 });
+
+/** Stream's `duration` in seconds, or null for its -1 (unknown) and anything else that is not a length. */
+export const knownDuration = (value: number | null | undefined): number | null => (typeof value === "number" && value > 0 ? value : null);
 
 /** Stream's video, REST's or the binding's (whose fields of interest have the same names). */
 export function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo {
@@ -95,6 +102,7 @@ export function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo 
     errorReasonCode: video.status?.errorReasonCode || null,
     requireSignedURLs: video.requireSignedURLs === true,
     name: typeof name === "string" ? name : null,
+    duration: knownDuration(video.duration),
   };
 }
 const Failure = z.object({ errors: z.array(z.object({ code: z.number() })) });

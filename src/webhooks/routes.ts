@@ -5,7 +5,7 @@ import { type AppEnv, deps } from "../context";
 import { UID_PATTERN, parseInput, readBody } from "../http/validate";
 import { Problem, invalidRequest } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "./signature";
-import { readyStreamable } from "../stream/client";
+import { knownDuration, readyStreamable } from "../stream/client";
 import { onVideoProcessed } from "./video-processed";
 import { body, documented, ok, problems, type Operation } from "../http/openapi";
 
@@ -20,6 +20,7 @@ const WebhookVideo = z.object({
   status: z.nullish(z.object({ state: z.nullish(z.string()) })),
   requireSignedURLs: z.nullish(z.boolean()),
   meta: z.nullish(z.record(z.string(), z.unknown())),
+  duration: z.nullish(z.number()),
 });
 
 const REFUSALS: Record<SignatureFailure | "disabled", string> = {
@@ -74,6 +75,7 @@ export function webhookRoutes(): Hono<AppEnv> {
         readyToStream: readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream }),
         requireSignedURLs: video.requireSignedURLs === true,
         name: typeof name === "string" ? name : null,
+        duration: knownDuration(video.duration),
       },
     );
     // Stream documents no redelivery, so a failed preparation is not its to retry: the row stays

@@ -18,6 +18,8 @@ export interface ProcessedVideo {
   readyToStream: boolean;
   requireSignedURLs: boolean;
   name: string | null;
+  /** Seconds, or null while unknown. */
+  duration: number | null;
 }
 
 export interface WebhookDeps {
@@ -76,6 +78,7 @@ async function prepare(deps: WebhookDeps, video: ProcessedVideo, type: DownloadT
       refusal: null,
       // The request path reads the name only for 'pending' rows, so it must be stored here.
       videoName: video.name ?? state.videoName,
+      videoDuration: video.duration ?? state.videoDuration,
       checkedAt: deps.now,
       polls: 0,
     });

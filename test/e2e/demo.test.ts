@@ -1,6 +1,8 @@
 // The demo page end to end in Chromium: sign in, download MP4 and M4A (ready at once, or after
 // Stream prepared the file), share links with and without a password, revocation, a refusal.
 // docs/client.md › Demo describes the page, its users and its data-testids.
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { fileType, fixture, launchChromium, saveDownload, screenshot, type SavedDownload } from "./browser";
@@ -42,12 +44,13 @@ async function visit(url: string): Promise<{ page: Page; status: number | undefi
   return { page, status: response?.status() };
 }
 
-async function createLink(page: Page, options: { type: "default" | "audio"; password?: string }): Promise<{ id: string; url: string }> {
+async function createLink(page: Page, options: { type: "default" | "audio"; password?: string; max?: number }): Promise<{ id: string; url: string }> {
   const field = page.getByTestId("share-url");
   const before = await field.inputValue();
   await page.getByTestId("share-video").selectOption(KEYNOTE);
   await page.getByTestId("share-type").selectOption(options.type);
   await page.getByTestId("share-password").fill(options.password ?? "");
+  await page.getByTestId("share-max").fill(options.max === undefined ? "" : String(options.max));
   await page.getByTestId("share-create").click();
   // Also runs in beforeAll, where expect.poll is not available.
   await page.waitForFunction(
@@ -138,7 +141,7 @@ describe("a share link", () => {
     expect(status).toBe(200);
     expect(await page.context().cookies()).toEqual([]);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Launch keynote");
-    expect(await page.getByText("Someone shared a download with you.").isVisible()).toBe(true);
+    expect(await page.getByText("shared this video with you to download").isVisible()).toBe(true);
     expect(await page.getByLabel("Password").count()).toBe(0);
     await screenshot(page, "05-share-landing");
     const file = await saveDownload(page, dir, () => page.getByRole("button", { name: "Download" }).click());
@@ -148,6 +151,51 @@ describe("a share link", () => {
     await expect.poll(() => alice.getByTestId(`link-uses-${link.id}`).textContent()).toBe("1 of unlimited");
   });
 
+});
+
+// axe-core's browser build, run in the page as a tester's browser extension would.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+describe("the share page a recipient sees", () => {
+  let link: { id: string; url: string };
+  beforeAll(async () => {
+    link = await createLink(alice, { type: "default", max: 3 });
+  });
+
+  for (const width of [375, 1280]) {
+    test(`at ${width} px: the poster, a button at least 44 px tall, no sideways scroll, no serious or critical axe violation`, async () => {
+      const context = await browser.newContext({ viewport: { width, height: 900 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("console", (message) => void (message.type() === "error" && errors.push(message.text())));
+      await page.goto(link.url);
+      await page.waitForLoadState("networkidle");
+      // Stream's thumbnail, through the view-only token, allowed by the page's CSP.
+      expect(await page.locator("img.poster").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+      const button = await page.getByRole("button", { name: "Download" }).boundingBox();
+      expect(button?.height).toBeGreaterThanOrEqual(44);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      // The page's own script (allowed by its nonce) wrote the expiry in the reader's time zone.
+      expect(await page.locator("time[data-local]").textContent()).not.toMatch(/UTC$/);
+      await page.evaluate(AXE);
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+        return (await axe.run()).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+      });
+      expect(violations).toEqual([]);
+      expect(errors).toEqual([]);
+      await screenshot(page, `09-share-page-${width}`);
+      await context.close();
+    });
+  }
+
+  test("after a download the page says how many are left, without a reload", async () => {
+    const { page } = await visit(link.url);
+    expect(await page.locator("#remaining").textContent()).toBe("3");
+    const file = await saveDownload(page, dir, () => page.getByRole("button", { name: "Download" }).click());
+    expectFile(file, "mp4");
+    await expect.poll(() => page.locator("#remaining").textContent(), { timeout: 10_000 }).toBe("2");
+  });
 });
 
 describe("a password-protected share link", () => {
@@ -188,7 +236,8 @@ describe("a password-protected share link", () => {
     const revoked = await visit(link.url);
     expect(revoked.status).toBe(410);
     expect(await revoked.page.getByRole("heading", { level: 1 }).textContent()).toBe("This link has been revoked");
-    expect(await revoked.page.getByText("link-revoked · 410").isVisible()).toBe(true);
+    expect(await revoked.page.locator('[data-problem="link-revoked"][data-status="410"]').isVisible()).toBe(true);
+    expect(await revoked.page.getByText("link-revoked").count()).toBe(0);
     await screenshot(revoked.page, "08-link-revoked");
   });
 });

@@ -146,6 +146,22 @@ describe("events for the app", () => {
     expect(ofType(g.received, "link.revoked").every((e) => e.data.by === "video-blocked")).toBe(true);
   });
 
+  test("a link used from more networks than it allows: link.suspended, with what the window held", async () => {
+    const g = eventsGateway();
+    const uid = await readyVideo();
+    const creator = randomUser();
+    const token = await appToken(creator, { videos: [uid] });
+    const res = await g.call(`/v1/videos/${uid}/share-links`, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"expiresIn":600,"maxNetworks":1}' });
+    const { id } = (await res.json()) as { id: string };
+    for (const ip of ["203.0.113.5", "198.51.100.7"]) {
+      expect((await g.call(`/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": ip } })).status).toBe(302);
+    }
+    await g.pump();
+    expect(ofType(g.received, "link.suspended").map((e) => e.data)).toEqual([
+      { link: id, video: uid, creator, networks: 2, countries: 0, maxNetworks: 1, maxCountries: null },
+    ]);
+  });
+
   test("a receiver that fails is tried again with the same webhook-id; after the last attempt the event is kept, listed, and can be sent again", async () => {
     const g = eventsGateway();
     const uid = await readyVideo();

@@ -33,7 +33,7 @@ describe("mounted at /downloads in another app", () => {
     expect(url).toBe(`https://app.example/downloads/s/${id}`);
 
     const page = await call(`/downloads/s/${id}`, { headers: { accept: "text/html" } });
-    expect(await page.text()).toContain(`<form method="post" action="/downloads/s/${id}">`);
+    expect(await page.text()).toContain(`<form data-download method="post" action="/downloads/s/${id}">`);
 
     const granted = await call(`/downloads/s/${id}?mode=stream`, { method: "POST" });
     expect(granted.status).toBe(303);

@@ -19,6 +19,7 @@ const event = (video: string, overrides: Partial<AuditEvent> = {}): AuditEvent =
   type: "default",
   mode: "redirect",
   country: null,
+  network: null,
   outcome: "granted",
   ...overrides,
 });

@@ -25,7 +25,7 @@ interface Page {
 }
 
 function event(overrides: Partial<AuditEvent> & { video: string }): AuditEvent {
-  return { id: crypto.randomUUID(), at: T0, user: "alice", link: null, type: "default", mode: "redirect", country: "GB", outcome: "granted", ...overrides };
+  return { id: crypto.randomUUID(), at: T0, user: "alice", link: null, type: "default", mode: "redirect", country: "GB", network: null, outcome: "granted", ...overrides };
 }
 
 async function insert(events: AuditEvent[]): Promise<void> {
@@ -75,8 +75,8 @@ describe("paging", () => {
     const p = await page(`video=${video}`);
     expect(p).toEqual({
       events: [
-        { id: expect.any(Number), eventId: link.id, at: "2026-03-01T12:00:00.001Z", user: null, link: "link-abc", video, type: "default", mode: "redirect", country: "FR", outcome: "granted" },
-        { id: expect.any(Number), eventId: bob.id, at: "2026-03-01T12:00:00.000Z", user: "bob", link: null, video, type: "audio", mode: "stream", country: null, outcome: "granted" },
+        { id: expect.any(Number), eventId: link.id, at: "2026-03-01T12:00:00.001Z", user: null, link: "link-abc", video, type: "default", mode: "redirect", country: "FR", network: null, outcome: "granted" },
+        { id: expect.any(Number), eventId: bob.id, at: "2026-03-01T12:00:00.000Z", user: "bob", link: null, video, type: "audio", mode: "stream", country: null, network: null, outcome: "granted" },
       ],
       nextCursor: null,
       freshness: expect.any(Object),

@@ -186,6 +186,9 @@ describe("list", () => {
       lockToIp: false,
       passwordProtected: false,
       note: "for the board",
+      maxNetworks: null,
+      maxCountries: null,
+      suspension: null,
       status: "active",
     });
     expect(page.links.find((l) => l.id === revoked.id)).toMatchObject({ type: "audio", uses: 0, remaining: null, status: "link-revoked" });

@@ -77,9 +77,20 @@ describe("GET /s/:id: the landing page", () => {
     expect(html).toContain("<title>Quarterly review</title>");
     expect(html).toContain("Video (MP4)");
     expect(html).toContain(`datetime="${link.expiresAt}"`);
-    expect(html).toContain("Downloads left: 3");
-    expect(html).toContain(`<form method="post" action="/s/${link.id}">`);
+    expect(html).toContain('<dt>Downloads left</dt><dd><span id="remaining">3</span></dd>');
+    expect(html).toMatch(/\(in (59|60) minutes\)/);
+    expect(html).toContain(`<form data-download method="post" action="/s/${link.id}">`);
     expect(html).toMatch(/<button type="submit">Download<\/button>/);
+    // Stream's thumbnail through a token that cannot download, from the host the CSP allows images from.
+    const poster = /<img class="poster" src="([^"]+)"/.exec(html)?.[1] ?? "";
+    expect(poster).toMatch(new RegExp(`^${DELIVERY_BASE}/[\\w-]+\\.[\\w-]+\\.[\\w-]+/thumbnails/thumbnail\\.jpg$`));
+    expect(res.headers.get("content-security-policy")).toContain(`img-src ${DELIVERY_BASE}`);
+    const thumbnail = await fetch(poster);
+    expect({ status: thumbnail.status, type: thumbnail.headers.get("content-type") }).toEqual({ status: 200, type: "image/jpeg" });
+    const token = poster.split("/")[3]!;
+    const claims = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    expect(claims.downloadable).toBeUndefined();
+    expect((await fetch(`${DELIVERY_BASE}/${token}/downloads/default.mp4`)).status).toBe(403);
     expect(html).not.toContain('type="password"');
   });
 
@@ -98,7 +109,7 @@ describe("GET /s/:id: the landing page", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
       id: link.id,
-      video: { name: "Quarterly review" },
+      video: { name: "Quarterly review", durationSeconds: expect.any(Number), thumbnail: expect.stringMatching(/thumbnail\.jpg$/) },
       type: "default",
       expiresAt: link.expiresAt,
       remainingDownloads: 3,
@@ -226,7 +237,7 @@ describe("POST /s/:id: the download", () => {
     const allowed = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(allowed).toBeTruthy();
     const html = await res.text();
-    expect(html).toContain(`<form method="post" action="/s/${link.id}">`);
+    expect(html).toContain(`<form data-download method="post" action="/s/${link.id}">`);
     const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
     expect(scripts).toEqual([` nonce="${allowed}"`]);
     expect((await shareLinkRow(link.id)).uses).toBe(0);
@@ -303,6 +314,38 @@ describe("atomic exhaustion", () => {
   });
 });
 
+describe("the page's brand (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT)", () => {
+  test("the app's name, logo and colour are shown, escaped, and the logo's origin is the only other one images may come from", async () => {
+    const { uid } = await seedVideo(QUARTERLY);
+    const branded = envWith({ BRAND_NAME: 'Acme <b>"Films"</b>', BRAND_LOGO_URL: "https://cdn.acme.example/logo.svg", BRAND_ACCENT: "#a31f34" });
+    const created = await callWorker(branded, `/v1/videos/${uid}/share-links`, {
+      method: "POST",
+      token: await appToken(randomUser(), { videos: [uid] }),
+      headers: { "content-type": "application/json" },
+      body: '{"expiresIn":600}',
+    });
+    const { id } = (await created.json()) as { id: string };
+    const res = await callWorker(branded, `/s/${id}`, { headers: { accept: BROWSER } });
+    const html = await res.text();
+    expect(html).toContain("<span>Acme &lt;b&gt;&quot;Films&quot;&lt;/b&gt;</span>");
+    expect(html).toContain('<img src="https://cdn.acme.example/logo.svg" alt="">');
+    expect(html).toContain("--accent:#a31f34");
+    expect(res.headers.get("content-security-policy")).toContain(`img-src ${DELIVERY_BASE} https://cdn.acme.example;`);
+  });
+
+  test.each([
+    [{ BRAND_ACCENT: "red;}body{display:none" }, "BRAND_ACCENT"],
+    [{ BRAND_ACCENT: "#12345" }, "BRAND_ACCENT"],
+    [{ BRAND_LOGO_URL: "javascript:alert(1)" }, "BRAND_LOGO_URL"],
+    [{ BRAND_LOGO_URL: "http://cdn.acme.example/logo.png" }, "BRAND_LOGO_URL"],
+    [{ BRAND_NAME: "x".repeat(81) }, "BRAND_NAME"],
+  ])("%o is refused as misconfigured", async (settings, setting) => {
+    const { link } = await sharedVideo();
+    const problem = await expectProblem(await callWorker(envWith(settings), `/s/${link.id}`), 500, "misconfigured");
+    expect(problem.setting).toBe(setting);
+  });
+});
+
 describe("passwords", () => {
   test("missing: 403; wrong: 403; right: 302 (JSON or form); the password is never echoed", async () => {
     const password = "open sesame 42";
@@ -317,6 +360,19 @@ describe("passwords", () => {
     await expectMp4(await fetch(location(await click(link.id, { password }))));
     expect(location(await submitForm(link.id, { password })).origin).toBe(DELIVERY_BASE);
     expect((await shareLinkRow(link.id)).uses).toBe(2);
+  });
+
+  test("a browser with a wrong password gets the page back, with the reason and the field again, not a dead end", async () => {
+    const { link } = await sharedVideo({ password: "the right one" });
+    const wrong = await submitForm(link.id, { password: "not it" });
+    expect(wrong.status).toBe(403);
+    expect(wrong.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await wrong.text();
+    expect(html).toContain('<p class="error" role="alert">Wrong password.</p>');
+    expect(html).toMatch(/<input[^>]*name="password"[^>]*type="password"/);
+    expect(html).not.toContain("not it");
+    expect((await shareLinkRow(link.id)).uses).toBe(0);
+    expect(location(await submitForm(link.id, { password: "the right one" })).origin).toBe(DELIVERY_BASE);
   });
 
   test("wrong passwords are rate-limited per link: after 10 attempts in a minute, 429 rate-limited with Retry-After", async () => {

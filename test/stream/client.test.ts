@@ -48,6 +48,7 @@ describe("answers", () => {
       errorReasonCode: null,
       requireSignedURLs: true,
       name: "Quarterly review",
+      duration: 4,
     });
   });
 
@@ -60,6 +61,8 @@ describe("answers", () => {
       errorReasonCode: null,
       requireSignedURLs: false,
       name: null,
+      // Stream's -1 while it does not know the length yet.
+      duration: null,
     });
   });
 

@@ -1,7 +1,8 @@
-// The delivery host: `/{uid or token}/downloads/default.mp4` and `/audio.m4a`.
+// The delivery host: `/{uid or token}/downloads/default.mp4` and `/audio.m4a`, and the poster
+// frame `/{uid or token}/thumbnails/thumbnail.jpg` (any signed token will do: it need not be downloadable).
 import { applyFault } from "../api/guard";
 import type { Emulator } from "../emulator";
-import { MEDIA } from "../media";
+import { MEDIA, THUMBNAIL } from "../media";
 import { downloadProgress, videoState, type DownloadType } from "../store";
 import { evaluateAccessRules } from "./access-rules";
 import { contentRange, decideRange } from "./range";
@@ -25,24 +26,37 @@ function client(emulator: Emulator, request: Request): { ip: string | null; coun
   };
 }
 
+/** The video a path's uid or token names, or the refusal; `download`: the token must allow downloads. */
+async function resolve(emulator: Emulator, request: Request, id: string, download: boolean): Promise<string | Response> {
+  if (UID.test(id)) {
+    const video = emulator.video(id);
+    if (!video) return refuse(404, "no such video");
+    if (video.requireSignedURLs) return refuse(401, "this video requires a signed URL");
+    return id;
+  }
+  const verdict = await verifyToken(emulator, id);
+  if (!verdict.ok) return refuse(verdict.status, verdict.reason);
+  if (download && !verdict.downloadable) return refuse(403, "the token does not allow downloads (downloadable is not true)");
+  const decision = evaluateAccessRules(verdict.accessRules, client(emulator, request));
+  if (!decision.allowed) return refuse(403, `blocked by access rule ${decision.rule}`);
+  return verdict.video;
+}
+
+export async function thumbnail(emulator: Emulator, request: Request, id: string): Promise<Response> {
+  const uid = await resolve(emulator, request, id, false);
+  if (typeof uid !== "string") return uid;
+  emulator.counters.count("delivery.thumbnail", uid);
+  if (videoState(emulator.video(uid)!, emulator.now()) !== "ready") return refuse(404, "the video has no thumbnail until it is ready");
+  const headers = { "content-type": "image/jpeg", "content-length": String(THUMBNAIL.length), "cache-control": "private, max-age=0" };
+  return new Response(request.method === "HEAD" ? null : THUMBNAIL, { headers });
+}
+
 export async function deliver(emulator: Emulator, request: Request, id: string, file: string): Promise<Response> {
   const type = FILES[file];
   if (!type) return refuse(404, "not found");
 
-  let uid: string;
-  if (UID.test(id)) {
-    uid = id;
-    const video = emulator.video(uid);
-    if (!video) return refuse(404, "no such video");
-    if (video.requireSignedURLs) return refuse(401, "this video requires a signed URL");
-  } else {
-    const verdict = await verifyToken(emulator, id);
-    if (!verdict.ok) return refuse(verdict.status, verdict.reason);
-    if (!verdict.downloadable) return refuse(403, "the token does not allow downloads (downloadable is not true)");
-    const decision = evaluateAccessRules(verdict.accessRules, client(emulator, request));
-    if (!decision.allowed) return refuse(403, `blocked by access rule ${decision.rule}`);
-    uid = verdict.video;
-  }
+  const uid = await resolve(emulator, request, id, true);
+  if (typeof uid !== "string") return uid;
   emulator.counters.count(request.method === "HEAD" ? "delivery.head" : "delivery", uid);
   const injected = await applyFault(emulator.faults.take("delivery", uid));
   if (injected) return injected;
