@@ -42,6 +42,7 @@ const gatewayBindings = {
   AUDIT_RETENTION_DAYS: "90",
   AUDIT_RETRY_SECONDS: "1",
   EVENTS_URL: "",
+  EVENTS_SECRET: "",
   STREAM_WEBHOOK_SECRET: "test-only-webhook-secret-0123456789abcdef",
   STREAM_ACCOUNT_ID: devAccount.accountId,
   STREAM_API_TOKEN: devAccount.apiToken,

@@ -1,5 +1,6 @@
 // The demo page's script (public/demo/index.html, served only when DEMO_ENABLED): sign in as a demo
-// user, download with the <stream-download> element, create, copy and revoke share links. It
+// user, download with the <stream-download> element, create, copy and revoke share links, see a
+// link's uses and reinstate a paused one, and read the events the gateway sent the app. It
 // imports the helper from the URL an app would use, so the page also proves that URL works.
 import { StreamDownloadError, type StreamDownloadElement } from "/assets/stream-download.js";
 // What /demo/users and /demo/videos answer (types only: nothing of src/ reaches the browser).
@@ -23,6 +24,21 @@ interface ShareLink {
   uses: number;
   status: string;
   passwordProtected: boolean;
+  maxNetworks: number | null;
+  suspension: { at: string; networks: number; countries: number } | null;
+}
+
+interface LinkUse {
+  at: string;
+  country: string | null;
+  network: string | null;
+}
+
+interface ReceivedEvent {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
 }
 
 let session: Session | null = null;
@@ -110,10 +126,10 @@ async function signIn(user: DemoUser): Promise<void> {
   const until = new Date(session.expiresAt).toLocaleString();
   byId("session-state").textContent = `Signed in as ${session.user.name} (token valid until ${until}).`;
   byId("sign-out").hidden = false;
-  for (const id of ["videos-section", "share-section", "links-section"]) byId(id).hidden = false;
+  for (const id of ["videos-section", "share-section", "links-section", "events-section"]) byId(id).hidden = false;
   resetForms();
   await loadVideos();
-  await loadLinks();
+  await Promise.all([loadLinks(), loadEvents()]);
 }
 
 async function signOut(): Promise<void> {
@@ -125,9 +141,10 @@ async function signOut(): Promise<void> {
   }
   session = null;
   for (const item of byId("users").querySelectorAll("li")) item.removeAttribute("aria-current");
-  for (const id of ["videos-section", "share-section", "links-section", "sign-out"]) byId(id).hidden = true;
+  for (const id of ["videos-section", "share-section", "links-section", "events-section", "uses", "sign-out"]) byId(id).hidden = true;
   byId("videos").replaceChildren();
   byId("links").replaceChildren();
+  byId("events").replaceChildren();
   resetForms();
   byId("session-state").textContent = "Signed out.";
 }
@@ -219,12 +236,21 @@ async function createLink(): Promise<void> {
     maxField.focus();
     return;
   }
+  const networks = byId<HTMLInputElement>("share-networks").value.trim();
+  if (networks !== "" && !/^[1-9]\d*$/.test(networks)) {
+    byId("share-networks").setAttribute("aria-invalid", "true");
+    error.textContent = "The number of networks must be a whole number of at least 1, or empty for no limit.";
+    byId("share-networks").focus();
+    return;
+  }
+  byId("share-networks").removeAttribute("aria-invalid");
   const password = byId<HTMLInputElement>("share-password").value;
   const codes = countries(byId<HTMLInputElement>("share-countries").value);
   const body = {
     type: byId<HTMLSelectElement>("share-type").value,
     expiresIn: Number(byId<HTMLSelectElement>("share-expires").value),
     ...(max === "" ? {} : { maxDownloads: Number(max) }),
+    ...(networks === "" ? {} : { maxNetworks: Number(networks) }),
     ...(codes === undefined ? {} : { countries: codes }),
     ...(password === "" ? {} : { password }),
   };
@@ -243,7 +269,7 @@ async function createLink(): Promise<void> {
   byId("share-result").hidden = false;
   url.focus();
   url.select();
-  await loadLinks();
+  await Promise.all([loadLinks(), loadEvents()]);
 }
 
 async function copyLink(): Promise<void> {
@@ -266,18 +292,33 @@ const STATUS_TEXT: Record<string, string> = {
   "link-expired": "Expired",
   "link-revoked": "Revoked",
   "link-exhausted": "Used up",
+  "link-suspended": "Paused",
 };
+
+function statusText(link: ShareLink): string {
+  const text = STATUS_TEXT[link.status] ?? link.status;
+  return link.suspension === null ? text : `${text}: used from ${link.suspension.networks} networks`;
+}
 
 function renderLink(link: ShareLink): HTMLTableRowElement {
   const name = videoName(link.video);
   const file = link.type === "audio" ? "Audio (M4A)" : "MP4";
+  const uses = h("button", { type: "button", "data-testid": `show-uses-${link.id}`, "aria-label": `Uses of the ${file} link to ${name}` }, "Uses");
+  uses.addEventListener("click", () => void showUses(link, name));
   const revoke = h(
     "button",
-    { type: "button", class: "secondary", "data-testid": `revoke-${link.id}`, "aria-label": `Revoke the ${file} link to ${name}` },
+    { type: "button", class: "danger", "data-testid": `revoke-${link.id}`, "aria-label": `Revoke the ${file} link to ${name}` },
     "Revoke",
   );
-  revoke.disabled = link.status !== "active";
+  revoke.disabled = link.status !== "active" && link.status !== "link-suspended";
   revoke.addEventListener("click", () => void revokeLink(link, name));
+  const actions: HTMLElement[] = [uses];
+  if (link.status === "link-suspended") {
+    const reinstate = h("button", { type: "button", class: "primary", "data-testid": `reinstate-${link.id}`, "aria-label": `Reinstate the ${file} link to ${name}` }, "Reinstate");
+    reinstate.addEventListener("click", () => void reinstateLink(link, name));
+    actions.push(reinstate);
+  }
+  actions.push(revoke);
   return h(
     "tr",
     { "data-testid": `link-${link.id}` },
@@ -285,8 +326,8 @@ function renderLink(link: ShareLink): HTMLTableRowElement {
     h("td", {}, file, link.passwordProtected ? " · password" : ""),
     h("td", {}, new Date(link.expiresAt).toLocaleString()),
     h("td", { "data-testid": `link-uses-${link.id}` }, `${link.uses} of ${link.maxDownloads ?? "unlimited"}`),
-    h("td", { "data-testid": `link-status-${link.id}` }, STATUS_TEXT[link.status] ?? link.status),
-    h("td", {}, revoke),
+    h("td", { "data-testid": `link-status-${link.id}` }, statusText(link)),
+    h("td", {}, h("div", { class: "link-actions" }, ...actions)),
   );
 }
 
@@ -304,6 +345,7 @@ async function loadLinks(): Promise<void> {
 }
 
 async function revokeLink(link: ShareLink, name: string): Promise<void> {
+  if (!window.confirm(`Revoke the link to ${name}? Anyone who has it can no longer download, and it cannot be undone.`)) return;
   const status = byId("links-status");
   try {
     await api("DELETE", `/v1/share-links/${encodeURIComponent(link.id)}`);
@@ -312,15 +354,77 @@ async function revokeLink(link: ShareLink, name: string): Promise<void> {
     return;
   }
   status.textContent = `Revoked the link to ${name}.`;
-  await loadLinks();
+  await Promise.all([loadLinks(), loadEvents()]);
   // The row's button is now disabled and cannot hold focus: keep the keyboard in this section.
   byId("links-heading").focus();
+}
+
+async function reinstateLink(link: ShareLink, name: string): Promise<void> {
+  const status = byId("links-status");
+  try {
+    await api("POST", `/v1/share-links/${encodeURIComponent(link.id)}/reinstate`);
+  } catch (error) {
+    status.textContent = describe(error);
+    return;
+  }
+  status.textContent = `Reinstated the link to ${name}; only uses from now on count.`;
+  await loadLinks();
+  byId("links-heading").focus();
+}
+
+async function showUses(link: ShareLink, name: string): Promise<void> {
+  let uses: LinkUse[];
+  try {
+    ({ uses } = await api<{ uses: LinkUse[] }>("GET", `/v1/share-links/${encodeURIComponent(link.id)}/uses?limit=50`));
+  } catch (error) {
+    byId("links-status").textContent = describe(error);
+    return;
+  }
+  byId("uses-heading").textContent = `Uses of the link to ${name}`;
+  byId("uses-rows").replaceChildren(
+    ...uses.map((use) => h("tr", {}, h("td", {}, new Date(use.at).toLocaleString()), h("td", {}, use.country ?? "unknown"), h("td", {}, use.network ?? "unknown"))),
+  );
+  byId("uses-table").hidden = uses.length === 0;
+  byId("uses-empty").hidden = uses.length > 0;
+  byId("uses").hidden = false;
+  byId("uses-heading").focus();
+}
+
+// 5. What your backend hears
+
+function describeEvent(event: ReceivedEvent): string {
+  const { data } = event;
+  switch (event.type) {
+    case "download.granted":
+      return `${String(data["user"] ?? `link ${String(data["link"]).slice(0, 10)}…`)} got the ${data["type"] === "audio" ? "M4A" : "MP4"} of ${videoName(String(data["video"]))}`;
+    case "link.suspended":
+      return `a link to ${videoName(String(data["video"]))} was paused: used from ${String(data["networks"])} networks`;
+    default:
+      return Object.entries(data).map(([key, value]) => `${key}: ${String(value)}`).join(", ");
+  }
+}
+
+async function loadEvents(): Promise<void> {
+  let events: ReceivedEvent[];
+  try {
+    ({ events } = await api<{ events: ReceivedEvent[] }>("GET", "/demo/events"));
+  } catch (error) {
+    showPageError(error);
+    return;
+  }
+  byId("events").replaceChildren(
+    ...events.map((event) =>
+      h("li", { "data-testid": `event-${event.type}` }, h("code", {}, event.type), ` ${describeEvent(event)} `, h("span", { class: "muted" }, new Date(event.timestamp).toLocaleTimeString())),
+    ),
+  );
+  byId("events-empty").hidden = events.length > 0;
 }
 
 async function start(): Promise<void> {
   byId("sign-out").addEventListener("click", () => void signOut());
   byId("refresh-videos").addEventListener("click", () => void loadVideos());
   byId("refresh-links").addEventListener("click", () => void loadLinks());
+  byId("refresh-events").addEventListener("click", () => void loadEvents());
   byId("copy-link").addEventListener("click", () => void copyLink());
   byId("share-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { buildClient } from "../client/build.mjs";
 import { devAuth, devToken } from "./dev-token.mjs";
-import { ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
+import { DEV_EVENTS_SECRET, ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
 
 const gatewayPort = Number(process.env.PORT ?? 8787);
@@ -37,6 +37,8 @@ const servers = [
     "src/dev.ts", "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
     "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
     "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", `AUTH_COOKIE_NAME:${cookieName}`,
+    // The gateway's events go to the demo's own receiver, which the page shows.
+    "--var", `EVENTS_URL:http://127.0.0.1:${gatewayPort}/demo/events`, "--var", `EVENTS_SECRET:${DEV_EVENTS_SECRET}`,
     ...common,
   ]),
 ];

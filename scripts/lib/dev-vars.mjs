@@ -8,6 +8,8 @@ import { parse } from "smol-toml";
 export const DEV_AUTH_SECRET = "dev-only-app-jwt-secret-never-use-in-production";
 export const DEV_ADMIN_TOKEN = "dev-only-admin-token";
 export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret";
+/** DEV-ONLY: the events secret `npm run dev` gives the gateway, whose demo receives its own events (src/demo/events.ts). */
+export const DEV_EVENTS_SECRET = "whsec_ZGV2LW9ubHktZXZlbnRzLXNlY3JldC1ub3QtZm9yLXByb2R1Y3Rpb24=";
 
 export function ensureDevVars(path = ".dev.vars") {
   if (existsSync(path)) return false;

@@ -9,6 +9,7 @@ import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
 import { serveAsset, type WorkerEnv } from "./assets";
+import { receiveEvent, receivedEvents } from "./events";
 
 const PAGE_HEADERS = {
   // Scripts and styles from the gateway's own origin only: no inline script, no eval.
@@ -75,6 +76,14 @@ export function demoRoutes(): Hono<WorkerEnv> {
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
     return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
   });
+
+  // What the app's backend would hear: the gateway's events, which `npm run dev` sends here.
+  routes.post("/demo/events", async (c) => {
+    const secret = c.env.EVENTS_SECRET;
+    if (typeof secret !== "string" || secret === "") throw new Problem("not-found", "Events are off: EVENTS_SECRET is not set.");
+    return receiveEvent(c.req.raw, secret);
+  });
+  routes.get("/demo/events", (c) => c.json({ events: receivedEvents() }, 200, NO_STORE));
 
   // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
   routes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));

@@ -44,13 +44,17 @@ async function visit(url: string): Promise<{ page: Page; status: number | undefi
   return { page, status: response?.status() };
 }
 
-async function createLink(page: Page, options: { type: "default" | "audio"; password?: string; max?: number }): Promise<{ id: string; url: string }> {
+async function createLink(
+  page: Page,
+  options: { type: "default" | "audio"; password?: string; max?: number; networks?: number },
+): Promise<{ id: string; url: string }> {
   const field = page.getByTestId("share-url");
   const before = await field.inputValue();
   await page.getByTestId("share-video").selectOption(KEYNOTE);
   await page.getByTestId("share-type").selectOption(options.type);
   await page.getByTestId("share-password").fill(options.password ?? "");
   await page.getByTestId("share-max").fill(options.max === undefined ? "" : String(options.max));
+  await page.getByTestId("share-networks").fill(options.networks === undefined ? "" : String(options.networks));
   await page.getByTestId("share-create").click();
   // Also runs in beforeAll, where expect.poll is not available.
   await page.waitForFunction(
@@ -149,6 +153,54 @@ describe("a share link", () => {
 
     await alice.getByTestId("refresh-links").click();
     await expect.poll(() => alice.getByTestId(`link-uses-${link.id}`).textContent()).toBe("1 of unlimited");
+
+    // The app heard of it: the demo's receiver verified the gateway's signed events.
+    await expect
+      .poll(async () => {
+        await alice.getByTestId("refresh-events").click();
+        return alice.getByTestId("events").textContent();
+      }, { timeout: 15_000 })
+      .toMatch(/download\.granted link /);
+    expect(await alice.getByTestId("event-link.created").count()).toBeGreaterThan(0);
+  });
+
+  test("used from more networks than allowed, it is paused; Alice sees its uses and reinstates it", async () => {
+    const link = await createLink(alice, { type: "default", networks: 1 });
+    for (const ip of ["203.0.113.7", "198.51.100.9"]) {
+      const res = await fetch(`${link.url}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": ip }, redirect: "manual" });
+      expect(res.status).toBe(302);
+    }
+    await expect
+      .poll(async () => {
+        await alice.getByTestId("refresh-links").click();
+        return alice.getByTestId(`link-status-${link.id}`).textContent();
+      }, { timeout: 15_000 })
+      .toBe("Paused: used from 2 networks");
+    const { page, status } = await visit(link.url);
+    expect(status).toBe(410);
+    expect(await page.getByText("used from more places than the person who shared it allowed").isVisible()).toBe(true);
+
+    await alice.getByTestId(`show-uses-${link.id}`).click();
+    await expect.poll(() => alice.getByTestId("uses-table").textContent()).toMatch(/203\.0\.113\.0\/24.*|198\.51\.100\.0\/24/);
+    await screenshot(alice, "10-link-paused");
+    await alice.getByTestId(`reinstate-${link.id}`).click();
+    await expect.poll(() => alice.getByTestId(`link-status-${link.id}`).textContent()).toBe("Active");
+    expect((await fetch(`${link.url}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": "192.0.2.1" }, redirect: "manual" })).status).toBe(302);
+    await expect
+      .poll(async () => {
+        await alice.getByTestId("refresh-events").click();
+        return alice.getByTestId("event-link.suspended").count();
+      }, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+  });
+
+  test("the demo page at 375 px scrolls only its tables, never the page", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    const page = await signIn(context, "alice");
+    await page.getByTestId("links-table").waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(page, "11-demo-375");
+    await context.close();
   });
 
 });
@@ -225,8 +277,13 @@ describe("a password-protected share link", () => {
     expectFile(file, "m4a");
   });
 
-  test("once revoked in the list, answers 410 with its page", async () => {
+  test("once revoked in the list (after a confirmation), answers 410 with its page", async () => {
     await alice.getByTestId("refresh-links").click();
+    // The first time Alice changes her mind; the second time she confirms.
+    alice.once("dialog", (dialog) => void dialog.dismiss());
+    await alice.getByTestId(`revoke-${link.id}`).click();
+    expect(await alice.getByTestId(`link-status-${link.id}`).textContent()).toBe("Active");
+    alice.once("dialog", (dialog) => void dialog.accept());
     await alice.getByTestId(`revoke-${link.id}`).click();
     await expect.poll(() => alice.getByTestId(`link-status-${link.id}`).textContent()).toBe("Revoked");
     expect(await alice.getByTestId("links-status").textContent()).toBe("Revoked the link to Launch keynote.");

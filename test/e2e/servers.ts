@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildClient } from "../../client/build.mjs";
-import { DEV_WEBHOOK_SECRET, ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
+import { DEV_EVENTS_SECRET, DEV_WEBHOOK_SECRET, ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopAll, waitFor } from "../../scripts/lib/servers.mjs";
 
 declare module "vitest" {
@@ -115,6 +115,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
           "src/dev.ts", "-c", "wrangler.toml", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
           "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
           "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", "AUTH_COOKIE_NAME:sdg_session",
+          "--var", `EVENTS_URL:http://127.0.0.1:${gatewayPort}/demo/events`, "--var", `EVENTS_SECRET:${DEV_EVENTS_SECRET}`,
           ...common,
         ],
         { quiet },
