@@ -240,6 +240,8 @@ function brand(raw: Raw): Brand {
   if (name !== null && (name.length > 80 || /[\u0000-\u001f\u007f]/.test(name))) throw misconfigured("BRAND_NAME", "must be at most 80 characters, none of them control characters");
   const logo = text(raw, "BRAND_LOGO_URL");
   const logoUrl = logo === null ? null : url("BRAND_LOGO_URL", logo);
+  // Its origin goes into the share pages' CSP: only a plain host name may.
+  if (logoUrl !== null && !/^[a-z0-9.-]+(:\d+)?$/i.test(logoUrl.host)) throw misconfigured("BRAND_LOGO_URL", "must name a plain host");
   const accent = text(raw, "BRAND_ACCENT") ?? "#0b57d0";
   if (!/^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(accent)) throw misconfigured("BRAND_ACCENT", "must be a colour like #0b57d0");
   return { name, logoUrl, accent };

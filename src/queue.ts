@@ -36,8 +36,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
     writeAuditBatch(database, audit, now, config.auditRetrySeconds, async (written) => {
       const links = [...new Set(written.flatMap((e) => (e.link === null ? [] : [e.link])))];
       const suspended = await suspendLeakedLinks(database, links, now - config.shareLinkLeak.windowSeconds * 1000, now);
-      for (const link of suspended) console.log(`share link ${link.id} suspended: used from ${link.networks} networks and ${link.countries} countries`);
-      await sink.send([...written.map(grantedEvent), ...suspended.map((link) => linkSuspended(link, now))]);
+      await sink.send([...written.map(grantedEvent), ...suspended.map(linkSuspended)]);
     }),
     deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
   ]);

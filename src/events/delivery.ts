@@ -16,6 +16,8 @@ import { recordFailure } from "./failures";
  */
 export const EVENT_ATTEMPTS = 6;
 const TIMEOUT_MS = 10_000;
+/** POSTs in flight at once: a Worker opens about six connections at a time, and a POST waiting for one must not spend its own timeout there. */
+const IN_FLIGHT = 5;
 
 /** POSTs one event; throws with the reason when the app does not answer 2xx. */
 export type EventPoster = (event: AppEvent, now: number) => Promise<void>;
@@ -40,34 +42,38 @@ export async function deliverEvents(
   now: number,
   retryBaseSeconds: number,
 ): Promise<void> {
-  await Promise.all(
-    items.map(async ({ message, event }) => {
-      if (post === null) {
-        // EVENTS_URL was unset after the event was queued: nobody is listening any more.
-        console.log(`events: ${event.type} ${event.id} dropped, EVENTS_URL is not set`);
-        message.ack();
+  const queue = [...items];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await deliverOne(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, queue.length) }, worker));
+
+  async function deliverOne({ message, event }: { message: Message<unknown>; event: AppEvent }): Promise<void> {
+    if (post === null) {
+      // EVENTS_URL was unset after the event was queued: nobody is listening any more.
+      console.log(`events: ${event.type} ${event.id} dropped, EVENTS_URL is not set`);
+      message.ack();
+      return;
+    }
+    try {
+      await post(event, now);
+      message.ack();
+      return;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (message.attempts < EVENT_ATTEMPTS) {
+        console.error(`events: ${event.type} ${event.id} not delivered (attempt ${message.attempts}): ${reason}`);
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
         return;
       }
       try {
-        await post(event, now);
+        await recordFailure(db, event, message.attempts, reason, now);
+        console.error(`events: ${event.type} ${event.id} given up after ${message.attempts} attempts: ${reason}`);
         message.ack();
-        return;
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        if (message.attempts < EVENT_ATTEMPTS) {
-          console.error(`events: ${event.type} ${event.id} not delivered (attempt ${message.attempts}): ${reason}`);
-          message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
-          return;
-        }
-        try {
-          await recordFailure(db, event, message.attempts, reason, now);
-          console.error(`events: ${event.type} ${event.id} given up after ${message.attempts} attempts: ${reason}`);
-          message.ack();
-        } catch (recording) {
-          console.error(`events: the failure of ${event.id} could not be recorded`, recording instanceof Error ? recording.message : recording);
-          message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
-        }
+      } catch (recording) {
+        console.error(`events: the failure of ${event.id} could not be recorded`, recording instanceof Error ? recording.message : recording);
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
       }
-    }),
-  );
+    }
+  }
 }

@@ -6,7 +6,7 @@ import type { AuditEvent } from "../record/audit";
 import type { SuspendedLink } from "../share-links/store";
 import * as z from "../http/zod";
 
-export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "video.blocked"] as const;
+export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked"] as const;
 export type AppEventType = (typeof APP_EVENT_TYPES)[number];
 
 /** One event: `id` is the Standard Webhooks message id, the same on every delivery attempt. */
@@ -45,8 +45,16 @@ export type RevokedBy = "creator" | "admin" | "video-blocked";
 export const linkRevoked = (link: { id: string; video: string; creator: string }, at: number, by: RevokedBy): AppEvent =>
   appEvent("link.revoked", at, { link: link.id, video: link.video, creator: link.creator, by });
 
-export const linkSuspended = (link: SuspendedLink, at: number): AppEvent =>
-  appEvent("link.suspended", at, {
+/**
+ * One suspension's event. Its id follows from the link and the time it was suspended, so the
+ * consumer can send it again with each retry of the batch that suspended it (the suspension is
+ * already written then) and receivers keep one.
+ */
+export const linkSuspended = (link: SuspendedLink): AppEvent => ({
+  id: `evt_${link.id}_${link.suspendedAt}`,
+  type: "link.suspended",
+  at: link.suspendedAt,
+  data: {
     link: link.id,
     video: link.video,
     creator: link.creator,
@@ -54,7 +62,8 @@ export const linkSuspended = (link: SuspendedLink, at: number): AppEvent =>
     countries: link.countries,
     maxNetworks: link.maxNetworks,
     maxCountries: link.maxCountries,
-  });
+  },
+});
 
 /** The queue's message for an event (queue.ts). */
 export interface EventMessage {

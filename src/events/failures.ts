@@ -1,4 +1,4 @@
-// Events whose delivery finally failed (delivery.ts): kept until the app has them again
+// Events whose delivery finally failed (delivery.ts): kept until they are queued again
 // (`POST /v1/admin/events/failed/redeliver`) or retention removes them.
 import type { Db } from "../db/types";
 import type { AppEvent } from "./events";
@@ -49,11 +49,13 @@ export async function listFailures(
   return { failures, next: rows.results.length > page.limit && last ? { failedAt: last.failedAt, id: last.event.id } : null };
 }
 
-/** Removes the failures of these events (they were queued again) and answers their events. */
-export async function takeFailures(db: Db, limit: number): Promise<AppEvent[]> {
-  const rows = await db
-    .prepare("DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures ORDER BY failed_at LIMIT ?1) RETURNING event")
-    .bind(limit)
-    .all<{ event: string }>();
+/** The oldest failures' events, to queue again. */
+export async function oldestFailures(db: Db, limit: number): Promise<AppEvent[]> {
+  const rows = await db.prepare("SELECT event FROM event_failures ORDER BY failed_at, event_id LIMIT ?1").bind(limit).all<{ event: string }>();
   return rows.results.map((r) => JSON.parse(r.event) as AppEvent);
+}
+
+/** Forgets these failures: their events are in the queue again. */
+export async function forgetFailures(db: Db, ids: string[]): Promise<void> {
+  await db.prepare("DELETE FROM event_failures WHERE event_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).run();
 }

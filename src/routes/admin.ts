@@ -7,7 +7,7 @@ import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
 import { auditFreshness, listAuditEvents } from "../record/audit";
 import { appEvent, linkRevoked } from "../events/events";
-import { listFailures, recordFailure, takeFailures } from "../events/failures";
+import { forgetFailures, listFailures, oldestFailures } from "../events/failures";
 import { invalidRequest, retryLater } from "../problems";
 import { listGrants } from "../entitle/grants-table";
 import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
@@ -162,20 +162,20 @@ export function adminRoutes(): Hono<AppEnv> {
   });
 
   // After the app's receiver is fixed: the oldest failures go back to the queue, with their ids,
-  // so a receiver that did get one after all can drop it.
+  // so a receiver that did get one after all can drop it. Queued first, forgotten after: a failure
+  // is never lost between the two (two calls at once may queue one twice, under the same id).
   routes.post("/events/failed/redeliver", documented(REDELIVER), async (c) => {
     const body = parseInput(RedeliverBody, await readJsonBody(c.req.raw, 1024), "body");
     const d = deps(c);
     if (d.eventPoster === null) throw invalidRequest("EVENTS_URL", "events are off on this gateway: set EVENTS_URL and EVENTS_SECRET first");
-    const events = await takeFailures(d.db, body.limit ?? 100);
+    const events = await oldestFailures(d.db, body.limit ?? 100);
     try {
       await d.events.send(events);
     } catch (error) {
-      // Put back what was taken: a failure is never lost to a queue outage.
-      await Promise.all(events.map((e) => recordFailure(d.db, e, 0, "redelivery could not be queued", d.now)));
       console.error("events: redelivery could not be queued", error instanceof Error ? error.message : error);
       throw retryLater("upstream-unavailable", "The events could not be queued again. Try again shortly.", 5);
     }
+    await forgetFailures(d.db, events.map((e) => e.id));
     return c.json({ queued: events.length });
   });
 

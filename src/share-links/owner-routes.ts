@@ -211,7 +211,9 @@ export function shareLinkRoutes(): Hono<AppEnv> {
   routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
-    await reinstateLink(d.db, link.id, link.creator, d.now);
+    if (await reinstateLink(d.db, link.id, link.creator, d.now)) {
+      await d.events.notify(appEvent("link.reinstated", d.now, { link: link.id, video: link.video, creator: link.creator }));
+    }
     const current = await findLink(d.db, link.id);
     if (current === null) throw unknownLink();
     return c.json(describe(d, current), 200, { "cache-control": "no-store" });

@@ -16,7 +16,7 @@ export interface LinkFacts {
   videoName: string | null;
   /** Seconds, or null while unknown. */
   durationSeconds: number | null;
-  /** Stream's thumbnail through a view-only token, or null before the video is known to be playable. */
+  /** The gateway's own poster URL (GET /s/:id/poster.jpg), or null before the video is known to be playable. */
   posterUrl: string | null;
   type: "default" | "audio";
   expiresAt: number;
@@ -38,10 +38,11 @@ export function linkFacts(link: ShareLink, video: { name: string | null; duratio
   };
 }
 
-export function linkJson(f: LinkFacts) {
+/** `base`: the gateway's own URL, to make the poster's path absolute. */
+export function linkJson(f: LinkFacts, base: string) {
   return {
     id: f.id,
-    video: { name: f.videoName, durationSeconds: f.durationSeconds, thumbnail: f.posterUrl },
+    video: { name: f.videoName, durationSeconds: f.durationSeconds, thumbnail: f.posterUrl === null ? null : `${new URL(base).origin}${f.posterUrl}` },
     type: f.type,
     expiresAt: new Date(f.expiresAt).toISOString(),
     remainingDownloads: f.remaining,
@@ -73,13 +74,13 @@ const UTC_FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeS
 const NOINDEX = { "x-robots-tag": "noindex, nofollow" };
 
 /**
- * The share pages' own policy: their one script by nonce; images from Stream's delivery host (the
+ * The share pages' own policy: their one script by nonce; images from the gateway itself (the
  * poster) and the brand's logo; `fetch` to the gateway itself (the count of downloads left). The
  * form posts to /s/:id, which redirects to Stream's delivery host, and browsers apply
  * `form-action` to that redirect too, so the delivery origin is allowed there.
  */
 function sharePageCsp(deliveryOrigin: string, brand: Brand, nonce: string): string {
-  const images = [deliveryOrigin, ...(brand.logoUrl ? [brand.logoUrl.origin] : [])].join(" ");
+  const images = ["'self'", ...(brand.logoUrl ? [brand.logoUrl.origin] : [])].join(" ");
   return HTML_HEADERS["content-security-policy"]
     .replace("default-src 'none';", `default-src 'none'; script-src 'nonce-${nonce}'; img-src ${images}; connect-src 'self';`)
     .replace("form-action 'self'", `form-action 'self' ${deliveryOrigin}`);
@@ -202,8 +203,14 @@ function respond(html: string, status: number, csp: string, headers: Record<stri
   return new Response(html, { status, headers: { ...HTML_HEADERS, "content-security-policy": csp, ...NOINDEX, ...headers } });
 }
 
-/** The landing page; `refused` says why the last download was not given (a wrong password, too many tries), with its status. */
-export function landingPage(f: LinkFacts, deliveryOrigin: string, brand: Brand, now: number, refused?: { status: number; reason: string }): Response {
+/** The landing page; `refused` says why the last download was not given (a wrong password, too many tries), with its status and headers (Retry-After). */
+export function landingPage(
+  f: LinkFacts,
+  deliveryOrigin: string,
+  brand: Brand,
+  now: number,
+  refused?: { status: number; reason: string; headers: Record<string, string> },
+): Response {
   const nonce = newNonce();
   const error = refused ? `<p class="error" role="alert">${escapeHtml(refused.reason)}</p>\n` : "";
   const body = `<h1>${escapeHtml(f.videoName ?? "Shared download")}</h1>
@@ -212,7 +219,7 @@ ${facts(f, now)}
 ${error}${downloadForm(f, null, "Download")}
 <p class="fine">The file downloads in this browser. Keep this page to download again while downloads are left.</p>`;
   const html = shell({ title: f.videoName ?? "Shared download", brand, nonce, script: `${LOCAL_TIMES}\n${KEEP_COUNT}`, poster: f.posterUrl, body });
-  return respond(html, refused?.status ?? 200, sharePageCsp(deliveryOrigin, brand, nonce));
+  return respond(html, refused?.status ?? 200, sharePageCsp(deliveryOrigin, brand, nonce), refused?.headers);
 }
 
 /**

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import * as z from "../http/zod";
 import type { DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
-import { readState } from "../ensure/download-state";
+import { readState, type DownloadState } from "../ensure/download-state";
 import { findLink, type ShareLink } from "./store";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
@@ -62,21 +62,21 @@ async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLi
   if (blocked || lost) throw new Problem("link-revoked", "This link is no longer valid.");
 }
 
-/** How long the poster's view-only token lasts (never past the link's expiry). */
-const POSTER_TTL_SECONDS = 3600;
+/** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
+const POSTER_TOKEN_SECONDS = 60;
+
+/** Whether Stream has answered about the video at least once, with no refusal standing: it has a poster. */
+const playable = (state: DownloadState | null): state is DownloadState =>
+  state !== null && state.refusal === null && state.status !== "error" && state.checkedAt > 0;
 
 /**
  * What a share page shows: the video's name and length as the download's state row knows them,
- * and its poster through a view-only token once the video is known to be playable. Costs one D1 read and, with a poster, one RS256 signature.
+ * and, once the video is known to be playable, its poster at the gateway's own /s/:id/poster.jpg
+ * (a Stream token, even a view-only one, would let its holder play the whole video). One D1 read.
  */
 async function pageFacts(d: Deps, link: ShareLink): Promise<LinkFacts> {
   const state = await readState(d.db, link.video, link.type);
-  // checkedAt > 0: Stream has answered about it at least once, and no refusal stands.
-  const playable = state !== null && state.refusal === null && state.status !== "error" && state.checkedAt > 0;
-  const notAfter = Math.floor(link.expiresAt / 1000);
-  const poster = playable && notAfter > Math.floor(d.now / 1000)
-    ? `${d.config.stream.deliveryBase}/${(await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TTL_SECONDS, notAfter, view: true })).token}/thumbnails/thumbnail.jpg`
-    : null;
+  const poster = playable(state) ? `${d.mount}/s/${encodeURIComponent(link.id)}/poster.jpg` : null;
   return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, posterUrl: poster }, d.mount);
 }
 
@@ -96,6 +96,16 @@ const LANDING = (): Operation => ({
   responses: {
     200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
     ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended"),
+  },
+});
+
+const POSTER = (): Operation => ({
+  summary: "The shared video's poster (JPEG), fetched from Stream by the gateway; uses nothing",
+  security: PUBLIC,
+  parameters: [LINK_ID],
+  responses: {
+    200: { description: "The image", content: { "image/jpeg": {} } },
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "rate-limited", "upstream-unavailable"),
   },
 });
 
@@ -126,7 +136,28 @@ export function shareRoutes(): Hono<AppEnv> {
     await requireCreatorStillEntitled(d, c, link);
     const facts = await pageFacts(d, link);
     if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase, d.config.brand, d.now);
-    return c.json(linkJson(facts), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
+    return c.json(linkJson(facts, d.base), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
+  });
+
+  // The poster, fetched from Stream by the gateway for a live link: the token stays here.
+  routes.get("/s/:id/poster.jpg", documented(POSTER), async (c) => {
+    const d = deps(c);
+    await enforceRateLimits(d.limiters, { ip: d.client.ip });
+    const link = await loadLink(d, c.req.param("id"));
+    await requireCreatorStillEntitled(d, c, link);
+    if (!playable(await readState(d.db, link.video, link.type))) throw new Problem("not-found", "This video has no poster yet.");
+    const { token } = await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TOKEN_SECONDS, view: true });
+    const upstream = await fetch(`${d.config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg?height=360`, {
+      signal: AbortSignal.timeout(d.config.stream.timeoutMs),
+    }).catch(() => null);
+    const type = upstream?.headers.get("content-type") ?? "";
+    if (upstream === null || !upstream.ok || !type.startsWith("image/")) {
+      await upstream?.body?.cancel();
+      throw retryLater("upstream-unavailable", "Stream did not send the poster.", 5);
+    }
+    return new Response(upstream.body, {
+      headers: { "content-type": type, "cache-control": "private, max-age=300", "x-content-type-options": "nosniff", "x-robots-tag": "noindex, nofollow" },
+    });
   });
 
   routes.post("/s/:id", documented(REDEEM), async (c) => {
@@ -142,7 +173,11 @@ export function shareRoutes(): Hono<AppEnv> {
     } catch (error) {
       // A person with the wrong password gets the page back, with the reason, not a dead end.
       if (!(error instanceof Problem) || !wantsHtml(c.req.raw)) throw error;
-      return landingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, d.now, { status: error.status, reason: error.detail });
+      return landingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, d.now, {
+        status: error.status,
+        reason: error.detail,
+        headers: error.options.headers ?? {},
+      });
     }
 
     const ensured = await ensureDownload(d, link.video, link.type);

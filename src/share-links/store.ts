@@ -187,6 +187,7 @@ export async function giveBackUse(db: Db, id: string): Promise<void> {
 
 /** A link the leak check suspended, and what its `link.suspended` event says. */
 export interface SuspendedLink extends RevokedLink {
+  suspendedAt: number;
   networks: number;
   countries: number;
   maxNetworks: number | null;
@@ -195,8 +196,10 @@ export interface SuspendedLink extends RevokedLink {
 
 /**
  * Suspends each of these links whose uses since `windowStart` (or since it was reinstated, if
- * later) came from more distinct networks or countries than it allows; the links it suspended.
- * Counted from the audit trail, so it runs where audit rows are written (the queue's consumer).
+ * later) came from more distinct networks or countries than it allows, in one transaction, and
+ * answers those of them that are suspended now (by this call or an earlier try of the same batch,
+ * so that a retried batch still names them). Counted from the audit trail, so it runs where audit
+ * rows are written (the queue's consumer).
  */
 export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: number, now: number): Promise<SuspendedLink[]> {
   if (ids.length === 0) return [];
@@ -205,12 +208,17 @@ export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: num
   const statement = db.prepare(
     `UPDATE share_links SET suspended_at = ?3, suspended_networks = ${seen("network")}, suspended_countries = ${seen("country")}
      WHERE id = ?1 AND suspended_at IS NULL AND revoked_at IS NULL
-       AND ((max_networks IS NOT NULL AND ${seen("network")} > max_networks) OR (max_countries IS NOT NULL AND ${seen("country")} > max_countries))
-     RETURNING id, video_id AS video, creator, suspended_networks AS networks, suspended_countries AS countries,
-       max_networks AS maxNetworks, max_countries AS maxCountries`,
+       AND ((max_networks IS NOT NULL AND ${seen("network")} > max_networks) OR (max_countries IS NOT NULL AND ${seen("country")} > max_countries))`,
   );
-  const results = await db.batch<SuspendedLink>(ids.map((id) => statement.bind(id, windowStart, now)));
-  return results.flatMap((r) => r.results);
+  const suspended = db
+    .prepare(
+      `SELECT id, video_id AS video, creator, suspended_at AS suspendedAt, suspended_networks AS networks,
+         suspended_countries AS countries, max_networks AS maxNetworks, max_countries AS maxCountries
+       FROM share_links WHERE suspended_at IS NOT NULL AND id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(ids));
+  const results = await db.batch<SuspendedLink>([...ids.map((id) => statement.bind(id, windowStart, now)), suspended]);
+  return results[results.length - 1]?.results ?? [];
 }
 
 /** Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. Whether it was suspended. */

@@ -156,10 +156,24 @@ describe("events for the app", () => {
     for (const ip of ["203.0.113.5", "198.51.100.7"]) {
       expect((await g.call(`/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": ip } })).status).toBe(302);
     }
+    // Keep the audit messages, to deliver their batch again as a retry would.
+    const batch = [...g.sent];
     await g.pump();
     expect(ofType(g.received, "link.suspended").map((e) => e.data)).toEqual([
       { link: id, video: uid, creator, networks: 2, countries: 0, maxNetworks: 1, maxCountries: null },
     ]);
+    // The batch again (its first try's acknowledgement lost): the suspension is already written,
+    // and its event is sent again, under the same id, for receivers to keep once.
+    g.sent.push(...batch);
+    await g.pump(2);
+    const suspended = ofType(g.received, "link.suspended");
+    expect(suspended).toHaveLength(2);
+    expect(new Set(suspended.map((e) => e.id)).size).toBe(1);
+
+    // Reinstated by its creator: link.reinstated.
+    expect((await g.call(`/v1/share-links/${id}/reinstate`, { method: "POST", token })).status).toBe(200);
+    await g.pump();
+    expect(ofType(g.received, "link.reinstated").map((e) => e.data)).toEqual([{ link: id, video: uid, creator }]);
   });
 
   test("a receiver that fails is tried again with the same webhook-id; after the last attempt the event is kept, listed, and can be sent again", async () => {

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
-import { appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
+import { admin, appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -81,16 +81,13 @@ describe("GET /s/:id: the landing page", () => {
     expect(html).toMatch(/\(in (59|60) minutes\)/);
     expect(html).toContain(`<form data-download method="post" action="/s/${link.id}">`);
     expect(html).toMatch(/<button type="submit">Download<\/button>/);
-    // Stream's thumbnail through a token that cannot download, from the host the CSP allows images from.
-    const poster = /<img class="poster" src="([^"]+)"/.exec(html)?.[1] ?? "";
-    expect(poster).toMatch(new RegExp(`^${DELIVERY_BASE}/[\\w-]+\\.[\\w-]+\\.[\\w-]+/thumbnails/thumbnail\\.jpg$`));
-    expect(res.headers.get("content-security-policy")).toContain(`img-src ${DELIVERY_BASE}`);
-    const thumbnail = await fetch(poster);
-    expect({ status: thumbnail.status, type: thumbnail.headers.get("content-type") }).toEqual({ status: 200, type: "image/jpeg" });
-    const token = poster.split("/")[3]!;
-    const claims = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
-    expect(claims.downloadable).toBeUndefined();
-    expect((await fetch(`${DELIVERY_BASE}/${token}/downloads/default.mp4`)).status).toBe(403);
+    // The poster comes through the gateway: no Stream token (which would play the whole video) reaches the visitor.
+    expect(html).toContain(`<img class="poster" src="/s/${link.id}/poster.jpg"`);
+    expect(html).not.toContain(DELIVERY_BASE);
+    expect(res.headers.get("content-security-policy")).toContain("img-src 'self';");
+    const poster = await gateway(`/s/${link.id}/poster.jpg`);
+    expect({ status: poster.status, type: poster.headers.get("content-type") }).toEqual({ status: 200, type: "image/jpeg" });
+    expect(new Uint8Array(await poster.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0xff, 0xd8]));
     expect(html).not.toContain('type="password"');
   });
 
@@ -109,7 +106,7 @@ describe("GET /s/:id: the landing page", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
       id: link.id,
-      video: { name: "Quarterly review", durationSeconds: expect.any(Number), thumbnail: expect.stringMatching(/thumbnail\.jpg$/) },
+      video: { name: "Quarterly review", durationSeconds: expect.any(Number), thumbnail: `https://gateway.test/s/${link.id}/poster.jpg` },
       type: "default",
       expiresAt: link.expiresAt,
       remainingDownloads: 3,
@@ -330,7 +327,7 @@ describe("the page's brand (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT)", () => {
     expect(html).toContain("<span>Acme &lt;b&gt;&quot;Films&quot;&lt;/b&gt;</span>");
     expect(html).toContain('<img src="https://cdn.acme.example/logo.svg" alt="">');
     expect(html).toContain("--accent:#a31f34");
-    expect(res.headers.get("content-security-policy")).toContain(`img-src ${DELIVERY_BASE} https://cdn.acme.example;`);
+    expect(res.headers.get("content-security-policy")).toContain("img-src 'self' https://cdn.acme.example;");
   });
 
   test.each([
@@ -338,6 +335,7 @@ describe("the page's brand (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT)", () => {
     [{ BRAND_ACCENT: "#12345" }, "BRAND_ACCENT"],
     [{ BRAND_LOGO_URL: "javascript:alert(1)" }, "BRAND_LOGO_URL"],
     [{ BRAND_LOGO_URL: "http://cdn.acme.example/logo.png" }, "BRAND_LOGO_URL"],
+    [{ BRAND_LOGO_URL: "https://x;sandbox/logo.png" }, "BRAND_LOGO_URL"],
     [{ BRAND_NAME: "x".repeat(81) }, "BRAND_NAME"],
   ])("%o is refused as misconfigured", async (settings, setting) => {
     const { link } = await sharedVideo();
@@ -360,6 +358,14 @@ describe("passwords", () => {
     await expectMp4(await fetch(location(await click(link.id, { password }))));
     expect(location(await submitForm(link.id, { password })).origin).toBe(DELIVERY_BASE);
     expect((await shareLinkRow(link.id)).uses).toBe(2);
+  });
+
+  test("a revoked link's poster is refused like the link; an unknown link's is 404", async () => {
+    const { link } = await sharedVideo();
+    expect((await gateway(`/s/${link.id}/poster.jpg`)).status).toBe(200);
+    await admin("DELETE", `/v1/admin/share-links/${link.id}`);
+    await expectProblem(await gateway(`/s/${link.id}/poster.jpg`), 410, "link-revoked");
+    await expectProblem(await gateway("/s/nope/poster.jpg"), 404, "not-found");
   });
 
   test("a browser with a wrong password gets the page back, with the reason and the field again, not a dead end", async () => {
@@ -388,6 +394,10 @@ describe("passwords", () => {
     const limited = await click(link.id, { password: "guess 11" });
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     await expectProblem(limited, 429, "rate-limited");
+    // A browser gets the page back with the reason, and the same Retry-After.
+    const page = await submitForm(link.id, { password: "guess 12" });
+    expect({ status: page.status, retryAfter: page.headers.get("retry-after") }).toEqual({ status: 429, retryAfter: expect.stringMatching(/^\d+$/) });
+    expect(await page.text()).toContain("Too many password attempts for this link.");
 
     // Another link is not slowed by this one's guesses.
     expect((await click(other.link.id, { password: "the right one" })).status).toBe(302);
