@@ -3,10 +3,13 @@
 // development entry (dev.ts) adds the demo, so that nothing development-only is deployed.
 import type { Hono } from "hono";
 import type { WorkerEnv } from "./demo/assets";
+import { documented, ok, PUBLIC, type Operation } from "./http/openapi";
 import { problemResponse } from "./http/respond";
 import { streamDownloads, type StreamDownloadsOptions } from "./library";
 import { gatewayResolver } from "./options";
 import { Problem } from "./problems";
+
+const ROOT = (): Operation => ({ summary: "Where this gateway's API is described (the demo, in development)", security: PUBLIC, responses: { 200: ok("Links", { type: "object" }) } });
 
 const options = (env: Env): StreamDownloadsOptions<Env> => ({ settings: env, bindings: env });
 
@@ -14,6 +17,12 @@ const options = (env: Env): StreamDownloadsOptions<Env> => ({ settings: env, bin
 export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
   const app = streamDownloads(options);
   for (const own of routes) app.route("/", own);
+  // Someone opening the gateway's address: where its API is described, not a 404.
+  app.get("/", documented(ROOT), (c) =>
+    c.json({ service: "stream-download-gateway", openapi: new URL("/openapi.json", c.req.url).href, health: new URL("/healthz", c.req.url).href }, 200, {
+      "cache-control": "no-store",
+    }),
+  );
   app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
   return { app, handler: { fetch: app.fetch, scheduled: app.scheduled, queue: app.queue } satisfies ExportedHandler<Env> };
 }

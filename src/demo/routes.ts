@@ -34,6 +34,9 @@ const onlyWhenEnabled: MiddlewareHandler<WorkerEnv> = async (c, next) => {
 export function demoRoutes(): Hono<WorkerEnv> {
   const routes = new Hono<WorkerEnv>();
 
+  // In development the gateway's address opens the demo; otherwise the next handler answers.
+  routes.get("/", async (c, next) => (c.env.DEMO_ENABLED === "true" ? c.redirect("/demo/", 302) : next()));
+
   routes.use("/demo", onlyWhenEnabled);
   routes.use("/demo/*", onlyWhenEnabled);
 

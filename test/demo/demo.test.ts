@@ -85,6 +85,14 @@ describe("DEMO_ENABLED true", () => {
     expect(await script.text()).toContain('from "/assets/stream-download.js"');
   });
 
+  test("the gateway's own address opens the demo in development, and points at the API description otherwise", async () => {
+    const dev = await callWorker(demoEnv(), "/");
+    expect({ status: dev.status, location: dev.headers.get("location") }).toEqual({ status: 302, location: "/demo/" });
+    const production = await callWorker(envWith({ DEMO_ENABLED: "false" }), "/");
+    expect(production.status).toBe(200);
+    expect(await production.json()).toEqual({ service: "stream-download-gateway", openapi: `${GATEWAY}/openapi.json`, health: `${GATEWAY}/healthz` });
+  });
+
   test("an unknown file under /demo/ is a 404 problem", async () => {
     await expectProblem(await callWorker(demoEnv(), "/demo/nothing-here.js"), 404, "not-found");
   });

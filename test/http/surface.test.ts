@@ -14,7 +14,7 @@ function preflight(path: string, origin: string, method = "GET"): Promise<Respon
 }
 
 describe("routes", () => {
-  test.each(["/", "/v1", "/v1/videos", "/v1/videos/%2e%2e/download/x", "/.env", "/v2/videos/x/download"])(
+  test.each(["/v1", "/v1/videos", "/v1/videos/%2e%2e/download/x", "/.env", "/v2/videos/x/download"])(
     "unknown route %s: 404 not-found as problem+json",
     async (path) => {
       await expectProblem(await gateway(path), 404, "not-found");
