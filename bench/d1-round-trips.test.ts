@@ -8,7 +8,7 @@ import { createMessageBatch, createExecutionContext, env, getQueueResult } from 
 import { expect, test } from "vitest";
 import worker from "../src/dev";
 import type { QueueMessage } from "../src/queue";
-import { appToken, callWorker, randomUser } from "../test/helpers";
+import { appToken, callWorker, keptQueue, randomUser } from "../test/helpers";
 import { classify, D1Recorder } from "./d1-recorder";
 
 const VIDEO = "c0ffee00000000000000000000000001";
@@ -17,25 +17,10 @@ const D1_TRANSACTIONS_PER_SECOND = 1000;
 /** wrangler.toml [[queues.consumers]] max_batch_size: under load every batch is full. */
 const MAX_BATCH = 100;
 
-/** The audit queue, with every event sent through it kept (and still sent). */
-function countingQueue(queue: Queue<QueueMessage>, sent: QueueMessage[]): Queue<QueueMessage> {
-  return new Proxy(queue, {
-    get(real, prop) {
-      if (prop === "send") return (body: QueueMessage, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
-      if (prop === "sendBatch") return (batch: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
-        for (const m of batch) sent.push(m.body);
-        return real.sendBatch(batch, options);
-      };
-      const value: unknown = Reflect.get(real, prop, real);
-      return typeof value === "function" ? value.bind(real) : value;
-    },
-  });
-}
-
 test("D1 round trips per hot request", async ({ task }) => {
   const recorder = new D1Recorder();
   const sent: QueueMessage[] = [];
-  const recording = { ...env, DB: recorder.wrap(env.DB), AUDIT_QUEUE: countingQueue(env.AUDIT_QUEUE, sent) } as Env;
+  const recording = { ...env, DB: recorder.wrap(env.DB), AUDIT_QUEUE: keptQueue(sent) } as Env;
   const signedIn = async () => appToken(randomUser(), { videos: "*" });
 
   /** D1 write transactions the consumer makes for a full batch of events (one, if it works as designed). */

@@ -80,6 +80,16 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
+/** A GET of the page's data: the answer, or null once the page's error line says why. */
+async function load<T>(path: string): Promise<T | null> {
+  try {
+    return await api<T>("GET", path);
+  } catch (error) {
+    showPageError(error);
+    return null;
+  }
+}
+
 function showPageError(error: unknown): void {
   byId("page-error").textContent = error === null ? "" : describe(error);
 }
@@ -201,12 +211,9 @@ function renderVideo(video: DemoVideo): HTMLLIElement {
 }
 
 async function loadVideos(): Promise<void> {
-  try {
-    ({ videos } = await api<{ videos: DemoVideo[] }>("GET", "/demo/videos"));
-  } catch (error) {
-    showPageError(error);
-    return;
-  }
+  const answer = await load<{ videos: DemoVideo[] }>("/demo/videos");
+  if (answer === null) return;
+  ({ videos } = answer);
   byId("videos").replaceChildren(...videos.map(renderVideo));
   const select = byId<HTMLSelectElement>("share-video");
   const chosen = select.value;
@@ -332,13 +339,9 @@ function renderLink(link: ShareLink): HTMLTableRowElement {
 }
 
 async function loadLinks(): Promise<void> {
-  let links: ShareLink[];
-  try {
-    ({ links } = await api<{ links: ShareLink[] }>("GET", "/v1/share-links?limit=100"));
-  } catch (error) {
-    showPageError(error);
-    return;
-  }
+  const answer = await load<{ links: ShareLink[] }>("/v1/share-links?limit=100");
+  if (answer === null) return;
+  const { links } = answer;
   byId("links").replaceChildren(...links.map(renderLink));
   byId("links-table").hidden = links.length === 0;
   byId("links-empty").hidden = links.length > 0;
@@ -405,13 +408,9 @@ function describeEvent(event: ReceivedEvent): string {
 }
 
 async function loadEvents(): Promise<void> {
-  let events: ReceivedEvent[];
-  try {
-    ({ events } = await api<{ events: ReceivedEvent[] }>("GET", "/demo/events"));
-  } catch (error) {
-    showPageError(error);
-    return;
-  }
+  const answer = await load<{ events: ReceivedEvent[] }>("/demo/events");
+  if (answer === null) return;
+  const { events } = answer;
   byId("events").replaceChildren(
     ...events.map((event) =>
       h("li", { "data-testid": `event-${event.type}` }, h("code", {}, event.type), ` ${describeEvent(event)} `, h("span", { class: "muted" }, new Date(event.timestamp).toLocaleTimeString())),

@@ -3,6 +3,7 @@ import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloud
 import { SignJWT, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import worker from "../src/dev";
+import type { QueueMessage } from "../src/queue";
 import { seedVideo } from "./emulator/helpers";
 
 export const GATEWAY = "https://gateway.test";
@@ -192,4 +193,22 @@ export async function quotaUsed(user: string): Promise<number> {
   const unlimited = 1_000_000_000;
   const stub = env.USER_QUOTA.get(env.USER_QUOTA.idFromName(user));
   return unlimited - (await stub.left(new Date().toISOString().slice(0, 10), unlimited));
+}
+
+/** The gateway's queue, with a copy of every message given to it kept in `sent` (and still sent). */
+export function keptQueue(sent: QueueMessage[]): Queue<QueueMessage> {
+  return new Proxy(env.AUDIT_QUEUE as Queue<QueueMessage>, {
+    get(real, prop) {
+      if (prop === "send") return (body: QueueMessage, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
+      if (prop === "sendBatch") {
+        return (batch: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
+          const list = [...batch];
+          sent.push(...list.map((m) => m.body));
+          return real.sendBatch(list, options);
+        };
+      }
+      const value: unknown = Reflect.get(real, prop, real);
+      return typeof value === "function" ? value.bind(real) : value;
+    },
+  });
 }

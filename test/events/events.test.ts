@@ -10,7 +10,7 @@ import { describe, expect, test } from "vitest";
 import worker from "../../src/dev";
 import { EVENT_ATTEMPTS } from "../../src/events/delivery";
 import type { QueueMessage } from "../../src/queue";
-import { ADMIN_TOKEN, appToken, callWorker, envWith, expectProblem, randomUser, readyVideo } from "../helpers";
+import { ADMIN_TOKEN, appToken, callWorker, envWith, expectProblem, keptQueue, randomUser, readyVideo } from "../helpers";
 
 // Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
 const SECRET = "whsec_dGVzdC1vbmx5LWV2ZW50cy1zZWNyZXQtMDEyMzQ1Njc4OQ==";
@@ -45,20 +45,7 @@ function receiver() {
 function eventsGateway() {
   const app = receiver();
   const sent: QueueMessage[] = [];
-  const queue = new Proxy(env.AUDIT_QUEUE, {
-    get(real, prop) {
-      if (prop === "send") return (body: QueueMessage, options?: QueueSendOptions) => (sent.push(body), real.send(body, options));
-      if (prop === "sendBatch") {
-        return (batch: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
-          const list = [...batch];
-          sent.push(...list.map((m) => m.body));
-          return real.sendBatch(list, options);
-        };
-      }
-      const value: unknown = Reflect.get(real, prop, real);
-      return typeof value === "function" ? value.bind(real) : value;
-    },
-  });
+  const queue = keptQueue(sent);
   const testEnv = { ...envWith({ EVENTS_URL, EVENTS_SECRET: SECRET, AUDIT_RETRY_SECONDS: "1" }), EVENTS_SERVICE: app.service, AUDIT_QUEUE: queue } as Env;
 
   /** Runs the consumer on what was sent (and on what that sends) until nothing new comes; `attempts` as the queue would count them. */
@@ -220,15 +207,8 @@ describe("events for the app", () => {
 describe("events off, and their settings", () => {
   test("without EVENTS_URL nothing but audit events is queued, and redelivery says events are off", async () => {
     const uid = await readyVideo();
-    const sent: unknown[] = [];
-    const queue = new Proxy(env.AUDIT_QUEUE, {
-      get: (real, prop) => {
-        if (prop === "send" || prop === "sendBatch") return (body: unknown) => (sent.push(body), Promise.resolve());
-        const value: unknown = Reflect.get(real, prop, real);
-        return typeof value === "function" ? value.bind(real) : value;
-      },
-    });
-    const off = { ...env, AUDIT_QUEUE: queue } as Env;
+    const sent: QueueMessage[] = [];
+    const off = { ...env, AUDIT_QUEUE: keptQueue(sent) } as Env;
     const token = await appToken(randomUser(), { videos: [uid] });
     expect((await callWorker(off, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
     expect((await callWorker(off, `/v1/videos/${uid}/share-links`, { method: "POST", token, headers: { "content-type": "application/json" }, body: '{"expiresIn":600}' })).status).toBe(201);

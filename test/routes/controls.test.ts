@@ -322,6 +322,16 @@ describe("5. bodies are read no further than their cap", () => {
   });
 });
 
+/** A fresh video, its entitled creator and a share link of theirs, under a gateway with DAILY_DOWNLOAD_QUOTA = `limit`. */
+async function quotaAndLink(limit: number, maxDownloads: number) {
+  const quota = envWith({ DAILY_DOWNLOAD_QUOTA: String(limit) });
+  const { uid } = await seedVideo(READY);
+  const user = randomUser();
+  const token = await appToken(user, { videos: [uid] });
+  const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads })).json()) as { id: string };
+  return { quota, uid, user, token, id };
+}
+
 describe("6. a user's own share link does not bypass their daily quota", () => {
   test("link downloads take the creator's quota: with a quota of 2, one download and one link grant use it up", async () => {
     const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "2" });
@@ -341,11 +351,7 @@ describe("6. a user's own share link does not bypass their daily quota", () => {
   });
 
   test("while a crowd races for a link's last use, nobody is told the creator's quota is gone for the day", async () => {
-    const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "3" });
-    const { uid } = await seedVideo(READY);
-    const user = randomUser();
-    const token = await appToken(user, { videos: [uid] });
-    const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads: 1 })).json()) as { id: string };
+    const { quota, uid, user, token, id } = await quotaAndLink(3, 1);
     // The creator downloads while 20 strangers click the one-use link.
     const clicks = Array.from({ length: 20 }, (_, i) =>
       callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": `198.51.100.${i + 1}` } }),
@@ -367,11 +373,7 @@ describe("6. a user's own share link does not bypass their daily quota", () => {
   });
 
   test("a link whose creator's quota is used up takes no use: refused until midnight, uses and audit stay 0", async () => {
-    const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "1" });
-    const { uid } = await seedVideo(READY);
-    const user = randomUser();
-    const token = await appToken(user, { videos: [uid] });
-    const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads: 2 })).json()) as { id: string };
+    const { quota, uid, token, id } = await quotaAndLink(1, 2);
     expect((await callWorker(quota, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
     for (let i = 0; i < 3; i++) {
       const refused = await expectProblem(await callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST" }), 429, "quota-exceeded");
