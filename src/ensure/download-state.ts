@@ -19,6 +19,10 @@ export interface DownloadState {
   videoName: string | null;
   /** Seconds, or null while unknown (the share page shows it). */
   videoDuration: number | null;
+  /** The file's size in bytes once a HEAD at Stream's delivery host told it (the share page shows it). */
+  downloadBytes: number | null;
+  /** When a request last took the size check (0: never). */
+  sizeCheckedAt: number;
   checkedAt: number;
   polledAt: number;
   polls: number;
@@ -32,6 +36,8 @@ interface Row {
   percent: number;
   video_name: string | null;
   video_duration: number | null;
+  download_bytes: number | null;
+  size_checked_at: number;
   checked_at: number;
   polled_at: number;
   polls: number;
@@ -45,6 +51,8 @@ const fromRow = (r: Row): DownloadState => ({
   percent: r.percent,
   videoName: r.video_name,
   videoDuration: r.video_duration,
+  downloadBytes: r.download_bytes,
+  sizeCheckedAt: r.size_checked_at,
   checkedAt: r.checked_at,
   polledAt: r.polled_at,
   polls: r.polls,
@@ -96,6 +104,22 @@ export async function saveState(db: Db, s: DownloadState): Promise<void> {
     )
     .bind(s.video, s.type, s.status, s.refusal, s.percent, s.videoName, s.checkedAt, s.polls, s.videoDuration)
     .run();
+}
+
+/** Takes the size check when nobody took it since `before`: of many page views, one asks Stream. */
+export async function takeSizeCheck(db: Db, s: DownloadState, now: number, before: number): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `UPDATE download_state SET size_checked_at = ?3
+       WHERE video_id = ?1 AND type = ?2 AND download_bytes IS NULL AND size_checked_at <= ?4 RETURNING 1 AS taken`,
+    )
+    .bind(s.video, s.type, now, before)
+    .first<{ taken: number }>();
+  return row !== null;
+}
+
+export async function saveSize(db: Db, s: DownloadState, bytes: number): Promise<void> {
+  await db.prepare("UPDATE download_state SET download_bytes = ?3 WHERE video_id = ?1 AND type = ?2").bind(s.video, s.type, bytes).run();
 }
 
 export async function deleteState(db: Db, video: string, type?: DownloadType): Promise<void> {

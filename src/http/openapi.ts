@@ -175,7 +175,15 @@ const SCHEMAS = {
     type: "object",
     properties: {
       id: { type: "string" },
-      video: { type: "object", properties: { name: { type: ["string", "null"] } } },
+      video: {
+        type: "object",
+        properties: {
+          name: { type: ["string", "null"] },
+          durationSeconds: { type: ["number", "null"] },
+          sizeBytes: { type: ["integer", "null"] },
+          thumbnail: { type: ["string", "null"], format: "uri" },
+        },
+      },
       type: { enum: ["default", "audio"] },
       expiresAt: { type: "string", format: "date-time" },
       remainingDownloads: { type: ["integer", "null"] },

@@ -16,6 +16,8 @@ export interface LinkFacts {
   videoName: string | null;
   /** Seconds, or null while unknown. */
   durationSeconds: number | null;
+  /** The file's size in bytes, or null while unknown. */
+  sizeBytes: number | null;
   /** The gateway's own poster URL (GET /s/:id/poster.jpg), or null before the video is known to be playable. */
   posterUrl: string | null;
   type: "default" | "audio";
@@ -24,12 +26,13 @@ export interface LinkFacts {
   passwordRequired: boolean;
 }
 
-export function linkFacts(link: ShareLink, video: { name: string | null; durationSeconds: number | null; posterUrl: string | null }, mount: string): LinkFacts {
+export function linkFacts(link: ShareLink, video: { name: string | null; durationSeconds: number | null; sizeBytes: number | null; posterUrl: string | null }, mount: string): LinkFacts {
   return {
     id: link.id,
     mount,
     videoName: video.name,
     durationSeconds: video.durationSeconds,
+    sizeBytes: video.sizeBytes,
     posterUrl: video.posterUrl,
     type: link.type,
     expiresAt: link.expiresAt,
@@ -42,7 +45,7 @@ export function linkFacts(link: ShareLink, video: { name: string | null; duratio
 export function linkJson(f: LinkFacts, base: string) {
   return {
     id: f.id,
-    video: { name: f.videoName, durationSeconds: f.durationSeconds, thumbnail: f.posterUrl === null ? null : `${new URL(base).origin}${f.posterUrl}` },
+    video: { name: f.videoName, durationSeconds: f.durationSeconds, sizeBytes: f.sizeBytes, thumbnail: f.posterUrl === null ? null : `${new URL(base).origin}${f.posterUrl}` },
     type: f.type,
     expiresAt: new Date(f.expiresAt).toISOString(),
     remainingDownloads: f.remaining,
@@ -57,6 +60,19 @@ export function formatDuration(seconds: number): string {
   const minutes = Math.floor(s / 60);
   if (minutes < 60) return s % 60 === 0 ? `${minutes} min` : `${minutes} min ${s % 60} s`;
   return minutes % 60 === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** "850 KB", "12.4 MB", "1.3 GB": decimal units, as operating systems' file browsers mostly show them. */
+export function formatSize(bytes: number): string {
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 999.5 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  if (unit === 0) return `${bytes} bytes`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /** "in 45 minutes", "in 5 hours", "in 2 days": how long a link has left, as a person says it. */
@@ -179,6 +195,7 @@ function facts(f: LinkFacts, now: number): string {
   const rows = [
     ["File", escapeHtml(what)],
     ...(f.durationSeconds === null ? [] : [["Length", escapeHtml(formatDuration(f.durationSeconds))]]),
+    ...(f.sizeBytes === null ? [] : [["Size", escapeHtml(formatSize(f.sizeBytes))]]),
     [
       "Link expires",
       `<time data-local datetime="${new Date(f.expiresAt).toISOString()}">${escapeHtml(UTC_FORMAT.format(f.expiresAt))} UTC</time> (${escapeHtml(timeLeft(f.expiresAt - now))})`,

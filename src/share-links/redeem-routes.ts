@@ -7,6 +7,7 @@ import type { DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState, type DownloadState } from "../ensure/download-state";
 import { findLink, type ShareLink } from "./store";
+import { downloadSize } from "./file-size";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
@@ -71,13 +72,15 @@ const playable = (state: DownloadState | null): state is DownloadState =>
 
 /**
  * What a share page shows: the video's name and length as the download's state row knows them,
- * and, once the video is known to be playable, its poster at the gateway's own /s/:id/poster.jpg
- * (a Stream token, even a view-only one, would let its holder play the whole video). One D1 read.
+ * once the video is known to be playable its poster at the gateway's own /s/:id/poster.jpg (a
+ * Stream token, even a view-only one, would let its holder play the whole video), and once the
+ * file is ready its size. One D1 read; the first view after the file is ready also asks its size.
  */
 async function pageFacts(d: Deps, link: ShareLink): Promise<LinkFacts> {
   const state = await readState(d.db, link.video, link.type);
   const poster = playable(state) ? `${d.mount}/s/${encodeURIComponent(link.id)}/poster.jpg` : null;
-  return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, posterUrl: poster }, d.mount);
+  const sizeBytes = state === null ? null : await downloadSize(d, state);
+  return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, sizeBytes, posterUrl: poster }, d.mount);
 }
 
 async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {

@@ -4,7 +4,8 @@
 // at and enforces the token's access rules. Every test seeds its own video and uses fresh users.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
+import { DELIVERY_BASE, counters, injectFault, seedVideo, sleep } from "../emulator/helpers";
+import { formatSize } from "../../src/share-links/pages";
 import { admin, appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
@@ -106,7 +107,7 @@ describe("GET /s/:id: the landing page", () => {
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
       id: link.id,
-      video: { name: "Quarterly review", durationSeconds: expect.any(Number), thumbnail: `https://gateway.test/s/${link.id}/poster.jpg` },
+      video: { name: "Quarterly review", durationSeconds: expect.any(Number), sizeBytes: expect.any(Number), thumbnail: `https://gateway.test/s/${link.id}/poster.jpg` },
       type: "default",
       expiresAt: link.expiresAt,
       remainingDownloads: 3,
@@ -128,6 +129,45 @@ describe("GET /s/:id: the landing page", () => {
     expect(await linkAudit(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(before.delivery);
     expect(((await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
+    // The file's size is asked of Stream once, with a HEAD, however many views race for it.
+    expect(((await counters(uid)).byOperation["delivery.head"] ?? 0) - (before.byOperation["delivery.head"] ?? 0)).toBe(1);
+  });
+
+  test("the page shows the file's size, as Stream's delivery host gives it, asked once with a HEAD", async () => {
+    const { uid, link } = await sharedVideo();
+    const facts = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    const file = await fetch(location(await click(link.id)));
+    const bytes = (await file.arrayBuffer()).byteLength;
+    expect(facts.video.sizeBytes).toBe(bytes);
+    const html = await (await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } })).text();
+    expect(html).toContain(`<dt>Size</dt><dd>${formatSize(bytes)}</dd>`);
+    const seen = await counters(uid);
+    expect({ heads: seen.byOperation["delivery.head"], downloads: seen.delivery }).toEqual({ heads: 1, downloads: 1 });
+  });
+
+  test.each([
+    [999, "999 bytes"],
+    [1000, "1.0 KB"],
+    [9_949, "9.9 KB"],
+    [999_600, "1.0 MB"],
+    [12_400_000, "12 MB"],
+    [1_340_000_000, "1.3 GB"],
+  ])("a size of %i bytes reads %j", (bytes, words) => {
+    expect(formatSize(bytes)).toBe(words);
+  });
+
+  test("a file whose size Stream will not tell is shown without one, and asked again only after a while", async () => {
+    const { uid, link } = await sharedVideo();
+    await injectFault({ video: uid, operation: "delivery", status: 503, times: 1 });
+    const first = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    const second = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    expect([first.video.sizeBytes, second.video.sizeBytes]).toEqual([null, null]);
+    expect((await counters(uid)).byOperation["delivery.head"]).toBe(1);
+    // Ten minutes later (the check's time moved back), the next view asks again and gets it.
+    await env.DB.prepare("UPDATE download_state SET size_checked_at = size_checked_at - 600000 WHERE video_id = ?1").bind(uid).run();
+    const third = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    expect(third.video.sizeBytes).toBeGreaterThan(0);
+    expect((await counters(uid)).byOperation["delivery.head"]).toBe(2);
   });
 
   test.each(["A".repeat(32), "too-short", "%3Cscript%3E"])("an unknown id %j: 404 problem+json, and an HTML 404 page for browsers", async (id) => {
