@@ -10,6 +10,11 @@ import devAccount from "./emulator/fixtures/dev-account.json" with { type: "json
 
 export const EMULATOR_DELIVERY_BASE = `https://customer-${devAccount.customerCode}.cloudflarestream.com`;
 
+// The plugin reads wrangler.toml through wrangler, which would report, for every project and
+// run, that it loaded the developer's .dev.vars: true, and pointless, since gatewayBindings
+// below names every setting. Its warnings and errors still show.
+process.env["WRANGLER_LOG"] ??= "warn";
+
 // The gateway under test: real Stream URLs (the emulator answers them), dev-only credentials,
 // short intervals so that tests of polling and timeouts stay fast. Every setting is named here,
 // so that a developer's own .dev.vars (which the plugin also reads) cannot change a test run.
@@ -168,6 +173,9 @@ export default defineConfig(async () => ({
     fileParallelism: false,
     reporters: ["default", "json"],
     outputFile: { json: "test-results/vitest.json" },
+    // Many tests drive the gateway into the failures it logs (a D1 fault, an identity provider
+    // outage): those logs are shown for a failing test only.
+    silent: "passed-only",
     projects: [
       // Tests mirror src/ (test/identify/ tests src/identify/, …); test/emulator/ pins the emulator's
       // contract, test/attack/ and test/record/ hold the cross-cutting attacks and invariants.

@@ -23,7 +23,7 @@ if (auth.problem) {
 await buildClient({ watch: true });
 // The demo's sign-in sets the session cookie; a name of your own in .dev.vars wins.
 const cookieName = readDevVars().AUTH_COOKIE_NAME || "sdg_session";
-execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { env: OFFLINE_ENV, stdio: "inherit" });
+migrateLocalD1();
 
 stopOnExit();
 const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
@@ -44,7 +44,7 @@ const servers = [
 ];
 for (const server of servers) {
   server.on("exit", (code) => {
-    console.error(`A server exited (${code ?? "signal"}); stopping.`);
+    console.error(`${server.recentOutput()}\nA server exited (${code ?? "signal"}); stopping.`);
     process.exit(1);
   });
 }
@@ -98,6 +98,22 @@ ${tryIt.join("\n")}
 
   Press Ctrl-C to stop both.
 `);
+
+/**
+ * Applies migrations/ to the local D1 with one line of report: wrangler's own (a table per
+ * migration) is shown only when it fails.
+ */
+function migrateLocalD1() {
+  let report;
+  try {
+    report = execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], { env: OFFLINE_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    console.error(`${error.stdout ?? ""}${error.stderr ?? ""}\nCould not migrate the local D1 database; not starting.`);
+    process.exit(1);
+  }
+  const applied = /About to apply (\d+) migration/.exec(report)?.[1];
+  console.log(applied ? `Local D1: applied ${applied} migration(s) from migrations/.` : "Local D1: up to date.");
+}
 
 /** Whether AUTH_JWKS_URL points at this emulator's JWKS stand-in (emulator/README.md › Control API). */
 function isEmulatorJwks(jwksUrl) {

@@ -10,9 +10,20 @@ export const OFFLINE_ENV = {
 
 const started = new Set();
 
-/** Lines of a quiet server's output kept, for `recentOutput` when it fails to start. */
+/** Lines of a server's output kept, for `recentOutput` when it fails to start. */
 const KEPT_LINES = 200;
 
+/** wrangler's own start-up report ends with this line; what follows is the Worker's and its requests'. */
+const READY = /Ready on http/;
+
+/** A start-up line shown at once: wrangler marks errors with ✘, the Worker's with [ERROR]. */
+const ALARMING = /✘|\[ERROR\]/;
+
+/**
+ * `quiet`: nothing is shown (tests, the bench). Otherwise wrangler's start-up report (its banner,
+ * the bindings table, which .dev.vars it read, a types hint) is kept, not shown: `npm run dev`
+ * prints its own summary. From "Ready on" on, everything is shown; errors always are.
+ */
 export function startWrangler(name, args, { quiet = false } = {}) {
   const child = spawn("npx", ["wrangler", "dev", ...args], {
     env: OFFLINE_ENV,
@@ -20,20 +31,23 @@ export function startWrangler(name, args, { quiet = false } = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
-  const prefix = (chunk) =>
-    chunk
-      .toString()
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map((line) => `[${name}] ${line}`);
-  // A quiet server's output is kept, not shown: a server that never answers can still say why.
+  let ready = false;
   const kept = [];
-  const keep = (chunk) => {
-    kept.push(...prefix(chunk));
-    kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
+  const show = (line, stream) => (stream === "stderr" ? console.error(line) : console.log(line));
+  const take = (stream) => (chunk) => {
+    for (const text of chunk.toString().split("\n")) {
+      if (text.trim() === "") continue;
+      const line = `[${name}] ${text}`;
+      kept.push(line);
+      kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
+      const wasReady = ready;
+      ready ||= READY.test(text);
+      if (!quiet && (wasReady || ALARMING.test(text))) show(line, stream);
+    }
   };
-  child.stdout.on("data", (chunk) => (quiet ? keep(chunk) : console.log(prefix(chunk).join("\n"))));
-  child.stderr.on("data", (chunk) => (quiet ? keep(chunk) : console.error(prefix(chunk).join("\n"))));
+  child.stdout.on("data", take("stdout"));
+  child.stderr.on("data", take("stderr"));
+  /** What the server printed last: why one that never answered did not start. */
   child.recentOutput = () => kept.join("\n");
   child.on("exit", () => started.delete(child));
   return child;
