@@ -1,8 +1,9 @@
 // `npm run deploy`: checks what a production deployment needs, creates the audit queues that do
 // not exist yet, applies the D1 migrations to the remote database, then deploys. `--dry-run` only
-// checks and prints the commands.
+// checks and prints the commands; `--env NAME` deploys wrangler.toml's [env.NAME] (e.g. staging).
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
 
 const PLACEHOLDER_DB = "00000000-0000-0000-0000-000000000000";
@@ -64,9 +65,9 @@ function scopeProblems(where, section, vars) {
   return problems;
 }
 
-/** The queues the top level of wrangler.toml produces to, consumes and dead-letters into. */
-export function queueNames(config) {
-  const queues = isTable(config.queues) ? config.queues : {};
+/** The queues a deployment target (the top level, or one [env.<name>]) produces to, consumes and dead-letters into. */
+export function queueNames(section) {
+  const queues = isTable(section.queues) ? section.queues : {};
   const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
   const names = [
     ...list(queues.producers).map((p) => p.queue),
@@ -75,17 +76,45 @@ export function queueNames(config) {
   return [...new Set(names.filter((name) => typeof name === "string" && name !== ""))];
 }
 
+/**
+ * What `npm run deploy [-- --env NAME]` runs, in order: the target's queues (wrangler does not
+ * inherit bindings into an environment, so a staging [env.staging] names its own), then the remote
+ * migrations and the deploy. Throws for an environment wrangler.toml does not have.
+ */
+export function deploymentPlan(toml, envName) {
+  const config = parse(toml);
+  const section = envName === undefined ? config : isTable(config.env) ? config.env[envName] : undefined;
+  if (!isTable(section)) throw new Error(`wrangler.toml has no [env.${envName}].`);
+  const target = envName === undefined ? [] : ["--env", envName];
+  return {
+    // The longest retention Queues allows (14 days), so that a long D1 outage loses no audit event.
+    queues: queueNames(section).map((queue) => ({ queue, create: ["wrangler", "queues", "create", queue, "--message-retention-period-secs", "1209600"] })),
+    steps: [
+      ["wrangler", "d1", "migrations", "apply", "DB", "--remote", ...target],
+      ["wrangler", "deploy", ...target],
+    ],
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dryRun = process.argv.includes("--dry-run");
-  const problems = deploymentProblems(readFileSync("wrangler.toml", "utf8"));
+  const { values } = parseArgs({ options: { "dry-run": { type: "boolean" }, env: { type: "string" } } });
+  const dryRun = values["dry-run"] === true;
+  const toml = readFileSync("wrangler.toml", "utf8");
+  const problems = deploymentProblems(toml);
   if (problems.length > 0) {
     console.error(`Not ready to deploy:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     process.exit(2);
   }
-  // wrangler deploy refuses a Worker bound to a queue that does not exist.
-  for (const queue of queueNames(parse(readFileSync("wrangler.toml", "utf8")))) {
-    // The longest retention Queues allows (14 days), so that a long D1 outage loses no audit event.
-    const create = ["wrangler", "queues", "create", queue, "--message-retention-period-secs", "1209600"];
+  let plan;
+  try {
+    plan = deploymentPlan(toml, values.env);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  }
+  // wrangler deploy refuses a Worker bound to a queue that does not exist. Queues are per account,
+  // not per environment: only their names tell staging's from production's.
+  for (const { queue, create } of plan.queues) {
     console.log(`$ npx wrangler queues info ${queue} || npx ${create.join(" ")}`);
     if (dryRun) continue;
     try {
@@ -94,11 +123,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       execFileSync("npx", create, { stdio: "inherit" });
     }
   }
-  const steps = [
-    ["wrangler", "d1", "migrations", "apply", "DB", "--remote"],
-    ["wrangler", "deploy"],
-  ];
-  for (const step of steps) {
+  for (const step of plan.steps) {
     console.log(`$ npx ${step.join(" ")}`);
     if (!dryRun) execFileSync("npx", step, { stdio: "inherit" });
   }

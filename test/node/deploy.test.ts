@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { parse } from "smol-toml";
-import { deploymentProblems, queueNames } from "../../scripts/deploy.mjs";
+import { deploymentPlan, deploymentProblems, queueNames } from "../../scripts/deploy.mjs";
 
 const committed = readFileSync("wrangler.toml", "utf8");
 const ready = committed
@@ -101,4 +101,39 @@ test("a wrangler.toml that is not TOML is reported, not thrown", () => {
 test("the queues deploy creates when missing: the audit queue and its dead-letter queue, each once", () => {
   expect(queueNames(parse(committed))).toEqual(["stream-download-audit", "stream-download-audit-dlq"]);
   expect(queueNames(parse('name = "x"'))).toEqual([]);
+});
+
+/** docs/operations.md's [env.staging], its database id filled in and the top level's [vars] copied, as that page says. */
+function stagingConfig(): string {
+  const doc = readFileSync("docs/operations.md", "utf8");
+  const section = doc.slice(doc.indexOf("### A staging environment"));
+  const block = /```toml\n([\s\S]*?)```/.exec(section)?.[1];
+  if (block === undefined) throw new Error("docs/operations.md › A staging environment has no toml block");
+  const vars = /\n\[vars\]\n([\s\S]*?)\n\[/.exec(ready)?.[1] ?? "";
+  const staging = block.replace("<npx wrangler d1 create stream-download-gateway-staging>", "9a8b7c6d-1111-2222-3333-444455556666");
+  return `${ready}\n${staging}\n[env.staging.vars]\n${vars}\n`;
+}
+
+test("docs/operations.md's staging environment passes the checks, binds what the top level binds, and deploys with --env staging", () => {
+  const toml = stagingConfig();
+  expect(deploymentProblems(toml)).toEqual([]);
+  const config = parse(toml) as Record<string, any>;
+  const staging = config.env.staging;
+  const names = (section: Record<string, any>) => ({
+    d1: section.d1_databases.map((d: { binding: string }) => d.binding),
+    limits: section.ratelimits.map((r: { name: string }) => r.name).sort(),
+    objects: section.durable_objects.bindings.map((b: { name: string; class_name: string }) => `${b.name}:${b.class_name}`),
+    producers: section.queues.producers.map((p: { binding: string }) => p.binding),
+    consumers: section.queues.consumers.length,
+    vars: Object.keys(section.vars).sort(),
+  });
+  expect(names(staging)).toEqual(names(config));
+  const plan = deploymentPlan(toml, "staging");
+  expect(plan.queues.map((q) => q.queue)).toEqual(["stream-download-audit-staging", "stream-download-audit-staging-dlq"]);
+  expect(plan.steps).toEqual([
+    ["wrangler", "d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
+    ["wrangler", "deploy", "--env", "staging"],
+  ]);
+  expect(deploymentPlan(toml, undefined).steps[1]).toEqual(["wrangler", "deploy"]);
+  expect(() => deploymentPlan(toml, "prod")).toThrow("wrangler.toml has no [env.prod].");
 });
