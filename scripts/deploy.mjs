@@ -6,18 +6,29 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
 
+const HELP = `npm run deploy -- [options]
+
+Checks wrangler.toml for production, creates the audit queues that do not exist yet, applies the
+D1 migrations to the remote database, then runs wrangler deploy (docs/operations.md › Deploy).
+
+  --dry-run    only check and print the commands
+  --env NAME   deploy wrangler.toml's [env.NAME] (e.g. staging) instead of the top level
+  --help       this text`;
+
 const PLACEHOLDER_DB = "00000000-0000-0000-0000-000000000000";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_BASE = /^https:\/\/customer-[a-z0-9]+\.cloudflarestream\.com$/;
 
 const isTable = (value) => typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 
 /**
  * Problems with wrangler.toml for production, as sentences; empty when it is ready. The TOML is
- * parsed, and the top level and every [env.<name>] are checked; an environment's vars are its own
+ * parsed, and the top level and every [env.<name>] are checked (only [env.<envName>] when one is
+ * named, as `npm run deploy -- --env NAME` does); an environment's vars are its own
  * over the top level's (wrangler does not inherit [vars] into environments, but a value that would
  * be unsafe if it did is refused all the same).
  */
-export function deploymentProblems(toml) {
+export function deploymentProblems(toml, envName) {
   let config;
   try {
     config = parse(toml);
@@ -28,9 +39,12 @@ export function deploymentProblems(toml) {
   const problems = [];
   if (config.vars !== undefined && !isTable(config.vars)) problems.push("[vars] must be a table.");
   const topVars = isTable(config.vars) ? config.vars : {};
-  problems.push(...scopeProblems("", config, topVars));
+  // Deploying one environment checks that one: a staging deployment may come before production's settings.
+  if (envName === undefined) problems.push(...scopeProblems("", config, topVars));
   if (config.env !== undefined && !isTable(config.env)) problems.push("env must be a table of [env.<name>] sections.");
-  for (const [name, env] of Object.entries(isTable(config.env) ? config.env : {})) {
+  const environments = Object.entries(isTable(config.env) ? config.env : {}).filter(([name]) => envName === undefined || name === envName);
+  if (envName !== undefined && environments.length === 0) problems.push(`wrangler.toml has no [env.${envName}].`);
+  for (const [name, env] of environments) {
     const where = `[env.${name}] `;
     if (!isTable(env)) {
       problems.push(`${where}must be a table.`);
@@ -46,7 +60,8 @@ export function deploymentProblems(toml) {
 function scopeProblems(where, section, vars) {
   const problems = [];
   const databases = Array.isArray(section.d1_databases) ? section.d1_databases : [];
-  if (databases.some((db) => isTable(db) && String(db.database_id ?? "").trim() === PLACEHOLDER_DB)) {
+  const ids = databases.filter(isTable).map((db) => String(db.database_id ?? "").trim());
+  if (ids.some((id) => id === PLACEHOLDER_DB || !UUID.test(id))) {
     problems.push(`${where}database_id is the placeholder: run \`npx wrangler d1 create stream-download-gateway\` and put its id in wrangler.toml.`);
   }
   const delivery = vars.STREAM_DELIVERY_BASE;
@@ -85,7 +100,8 @@ export function deploymentPlan(toml, envName) {
   const config = parse(toml);
   const section = envName === undefined ? config : isTable(config.env) ? config.env[envName] : undefined;
   if (!isTable(section)) throw new Error(`wrangler.toml has no [env.${envName}].`);
-  const target = envName === undefined ? [] : ["--env", envName];
+  // Named, so that a wrangler.json(c) beside it (which wrangler would prefer) is never what deploys.
+  const target = ["-c", "wrangler.toml", ...(envName === undefined ? [] : ["--env", envName])];
   return {
     // The longest retention Queues allows (14 days), so that a long D1 outage loses no audit event.
     queues: queueNames(section).map((queue) => ({ queue, create: ["wrangler", "queues", "create", queue, "--message-retention-period-secs", "1209600"] })),
@@ -97,10 +113,27 @@ export function deploymentPlan(toml, envName) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { "dry-run": { type: "boolean" }, env: { type: "string" } } });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { "dry-run": { type: "boolean" }, env: { type: "string" }, help: { type: "boolean" } } }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  // wrangler reads CLOUDFLARE_ENV when --env is absent: the checks and the queues would then be
+  // another environment's than what deploys.
+  const cloudflareEnv = process.env.CLOUDFLARE_ENV || undefined;
+  if (cloudflareEnv !== values.env) {
+    console.error(`CLOUDFLARE_ENV is ${cloudflareEnv ?? "unset"} but --env is ${values.env ?? "absent"}: give both the same environment, or neither.`);
+    process.exit(2);
+  }
   const dryRun = values["dry-run"] === true;
   const toml = readFileSync("wrangler.toml", "utf8");
-  const problems = deploymentProblems(toml);
+  const problems = deploymentProblems(toml, values.env);
   if (problems.length > 0) {
     console.error(`Not ready to deploy:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     process.exit(2);

@@ -43,12 +43,20 @@ const servers = [
   ]),
 ];
 for (const server of servers) {
-  server.on("exit", (code) => {
+  // "close", not "exit": by then its last lines, usually the reason, have been read.
+  server.on("close", (code) => {
     console.error(`${server.recentOutput()}\nA server exited (${code ?? "signal"}); stopping.`);
     process.exit(1);
   });
 }
-await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
+try {
+  await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
+} catch (error) {
+  // A server that is up but never answers (a build error, a port taken) says why in its output.
+  for (const server of servers) console.error(server.recentOutput());
+  console.error(`${error instanceof Error ? error.message : error}; stopping.`);
+  process.exit(1);
+}
 // Stream allows one webhook per account and picks its secret; the emulator's control API lets
 // the local account call this gateway with the secret .dev.vars holds.
 const webhookSecret = readDevVars().STREAM_WEBHOOK_SECRET;
@@ -70,7 +78,7 @@ const tryIt = auth.jwksUrl
       "  Your identity provider issues the app tokens: the gateway verifies them with the JWKS at",
       `  ${auth.jwksUrl} (AUTH_JWKS_URL). Download a demo video end to end with one`,
       "  (its videos claim, or a D1 grant, must cover the video):",
-      `    curl -L -o keynote.mp4 -H "Authorization: Bearer <a token from your identity provider>" \\`,
+      `    curl -fL -o keynote.mp4 -H "Authorization: Bearer <a token from your identity provider>" \\`,
       `      ${keynote}`,
       ...(isEmulatorJwks(auth.jwksUrl)
         ? [
@@ -82,7 +90,7 @@ const tryIt = auth.jwksUrl
     ]
   : [
       "  Download a demo video end to end (a dev user token for all videos, valid 24 h):",
-      `    curl -L -o keynote.mp4 -H "Authorization: Bearer ${await devToken("dev-user", "*")}" \\`,
+      `    curl -fL -o keynote.mp4 -H "Authorization: Bearer ${await devToken("dev-user", "*")}" \\`,
       `      ${keynote}`,
       "  More tokens: npm run token -- <user> [uid,…|*]",
     ];
@@ -96,8 +104,10 @@ console.log(`
 
 ${tryIt.join("\n")}
 
-  Press Ctrl-C to stop both.
+  Press Ctrl-C to stop both. Requests and the Workers' logs follow.
 `);
+// From here on, the servers' own lines: each request, and what the Workers log.
+for (const server of servers) server.show();
 
 /**
  * Applies migrations/ to the local D1 with one line of report: wrangler's own (a table per

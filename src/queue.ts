@@ -26,7 +26,9 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
     if (!parsed.success) {
       // Only a producer of another version could send this; retrying cannot make it valid, and
       // it must not hold back the messages that are.
-      console.error(`queue: dropped a malformed message from ${batch.queue}`, JSON.stringify(message.body ?? null).slice(0, 500));
+      // Its fields' names, not their values: a message may carry a share-link id, a capability.
+      const fields = parsed.error.issues.map((issue) => issue.path.join(".") || "(body)").join(", ");
+      console.error(`queue: dropped a malformed message ${message.id} from ${batch.queue} (${fields})`);
       message.ack();
     } else if (parsed.data.kind === "audit") audit.push({ message, event: parsed.data.event });
     else events.push({ message, event: parsed.data.event });
@@ -36,7 +38,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
     writeAuditBatch(database, audit, now, config.auditRetrySeconds, async (written) => {
       const links = [...new Set(written.flatMap((e) => (e.link === null ? [] : [e.link])))];
       const suspended = await suspendLeakedLinks(database, links, now - config.shareLinkLeak.windowSeconds * 1000, now);
-      await sink.send([...written.map(grantedEvent), ...suspended.map(linkSuspended)]);
+      await sink.send([...written.map(grantedEvent), ...(await Promise.all(suspended.map(linkSuspended)))]);
     }),
     deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
   ]);

@@ -13,16 +13,17 @@ const started = new Set();
 /** Lines of a server's output kept, for `recentOutput` when it fails to start. */
 const KEPT_LINES = 200;
 
-/** wrangler's own start-up report ends with this line; what follows is the Worker's and its requests'. */
-const READY = /Ready on http/;
-
-/** A start-up line shown at once: wrangler marks errors with ✘, the Worker's with [ERROR]. */
+/** A line shown at once, even before `show()`: wrangler marks errors with ✘, the Worker's with [ERROR]. */
 const ALARMING = /✘|\[ERROR\]/;
 
+/** How many lines after an error's are shown with it. */
+const ERROR_DETAIL_LINES = 20;
+
 /**
- * `quiet`: nothing is shown (tests, the bench). Otherwise wrangler's start-up report (its banner,
- * the bindings table, which .dev.vars it read, a types hint) is kept, not shown: `npm run dev`
- * prints its own summary. From "Ready on" on, everything is shown; errors always are.
+ * `quiet`: nothing is shown (tests). Otherwise the server's output is kept, not shown, until the
+ * caller calls `child.show()`: wrangler's start-up report (its banner, the bindings table, which
+ * .dev.vars it read, a types hint) and the caller's own readiness checks stay out of sight, and
+ * `npm run dev` prints its own summary. Errors are always shown.
  */
 export function startWrangler(name, args, { quiet = false } = {}) {
   const child = spawn("npx", ["wrangler", "dev", ...args], {
@@ -31,22 +32,27 @@ export function startWrangler(name, args, { quiet = false } = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
-  let ready = false;
+  let showing = false;
+  // An error's own line comes with its details (a build error's file, line and code frame) after it.
+  let details = 0;
   const kept = [];
-  const show = (line, stream) => (stream === "stderr" ? console.error(line) : console.log(line));
   const take = (stream) => (chunk) => {
     for (const text of chunk.toString().split("\n")) {
       if (text.trim() === "") continue;
       const line = `[${name}] ${text}`;
       kept.push(line);
       kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
-      const wasReady = ready;
-      ready ||= READY.test(text);
-      if (!quiet && (wasReady || ALARMING.test(text))) show(line, stream);
+      if (ALARMING.test(text)) details = ERROR_DETAIL_LINES + 1;
+      const shown = showing || details > 0;
+      details = Math.max(0, details - 1);
+      if (!quiet && shown) (stream === "stderr" ? console.error : console.log)(line);
     }
   };
   child.stdout.on("data", take("stdout"));
   child.stderr.on("data", take("stderr"));
+  child.show = () => {
+    showing = true;
+  };
   /** What the server printed last: why one that never answered did not start. */
   child.recentOutput = () => kept.join("\n");
   child.on("exit", () => started.delete(child));

@@ -51,8 +51,9 @@ const fromRow = (r: Row): DownloadState => ({
   percent: r.percent,
   videoName: r.video_name,
   videoDuration: r.video_duration,
-  downloadBytes: r.download_bytes,
-  sizeCheckedAt: r.size_checked_at,
+  // Absent, not null, for a Worker that runs before migration 0008 is applied.
+  downloadBytes: r.download_bytes ?? null,
+  sizeCheckedAt: r.size_checked_at ?? 0,
   checkedAt: r.checked_at,
   polledAt: r.polled_at,
   polls: r.polls,
@@ -96,10 +97,13 @@ export async function takePollLease(
   return row === null ? null : fromRow(row);
 }
 
+/** A file no longer ready may come back as another: its size is forgotten, to be asked again then. */
 export async function saveState(db: Db, s: DownloadState): Promise<void> {
   await db
     .prepare(
-      `UPDATE download_state SET status = ?3, refusal = ?4, percent = ?5, video_name = ?6, checked_at = ?7, polls = ?8, video_duration = ?9
+      `UPDATE download_state SET status = ?3, refusal = ?4, percent = ?5, video_name = ?6, checked_at = ?7, polls = ?8, video_duration = ?9,
+         download_bytes = CASE WHEN ?3 = 'ready' THEN download_bytes END,
+         size_checked_at = CASE WHEN ?3 = 'ready' THEN size_checked_at ELSE 0 END
        WHERE video_id = ?1 AND type = ?2`,
     )
     .bind(s.video, s.type, s.status, s.refusal, s.percent, s.videoName, s.checkedAt, s.polls, s.videoDuration)

@@ -48,10 +48,11 @@ export const linkRevoked = (link: { id: string; video: string; creator: string }
 /**
  * One suspension's event. Its id follows from the link and the time it was suspended, so the
  * consumer can send it again with each retry of the batch that suspended it (the suspension is
- * already written then) and receivers keep one.
+ * already written then) and receivers keep one. A digest, not the link's id: event ids are
+ * logged, and a link's id is a capability.
  */
-export const linkSuspended = (link: SuspendedLink): AppEvent => ({
-  id: `evt_${link.id}_${link.suspendedAt}`,
+export const linkSuspended = async (link: SuspendedLink): Promise<AppEvent> => ({
+  id: `evt_${await digestHex(`link.suspended:${link.id}:${link.suspendedAt}`)}`,
   type: "link.suspended",
   at: link.suspendedAt,
   data: {
@@ -64,6 +65,11 @@ export const linkSuspended = (link: SuspendedLink): AppEvent => ({
     maxCountries: link.maxCountries,
   },
 });
+
+async function digestHex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /** The queue's message for an event (queue.ts). */
 export interface EventMessage {

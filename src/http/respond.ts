@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { Problem, retryLater } from "../problems";
 import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
+import { linkRef } from "../share-links/ids";
 
 export function problemResponse(problem: Problem, request: Request): Response {
   const instance = new URL(request.url).pathname;
@@ -46,6 +47,17 @@ export function preparingResponse(request: Request, percent: number, retryAfter:
 /** What clients are told to wait after D1 failed them. */
 const STORAGE_RETRY_SECONDS = 5;
 
+/**
+ * A request's path as a log line shows it: a share link's id and a ticket are capabilities, so a
+ * link is named by its first six characters (docs/operations.md › Logs and monitoring) and a
+ * ticket not at all.
+ */
+export function loggedPath(url: string): string {
+  return new URL(url).pathname
+    .replace(/\/(s|share-links)\/([^/]+)/, (_, route: string, id: string) => `/${route}/${linkRef(id)}`)
+    .replace(/\/d\/[^/]+/, "/d/…");
+}
+
 /** Problems as RFC 9457 (Stream's failures too); D1 failing as a retryable 503; anything else a logged 500 without internals. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof Problem) return problemResponse(error, c.req.raw);
@@ -53,9 +65,9 @@ export function handleError(error: Error, c: Context): Response {
   // D1 failing (an outage, an overloaded database) is not the client's fault nor a bug of ours:
   // a retryable 503. Grants record before they deliver, so nothing was handed out.
   if (error.message.startsWith("D1_")) {
-    console.error("D1 failed", c.req.method, new URL(c.req.url).pathname, error.message);
+    console.error("D1 failed", c.req.method, loggedPath(c.req.url), error.message);
     return problemResponse(retryLater("upstream-unavailable", "The gateway's database is unavailable.", STORAGE_RETRY_SECONDS), c.req.raw);
   }
-  console.error("unhandled error", c.req.method, new URL(c.req.url).pathname, error);
+  console.error("unhandled error", c.req.method, loggedPath(c.req.url), error);
   return problemResponse(new Problem("internal", "Something went wrong on our side."), c.req.raw);
 }

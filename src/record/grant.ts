@@ -4,6 +4,7 @@
 // Whatever was taken is given back when a later part fails, so a refused grant costs nothing.
 import type { Db } from "../db/types";
 import { giveBackUse, takeUse } from "../share-links/store";
+import { linkRef } from "../share-links/ids";
 import type { AuditEvent } from "./audit";
 import type { AuditSink } from "./audit-queue";
 import type { DailyQuota } from "./quota";
@@ -51,7 +52,7 @@ export async function recordLinkGrant(r: Recorder, db: Db, link: { id: string; c
   try {
     await r.audit.record(event);
   } catch (error) {
-    await giveBackUse(db, link.id).catch((e: unknown) => console.error(`share link ${link.id}: a use could not be given back`, e instanceof Error ? e.message : e));
+    await giveBackUse(db, link.id).catch((e: unknown) => console.error(`share link ${linkRef(link.id)}: a use could not be given back`, e instanceof Error ? e.message : e));
     await giveBackQuota();
     throw error;
   }

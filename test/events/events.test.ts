@@ -156,6 +156,8 @@ describe("events for the app", () => {
     const suspended = ofType(g.received, "link.suspended");
     expect(suspended).toHaveLength(2);
     expect(new Set(suspended.map((e) => e.id)).size).toBe(1);
+    // Event ids are logged: the link's id (a capability) is not in its event's.
+    expect(suspended[0]!.id).toMatch(/^evt_[0-9a-f]{32}$/);
 
     // Reinstated by its creator: link.reinstated.
     expect((await g.call(`/v1/share-links/${id}/reinstate`, { method: "POST", token })).status).toBe(200);

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { seedVideo } from "../emulator/helpers";
 import { ADMIN_TOKEN, appToken, expectProblem, gateway, randomUser, randomUid } from "../helpers";
+import { loggedPath } from "../../src/http/respond";
 
 const APP = "https://app.example";
 
@@ -195,5 +196,18 @@ describe("malformed bodies are 400 invalid-request, never 500", () => {
   ])("GET download with %s in the query", async (_, query) => {
     const res = await gateway(`/v1/videos/${uid}/download${query}`, { token: await appToken(randomUser(), { videos: "*" }) });
     await expectProblem(res, 400, "invalid-request");
+  });
+});
+
+describe("log lines name no capability", () => {
+  test.each([
+    ["https://gw.test/s/aMOrB1cDeFgHiJkLmNoPqRsTuVwXyZ012345", "/s/aMOrB1…"],
+    ["https://gw.test/downloads/s/aMOrB1cDeFgHiJkLmNoPqRsTuVwXyZ012345/poster.jpg", "/downloads/s/aMOrB1…/poster.jpg"],
+    ["https://gw.test/v1/share-links/aMOrB1cDeFgHiJkLmNoPqRsTuVwXyZ012345/uses?cursor=x", "/v1/share-links/aMOrB1…/uses"],
+    ["https://gw.test/v1/admin/share-links/aMOrB1cDeFgHiJkLmNoPqRsTuVwXyZ012345", "/v1/admin/share-links/aMOrB1…"],
+    ["https://gw.test/d/eyJhbGciOiJIUzI1NiJ9.eyJ0IjoxfQ.c2ln", "/d/…"],
+    ["https://gw.test/v1/videos/c0ffee00000000000000000000000001/share-links", "/v1/videos/c0ffee00000000000000000000000001/share-links"],
+  ])("%s is logged as %s", (url, logged) => {
+    expect(loggedPath(url)).toBe(logged);
   });
 });

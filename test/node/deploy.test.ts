@@ -103,19 +103,25 @@ test("the queues deploy creates when missing: the audit queue and its dead-lette
   expect(queueNames(parse('name = "x"'))).toEqual([]);
 });
 
-/** docs/operations.md's [env.staging], its database id filled in and the top level's [vars] copied, as that page says. */
-function stagingConfig(): string {
+/**
+ * docs/operations.md's [env.staging] after a wrangler.toml `top`, as that page says to fill it in:
+ * its database id, the top level's [vars] copied, STREAM_DELIVERY_BASE pointed at staging's.
+ */
+function withStaging(top: string): string {
   const doc = readFileSync("docs/operations.md", "utf8");
   const section = doc.slice(doc.indexOf("### A staging environment"));
   const block = /```toml\n([\s\S]*?)```/.exec(section)?.[1];
   if (block === undefined) throw new Error("docs/operations.md › A staging environment has no toml block");
-  const vars = /\n\[vars\]\n([\s\S]*?)\n\[/.exec(ready)?.[1] ?? "";
+  const vars = (/\n\[vars\]\n([\s\S]*?)\n\[/.exec(top)?.[1] ?? "").replace(
+    /^STREAM_DELIVERY_BASE = .*$/m,
+    'STREAM_DELIVERY_BASE = "https://customer-st4g1ng0000000000.cloudflarestream.com"',
+  );
   const staging = block.replace("<npx wrangler d1 create stream-download-gateway-staging>", "9a8b7c6d-1111-2222-3333-444455556666");
-  return `${ready}\n${staging}\n[env.staging.vars]\n${vars}\n`;
+  return `${top}\n${staging}\n[env.staging.vars]\n${vars}\n`;
 }
 
 test("docs/operations.md's staging environment passes the checks, binds what the top level binds, and deploys with --env staging", () => {
-  const toml = stagingConfig();
+  const toml = withStaging(ready);
   expect(deploymentProblems(toml)).toEqual([]);
   const config = parse(toml) as Record<string, any>;
   const staging = config.env.staging;
@@ -131,9 +137,22 @@ test("docs/operations.md's staging environment passes the checks, binds what the
   const plan = deploymentPlan(toml, "staging");
   expect(plan.queues.map((q) => q.queue)).toEqual(["stream-download-audit-staging", "stream-download-audit-staging-dlq"]);
   expect(plan.steps).toEqual([
-    ["wrangler", "d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
-    ["wrangler", "deploy", "--env", "staging"],
+    ["wrangler", "d1", "migrations", "apply", "DB", "--remote", "-c", "wrangler.toml", "--env", "staging"],
+    ["wrangler", "deploy", "-c", "wrangler.toml", "--env", "staging"],
   ]);
-  expect(deploymentPlan(toml, undefined).steps[1]).toEqual(["wrangler", "deploy"]);
+  expect(deploymentPlan(toml, undefined).steps[1]).toEqual(["wrangler", "deploy", "-c", "wrangler.toml"]);
   expect(() => deploymentPlan(toml, "prod")).toThrow("wrangler.toml has no [env.prod].");
+});
+
+test("--env staging checks staging only: it deploys before production's settings are filled in, and is refused for its own", () => {
+  const beforeProduction = withStaging(committed);
+  expect(deploymentProblems(beforeProduction, "staging")).toEqual([]);
+  expect(deploymentProblems(beforeProduction).join()).toContain("database_id is the placeholder");
+  expect(deploymentProblems(beforeProduction, "prod")).toEqual(["wrangler.toml has no [env.prod]."]);
+  // The page's snippet pasted as is, its database id still the placeholder text.
+  const pasted = beforeProduction.replace("9a8b7c6d-1111-2222-3333-444455556666", "<npx wrangler d1 create stream-download-gateway-staging>");
+  expect(deploymentProblems(pasted, "staging").join()).toContain("[env.staging] database_id is the placeholder");
+  const [top, stagingVars = ""] = beforeProduction.split("[env.staging.vars]");
+  const demoInStaging = `${top}[env.staging.vars]${stagingVars.replace('DEMO_ENABLED = "false"', 'DEMO_ENABLED = "true"')}`;
+  expect(deploymentProblems(demoInStaging, "staging")).toEqual(["[env.staging] DEMO_ENABLED is true: the demo's sign-in must never be deployed."]);
 });

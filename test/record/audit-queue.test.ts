@@ -4,7 +4,7 @@
 // dropped without holding the others back; a queue that refuses the event makes the request
 // write it itself, and a D1 that refuses too makes the grant a 503 that takes nothing.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/dev";
 import type { AuditEvent } from "../../src/record/audit";
 import { retryDelaySeconds, writeAuditBatch } from "../../src/record/audit-queue";
@@ -113,9 +113,20 @@ describe("the consumer", () => {
   test("a message that is not an event is acknowledged and dropped; the events beside it are written", async () => {
     const video = crypto.randomUUID().replace(/-/g, "");
     const good = event(video);
-    const result = await consume(["not an event", { id: "", video }, good]);
-    expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
-    expect((await rowsOf(video)).results).toEqual([{ event_id: good.id }]);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const linkId = "a-share-link-id-is-a-capability-000";
+    try {
+      const result = await consume(["not an event", { kind: "audit", event: { ...good, id: "", link: linkId } }, good]);
+      expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
+      expect((await rowsOf(video)).results).toEqual([{ event_id: good.id }]);
+      // The log names the message and its bad fields, never their values (a link id is a capability).
+      const logged = errors.mock.calls.map((call) => call.join(" "));
+      expect(logged).toHaveLength(2);
+      expect(logged[1]).toMatch(/^queue: dropped a malformed message m1 from .* \(event\.id\)$/);
+      expect(logged.join("\n")).not.toContain(linkId);
+    } finally {
+      errors.mockRestore();
+    }
   });
 });
 

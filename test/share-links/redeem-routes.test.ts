@@ -145,6 +145,26 @@ describe("GET /s/:id: the landing page", () => {
     expect({ heads: seen.byOperation["delivery.head"], downloads: seen.delivery }).toEqual({ heads: 1, downloads: 1 });
   });
 
+  test("the size is asked only for a ready file of a live link, and a slow Stream leaves it out of a page still shown", async () => {
+    const facts = async (id: string) => (await gateway(`/s/${id}`)).json() as Promise<{ video: { sizeBytes: number | null } }>;
+    const heads = async (uid: string) => (await counters(uid)).byOperation["delivery.head"] ?? 0;
+    // Not ready yet: nothing to measure.
+    const preparing = await sharedVideo({}, { name: "Long cut", downloads: { default: "inprogress" }, downloadSeconds: 60 });
+    expect((await facts(preparing.link.id)).video.sizeBytes).toBeNull();
+    expect(await heads(preparing.uid)).toBe(0);
+    // Revoked before anyone looked: the page is refused, and Stream is not asked.
+    const revoked = await sharedVideo();
+    expect((await admin("DELETE", `/v1/admin/share-links/${revoked.link.id}`)).ok).toBe(true);
+    await expectProblem(await gateway(`/s/${revoked.link.id}`), 410, "link-revoked");
+    expect(await heads(revoked.uid)).toBe(0);
+    // Stream's delivery host slower than the gateway waits: the page, without a size.
+    const slow = await sharedVideo();
+    await injectFault({ video: slow.uid, operation: "delivery", latencyMs: 3000, times: 1 });
+    const res = await gateway(`/s/${slow.link.id}`, { headers: { accept: BROWSER } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toContain("<dt>Size</dt>");
+  });
+
   test.each([
     [999, "999 bytes"],
     [1000, "1.0 KB"],
@@ -163,10 +183,13 @@ describe("GET /s/:id: the landing page", () => {
     const second = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
     expect([first.video.sizeBytes, second.video.sizeBytes]).toEqual([null, null]);
     expect((await counters(uid)).byOperation["delivery.head"]).toBe(1);
-    // Ten minutes later (the check's time moved back), the next view asks again and gets it.
-    await env.DB.prepare("UPDATE download_state SET size_checked_at = size_checked_at - 600000 WHERE video_id = ?1").bind(uid).run();
-    const third = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
-    expect(third.video.sizeBytes).toBeGreaterThan(0);
+    // Half an hour later (the check's time moved back), still not; an hour later, the next view asks again and gets it.
+    const checkedAgo = (ms: number) => env.DB.prepare("UPDATE download_state SET size_checked_at = ?2 WHERE video_id = ?1").bind(uid, Date.now() - ms).run();
+    await checkedAgo(30 * 60_000);
+    expect(((await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } }).video.sizeBytes).toBeNull();
+    await checkedAgo(61 * 60_000);
+    const later = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    expect(later.video.sizeBytes).toBeGreaterThan(0);
     expect((await counters(uid)).byOperation["delivery.head"]).toBe(2);
   });
 
