@@ -36,7 +36,9 @@ const SHORT_HS256_SECRET = "short-hs256-secret-4e2a";
 const OTHER_WEBHOOK_SECRET = "other-webhook-secret-51c0ffee9a7b3d2e";
 const corruptJwk = (() => {
   const jwk = JSON.parse(atob(env.STREAM_KEY_JWK)) as Record<string, string>;
-  return { ...jwk, d: `${jwk.d?.slice(0, -8)}AAAAAAAA`, p: `${jwk.p?.slice(0, -8)}BBBBBBBB` };
+  // Not base64url at the end, so that importing it fails: a key that imported but could not sign
+  // would fail inside OpenSSL, whose trace workerd prints whatever the test finds.
+  return { ...jwk, d: `${jwk.d?.slice(0, -8)}AAAA!!!!`, p: `${jwk.p?.slice(0, -8)}BBBB****` };
 })();
 const { d: _d, ...publicOnlyJwk } = corruptJwk;
 
