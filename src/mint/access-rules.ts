@@ -93,35 +93,30 @@ function countryRules(allow: ReadonlySet<string> | null, block: ReadonlySet<stri
  * extensions rotate the interface half of an IPv6 address, often within the token's lifetime).
  * `null` when the text is not an IP address.
  */
-export function clientNetwork(ip: string): string | null {
-  if (!ip.includes(":")) return parseIPv4(ip) === null ? null : `${ip}/32`;
-  const groups = parseIPv6(ip);
-  if (groups === null) return null;
-  // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client: its /64 would admit every other one.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const [hi = 0, lo = 0] = groups.slice(6);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}/32`;
-  }
-  return `${formatIPv6([...groups.slice(0, 4), 0, 0, 0, 0])}/64`;
-}
+export const clientNetwork = (ip: string): string | null => networkOf(ip, 32, 64);
 
 /**
  * The coarse network a share link's leak check counts (docs/http-api.md › Share links): an IPv4
  * /24 or an IPv6 /48, roughly one site or one provider's neighbourhood; `null` when the text is
  * not an IP address.
  */
-export function coarseNetwork(ip: string): string | null {
+export const coarseNetwork = (ip: string): string | null => networkOf(ip, 24, 48);
+
+/** The address's network of `v4Bits` (a multiple of 8) or `v6Bits` (a multiple of 16), as CIDR. */
+function networkOf(ip: string, v4Bits: 24 | 32, v6Bits: 48 | 64): string | null {
+  const v4 = (octets: number[]) => `${octets.map((octet, i) => (i < v4Bits / 8 ? octet : 0)).join(".")}/${v4Bits}`;
   if (!ip.includes(":")) {
     const octets = parseIPv4(ip);
-    return octets === null ? null : `${octets.slice(0, 3).join(".")}.0/24`;
+    return octets === null ? null : v4(octets);
   }
   const groups = parseIPv6(ip);
   if (groups === null) return null;
+  // An IPv4-mapped address (::ffff:a.b.c.d) is that IPv4 client: its IPv6 network would admit every other one.
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     const [hi = 0, lo = 0] = groups.slice(6);
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.0/24`;
+    return v4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
   }
-  return `${formatIPv6([...groups.slice(0, 3), 0, 0, 0, 0, 0])}/48`;
+  return `${formatIPv6(groups.map((group, i) => (i < v6Bits / 16 ? group : 0)))}/${v6Bits}`;
 }
 
 function parseIPv4(text: string): number[] | null {
