@@ -54,7 +54,11 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
   const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
-  const failures = (await db.prepare("DELETE FROM event_failures WHERE failed_at < ?1").bind(now - config.auditRetentionDays * DAY_MS).run()).meta.changes;
+  const failures = await deleteInBatches(
+    db,
+    "DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures WHERE failed_at < ?1 ORDER BY failed_at LIMIT ?2)",
+    now - config.auditRetentionDays * DAY_MS,
+  );
   // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
   // for a day is dropped rather than kept forever.
   const states = (

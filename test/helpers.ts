@@ -171,7 +171,7 @@ export async function readyVideo(): Promise<string> {
 export async function drainAudit(): Promise<void> {
   const id = `drain-${crypto.randomUUID()}`;
   await env.AUDIT_QUEUE.send(
-    { kind: "audit", event: { id, at: 0, user: null, link: null, video: "drain-marker", type: "default", mode: "redirect", country: null, outcome: "granted" } },
+    { kind: "audit", event: { id, at: 0, user: null, link: null, video: "drain-marker", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" } },
     { contentType: "json" },
   );
   const deadline = Date.now() + 20_000;

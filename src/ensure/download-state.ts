@@ -51,9 +51,8 @@ const fromRow = (r: Row): DownloadState => ({
   percent: r.percent,
   videoName: r.video_name,
   videoDuration: r.video_duration,
-  // Absent, not null, for a Worker that runs before migration 0008 is applied.
-  downloadBytes: r.download_bytes ?? null,
-  sizeCheckedAt: r.size_checked_at ?? 0,
+  downloadBytes: r.download_bytes,
+  sizeCheckedAt: r.size_checked_at,
   checkedAt: r.checked_at,
   polledAt: r.polled_at,
   polls: r.polls,

@@ -78,8 +78,6 @@ export interface EventMessage {
 }
 
 export interface EventSink {
-  /** Whether events are on (EVENTS_URL is set). */
-  readonly enabled: boolean;
   /** Hands the events to the queue; throws when the queue refuses. Nothing without EVENTS_URL. */
   send(events: AppEvent[]): Promise<void>;
   /** As `send`, for a request whose own work is done: a refusal is logged, not the request's failure. */
@@ -95,7 +93,6 @@ export function eventSink(queue: Queue<EventMessage>, enabled: boolean): EventSi
     }
   };
   return {
-    enabled,
     send,
     async notify(...events) {
       try {

@@ -1,7 +1,10 @@
-import type * as z from "./zod";
+import * as z from "./zod";
 import { invalidRequest, payloadTooLarge } from "../problems";
 
 export const UID_PATTERN = /^[0-9a-f]{32}$/;
+
+/** A page size from the query string: 1 to `max`, `fallback` when absent. */
+export const pageLimit = (max: number, fallback: number) => z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(max))), fallback);
 
 /**
  * Checked before any I/O: the UID is spliced into Stream API paths that carry a Stream Write

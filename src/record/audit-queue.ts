@@ -65,8 +65,7 @@ export const AuditEventSchema = z.object({
   type: z.string(),
   mode: z.string(),
   country: z.nullable(z.string()),
-  // Absent in events queued before networks were recorded.
-  network: z._default(z.nullable(z.string()), null),
+  network: z.nullable(z.string()),
   outcome: z.string(),
 });
 

@@ -26,10 +26,11 @@ export interface DailyQuota {
 /** The UTC day a quota counts in. */
 const quotaDay = (now: number) => new Date(now).toISOString().slice(0, 10);
 
+const whose = (holder: QuotaHolder) => (holder === "user" ? "Your" : "The link owner's");
+
 function quotaExceeded(limit: number, now: number, holder: QuotaHolder): Problem {
   const midnight = Date.parse(`${quotaDay(now)}T00:00:00Z`) + DAY_MS;
-  const whose = holder === "user" ? "Your" : "The link owner's";
-  return retryLater("quota-exceeded", `${whose} daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
+  return retryLater("quota-exceeded", `${whose(holder)} daily quota of ${limit} downloads is used up.`, Math.ceil((midnight - now) / 1000));
 }
 
 export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: number): DailyQuota {
@@ -50,8 +51,7 @@ export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: 
       const left = await ask(async () => (await of(user).take(quotaDay(now), limit, holder === "link owner")) as number | Refusal);
       if (typeof left === "number") return left;
       if (left.refused === "used-up") throw quotaExceeded(limit, now, holder);
-      const whose = holder === "user" ? "Your" : "The link owner's";
-      throw retryLater("quota-exceeded", `${whose} last downloads of today are being handed out. Try again in a moment.`, 1);
+      throw retryLater("quota-exceeded", `${whose(holder)} last downloads of today are being handed out. Try again in a moment.`, 1);
     },
     async check(user, now) {
       const left = await ask(() => of(user).left(quotaDay(now), limit));

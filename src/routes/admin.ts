@@ -13,7 +13,7 @@ import { listGrants } from "../entitle/grants-table";
 import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
 import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { UID_PATTERN, parseInput, parseUid, readJsonBody } from "../http/validate";
+import { UID_PATTERN, pageLimit, parseInput, parseUid, readJsonBody } from "../http/validate";
 import { unknownLink } from "../share-links/status";
 import { forgetVideo } from "../ensure/ensure";
 import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
@@ -21,7 +21,6 @@ import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UI
 const MAX_BATCH = 1000;
 const User = z.string().check(z.minLength(1), z.maxLength(256));
 const Video = z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"));
-const limit = (max: number, fallback: number) => z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(max))), fallback);
 
 const GrantsPut = z.strictObject({
   grants: z
@@ -37,7 +36,7 @@ const GrantsQuery = z.object({
   user: z.optional(User),
   video: z.optional(Video),
   cursor: z.optional(z.string().check(z.maxLength(1024))),
-  limit: limit(MAX_BATCH, 100),
+  limit: pageLimit(MAX_BATCH, 100),
 });
 
 const BlockBody = z.strictObject({ reason: z.optional(z.string().check(z.maxLength(500))) });
@@ -54,12 +53,12 @@ const AuditQuery = z.object({
   link: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   since: z.optional(z.union([z.iso.datetime({ offset: true }), z.iso.date()])),
   cursor: z.optional(z.string().check(z.maxLength(256))),
-  limit: limit(MAX_AUDIT_LIMIT, 100),
+  limit: pageLimit(MAX_AUDIT_LIMIT, 100),
 });
 
 const FailedEventsQuery = z.object({
   cursor: z.optional(z.string().check(z.maxLength(256))),
-  limit: limit(MAX_AUDIT_LIMIT, 100),
+  limit: pageLimit(MAX_AUDIT_LIMIT, 100),
 });
 
 const RedeliverBody = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(100))) });

@@ -1,14 +1,14 @@
 // Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
 import { Hono } from "hono";
 import * as z from "../http/zod";
-import { type AppEnv, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, reinstateLink, revokeLink, type ShareLink } from "./store";
 import { listAuditEvents } from "../record/audit";
 import { appEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
+import { jsonBody, pageLimit, parseInput, parseUid, readBody } from "../http/validate";
 import { newLinkId } from "./ids";
 import { hashPassword } from "./password";
 import { linkProblem, remainingUses, unknownLink } from "./status";
@@ -37,12 +37,12 @@ const CreateLinkBody = z.strictObject({
 
 const UsesQuery = z.object({
   cursor: z.optional(z.string().check(z.maxLength(256))),
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 50),
+  limit: pageLimit(100, 50),
 });
 
 const ListLinksQuery = z.object({
   cursor: z.optional(z.string().check(z.maxLength(512))),
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 25),
+  limit: pageLimit(100, 25),
 });
 
 export function linkUrl(d: Deps, id: string): string {
@@ -230,7 +230,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
 }
 
 /** The caller's own link by the path's id; another user's, an unknown and a malformed id answer alike (no oracle). */
-async function ownLink(d: Deps, c: Parameters<Deps["identify"]>[0]): Promise<ShareLink> {
+async function ownLink(d: Deps, c: AppContext): Promise<ShareLink> {
   const user = await d.identify(c, { allowCookie: false });
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   const link = await findLink(d.db, c.req.param("id") ?? "");

@@ -54,7 +54,7 @@ export function linkJson(f: LinkFacts, base: string) {
 }
 
 /** "4 s", "12 min 5 s", "1 h 3 min". */
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   const minutes = Math.floor(s / 60);
@@ -76,7 +76,7 @@ export function formatSize(bytes: number): string {
 }
 
 /** "in 45 minutes", "in 5 hours", "in 2 days": how long a link has left, as a person says it. */
-export function timeLeft(ms: number): string {
+function timeLeft(ms: number): string {
   const plural = (n: number, unit: string) => `in ${n} ${unit}${n === 1 ? "" : "s"}`;
   const minutes = Math.max(1, Math.round(ms / 60_000));
   if (minutes < 90) return plural(minutes, "minute");
@@ -136,7 +136,6 @@ interface Shell {
   brand: Brand;
   nonce: string;
   script: string;
-  head?: string;
   poster: string | null;
   body: string;
 }
@@ -152,7 +151,6 @@ function shell(s: Shell): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(s.title)}</title>
-${s.head ?? ""}
 <style>${styles(s.brand.accent)}</style>
 </head>
 <body>
