@@ -20,19 +20,20 @@ const ALARMING = /✘|\[ERROR\]/;
 const ERROR_DETAIL_LINES = 20;
 
 /**
- * `quiet`: nothing is shown (tests). Otherwise the server's output is kept, not shown, until the
- * caller calls `child.show()`: wrangler's start-up report (its banner, the bindings table, which
- * .dev.vars it read, a types hint) and the caller's own readiness checks stay out of sight, and
- * `npm run dev` prints its own summary. Errors are always shown.
+ * `output`: "none" (tests), "all", or "errors" (the default): then the server's output is kept,
+ * not shown, until the caller calls `child.show()`, so that wrangler's start-up report (its banner,
+ * the bindings table, which .dev.vars it read, a types hint) and the caller's own readiness checks
+ * stay out of sight while `npm run dev` prints its own summary. Errors are shown unless "none".
  */
-export function startWrangler(name, args, { quiet = false } = {}) {
+export function startWrangler(name, args, { output = "errors" } = {}) {
   const child = spawn("npx", ["wrangler", "dev", ...args], {
     env: OFFLINE_ENV,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Kept until stopAll, even once npx has exited: its workerd may live on in the group.
   started.add(child);
-  let showing = false;
+  let showing = output === "all";
   // An error's own line comes with its details (a build error's file, line and code frame) after it.
   let details = 0;
   const kept = [];
@@ -45,7 +46,7 @@ export function startWrangler(name, args, { quiet = false } = {}) {
       if (ALARMING.test(text)) details = ERROR_DETAIL_LINES + 1;
       const shown = showing || details > 0;
       details = Math.max(0, details - 1);
-      if (!quiet && shown) (stream === "stderr" ? console.error : console.log)(line);
+      if (output !== "none" && shown) (stream === "stderr" ? console.error : console.log)(line);
     }
   };
   child.stdout.on("data", take("stdout"));
@@ -55,7 +56,6 @@ export function startWrangler(name, args, { quiet = false } = {}) {
   };
   /** What the server printed last: why one that never answered did not start. */
   child.recentOutput = () => kept.join("\n");
-  child.on("exit", () => started.delete(child));
   return child;
 }
 

@@ -107,7 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
           "--var", `DELIVERY_BASE:${emulator}`,
           ...common,
         ],
-        { quiet },
+        { output: quiet ? "none" : "all" },
       ),
       startWrangler(
         "gateway",
@@ -118,7 +118,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
           "--var", `EVENTS_URL:http://127.0.0.1:${gatewayPort}/demo/events`, "--var", `EVENTS_SECRET:${DEV_EVENTS_SECRET}`,
           ...common,
         ],
-        { quiet },
+        { output: quiet ? "none" : "all" },
       ),
     );
     await Promise.all([waitFor(`${emulator}/__emulator/faults`), waitFor(`${gateway}/healthz`)]);
