@@ -188,6 +188,9 @@ export async function auditCount(where: string, ...values: unknown[]): Promise<n
   return row?.n ?? 0;
 }
 
+/** A share link's audit rows once the queue has drained. */
+export const linkAuditCount = (link: string) => auditCount("link_id = ?1", link);
+
 /** Downloads `user` has taken from today's DAILY_DOWNLOAD_QUOTA (their UserQuota object). */
 export async function quotaUsed(user: string): Promise<number> {
   const unlimited = 1_000_000_000;

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { counters, DELIVERY_BASE, seedVideo } from "../emulator/helpers";
-import { admin, ADMIN_TOKEN, appToken, auditCount, callWorker, createShareLink, envWith, expectProblem, GATEWAY, gateway, randomUid, randomUser, shareLinkRow, type ProblemBody } from "../helpers";
+import { admin, ADMIN_TOKEN, appToken, callWorker, createShareLink, envWith, expectProblem, gateway, GATEWAY, linkAuditCount, type ProblemBody, randomUid, randomUser, shareLinkRow } from "../helpers";
 
 const READY = { name: "Board meeting", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -27,7 +27,6 @@ function randomLinkId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-const auditRows = (link: string) => auditCount("link_id = ?1", link);
 
 /** Everything a response says, with the body's `instance` (the request path) left out. */
 async function shape(res: Response): Promise<{ status: number; headers: [string, string][]; body: unknown }> {
@@ -402,7 +401,7 @@ describe("link unfurlers", () => {
       await res.arrayBuffer();
     }
     expect(await shareLinkRow(link.id)).toMatchObject({ uses: 0 });
-    expect(await auditRows(link.id)).toBe(0);
+    expect(await linkAuditCount(link.id)).toBe(0);
     // Stream's delivery host is asked for the file's size once (a HEAD: no body), and nothing else.
     const [b, a] = [apartFromHeads(before), apartFromHeads(await counters(uid))];
     expect(a.others).toEqual(b.others);

@@ -181,7 +181,8 @@ describe("a share link", () => {
     expect(await page.getByText("used from more places than the person who shared it allowed").isVisible()).toBe(true);
 
     await alice.getByTestId(`show-uses-${link.id}`).click();
-    await expect.poll(() => alice.getByTestId("uses-table").textContent()).toMatch(/203\.0\.113\.0\/24.*|198\.51\.100\.0\/24/);
+    await expect.poll(() => alice.getByTestId("uses-table").textContent()).toContain("203.0.113.0/24");
+    expect(await alice.getByTestId("uses-table").textContent()).toContain("198.51.100.0/24");
     await screenshot(alice, "10-link-paused");
     await alice.getByTestId(`reinstate-${link.id}`).click();
     await expect.poll(() => alice.getByTestId(`link-status-${link.id}`).textContent()).toBe("Active");

@@ -19,6 +19,7 @@ interface Chaos {
   consumerThrew: number;
   failedBefore: number;
   failedAfter: number;
+  doomedEvent: string | null;
 }
 
 const count = async (sql: string, ...values: unknown[]) =>
@@ -104,11 +105,11 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
   }
   expect(await count("SELECT count(*) AS n FROM audit_events WHERE video_id = ?1 AND event_id IS NULL", uid)).toBe(0);
 
-  // The faults did happen, and some batches did reach the dead-letter queue.
+  // Every kind of fault happens by construction (chaos-worker.ts); what must hold is that the
+  // doomed first message went through the dead-letter queue and its event was written once.
   const chaos = (await (await SELF.fetch(`${GATEWAY}/__fault-run`)).json()) as Chaos;
   console.log(`fault run: ${total} grants; consumer ${JSON.stringify(chaos)}`);
-  expect(chaos.consumerThrew).toBeGreaterThan(0);
-  expect(chaos.failedBefore).toBeGreaterThan(0);
-  expect(chaos.failedAfter).toBeGreaterThan(0);
   expect(chaos.deadLetterBatches).toBeGreaterThan(0);
+  expect(chaos.doomedEvent).not.toBeNull();
+  expect(await count("SELECT count(*) AS n FROM audit_events WHERE event_id = ?1", chaos.doomedEvent)).toBe(1);
 }, 120_000);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { type AccessInput, countryPermitted, decideAccess } from "../../src/mint/access-rules";
+import { type AccessInput, coarseNetwork, countryPermitted, decideAccess } from "../../src/mint/access-rules";
 
 const set = (...codes: string[]) => new Set(codes);
 
@@ -181,5 +181,18 @@ describe("countryPermitted", () => {
     expect(countryPermitted(gatewayCheck, "GB")).toBe(true);
     expect(countryPermitted(gatewayCheck, "US")).toBe(false);
     expect(countryPermitted(gatewayCheck, "DE")).toBe(false);
+  });
+});
+
+describe("coarseNetwork (the networks a share link's leak check counts)", () => {
+  test.each([
+    ["203.0.113.77", "203.0.113.0/24"],
+    ["::ffff:203.0.113.77", "203.0.113.0/24"],
+    ["2001:db8:1:a::1", "2001:db8:1::/48"],
+    ["2001:0db8:0001:ffff:1:2:3:4", "2001:db8:1::/48"],
+    ["not an ip", null],
+    ["203.0.113", null],
+  ])("%s → %s", (ip, network) => {
+    expect(coarseNetwork(ip)).toBe(network);
   });
 });

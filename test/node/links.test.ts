@@ -24,7 +24,7 @@ test.each(documents)("%s has no dead relative link", (document) => {
   const text = readFileSync(document, "utf8").replace(/```[\s\S]*?```/g, "");
   const dead: string[] = [];
   for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-    if (/^[a-z]+:/i.test(target!) || target!.startsWith("mailto:")) continue;
+    if (/^[a-z]+:/i.test(target!)) continue;
     const [path, fragment] = target!.split("#") as [string, string | undefined];
     const file = path === "" ? document : normalize(join(dirname(document), decodeURI(path)));
     if (!existsSync(file)) dead.push(target!);

@@ -3,7 +3,6 @@
 // the audit queue's consumer (410 link-suspended, in plain words on the page); its owner sees why
 // and each use, and can reinstate it, after which only later uses count.
 import { describe, expect, test } from "vitest";
-import { coarseNetwork } from "../../src/mint/access-rules";
 import { appToken, callWorker, drainAudit, envWith, expectProblem, gateway, randomUser, readyVideo } from "../helpers";
 
 interface OwnLink {
@@ -118,7 +117,7 @@ describe("limits and their defaults", () => {
     ]);
   });
 
-  test.each([{ maxNetworks: 0 }, { maxNetworks: 1.5 }, { maxCountries: 251 }, { maxNetworks: "2" }])("%o is refused with 400", async (body) => {
+  test.each([{ maxNetworks: 0 }, { maxNetworks: 1.5 }, { maxCountries: 251 }, { maxNetworks: "2" }])("%o is refused with 400 naming its field", async (body) => {
     const uid = await readyVideo();
     const res = await gateway(`/v1/videos/${uid}/share-links`, {
       method: "POST",
@@ -126,19 +125,6 @@ describe("limits and their defaults", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ expiresIn: 600, ...body }),
     });
-    await expectProblem(res, 400, "invalid-request");
-  });
-});
-
-describe("coarse networks", () => {
-  test.each([
-    ["203.0.113.77", "203.0.113.0/24"],
-    ["::ffff:203.0.113.77", "203.0.113.0/24"],
-    ["2001:db8:1:a::1", "2001:db8:1::/48"],
-    ["2001:0db8:0001:ffff:1:2:3:4", "2001:db8:1::/48"],
-    ["not an ip", null],
-    ["203.0.113", null],
-  ])("%s → %s", (ip, network) => {
-    expect(coarseNetwork(ip)).toBe(network);
+    expect((await expectProblem(res, 400, "invalid-request")).field).toBe(Object.keys(body)[0]);
   });
 });

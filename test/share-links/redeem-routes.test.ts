@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DELIVERY_BASE, counters, injectFault, seedVideo, sleep } from "../emulator/helpers";
 import { formatSize } from "../../src/share-links/pages";
-import { admin, appToken, auditCount, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, randomUser, shareLinkRow, ticketPath, type CreatedLink } from "../helpers";
+import { admin, appToken, callWorker, type CreatedLink, createShareLink, drainAudit, envWith, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow, ticketPath } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -42,7 +42,6 @@ function submitForm(id: string, fields: Record<string, string>): Promise<Respons
   });
 }
 
-const linkAudit = (id: string) => auditCount("link_id = ?1", id);
 
 function location(res: Response): URL {
   expect(res.status).toBe(302);
@@ -126,7 +125,7 @@ describe("GET /s/:id: the landing page", () => {
       await res.arrayBuffer();
     }
     expect((await shareLinkRow(link.id)).uses).toBe(0);
-    expect(await linkAudit(link.id)).toBe(0);
+    expect(await linkAuditCount(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(before.delivery);
     expect(((await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
     // The file's size is asked of Stream once, with a HEAD, however many views race for it.
@@ -282,7 +281,7 @@ describe("POST /s/:id: the download", () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(await res.json()).toEqual({ status: "inprogress", percentComplete: expect.any(Number), retryAfter });
     expect((await shareLinkRow(link.id)).uses).toBe(0);
-    expect(await linkAudit(link.id)).toBe(0);
+    expect(await linkAuditCount(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(0);
   });
 
@@ -329,7 +328,7 @@ describe("POST /s/:id: the download", () => {
     await expectMp4(await gateway(path));
     await expectProblem(await click(link.id, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
     expect((await shareLinkRow(link.id)).uses).toBe(2);
-    expect(await linkAudit(link.id)).toBe(2);
+    expect(await linkAuditCount(link.id)).toBe(2);
   });
 
   test("stream mode answers 303 to the grant's URL, which serves the bytes named after the video; one use", async () => {
@@ -370,7 +369,7 @@ describe("atomic exhaustion", () => {
       else await res.arrayBuffer();
     }
     expect((await shareLinkRow(link.id)).uses).toBe(3);
-    expect(await linkAudit(link.id)).toBe(3);
+    expect(await linkAuditCount(link.id)).toBe(3);
   });
 });
 

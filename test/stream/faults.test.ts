@@ -6,7 +6,7 @@
 // scoped to a video seeded here, and the videos are deleted afterwards.
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { control, counters, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
-import { admin, appToken, auditCount, createShareLink, download, gateway, randomUser, shareLinkRow } from "../helpers";
+import { admin, appToken, createShareLink, download, gateway, linkAuditCount, randomUser, shareLinkRow } from "../helpers";
 
 /** How long each fault is under load, and how many requests are in flight meanwhile. */
 const LOAD_MS = 3500;
@@ -184,7 +184,6 @@ function expectOnly(shots: Shot[], allowed: Allowed): void {
 
 const count = (shots: Shot[], route: string, status: number) => shots.filter((s) => s.route === route && s.status === status).length;
 
-const auditRows = (link: string) => auditCount("link_id = ?1", link);
 
 /** A k-use link made by an entitled user (no password, no countries). */
 async function link(uid: string): Promise<string> {
@@ -199,7 +198,7 @@ async function link(uid: string): Promise<string> {
 async function expectConsistent(id: string, shots: Shot[], route: string, mode: "redirect" | "stream"): Promise<number> {
   const { uses } = await shareLinkRow(id);
   const granted = mode === "redirect" ? count(shots, route, 302) : (ticketsIssued.get(route) ?? 0);
-  expect({ uses, audit: await auditRows(id), granted }).toEqual({ uses, audit: uses, granted: uses });
+  expect({ uses, audit: await linkAuditCount(id), granted }).toEqual({ uses, audit: uses, granted: uses });
   expect(uses).toBeLessThanOrEqual(K);
   if (mode === "stream") expect(count(shots, route, 200)).toBeLessThanOrEqual(uses);
   return uses;
@@ -217,7 +216,7 @@ async function expectRecovered(id: string): Promise<void> {
   }
   await res.arrayBuffer();
   const exhausted = before === K;
-  expect({ status: res.status, uses: (await shareLinkRow(id)).uses, audit: await auditRows(id) }).toEqual({
+  expect({ status: res.status, uses: (await shareLinkRow(id)).uses, audit: await linkAuditCount(id) }).toEqual({
     status: exhausted ? 410 : 302,
     uses: exhausted ? K : before + 1,
     audit: exhausted ? K : before + 1,
