@@ -16,6 +16,11 @@ export function deliveryUrl(config: Config, token: string, type: DownloadType, f
   return url.href;
 }
 
+/** A video's poster at Stream, `height` pixels tall; the token may be view-only. */
+export function thumbnailUrl(config: Config, token: string, height: number): string {
+  return `${config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg?height=${height}`;
+}
+
 export function redirectTo(url: string): Response {
   return new Response(null, {
     status: 302,

@@ -211,12 +211,12 @@ export function shareLinkRoutes(): Hono<AppEnv> {
   routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
-    if (await reinstateLink(d.db, link.id, link.creator, d.now)) {
+    // A link that was not suspended is answered as it is.
+    const reinstated = await reinstateLink(d.db, link.id, link.creator, d.now);
+    if (reinstated !== null) {
       await d.events.notify(appEvent("link.reinstated", d.now, { link: link.id, video: link.video, creator: link.creator }));
     }
-    const current = await findLink(d.db, link.id);
-    if (current === null) throw unknownLink();
-    return c.json(describe(d, current), 200, { "cache-control": "no-store" });
+    return c.json(describe(d, reinstated ?? link), 200, { "cache-control": "no-store" });
   });
 
   routes.delete("/v1/share-links/:id", documented(REVOKE), async (c) => {

@@ -104,11 +104,9 @@ function sharePageCsp(deliveryOrigin: string, brand: Brand, nonce: string): stri
 
 const newNonce = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
 
-// System fonts, one accent colour, a card that fits 320 px and up, a 48 px button; the accent
-// is validated as a hex colour (config.ts), so it is safe inside the style element.
-function styles(accent: string): string {
-  return `:root{--accent:${accent};color-scheme:light}
-*{box-sizing:border-box}
+// System fonts, one accent colour (--accent, set by each page: BRAND_ACCENT, validated as a hex
+// colour in config.ts, so it is safe inside the style element), a card that fits 320 px and up, a 48 px button.
+const STYLES = `*{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#f3f4f6}
 main{max-width:30rem;margin:0 auto;padding:1rem}
 .card{background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002;overflow:hidden}
@@ -129,7 +127,6 @@ button:disabled{background:#6b7280;cursor:not-allowed}
 .error{margin:0 0 1rem;padding:.75rem 1rem;border-radius:8px;background:#fef2f2;color:#991b1b;border:1px solid #fecaca}
 .fine{margin:1rem 0 0;font-size:.875rem;color:#4b5563}
 progress{width:100%;height:1rem;margin-bottom:1rem}`;
-}
 
 interface Shell {
   title: string;
@@ -151,7 +148,8 @@ function shell(s: Shell): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${escapeHtml(s.title)}</title>
-<style>${styles(s.brand.accent)}</style>
+<style>:root{--accent:${s.brand.accent};color-scheme:light}
+${STYLES}</style>
 </head>
 <body>
 <main>

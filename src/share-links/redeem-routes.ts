@@ -22,6 +22,7 @@ import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { accessFor, deliver, mintGrant } from "../deliver/hand-over";
+import { thumbnailUrl } from "../deliver/delivery";
 import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
 const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxLength(256))) });
@@ -65,6 +66,9 @@ async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLi
 
 /** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
 const POSTER_TOKEN_SECONDS = 60;
+
+/** Twice the page's 180 px poster, for dense screens. */
+const POSTER_HEIGHT = 360;
 
 /** Whether Stream has answered about the video at least once, with no refusal standing: it has a poster. */
 const playable = (state: DownloadState | null): state is DownloadState =>
@@ -150,7 +154,7 @@ export function shareRoutes(): Hono<AppEnv> {
     await requireCreatorStillEntitled(d, c, link);
     if (!playable(await readState(d.db, link.video, link.type))) throw new Problem("not-found", "This video has no poster yet.");
     const { token } = await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TOKEN_SECONDS, view: true });
-    const upstream = await fetch(`${d.config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg?height=360`, {
+    const upstream = await fetch(thumbnailUrl(d.config, token, POSTER_HEIGHT), {
       signal: AbortSignal.timeout(d.config.stream.timeoutMs),
     }).catch(() => null);
     const type = upstream?.headers.get("content-type") ?? "";

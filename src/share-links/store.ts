@@ -222,13 +222,14 @@ export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: num
 }
 
 /** Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. Whether it was suspended. */
-export async function reinstateLink(db: Db, id: string, creator: string, now: number): Promise<boolean> {
-  const result = await db
+/** The link as reinstated, or null when it was not suspended (or not the creator's). */
+export async function reinstateLink(db: Db, id: string, creator: string, now: number): Promise<ShareLink | null> {
+  const row = await db
     .prepare(
       `UPDATE share_links SET suspended_at = NULL, suspended_networks = NULL, suspended_countries = NULL, reinstated_at = ?3
-       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL`,
+       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL RETURNING *`,
     )
     .bind(id, creator, now)
-    .run();
-  return result.meta.changes === 1;
+    .first<Row>();
+  return row === null ? null : fromRow(row);
 }
