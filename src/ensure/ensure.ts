@@ -31,7 +31,8 @@ export interface EnsureDeps {
 
 export type Ensured =
   | { kind: "ready"; videoName: string | null }
-  | { kind: "preparing"; percent: number; retryAfter: number }
+  /** `state`: the row as this answer read it (null when another request is creating it), for the share page. */
+  | { kind: "preparing"; percent: number; retryAfter: number; state: DownloadState | null }
   /** Only without `create`: nobody has asked for this download yet. */
   | { kind: "absent" };
 
@@ -101,7 +102,7 @@ function answer(deps: EnsureDeps, state: DownloadState): Ensured {
       throw failed();
     default:
       if (state.refusal) throw refusalProblem(state.refusal);
-      return { kind: "preparing", percent: state.percent, retryAfter: pollInterval(deps.config, state.polls) };
+      return { kind: "preparing", percent: state.percent, retryAfter: pollInterval(deps.config, state.polls), state };
   }
 }
 
@@ -271,7 +272,7 @@ async function resolve(deps: EnsureDeps, video: string, type: DownloadType, opti
     const claimed = await claimNewState(deps.db, video, type, deps.now);
     if (!claimed) {
       const current = await readState(deps.db, video, type);
-      return current ? answer(deps, current) : { kind: "preparing", percent: 0, retryAfter: 1 };
+      return current ? answer(deps, current) : { kind: "preparing", percent: 0, retryAfter: 1, state: null };
     }
     try {
       return answer(deps, await askStream(deps, claimed, true));

@@ -81,7 +81,11 @@ const playable = (state: DownloadState | null): state is DownloadState =>
  * file is ready its size. One D1 read; the first view after the file is ready also asks its size.
  */
 async function pageFacts(d: Deps, link: ShareLink): Promise<LinkFacts> {
-  const state = await readState(d.db, link.video, link.type);
+  return factsOf(d, link, await readState(d.db, link.video, link.type));
+}
+
+/** `pageFacts` from a state row already read. */
+async function factsOf(d: Deps, link: ShareLink, state: DownloadState | null): Promise<LinkFacts> {
   const poster = playable(state) ? `${d.mount}/s/${encodeURIComponent(link.id)}/poster.jpg` : null;
   const sizeBytes = state === null ? null : await downloadSize(d, state);
   return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, sizeBytes, posterUrl: poster }, d.mount);
@@ -192,7 +196,7 @@ export function shareRoutes(): Hono<AppEnv> {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
       const percent = ensured.kind === "preparing" ? ensured.percent : 0;
       return wantsHtml(c.req.raw)
-        ? linkPreparingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, { percent, retryAfter }, body.password ?? null)
+        ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), d.config.stream.deliveryBase, d.config.brand, { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
     const access = accessFor(d, mode, link);
