@@ -12,6 +12,7 @@ import { deliveryUrl, redirectTo } from "./delivery";
 import { savedName, streamFilenameParam } from "./filename";
 import { issueTicket } from "../mint/ticket";
 import { grantExpiry, mintDownloadToken } from "../mint/token";
+import type { AuditEvent } from "../record/audit";
 
 export type Access = Pick<AccessDecision, "rules" | "via" | "gatewayCheck">;
 
@@ -88,6 +89,28 @@ export async function mintGrant(d: Deps, g: GrantRequest): Promise<Minted> {
   });
   const url = deliveryUrl(d.config, token, g.type, streamFilenameParam(g.name, g.video));
   return { answer: g.mode === "url" ? "url" : "redirect", url, expiresAt };
+}
+
+/**
+ * The audit event of a grant about to be recorded: by a signed-in user or through a share link,
+ * in the mode the client is handed (an IP-locked grant asked for as a redirect is served through
+ * the gateway), from the requester's country and coarse network.
+ */
+export function grantAudit(d: Deps, g: GrantRequest, minted: Minted, by: { user: string }): AuditEvent & { user: string };
+export function grantAudit(d: Deps, g: GrantRequest, minted: Minted, by: { link: string }): AuditEvent & { link: string };
+export function grantAudit(d: Deps, g: GrantRequest, minted: Minted, by: { user: string } | { link: string }): AuditEvent {
+  return {
+    id: crypto.randomUUID(),
+    at: d.now,
+    user: "user" in by ? by.user : null,
+    link: "link" in by ? by.link : null,
+    video: g.video,
+    type: g.type,
+    mode: minted.answer === "ticket" ? "stream" : g.mode,
+    country: d.client.country,
+    network: d.client.network,
+    outcome: "granted",
+  };
 }
 
 const GRANT_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer" };

@@ -42,8 +42,11 @@ export function grantedEvent(audit: AuditEvent): AppEvent {
 /** Why a link was revoked: by its creator, by the app's backend (admin API), or with its video's block. */
 export type RevokedBy = "creator" | "admin" | "video-blocked";
 
-export const linkRevoked = (link: { id: string; video: string; creator: string }, at: number, by: RevokedBy): AppEvent =>
-  appEvent("link.revoked", at, { link: link.id, video: link.video, creator: link.creator, by });
+/** A share link's event: which link, of which video, whose; and what else the type tells. */
+export const linkEvent = (type: AppEventType, link: { id: string; video: string; creator: string }, at: number, more: AppEvent["data"] = {}): AppEvent =>
+  appEvent(type, at, { link: link.id, video: link.video, creator: link.creator, ...more });
+
+export const linkRevoked = (link: { id: string; video: string; creator: string }, at: number, by: RevokedBy): AppEvent => linkEvent("link.revoked", link, at, { by });
 
 /**
  * One suspension's event. Its id follows from the link and the time it was suspended, so the

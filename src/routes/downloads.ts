@@ -13,7 +13,7 @@ import { enforceRateLimits } from "../limits/rate-limits";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
-import { accessFor, deliver, deliverHead, mintGrant, type GrantRequest } from "../deliver/hand-over";
+import { accessFor, deliver, deliverHead, grantAudit, mintGrant, type GrantRequest } from "../deliver/hand-over";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
 const Type = z._default(z.enum(["default", "audio"]), "default");
@@ -46,19 +46,7 @@ function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: 
 /** Steps 4 to 6 for a signed-in user: mint, record the grant (quota, audit), deliver. */
 async function grant(d: Deps, user: AppUser, g: GrantRequest): Promise<Response> {
   const minted = await mintGrant(d, g);
-  const remaining = await recordUserGrant(d, {
-    id: crypto.randomUUID(),
-    at: d.now,
-    user: user.id,
-    link: null,
-    video: g.video,
-    type: g.type,
-    // What the client was handed: an IP-locked grant asked for as a redirect is served through the gateway.
-    mode: minted.answer === "ticket" ? "stream" : g.mode,
-    country: d.client.country,
-    network: d.client.network,
-    outcome: "granted",
-  });
+  const remaining = await recordUserGrant(d, grantAudit(d, g, minted, { user: user.id }));
   const response = deliver(minted);
   if (remaining !== null) response.headers.set("x-downloads-remaining", String(remaining));
   return response;

@@ -5,7 +5,7 @@ import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, reinstateLink, revokeLink, type ShareLink } from "./store";
 import { listAuditEvents } from "../record/audit";
-import { appEvent, linkRevoked } from "../events/events";
+import { linkEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { jsonBody, pageLimit, parseInput, parseUid, readBody } from "../http/validate";
@@ -160,11 +160,8 @@ export function shareLinkRoutes(): Hono<AppEnv> {
       });
     }
     await d.events.notify(
-      appEvent("link.created", d.now, {
-        link: link.id,
-        video,
+      linkEvent("link.created", link, d.now, {
         type: link.type,
-        creator: user.id,
         expiresAt: new Date(link.expiresAt).toISOString(),
         maxDownloads: link.maxUses,
         password: link.passwordHash !== null,
@@ -214,7 +211,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     // A link that was not suspended is answered as it is.
     const reinstated = await reinstateLink(d.db, link.id, link.creator, d.now);
     if (reinstated !== null) {
-      await d.events.notify(appEvent("link.reinstated", d.now, { link: link.id, video: link.video, creator: link.creator }));
+      await d.events.notify(linkEvent("link.reinstated", link, d.now));
     }
     return c.json(describe(d, reinstated ?? link), 200, { "cache-control": "no-store" });
   });

@@ -17,11 +17,11 @@ import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { linkProblem, unknownLink } from "./status";
 import { recordLinkGrant } from "../record/grant";
-import { appEvent } from "../events/events";
+import { linkEvent } from "../events/events";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
-import { accessFor, deliver, mintGrant } from "../deliver/hand-over";
+import { accessFor, deliver, grantAudit, mintGrant } from "../deliver/hand-over";
 import { thumbnailUrl } from "../deliver/delivery";
 import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
@@ -206,10 +206,9 @@ export function shareRoutes(): Hono<AppEnv> {
 
     // Minted first (a minting fault costs no use), then recorded (the creator's quota, the use,
     // the audit event); only then does anything that leads to the file leave the gateway.
-    const minted = await mintGrant(d, { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter });
-    const delivered = minted.answer === "ticket" ? "stream" : mode;
-    const audit = { id: crypto.randomUUID(), at: d.now, user: null, link: link.id, video: link.video, type: link.type, mode: delivered, country: d.client.country, network: d.client.network, outcome: "granted" };
-    const uses = await recordLinkGrant(d, d.db, link, audit);
+    const request = { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter };
+    const minted = await mintGrant(d, request);
+    const uses = await recordLinkGrant(d, d.db, link, grantAudit(d, request, minted, { link: link.id }));
     if (uses === null) {
       const current = await findLink(d.db, link.id);
       if (current === null) throw unknownLink();
@@ -217,7 +216,7 @@ export function shareRoutes(): Hono<AppEnv> {
       throw linkProblem(current, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
     }
     if (uses === link.maxUses) {
-      await d.events.notify(appEvent("link.exhausted", d.now, { link: link.id, video: link.video, creator: link.creator, uses }));
+      await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses }));
     }
     return deliver(minted);
   });
