@@ -203,12 +203,15 @@ export interface SuspendedLink extends RevokedLink {
  */
 export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: number, now: number): Promise<SuspendedLink[]> {
   if (ids.length === 0) return [];
-  const seen = (what: "network" | "country") =>
-    `(SELECT count(DISTINCT ${what}) FROM audit_events WHERE link_id = share_links.id AND at >= max(?2, coalesce(share_links.reinstated_at, 0)))`;
+  // The window's distinct networks and countries, counted once per link and both compared and kept.
   const statement = db.prepare(
-    `UPDATE share_links SET suspended_at = ?3, suspended_networks = ${seen("network")}, suspended_countries = ${seen("country")}
-     WHERE id = ?1 AND suspended_at IS NULL AND revoked_at IS NULL
-       AND ((max_networks IS NOT NULL AND ${seen("network")} > max_networks) OR (max_countries IS NOT NULL AND ${seen("country")} > max_countries))`,
+    `UPDATE share_links SET suspended_at = ?3, suspended_networks = seen.networks, suspended_countries = seen.countries
+     FROM (SELECT count(DISTINCT a.network) AS networks, count(DISTINCT a.country) AS countries
+           FROM share_links AS l JOIN audit_events AS a ON a.link_id = l.id
+           WHERE l.id = ?1 AND a.at >= max(?2, coalesce(l.reinstated_at, 0))) AS seen
+     WHERE share_links.id = ?1 AND share_links.suspended_at IS NULL AND share_links.revoked_at IS NULL
+       AND ((share_links.max_networks IS NOT NULL AND seen.networks > share_links.max_networks)
+         OR (share_links.max_countries IS NOT NULL AND seen.countries > share_links.max_countries))`,
   );
   const suspended = db
     .prepare(
@@ -221,8 +224,10 @@ export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: num
   return results[results.length - 1]?.results ?? [];
 }
 
-/** Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. Whether it was suspended. */
-/** The link as reinstated, or null when it was not suspended (or not the creator's). */
+/**
+ * Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. The link as
+ * reinstated, or null when it was not suspended (or not the creator's).
+ */
 export async function reinstateLink(db: Db, id: string, creator: string, now: number): Promise<ShareLink | null> {
   const row = await db
     .prepare(
