@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { createAdminGate, type AdminGate } from "./identify/admin";
 import type { AppUser } from "./identify/app-token";
 import type { Config } from "./config";
-import type { EntitleHook, StillEntitledHook } from "./entitle/entitle";
+import type { Entitle, StillEntitled } from "./entitle/entitle";
 import type { RateLimiters } from "./limits/rate-limits";
 import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
@@ -45,17 +45,12 @@ export interface GatewayBindings {
   EVENTS_SERVICE?: Fetcher;
 }
 
-/**
- * Who is calling (step 1): the user, or null when nobody is signed in (answered 401). The default
- * verifies the app's JWT; an app may bring its own sessions. `allowCookie` is false on routes
- * that change state (CSRF): an app reading a session cookie should then refuse it.
- */
-export type IdentifyHook<C = Context> = (c: C, options: { allowCookie: boolean }) => Promise<AppUser | null>;
-
+/** Steps 1 and 2 as the routes call them: the default hooks, or the app's held to their answers (app-hooks.ts). */
 export interface Hooks {
+  /** The user, or a thrown 401. */
   identify: (c: Context, options: { allowCookie: boolean }) => Promise<AppUser>;
-  entitle: EntitleHook<Context>;
-  stillEntitled: StillEntitledHook<Context>;
+  entitle: Entitle<Context>;
+  stillEntitled: StillEntitled<Context>;
 }
 
 export interface Gateway extends Hooks {

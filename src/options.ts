@@ -2,14 +2,15 @@
 // checked, the settings validated (those an app's hooks or bindings replace are not read), and
 // the default hooks built for what the app did not bring.
 import type { Context } from "hono";
-import { createVerifier, identifyUser, isUserId, sameSiteRequest } from "./identify/app-token";
+import { HOOK_TIMEOUT_MS, hookGuards, type EntitleHook, type IdentifyHook, type StillEntitledHook } from "./app-hooks";
+import { createVerifier, identifyUser, sameSiteRequest } from "./identify/app-token";
 import { parseConfig, type AuthConfig, type Config } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
-import { claimOrGrant, grantStillHeld, type EntitleHook, type StillEntitledHook } from "./entitle/entitle";
-import { buildGateway, type Gateway, type GatewayBindings, type Hooks, type IdentifyHook } from "./gateway";
+import { claimOrGrant, grantStillHeld, type Entitle } from "./entitle/entitle";
+import { buildGateway, type Gateway, type GatewayBindings, type Hooks } from "./gateway";
 import { MemoryCache } from "./memory-cache";
-import { misconfigured, Problem, unauthenticated } from "./problems";
+import { misconfigured, Problem } from "./problems";
 
 /** The request as the app's hooks see it: its Worker's `env` typed as the app's own. */
 export type HostContext<E extends object> = Context<{ Bindings: E }>;
@@ -20,11 +21,12 @@ export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
   /** D1 (migrations/), the three rate limiters and the Stream API budget's Durable Object. */
   bindings: GatewayBindings;
   /**
-   * Who is calling: the user, or null (401). To say why, throw `unauthenticated(reason)`.
-   * Default: the app's JWT (AUTH_JWKS_URL or AUTH_HS256_SECRET), bearer, or the cookie on GETs.
+   * Who is calling: the user, or null (401). To say why, throw `unauthenticated(reason)` or Hono's
+   * `HTTPException` with a 4xx. Default: the app's JWT (AUTH_JWKS_URL or AUTH_HS256_SECRET),
+   * bearer, or the cookie on GETs.
    */
   identify?: IdentifyHook<HostContext<E>>;
-  /** May the user download the video, and how ("claim" or "grant"), or null. Default: the videos claim, then D1 grants. */
+  /** May the user download the video: "grant" or true, "claim", or null or false. Default: the videos claim, then D1 grants. */
   entitle?: EntitleHook<HostContext<E>>;
   /**
    * Does a link's creator still hold the "grant" right the link was made under? Asked whenever
@@ -33,6 +35,8 @@ export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
    * `link.createdAt`, so that a right lost and bought again does not revive older links.
    */
   stillEntitled?: StillEntitledHook<HostContext<E>>;
+  /** How long a hook may take, in milliseconds, before its request is answered 503 (default 5000). */
+  hookTimeoutMs?: number;
 }
 
 export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env: E) => StreamDownloadsOptions<E>);
@@ -47,6 +51,10 @@ function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
   for (const hook of HOOKS) {
     if (options[hook] !== undefined && typeof options[hook] !== "function") throw misconfigured(hook, `${hook} must be a function`);
   }
+  const { hookTimeoutMs = HOOK_TIMEOUT_MS } = options;
+  if (!Number.isInteger(hookTimeoutMs) || hookTimeoutMs < 1 || hookTimeoutMs > 60_000) {
+    throw misconfigured("hookTimeoutMs", "hookTimeoutMs must be a whole number of milliseconds from 1 to 60000");
+  }
   const { bindings } = options;
   for (const name of BINDINGS) {
     if (!bindings?.[name]) throw misconfigured(name, `the binding ${name} is missing`);
@@ -57,15 +65,16 @@ function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
     streamBinding: bindings.STREAM !== undefined,
   });
   const cache = new MemoryCache();
+  const guard = hookGuards(hookTimeoutMs);
   const { identify, entitle: appEntitle, stillEntitled } = options;
-  const entitle: EntitleHook<Context> = appEntitle
-    ? (user, video, c) => appEntitle(user, video, asHost<E>(c))
+  const entitle: Entitle<Context> = appEntitle
+    ? guard.entitle((user, video, c) => appEntitle(user, video, asHost<E>(c)))
     : defaultEntitle(config, bindings, cache);
   return buildGateway(config, bindings, cache, {
-    identify: identify ? signedIn<E>(identify) : defaultIdentify(config.auth),
+    identify: identify ? withoutForeignCookie(guard.identify((c, how) => identify(asHost<E>(c), how))) : defaultIdentify(config.auth),
     entitle,
     stillEntitled: stillEntitled
-      ? (link, c) => stillEntitled(link, asHost<E>(c))
+      ? guard.stillEntitled((link, c) => stillEntitled(link, asHost<E>(c)))
       : config.entitlement.kind === "claims-and-grants"
         ? (link, c) => grantStillHeld(deps(c as Context<AppEnv>), link)
         : async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null,
@@ -76,18 +85,11 @@ function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
 const asHost = <E extends object>(c: Context) => c as unknown as HostContext<E>;
 
 /**
- * The app's hook, with nobody signed in answered as a 401. A request another site started is
- * told not to take the cookie, as the default identify does, so that an app's cookie session
- * cannot be spent by a link on someone else's page.
+ * A request another site started is told not to take the cookie, as the default identify does,
+ * so that an app's cookie session cannot be spent by a link on someone else's page.
  */
-function signedIn<E extends object>(identify: IdentifyHook<HostContext<E>>): Hooks["identify"] {
-  return async (c, how) => {
-    const user = await identify(asHost<E>(c), { allowCookie: how.allowCookie && sameSiteRequest(c.req.raw) });
-    if (user === null) throw unauthenticated("no credentials");
-    // Logged and refused as the app's mistake: "" would pool every such user's quota and links.
-    if (!isUserId(user.id)) throw misconfigured("identify", "the identify hook must answer an id of 1 to 256 characters without control characters");
-    return user;
-  };
+function withoutForeignCookie(identify: Hooks["identify"]): Hooks["identify"] {
+  return (c, how) => identify(c, { allowCookie: how.allowCookie && sameSiteRequest(c.req.raw) });
 }
 
 /** The app's JWT, verified as AUTH_* says. */
@@ -98,7 +100,7 @@ function defaultIdentify(auth: AuthConfig): Hooks["identify"] {
 }
 
 /** The `videos` claim then D1 grants, or the app's backend at ENTITLEMENT_URL. */
-function defaultEntitle(config: Config, bindings: GatewayBindings, cache: MemoryCache): EntitleHook<Context> {
+function defaultEntitle(config: Config, bindings: GatewayBindings, cache: MemoryCache): Entitle<Context> {
   const { entitlement } = config;
   switch (entitlement.kind) {
     case "claims-and-grants":

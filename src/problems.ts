@@ -1,9 +1,12 @@
 // RFC 9457 problem details: the one error model of the gateway. A client branches on `type`, a
-// stable slug (a relative URI reference, as RFC 9457 allows), never on prose.
+// stable slug (a relative URI reference, as RFC 9457 allows), never on prose. A Problem is Hono's
+// HTTPException, so a host app's `onError` and Hono's default handler render it too.
+import { HTTPException } from "hono/http-exception";
 
 export const PROBLEM_STATUS = {
   unauthenticated: 401,
   "not-entitled": 403,
+  "cross-site-request": 403,
   "not-found": 404,
   "link-expired": 410,
   "link-revoked": 410,
@@ -28,6 +31,7 @@ export type ProblemType = keyof typeof PROBLEM_STATUS;
 const TITLES: Record<ProblemType, string> = {
   unauthenticated: "Sign-in required",
   "not-entitled": "Not entitled to this video",
+  "cross-site-request": "Another site may not start this request",
   "not-found": "Not found",
   "link-expired": "This link has expired",
   "link-revoked": "This link has been revoked",
@@ -53,16 +57,13 @@ export interface ProblemOptions {
   headers?: Record<string, string>;
 }
 
-export class Problem extends Error {
-  readonly status: number;
-
+export class Problem extends HTTPException {
   constructor(
     readonly type: ProblemType,
     readonly detail: string,
     readonly options: ProblemOptions = {},
   ) {
-    super(`${type}: ${detail}`);
-    this.status = PROBLEM_STATUS[type];
+    super(PROBLEM_STATUS[type], { message: `${type}: ${detail}` });
   }
 
   get title(): string {
@@ -79,6 +80,17 @@ export class Problem extends Error {
       ...this.options.extensions,
     };
   }
+
+  /** What Hono renders outside the gateway's own handler (a host's `onError`): the problem, without `instance`, which needs the request. */
+  override getResponse(): Response {
+    const { instance: _, ...body } = this.body("");
+    return new Response(JSON.stringify(body), { status: this.status, headers: problemHeaders(this) });
+  }
+}
+
+/** The headers of a problem+json response. */
+export function problemHeaders(problem: Problem): Record<string, string> {
+  return { "content-type": "application/problem+json", "x-content-type-options": "nosniff", "cache-control": "no-store", ...problem.options.headers };
 }
 
 /** Nobody (or nobody valid) is signed in; `challenge` is the WWW-Authenticate header, if any. */

@@ -43,14 +43,11 @@ function claimGrants(user: AppUser, claim: string, video: string): boolean {
  */
 export type EntitlementSource = "claim" | "grant";
 
-/** May `user` download `video`? The source of the right, or null. Replaceable (library options). */
-export type EntitleHook<C = unknown> = (user: AppUser, video: string, c: C) => Promise<EntitlementSource | null>;
+/** May `user` download `video`? The source of the right, or null. The app's hook (app-hooks.ts) is held to this. */
+export type Entitle<C = unknown> = (user: AppUser, video: string, c: C) => Promise<EntitlementSource | null>;
 
-/**
- * Does a share link's creator still hold the right the link was made under? Asked only for links
- * made under a "grant". Replaceable (library options).
- */
-export type StillEntitledHook<C = unknown> = (link: { creator: string; video: string; createdAt: number }, c: C) => Promise<boolean>;
+/** Does a share link's creator still hold the right the link was made under? Asked only for links made under a "grant". */
+export type StillEntitled<C = unknown> = (link: { creator: string; video: string; createdAt: number }, c: C) => Promise<boolean>;
 
 /** The default: the `videos` claim, then a live D1 grant (cached while it lives). */
 export async function claimOrGrant(deps: EntitlementDeps, videosClaim: string, user: AppUser, video: string): Promise<EntitlementSource | null> {
@@ -79,7 +76,7 @@ export async function grantStillHeld(deps: EntitlementDeps, link: { creator: str
 
 /** Step 2: the kill switch refuses everyone; otherwise the entitlement hook decides. */
 export async function requireEntitlement<C>(
-  deps: EntitlementDeps & { entitle: EntitleHook<C> },
+  deps: EntitlementDeps & { entitle: Entitle<C> },
   user: AppUser,
   video: string,
   c: C,

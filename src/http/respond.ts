@@ -1,24 +1,37 @@
 // Turning outcomes into responses: problems as RFC 9457 JSON (or the same facts as a small HTML
 // page for browsers), and the 202 "preparing" answer with its progress page.
 import type { Context } from "hono";
-import { Problem, retryLater } from "../problems";
+import { HTTPException } from "hono/http-exception";
+import { Problem, problemHeaders, retryLater } from "../problems";
 import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
 import { linkRef } from "../share-links/ids";
 
 export function problemResponse(problem: Problem, request: Request): Response {
   const instance = new URL(request.url).pathname;
-  const headers = { "cache-control": "no-store", ...problem.options.headers };
   if (wantsHtml(request)) {
+    const headers = { "cache-control": "no-store", ...problem.options.headers };
     // Words for people; the machine's slug and status stay out of the text, in data attributes.
     const body = page(problem.title, `<p data-problem="${escapeHtml(problem.type)}" data-status="${problem.status}">${escapeHtml(problem.detail)}</p>`);
     return new Response(body, { status: problem.status, headers: { ...HTML_HEADERS, ...headers } });
   }
-  return new Response(JSON.stringify(problem.body(instance)), {
-    status: problem.status,
-    headers: { "content-type": "application/problem+json", "x-content-type-options": "nosniff", ...headers },
+  return new Response(JSON.stringify(problem.body(instance)), { status: problem.status, headers: problemHeaders(problem) });
+}
+
+/**
+ * An HTTPException of the host app's (its hook refused with, say, a 401): its own response when it
+ * made one, else the status as an RFC 9457 `about:blank` problem (the status says it all).
+ */
+function hostException(error: HTTPException, request: Request): Response {
+  if (error.res !== undefined) return error.getResponse();
+  const body = { type: "about:blank", title: STATUS_TEXT[error.status] ?? "Error", status: error.status, detail: error.message, instance: new URL(request.url).pathname };
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { "content-type": "application/problem+json", "x-content-type-options": "nosniff", "cache-control": "no-store" },
   });
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone", 429: "Too Many Requests" };
 
 /**
  * 202 while Stream prepares the file: JSON for `fetch` callers; for a browser navigation, a page
@@ -61,6 +74,7 @@ export function loggedPath(url: string): string {
 /** Problems as RFC 9457 (Stream's failures too); D1 failing as a retryable 503; anything else a logged 500 without internals. */
 export function handleError(error: Error, c: Context): Response {
   if (error instanceof Problem) return problemResponse(error, c.req.raw);
+  if (error instanceof HTTPException) return hostException(error, c.req.raw);
   if (error instanceof StreamCallError) return problemResponse(streamProblem(error.failure), c.req.raw);
   // D1 failing (an outage, an overloaded database) is not the client's fault nor a bug of ours:
   // a retryable 503. Grants record before they deliver, so nothing was handed out.

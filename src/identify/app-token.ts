@@ -18,10 +18,12 @@ const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS5
 
 /**
  * A user id the gateway can key quotas, rate limits, links and audit rows on, and the admin API
- * can name (its user fields take up to 256 characters): a non-empty string without control characters.
+ * can name (its user fields take up to 256 characters): a non-empty string without control
+ * characters, and well-formed (a lone UTF-16 surrogate would not come back from D1 as it went in,
+ * so its owner could never manage their links again).
  */
 export function isUserId(value: unknown): value is string {
-  return typeof value === "string" && value !== "" && value.length <= 256 && !/[\u0000-\u001f\u007f]/.test(value);
+  return typeof value === "string" && value !== "" && value.length <= 256 && value.isWellFormed() && !/[\u0000-\u001f\u007f]/.test(value);
 }
 /** What clients are told to wait when the identity provider's JWKS could not be fetched. */
 const JWKS_RETRY_SECONDS = 30;

@@ -10,6 +10,7 @@ import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
 import { recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
+import { refuseCrossSite } from "../identify/cross-site";
 import { invalidRequest } from "../problems";
 import type { DownloadType } from "../stream/client";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
@@ -60,7 +61,7 @@ const DOWNLOAD = (): Operation => ({
     202: PREPARING,
     302: REDIRECT,
     303: TICKET,
-    ...problems("invalid-request", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+    ...problems("invalid-request", "unauthenticated", "not-entitled", "cross-site-request", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
   },
 });
 
@@ -72,7 +73,7 @@ const DOWNLOAD_URL = (): Operation => ({
   responses: {
     200: ok("The URL and when its token expires", ref("DownloadUrl")),
     202: PREPARING,
-    ...problems("invalid-request", "payload-too-large", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+    ...problems("invalid-request", "payload-too-large", "unauthenticated", "not-entitled", "cross-site-request", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
   },
 });
 
@@ -90,7 +91,7 @@ export function downloadRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   // Hono answers HEAD with this GET handler; a HEAD takes, records and creates nothing (see below).
-  routes.get("/v1/videos/:uid/download", documented(DOWNLOAD), async (c) => {
+  routes.get("/v1/videos/:uid/download", documented(DOWNLOAD), refuseCrossSite, async (c) => {
     const video = parseUid(c.req.param("uid"));
     const query = parseInput(DownloadQuery, c.req.query(), "query");
     const d = deps(c);
@@ -113,7 +114,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     return grant(d, user, { video, type: query.type, mode: query.mode, name, access });
   });
 
-  routes.post("/v1/videos/:uid/download-url", documented(DOWNLOAD_URL), async (c) => {
+  routes.post("/v1/videos/:uid/download-url", documented(DOWNLOAD_URL), refuseCrossSite, async (c) => {
     const bytes = await readBody(c.req.raw, 4096);
     const video = parseUid(c.req.param("uid"));
     const d = deps(c);

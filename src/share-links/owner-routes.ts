@@ -13,6 +13,7 @@ import { newLinkId } from "./ids";
 import { hashPassword } from "./password";
 import { linkProblem, remainingUses, unknownLink } from "./status";
 import { enforceRateLimits } from "../limits/rate-limits";
+import { refuseCrossSite } from "../identify/cross-site";
 import { Problem, invalidRequest } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { body, bearerOnly, documented, LINK_ID, ok, problems, queryParameters, ref, UID, type Operation } from "../http/openapi";
@@ -80,7 +81,7 @@ const CREATE = (): Operation => ({
   requestBody: body(CreateLinkBody),
   responses: {
     201: ok("The link", ref("CreatedLink")),
-    ...problems("invalid-request", "payload-too-large", "rate-limited", "too-many-links", "unauthenticated", "not-entitled", "video-not-ready", "video-not-protected", "video-not-downloadable", "misconfigured", "download-failed", "upstream-unavailable"),
+    ...problems("invalid-request", "payload-too-large", "rate-limited", "too-many-links", "unauthenticated", "not-entitled", "cross-site-request", "video-not-ready", "video-not-protected", "video-not-downloadable", "misconfigured", "download-failed", "upstream-unavailable"),
   },
 });
 
@@ -102,20 +103,20 @@ const REINSTATE = (): Operation => ({
   summary: "Lift a leak suspension of one of the caller's links; its earlier uses stop counting",
   security: bearerOnly,
   parameters: [LINK_ID],
-  responses: { 200: ok("The link", { type: "object" }), ...problems("unauthenticated", "not-found", "rate-limited") },
+  responses: { 200: ok("The link", { type: "object" }), ...problems("unauthenticated", "cross-site-request", "not-found", "rate-limited") },
 });
 
 const REVOKE = (): Operation => ({
   summary: "Revoke one of the caller's share links",
   security: bearerOnly,
   parameters: [LINK_ID],
-  responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found", "rate-limited") },
+  responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "cross-site-request", "not-found", "rate-limited") },
 });
 
 export function shareLinkRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
-  routes.post("/v1/videos/:uid/share-links", documented(CREATE), async (c) => {
+  routes.post("/v1/videos/:uid/share-links", documented(CREATE), refuseCrossSite, async (c) => {
     const bytes = await readBody(c.req.raw, 8192);
     const video = parseUid(c.req.param("uid"));
     const d = deps(c);
@@ -205,7 +206,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     );
   });
 
-  routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), async (c) => {
+  routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), refuseCrossSite, async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
     // A link that was not suspended is answered as it is.
@@ -216,7 +217,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     return c.json(describe(d, reinstated ?? link), 200, { "cache-control": "no-store" });
   });
 
-  routes.delete("/v1/share-links/:id", documented(REVOKE), async (c) => {
+  routes.delete("/v1/share-links/:id", documented(REVOKE), refuseCrossSite, async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
     const revoked = await revokeLink(d.db, link.id, d.now, link.creator);

@@ -80,13 +80,17 @@ describe("open redirect", () => {
       { "x-original-url": "//evil.example/" },
       { "x-rewrite-url": "//evil.example/" },
       { referer: EVIL },
-      { origin: "https://evil.example" },
+      { origin: "https://app.example" },
     ];
     for (const h of headers) {
       const res = await gateway(`/v1/videos/${uid}/download`, { token: await anyone(), headers: h });
       expect(res.status).toBe(302);
       expectSafeLocation(res, JSON.stringify(h));
     }
+    // Another site's origin is refused before anything (identify/cross-site.ts), so it has no Location at all.
+    const foreign = await gateway(`/v1/videos/${uid}/download`, { token: await anyone(), headers: { origin: "https://evil.example" } });
+    await expectProblem(foreign, 403, "cross-site-request");
+    expect(foreign.headers.get("location")).toBeNull();
   });
 
   test("POST download-url: the returned url is always on Stream's delivery host", async () => {
@@ -280,7 +284,7 @@ describe("path injection through :uid", () => {
 });
 
 describe("CSRF through the session cookie", () => {
-  test("cookie-only POST, PUT and DELETE on every mutating route is 401, whatever the content type, and changes nothing", async () => {
+  test("cookie-only POST, PUT and DELETE on every mutating route is refused, whatever the content type, and changes nothing", async () => {
     const uid = await readyVideo();
     const user = randomUser();
     const token = await appToken(user, { videos: [uid] });
@@ -314,10 +318,15 @@ describe("CSRF through the session cookie", () => {
             headers: { cookie, "content-type": contentType, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
             body: body === "" ? undefined : body,
           });
-          await expectProblem(res, 401, "unauthenticated");
+          // The user's routes refuse another site before identifying anyone; the admin API takes no cookie at all.
+          if (path.startsWith("/v1/admin/")) await expectProblem(res, 401, "unauthenticated");
+          else await expectProblem(res, 403, "cross-site-request");
           expect(res.headers.get("access-control-allow-origin")).toBeNull();
         }
       }
+      // Without a browser's headers the cookie is still no credential on a route that acts.
+      const res = await gateway(path, { method, headers: { cookie: cookies[0]!, "content-type": "application/json" }, body: body === "" ? undefined : body });
+      await expectProblem(res, 401, "unauthenticated");
     }
 
     // Nothing happened: the link is untouched, no second link, no grant, the video is not blocked.

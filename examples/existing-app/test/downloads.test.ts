@@ -52,13 +52,13 @@ describe("downloads with the shop's session", () => {
     await expectProblem(await shop(`/downloads/v1/videos/${uid}/download`, { session }), 403, "not-entitled");
   });
 
-  test("nobody signed in, an unknown session or a link followed from another site: 401", async () => {
+  test("nobody signed in or an unknown session: 401; a link followed from another site: 403", async () => {
     const { uid, session } = await buyerOfReadyVideo();
 
     await expectProblem(await shop(`/downloads/v1/videos/${uid}/download`), 401, "unauthenticated");
     await expectProblem(await shop(`/downloads/v1/videos/${uid}/download`, { session: "made-up" }), 401, "unauthenticated");
     const crossSite = await shop(`/downloads/v1/videos/${uid}/download`, { session, headers: { "sec-fetch-site": "cross-site" } });
-    await expectProblem(crossSite, 401, "unauthenticated");
+    await expectProblem(crossSite, 403, "cross-site-request");
   });
 
   test("the button's POST needs the page's CSRF token with the cookie; either alone, or another session's token, is 401", async () => {
