@@ -11,11 +11,16 @@ export async function putGrants(deps: EntitlementDeps, grants: Grant[]): Promise
   for (const g of grants) deps.cache.delete(grantKey(g.user, g.video));
 }
 
-/** The number of grants that existed. */
-export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: string; video: string }>): Promise<number> {
+/**
+ * Deletes grants and revokes the share links made under them: a grant made again later is a new
+ * grant (grantStillHeld), so those links could never work again, and "revoked" says so.
+ * The number of grants that existed, and the links revoked.
+ */
+export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: string; video: string }>): Promise<{ deleted: number; revoked: RevokedLink[] }> {
   const deleted = await deleteGrants(deps.db, pairs);
   for (const g of pairs) deps.cache.delete(grantKey(g.user, g.video));
-  return deleted;
+  const revoked = await Promise.all(pairs.map((g) => revokeLinksOf(deps.db, { user: g.user, video: g.video, fromGrant: true }, deps.now)));
+  return { deleted, revoked: revoked.flat() };
 }
 
 /**

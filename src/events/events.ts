@@ -39,8 +39,8 @@ export function grantedEvent(audit: AuditEvent): AppEvent {
   };
 }
 
-/** Why a link was revoked: by its creator, by the app's backend (admin API), or with its video's block. */
-export type RevokedBy = "creator" | "admin" | "video-blocked";
+/** Why a link was revoked: by its creator, by the app's backend (admin API), with its video's block, or with the grant it was made under. */
+export type RevokedBy = "creator" | "admin" | "video-blocked" | "grant-deleted";
 
 /** A share link's event: which link, of which video, whose; and what else the type tells. */
 export const linkEvent = (type: AppEventType, link: { id: string; video: string; creator: string }, at: number, more: AppEvent["data"] = {}): AppEvent =>

@@ -94,7 +94,9 @@ export function adminRoutes(): Hono<AppEnv> {
   routes.delete("/grants", documented(DELETE_GRANTS), async (c) => {
     const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
     const d = deps(c);
-    return c.json({ deleted: await removeGrants(d, body.grants) });
+    const { deleted, revoked } = await removeGrants(d, body.grants);
+    await d.events.notify(...revoked.map((link) => linkRevoked(link, d.now, "grant-deleted")));
+    return c.json({ deleted, linksRevoked: revoked.length });
   });
 
   routes.get("/grants", documented(LIST_GRANTS), async (c) => {

@@ -55,13 +55,18 @@ async function loadLink(d: Deps, id: string): Promise<ShareLink> {
 }
 
 /**
- * A link made under a revocable right ("grant": a D1 grant, or an app's purchase) lives only as
- * long as its creator still holds it; the kill switch ends every link of the video.
+ * A link made under a revocable right ("grant": a D1 grant, or an app's purchase) works only
+ * while its creator still holds it, and the kill switch holds every link of the video. Both are
+ * on hold, not revoked: the link works again when the right returns or the video is unblocked.
+ * Only its creator or an admin revokes a link, and a revoked link never comes back.
  */
 async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLink): Promise<void> {
-  const blocked = await videoBlocked(d, link.video);
-  const lost = link.fromGrant && !(await d.stillEntitled(link, c));
-  if (blocked || lost) throw new Problem("link-revoked", "This link is no longer valid.");
+  if (await videoBlocked(d, link.video)) {
+    throw new Problem("link-paused", "The video of this link is not available at the moment. The link works again if it becomes available.");
+  }
+  if (link.fromGrant && !(await d.stillEntitled(link, c))) {
+    throw new Problem("link-paused", "The person who shared this link no longer has access to this video. The link works again if their access returns.");
+  }
 }
 
 /** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
@@ -106,7 +111,7 @@ const LANDING = (): Operation => ({
   parameters: [LINK_ID],
   responses: {
     200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
-    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended"),
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused"),
   },
 });
 
@@ -116,7 +121,7 @@ const POSTER = (): Operation => ({
   parameters: [LINK_ID],
   responses: {
     200: { description: "The image", content: { "image/jpeg": {} } },
-    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "rate-limited", "upstream-unavailable"),
+    ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "rate-limited", "upstream-unavailable"),
   },
 });
 
@@ -132,7 +137,7 @@ const REDEEM = (): Operation => ({
     202: PREPARING,
     302: REDIRECT,
     303: TICKET,
-    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
+    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
   },
 });
 

@@ -5,7 +5,7 @@ import { Problem } from "../problems";
 export function linkProblem(link: ShareLink, now: number): Problem | null {
   if (link.revokedAt !== null) return new Problem("link-revoked", "This link has been revoked.");
   if (link.suspension !== null) {
-    return new Problem("link-suspended", "This link was paused because it was used from more places than the person who shared it allowed. Ask them to check it.");
+    return new Problem("link-suspended", "This link was suspended because it was used from more places than the person who shared it allowed. Ask them to check it.");
   }
   if (link.expiresAt <= now) return new Problem("link-expired", "This link has expired.");
   if (link.maxUses !== null && link.uses >= link.maxUses) return new Problem("link-exhausted", "This link has no downloads left.");

@@ -151,14 +151,14 @@ export async function revokeLink(db: Db, id: string, now: number, creator?: stri
     .first<RevokedLink>();
 }
 
-export async function revokeLinksOf(db: Db, by: { user?: string; video?: string }, now: number): Promise<RevokedLink[]> {
+export async function revokeLinksOf(db: Db, by: { user?: string; video?: string; fromGrant?: true }, now: number): Promise<RevokedLink[]> {
   const result = await db
     .prepare(
       `UPDATE share_links SET revoked_at = ?3
-       WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2)
+       WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2) AND (?4 IS NULL OR from_grant = 1)
        RETURNING id, video_id AS video, creator`,
     )
-    .bind(by.user ?? null, by.video ?? null, now)
+    .bind(by.user ?? null, by.video ?? null, now, by.fromGrant ? 1 : null)
     .all<RevokedLink>();
   return result.results;
 }

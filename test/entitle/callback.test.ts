@@ -162,7 +162,7 @@ describe("entitlement by callback (ENTITLEMENT_URL)", () => {
     const { id } = (await created.json()) as { id: string };
     expect((await call(`/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
     app.behaviour.set(`${user}:${uid}`, "deny");
-    await expectProblem(await call(`/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+    await expectProblem(await call(`/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
   });
 
   test.each([

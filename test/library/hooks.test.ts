@@ -80,7 +80,7 @@ describe("entitle", () => {
     const { id } = (await created.json()) as { id: string };
     expect((await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
     holders.delete(buyer);
-    await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+    await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
     expect(misconfigurationLines(errors, "entitle")).toBe(0);
   });
 
@@ -198,7 +198,7 @@ describe("stillEntitled", () => {
         body: JSON.stringify({ expiresIn: 3600 }),
       });
       const { id } = (await created.json()) as { id: string };
-      await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+      await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
       expect(misconfigurationLines(errors, "stillEntitled")).toBe(answer === false ? 0 : 1);
     },
   );

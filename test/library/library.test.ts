@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { requestDownloadUrl } from "../../client/download";
 import { streamDownloads, type StreamDownloadsOptions } from "../../src/library";
 import { seedVideo } from "../emulator/helpers";
-import { callHost, expectProblem } from "../helpers";
+import { ADMIN_TOKEN, callHost, expectProblem } from "../helpers";
 
 /** The host app's own data: who bought which video. */
 const purchases = new Map<string, Set<string>>();
@@ -55,7 +55,38 @@ describe("streamDownloads with the host's identify and entitle", () => {
     expect((await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
 
     purchases.delete(buyer);
-    await expectProblem(await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+    const paused = await expectProblem(await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
+    expect(paused.detail).toMatch(/works again if their access returns/);
+    // Bought again: a paused link resumes.
+    purchases.set(buyer, new Set([uid]));
+    expect((await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
+  });
+
+  test("a link revoked by its creator or an admin stays revoked when the creator buys again", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloads: { default: "ready" } });
+    const buyer = `buyer-${crypto.randomUUID()}`;
+    purchases.set(buyer, new Set([uid]));
+    const make = async () => {
+      const created = await call(`/downloads/v1/videos/${uid}/share-links`, {
+        method: "POST",
+        user: buyer,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ expiresIn: 3600 }),
+      });
+      return ((await created.json()) as { id: string }).id;
+    };
+    const byCreator = await make();
+    const byAdmin = await make();
+    expect((await call(`/downloads/v1/share-links/${byCreator}`, { method: "DELETE", user: buyer })).status).toBe(204);
+    const asAdmin = await call(`/downloads/v1/admin/share-links/${byAdmin}`, { method: "DELETE", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(asAdmin.status).toBe(204);
+
+    purchases.delete(buyer);
+    purchases.set(buyer, new Set([uid]));
+    for (const id of [byCreator, byAdmin]) {
+      await expectProblem(await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+      await expectProblem(await call(`/downloads/s/${id}`), 410, "link-revoked");
+    }
   });
 
   test("the download helper asks the mounted gateway with the app's own headers and no token", async () => {

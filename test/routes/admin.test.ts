@@ -128,7 +128,7 @@ describe("grants", () => {
     expect(put.status).toBe(200);
     const res = await admin("DELETE", "/v1/admin/grants", { grants: [{ user, video: drop }] });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ deleted: 1 });
+    expect(await res.json()).toEqual({ deleted: 1, linksRevoked: 0 });
     expect((await listGrants(`user=${user}`)).grants.map((g) => g.video)).toEqual([keep]);
   });
 

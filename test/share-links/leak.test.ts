@@ -56,7 +56,7 @@ describe("suspension", () => {
     const page = await gateway(`/s/${id}`, { headers: { accept: "text/html" } });
     expect(page.status).toBe(410);
     const html = await page.text();
-    expect(html).toContain("was paused because it was used from more places");
+    expect(html).toContain("was suspended because it was used from more places");
     // The machine's slug is an attribute, never text a person reads.
     expect(html).toContain('data-problem="link-suspended" data-status="410"');
     expect(html.replace(/<[^>]*>/g, "")).not.toMatch(/link-suspended|410/);

@@ -348,7 +348,8 @@ describe("links made under a D1 grant", () => {
     expect((await click(link.id)).status).toBe(302);
 
     const res = await admin("DELETE", "/v1/admin/grants", { grants: [{ user, video: uid }] });
-    expect(await res.json()).toEqual({ deleted: 1 });
+    expect(await res.json()).toEqual({ deleted: 1, linksRevoked: 1 });
+    expect((await shareLinkRow(link.id)).revoked_at).toEqual(expect.any(Number));
     await expectProblem(await click(link.id), 410, "link-revoked");
     expect((await shareLinkRow(link.id)).uses).toBe(1);
   });
@@ -358,7 +359,7 @@ describe("links made under a D1 grant", () => {
     const user = randomUser();
     await admin("PUT", "/v1/admin/grants", { grants: [{ user, video: uid }] });
     const link = await createShareLink(uid, await appToken(user, { videos: [uid] }));
-    expect(await (await admin("DELETE", "/v1/admin/grants", { grants: [{ user, video: uid }] })).json()).toEqual({ deleted: 1 });
+    expect(await (await admin("DELETE", "/v1/admin/grants", { grants: [{ user, video: uid }] })).json()).toEqual({ deleted: 1, linksRevoked: 0 });
     expect((await click(link.id)).status).toBe(302);
   });
 });

@@ -78,7 +78,7 @@ describe("downloads with the shop's session", () => {
 });
 
 describe("share links made in the shop", () => {
-  test("live under /downloads/s/, work for anyone, and answer 410 link-revoked once the purchase is refunded", async () => {
+  test("live under /downloads/s/, work for anyone, and answer 410 link-paused once the purchase is refunded", async () => {
     const { uid, customer, session } = await buyerOfReadyVideo();
 
     const created = await createLink(uid, session, await pageCsrfToken(session));
@@ -91,7 +91,7 @@ describe("share links made in the shop", () => {
     expect(redeemed.headers.get("location")?.startsWith(`${DELIVERY_BASE}/`)).toBe(true);
 
     await refund(customer, uid);
-    await expectProblem(await shop(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+    await expectProblem(await shop(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
   });
 
   test("cannot be made with the session cookie alone (a forged cross-site request)", async () => {
