@@ -25,6 +25,7 @@ import { StreamClient, type StreamApi } from "./stream/client";
 import { createTicketKey, type TicketKey } from "./mint/ticket";
 import { createSigner, type Signer } from "./mint/token";
 import { createWebhookKey, type WebhookKey } from "./webhooks/signature";
+import type { Wiring } from "./wiring";
 
 /** The bindings the gateway needs, passed in (the reference Worker passes its Env). */
 export interface GatewayBindings {
@@ -37,8 +38,6 @@ export interface GatewayBindings {
   USER_QUOTA?: DurableObjectNamespace<UserQuota>;
   /** The audit trail's queue, which carries the app's events too; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
   AUDIT_QUEUE: Queue<QueueMessage>;
-  /** The Stream Workers binding (`[stream] binding = "STREAM"`): when given, no STREAM_API_TOKEN is needed. */
-  STREAM?: StreamBinding;
   /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
   ENTITLEMENT_SERVICE?: Fetcher;
   /** A service binding to the app's backend: EVENTS_URL is then POSTed through it, not over the Internet. */
@@ -72,15 +71,24 @@ export interface Gateway extends Hooks {
   /** Null while STREAM_WEBHOOK_SECRET is not set: the receiver is then disabled. */
   webhookKey: WebhookKey | null;
   cache: MemoryCache;
+  /** Which crons and queues are the gateway's. */
+  wiring: Wiring;
 }
 
-export function buildGateway(config: Config, bindings: GatewayBindings, cache: MemoryCache, hooks: Hooks): Gateway {
+/** What the gateway is built from besides the config and bindings. */
+interface Parts {
+  stream: StreamBinding | undefined;
+  cache: MemoryCache;
+  wiring: Wiring;
+}
+
+export function buildGateway(config: Config, bindings: GatewayBindings, { stream: streamBinding, cache, wiring }: Parts, hooks: Hooks): Gateway {
   const gate = new CallGate(streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
   return {
     ...hooks,
     config,
     database: bindings.DB,
-    stream: streamApi(config, bindings, gate),
+    stream: streamApi(config, streamBinding, gate),
     quota: quotaOf(config, bindings),
     audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB),
     events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
@@ -91,14 +99,15 @@ export function buildGateway(config: Config, bindings: GatewayBindings, cache: M
     limiters: { user: bindings.USER_RATE_LIMITER, ip: bindings.IP_RATE_LIMITER, password: bindings.LINK_PASSWORD_LIMITER },
     webhookKey: config.webhookSecret === null ? null : createWebhookKey(config.webhookSecret),
     cache,
+    wiring,
   };
 }
 
-function streamApi(config: Config, bindings: GatewayBindings, gate: CallGate): StreamApi {
+function streamApi(config: Config, binding: StreamBinding | undefined, gate: CallGate): StreamApi {
   const { api, accountId, timeoutMs } = config.stream;
   if (api.kind === "rest") return new StreamClient({ ...api, accountId, timeoutMs }, gate);
-  if (bindings.STREAM === undefined) throw misconfigured("STREAM", "the binding STREAM is missing");
-  return new StreamBindingClient(bindings.STREAM, gate);
+  if (binding === undefined) throw new Error("unreachable: the binding kind of Stream API needs stream.binding");
+  return new StreamBindingClient(binding, gate);
 }
 
 function quotaOf(config: Config, bindings: GatewayBindings): DailyQuota | null {

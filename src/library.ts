@@ -1,8 +1,8 @@
 // The gateway as a library: `streamDownloads(options)` returns a Hono app with the whole API
 // (downloads, share links and their pages, grant URLs, webhooks, admin, OpenAPI) on relative
 // paths, to mount under any prefix of another app: `app.route("/downloads", streamDownloads(…))`.
-// Options are an object, or a function of the Worker's `env` (Workers hand `env` to each
-// request); they are validated and everything is built once per options object or `env`.
+// Options are an object (validated at once), or a function of the Worker's `env` (Workers hand
+// `env`, and so secrets, to each request; validated once per `env`).
 // This file is the package's entry point (package.json "exports" › "."): what it exports is the
 // public API.
 import { Hono } from "hono";
@@ -19,7 +19,9 @@ import { shareLinkRoutes } from "./share-links/owner-routes";
 import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
-import { consumeQueue } from "./queue";
+import { consumeQueue, gatewayQueue } from "./queue";
+import { Problem } from "./problems";
+import type { Gateway } from "./gateway";
 
 export { StreamApiBudget } from "./stream/budget-object";
 export { UserQuota } from "./record/quota-object";
@@ -30,15 +32,35 @@ export type { AppUser } from "./identify/app-token";
 export type { EntitlementSource } from "./entitle/entitle";
 export type { EntitleAnswer, EntitleHook, HostUser, IdentifyHook, StillEntitledHook } from "./app-hooks";
 export type { GatewayBindings } from "./gateway";
-export type { OptionsSource, StreamDownloadsOptions } from "./options";
+export { optionsFromEnv, type OptionsSource, type StreamDownloadsOptions } from "./options";
+export type { DeliveryMode, DownloadType, GatewaySettings } from "./config";
 export { Problem, type ProblemType, unauthenticated } from "./problems";
-export { RECHECK_CRON } from "./scheduled";
+export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./wiring";
 
-/** The gateway's Hono app, its crons (wrangler.toml [triggers]) for the Worker's `scheduled`, and its audit queue's consumer for `queue`. */
-export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv> & {
-  /** RECHECK_CRON re-checks unfinished downloads; any other cron runs retention. */
+/** A Worker's own handlers, for what is not the gateway's. */
+export interface HostHandlers<E> {
+  scheduled?(controller: ScheduledController, env: E, ctx: ExecutionContext): void | Promise<void>;
+  queue?(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): void | Promise<void>;
+}
+
+/** A Worker's default export with the gateway's crons and queues in it. */
+export interface GatewayWorker<E> {
+  fetch(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response>;
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
-  /** Consumes AUDIT_QUEUE (and its dead-letter queue): audit events to D1, the app's events to EVENTS_URL. */
+  queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
+}
+
+/** The gateway's Hono app, with what the Worker must export besides `fetch`. */
+export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv> & {
+  /**
+   * The Worker's default export: `fetch` from the host's app (which mounts this one), the gateway's
+   * crons and audit queue, and the host's own crons and queues passed on to `own`. Exporting
+   * `app` alone would leave the audit queue without a consumer.
+   */
+  worker(app: { fetch(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response> }, own?: HostHandlers<E>): GatewayWorker<E>;
+  /** Runs the gateway's crons (the `crons` option); any other cron does nothing. */
+  scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
+  /** Consumes the gateway's queues (the `queues` option): audit events to D1, the app's events to EVENTS_URL. Another queue's batch is refused (retried). */
   queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
 };
 
@@ -77,8 +99,38 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   app.route("/", ticketRoutes());
   app.route("/", webhookRoutes());
   app.onError(handleError);
+  const queue = (batch: MessageBatch<unknown>, env: E) => consumeQueue(batch, gatewayOf(env), Date.now());
   return Object.assign(app, {
-    scheduled: (controller: ScheduledController, env: E, ctx: ExecutionContext) => scheduled(controller, gatewayOf(env), ctx),
-    queue: (batch: MessageBatch<unknown>, env: E) => consumeQueue(batch, gatewayOf(env), Date.now()),
+    scheduled: async (controller: ScheduledController, env: E, ctx: ExecutionContext) => {
+      await scheduled(controller, gatewayOf(env), ctx);
+    },
+    queue,
+    worker: (host: Parameters<StreamDownloadsApp<E>["worker"]>[0], own: HostHandlers<E> = {}): GatewayWorker<E> => ({
+      fetch: (request, env, ctx) => host.fetch(request, env, ctx),
+      async scheduled(controller, env, ctx) {
+        if (!(await ownedBy(gatewayOf, env, (gateway) => scheduled(controller, gateway, ctx)))) await own.scheduled?.(controller, env, ctx);
+      },
+      async queue(batch, env, ctx) {
+        if (await ownedBy(gatewayOf, env, async (gateway) => gatewayQueue(batch, gateway) && (await consumeQueue(batch, gateway, Date.now()), true))) return;
+        if (own.queue === undefined) throw new Error(`queue: ${batch.queue} is neither the gateway's queue nor handled by the Worker's own queue handler`);
+        await own.queue(batch, env, ctx);
+      },
+    }),
   });
+}
+
+/**
+ * Whether the gateway took the event. A gateway that cannot be built (a wrong setting, logged)
+ * takes nothing, so the host's own crons and queues keep working.
+ */
+async function ownedBy<E extends object>(gatewayOf: (env: E) => Gateway, env: E, take: (gateway: Gateway) => Promise<boolean>): Promise<boolean> {
+  let gateway: Gateway;
+  try {
+    gateway = gatewayOf(env);
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    console.error(`misconfigured: the gateway cannot run its crons or queues: ${error.detail}`);
+    return false;
+  }
+  return take(gateway);
 }

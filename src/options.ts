@@ -1,29 +1,33 @@
-// The library's options, turned into a Gateway once per options object or `env`: the bindings
-// checked, the settings validated (those an app's hooks or bindings replace are not read), and
-// the default hooks built for what the app did not bring.
+// The library's options, turned into a Gateway. Typed settings given as an object are validated
+// when `streamDownloads` is called, so a wrong option throws at start naming it; options made from
+// `env` (where Workers hand secrets, per request) are validated once per `env` and answer 500
+// `misconfigured` naming the setting, without taking the host's other routes down. Bindings are
+// checked once per `env`, and the default hooks are built for what the app did not bring.
 import type { Context } from "hono";
 import { HOOK_TIMEOUT_MS, hookGuards, type EntitleHook, type IdentifyHook, type StillEntitledHook } from "./app-hooks";
 import { createVerifier, identifyUser, sameSiteRequest } from "./identify/app-token";
-import { parseConfig, type AuthConfig, type Config } from "./config";
+import { parseSettings, settingsFromEnv, type AuthConfig, type Config, type GatewaySettings } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
 import { claimOrGrant, grantStillHeld, type Entitle } from "./entitle/entitle";
 import { buildGateway, type Gateway, type GatewayBindings, type Hooks } from "./gateway";
+import { wiringOf, type Wiring } from "./wiring";
 import { MemoryCache } from "./memory-cache";
 import { misconfigured, Problem } from "./problems";
 
 /** The request as the app's hooks see it: its Worker's `env` typed as the app's own. */
 export type HostContext<E extends object> = Context<{ Bindings: E }>;
 
-export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
-  /** Every setting by its name in docs/configuration.md, as strings (wrangler vars and secrets are). */
-  settings: object;
-  /** D1 (migrations/), the three rate limiters and the Stream API budget's Durable Object. */
-  bindings: GatewayBindings;
+export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> extends GatewaySettings {
+  stream: GatewaySettings["stream"] & {
+    /** The Stream Workers binding (`[stream] binding = "STREAM"`): then no `apiToken` is needed. */
+    binding?: StreamBinding;
+  };
+  /** D1 (migrations/), the rate limiters, the Durable Objects and the audit queue. Default: the Worker's `env`, by these names. */
+  bindings?: GatewayBindings;
   /**
    * Who is calling: the user, or null (401). To say why, throw `unauthenticated(reason)` or Hono's
-   * `HTTPException` with a 4xx. Default: the app's JWT (AUTH_JWKS_URL or AUTH_HS256_SECRET),
-   * bearer, or the cookie on GETs.
+   * `HTTPException` with a 4xx. Default: the app's JWT (`auth`), bearer, or the cookie on GETs.
    */
   identify?: IdentifyHook<HostContext<E>>;
   /** May the user download the video: "grant" or true, "claim", or null or false. Default: the videos claim, then D1 grants. */
@@ -37,17 +41,43 @@ export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> {
   stillEntitled?: StillEntitledHook<HostContext<E>>;
   /** How long a hook may take, in milliseconds, before its request is answered 503 (default 5000). */
   hookTimeoutMs?: number;
+  /** The crons the gateway acts on (list them in wrangler's [triggers]); any other cron is the host's. Default DEFAULT_CRONS. */
+  crons?: Partial<Wiring["crons"]>;
+  /** Its queues' names: what `AUDIT_QUEUE` sends to, and that queue's dead-letter queue. Default DEFAULT_QUEUES. */
+  queues?: Partial<Wiring["queues"]>;
 }
 
 export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env: E) => StreamDownloadsOptions<E>);
+
+/**
+ * The options of a Worker configured by its environment: every setting by its variable
+ * (docs/configuration.md), the `STREAM` binding if there is one, and the bindings by their names.
+ * What the standalone Worker runs on; an app adds its hooks: `{ ...optionsFromEnv(env), identify, entitle }`.
+ */
+export function optionsFromEnv<E extends object>(env: E): StreamDownloadsOptions<E> {
+  const settings = settingsFromEnv(env);
+  const binding = (env as { STREAM?: StreamBinding }).STREAM;
+  return { ...settings, stream: { ...settings.stream, ...(binding ? { binding } : {}) }, bindings: env as unknown as GatewayBindings };
+}
 
 const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET", "AUDIT_QUEUE"] as const;
 
 const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
 
-function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
+/** What is checked once per options object: the settings, the hooks and their guards, the wiring. */
+interface Prepared {
+  config: Config;
+  options: StreamDownloadsOptions<object>;
+  hookTimeoutMs: number;
+  wiring: Wiring;
+}
+
+function prepare(options: StreamDownloadsOptions<object>): Prepared {
   // Options come from JavaScript too, where nothing checked their types.
-  if (typeof options?.settings !== "object" || options.settings === null) throw misconfigured("settings", "settings must be an object of the settings by name");
+  if (typeof options !== "object" || options === null) throw misconfigured("options", "the options must be an object");
+  if ("settings" in options) {
+    throw misconfigured("settings", "settings was replaced by typed options: spread optionsFromEnv(env) into the options instead (CHANGELOG 0.3.0)");
+  }
   for (const hook of HOOKS) {
     if (options[hook] !== undefined && typeof options[hook] !== "function") throw misconfigured(hook, `${hook} must be a function`);
   }
@@ -55,34 +85,36 @@ function build<E extends object>(options: StreamDownloadsOptions<E>): Gateway {
   if (!Number.isInteger(hookTimeoutMs) || hookTimeoutMs < 1 || hookTimeoutMs > 60_000) {
     throw misconfigured("hookTimeoutMs", "hookTimeoutMs must be a whole number of milliseconds from 1 to 60000");
   }
-  const { bindings } = options;
-  for (const name of BINDINGS) {
-    if (!bindings?.[name]) throw misconfigured(name, `the binding ${name} is missing`);
-  }
-  const config = parseConfig(options.settings, {
+  const config = parseSettings(options, {
     identify: options.identify !== undefined,
     entitle: options.entitle !== undefined,
-    streamBinding: bindings.STREAM !== undefined,
+    streamBinding: options.stream?.binding !== undefined,
   });
+  return { config, options, hookTimeoutMs, wiring: wiringOf(options) };
+}
+
+function build(prepared: Prepared, bindings: Partial<GatewayBindings>): Gateway {
+  for (const name of BINDINGS) {
+    if (!bindings[name]) throw misconfigured(name, `the binding ${name} is missing`);
+  }
+  const { config, options, hookTimeoutMs, wiring } = prepared;
+  const present = bindings as GatewayBindings;
   const cache = new MemoryCache();
   const guard = hookGuards(hookTimeoutMs);
   const { identify, entitle: appEntitle, stillEntitled } = options;
   const entitle: Entitle<Context> = appEntitle
-    ? guard.entitle((user, video, c) => appEntitle(user, video, asHost<E>(c)))
-    : defaultEntitle(config, bindings, cache);
-  return buildGateway(config, bindings, cache, {
-    identify: identify ? withoutForeignCookie(guard.identify((c, how) => identify(asHost<E>(c), how))) : defaultIdentify(config.auth),
+    ? guard.entitle((user, video, c) => appEntitle(user, video, c))
+    : defaultEntitle(config, present, cache);
+  return buildGateway(config, present, { stream: options.stream.binding, cache, wiring }, {
+    identify: identify ? withoutForeignCookie(guard.identify((c, how) => identify(c, how))) : defaultIdentify(config.auth),
     entitle,
     stillEntitled: stillEntitled
-      ? guard.stillEntitled((link, c) => stillEntitled(link, asHost<E>(c)))
+      ? guard.stillEntitled((link, c) => stillEntitled(link, c))
       : config.entitlement.kind === "claims-and-grants"
         ? (link, c) => grantStillHeld(deps(c as Context<AppEnv>), link)
         : async (link, c) => (await entitle({ id: link.creator, claims: {} }, link.video, c)) !== null,
   });
 }
-
-/** The request the gateway hands an app's hook is the app's own, whose `env` is the app's E. */
-const asHost = <E extends object>(c: Context) => c as unknown as HostContext<E>;
 
 /**
  * A request another site started is told not to take the cookie, as the default identify does,
@@ -92,14 +124,14 @@ function withoutForeignCookie(identify: Hooks["identify"]): Hooks["identify"] {
   return (c, how) => identify(c, { allowCookie: how.allowCookie && sameSiteRequest(c.req.raw) });
 }
 
-/** The app's JWT, verified as AUTH_* says. */
+/** The app's JWT, verified as `auth` says. */
 function defaultIdentify(auth: AuthConfig): Hooks["identify"] {
   if (auth.kind === "hook") throw new Error("unreachable: an identify hook was given");
   const verifier = createVerifier(auth);
   return (c, how) => identifyUser(c.req.raw, verifier, how);
 }
 
-/** The `videos` claim then D1 grants, or the app's backend at ENTITLEMENT_URL. */
+/** The `videos` claim then D1 grants, or the app's backend at `entitlement.url`. */
 function defaultEntitle(config: Config, bindings: GatewayBindings, cache: MemoryCache): Entitle<Context> {
   const { entitlement } = config;
   switch (entitlement.kind) {
@@ -115,20 +147,27 @@ function defaultEntitle(config: Config, bindings: GatewayBindings, cache: Memory
   }
 }
 
-/** The gateway of these options for this `env`: built on first use, then reused (also when it failed). */
+/**
+ * The gateway of these options for a Worker's `env`: built on first use, then reused (also when
+ * it failed). Options given as an object are checked now, and throw naming the option.
+ */
 export function gatewayResolver<E extends object>(source: OptionsSource<E>): (env: E) => Gateway {
   const built = new WeakMap<object, Gateway | Problem>();
+  const fixed = typeof source === "function" ? null : prepare(source as unknown as StreamDownloadsOptions<object>);
   return (env) => {
-    const key = typeof source === "function" ? env : source;
-    let gateway = built.get(key);
+    let gateway = built.get(env);
     if (gateway === undefined) {
       try {
-        gateway = build(typeof source === "function" ? source(env) : source);
+        if (fixed !== null) gateway = build(fixed, fixed.options.bindings ?? (env as unknown as GatewayBindings));
+        else {
+          const options = (source as (env: E) => StreamDownloadsOptions<E>)(env) as unknown as StreamDownloadsOptions<object>;
+          gateway = build(prepare(options), options.bindings ?? (env as unknown as GatewayBindings));
+        }
       } catch (error) {
         if (!(error instanceof Problem)) throw error;
         gateway = error;
       }
-      built.set(key, gateway);
+      built.set(env, gateway);
     }
     if (gateway instanceof Problem) throw gateway;
     return gateway;

@@ -18,7 +18,18 @@ const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("event"), event: AppEventSchema }),
 ]);
 
+/** Whether a batch comes from one of the gateway's queues (wiring.ts). */
+export const gatewayQueue = (batch: MessageBatch<unknown>, gateway: Gateway): boolean =>
+  batch.queue === gateway.wiring.queues.audit || batch.queue === gateway.wiring.queues.deadLetter;
+
 export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {
+  // Another queue's messages would be dropped below as malformed: refused whole instead, so that
+  // they are retried (and their queue's dead-letter queue keeps them) while the wiring is fixed.
+  if (!gatewayQueue(batch, gateway)) {
+    throw new Error(
+      `queue: the gateway was handed a batch of ${batch.queue}, which is not its queue (${gateway.wiring.queues.audit} or ${gateway.wiring.queues.deadLetter}); see the queues option`,
+    );
+  }
   const audit: Array<{ message: Message<unknown>; event: AuditEvent }> = [];
   const events: Array<{ message: Message<unknown>; event: AppEvent }> = [];
   for (const message of batch.messages) {

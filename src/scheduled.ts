@@ -1,14 +1,13 @@
-// The crons (wrangler.toml [triggers]). Daily, retention: audit rows older than
+// The gateway's crons (wiring.ts; wrangler.toml [triggers]). Daily, retention: audit rows older than
 // AUDIT_RETENTION_DAYS (and events whose delivery failed that long ago), share links expired for more than 30 days,
 // expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
-// again, since Stream documents no webhook redelivery.
+// again, since Stream documents no webhook redelivery. Both say so when the audit queue has no
+// consumer. Any other cron is the host's: the gateway does nothing for it.
 import type { Db } from "./db/types";
 import type { Gateway } from "./gateway";
+import { auditFreshness } from "./record/audit";
 import { retryPreparations } from "./webhooks/video-processed";
-
-/** The cron expression of the re-check; any other runs retention. */
-export const RECHECK_CRON = "*/10 * * * *";
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
 
@@ -32,13 +31,18 @@ async function deleteInBatches(db: Db, statement: string, cutoff: number): Promi
   return deleted;
 }
 
-export async function scheduled(controller: ScheduledController, gateway: Gateway, ctx: ExecutionContext): Promise<void> {
-  const { config, database: db } = gateway;
-  if (controller.cron === RECHECK_CRON) {
+/** Runs the gateway's cron; false for a cron that is not the gateway's (nothing was done). */
+export async function scheduled(controller: ScheduledController, gateway: Gateway, ctx: ExecutionContext): Promise<boolean> {
+  const { config, database: db, wiring } = gateway;
+  if (controller.cron !== wiring.crons.recheck && controller.cron !== wiring.crons.retention) return false;
+  if ((await auditFreshness(db, Date.now())).consumer === "misconfigured") {
+    console.error(`misconfigured: audit events wait unwritten in ${wiring.queues.audit}: the Worker must export the gateway's queue handler (docs/operations.md › Wiring)`);
+  }
+  if (controller.cron === wiring.crons.recheck) {
     const deps = { ...gateway, db, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
     if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
-    return;
+    return true;
   }
   // scheduledTime, not Date.now(): a delayed or retried run deletes what the schedule meant to.
   const now = controller.scheduledTime;
@@ -69,4 +73,5 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
   console.log(
     `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events`,
   );
+  return true;
 }

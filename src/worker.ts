@@ -5,17 +5,15 @@ import type { Hono } from "hono";
 import type { WorkerEnv } from "./demo/assets";
 import { documented, ok, PUBLIC, type Operation } from "./http/openapi";
 import { problemResponse } from "./http/respond";
-import { streamDownloads, type StreamDownloadsOptions } from "./library";
-import { gatewayResolver } from "./options";
+import { streamDownloads } from "./library";
+import { gatewayResolver, optionsFromEnv } from "./options";
 import { Problem } from "./problems";
 
 const ROOT = (): Operation => ({ summary: "Where this gateway's API is described (the demo, in development)", security: PUBLIC, responses: { 200: ok("Links", { type: "object" }) } });
 
-const options = (env: Env): StreamDownloadsOptions<Env> => ({ settings: env, bindings: env });
-
 /** The Worker with these routes of its own (public/'s files) next to the gateway's. */
 export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
-  const app = streamDownloads(options);
+  const app = streamDownloads(optionsFromEnv<Env>);
   for (const own of routes) app.route("/", own);
   // Someone opening the gateway's address: where its API is described, not a 404.
   app.get("/", documented(ROOT), (c) =>
@@ -24,8 +22,8 @@ export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
     }),
   );
   app.notFound((c) => problemResponse(new Problem("not-found", "No such route."), c.req.raw));
-  return { app, handler: { fetch: app.fetch, scheduled: app.scheduled, queue: app.queue } satisfies ExportedHandler<Env> };
+  return { app, handler: app.worker(app) };
 }
 
 /** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */
-export const gatewayOf = gatewayResolver(options);
+export const gatewayOf = gatewayResolver(optionsFromEnv<Env>);

@@ -268,7 +268,7 @@ export async function diagnose(options, settings, report) {
 
   // 6. A gateway: local by default, or --url.
   const gateway = options.url ?? (options.remote ? null : options.localGateway);
-  if (gateway !== null) await checkGateway(gateway, options, { pass, fail, skip });
+  if (gateway !== null) await checkGateway(gateway, options, settings, { pass, fail, skip });
   return !failed;
 }
 
@@ -343,12 +343,13 @@ async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass,
   }
 }
 
-async function checkGateway(gateway, options, { pass, fail, skip }) {
+async function checkGateway(gateway, options, settings, { pass, fail, skip }) {
   const health = await call(`${gateway}/healthz`);
   if (health.status !== 200 || health.body?.ok !== true) {
     fail("gateway", `${gateway}/healthz answered ${health.status === 0 ? `nothing (${health.error})` : health.status}`, options.url ? "check the URL and `npx wrangler deployments list`" : "start the local pair with `npm run dev`");
     return;
   }
+  await checkAuditConsumer(gateway, settings, { pass, fail, skip });
   if (options.appToken === null || options.video === null) {
     pass("gateway", `${gateway}/healthz answers`);
     if (options.url) skip("gateway download", "pass --app-token and --video for one end-to-end download request");
@@ -368,6 +369,28 @@ async function checkGateway(gateway, options, { pass, fail, skip }) {
   const file = await call(new URL(location, gateway).href, { headers: { range: "bytes=0-0" } }, { bytes: false });
   if (file.status === 206 || file.status === 200) pass("gateway download", `${gateway} granted the download and its URL served the first byte (${file.status})`);
   else fail("gateway download", `the download URL the gateway handed out answered ${file.status}`, "run doctor with --remote and the same settings to see which part Stream refuses");
+}
+
+/** Whether the gateway's Worker consumes its audit queue, as the admin API's freshness says (docs/operations.md › Wiring). */
+async function checkAuditConsumer(gateway, settings, { pass, fail, skip }) {
+  const token = (settings.ADMIN_API_TOKEN ?? "").split(",")[0]?.trim();
+  if (!token) {
+    skip("audit consumer", "no ADMIN_API_TOKEN to ask the admin API with");
+    return;
+  }
+  const audit = await call(`${gateway}/v1/admin/audit?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  const consumer = audit.body?.freshness?.consumer;
+  if (audit.status !== 200 || consumer === undefined) {
+    fail("audit consumer", `GET /v1/admin/audit answered ${audit.status}`, "check ADMIN_API_TOKEN against the gateway's");
+  } else if (consumer === "misconfigured") {
+    fail(
+      "audit consumer",
+      `audit events sent at ${audit.body.freshness.lastSentAt} are still not written (last batch: ${audit.body.freshness.lastWrittenAt ?? "never"})`,
+      "the Worker must export the gateway's queue handler: `export default downloads.worker(app)` (docs/operations.md › Wiring)",
+    );
+  } else {
+    pass("audit consumer", consumer === "idle" ? "no audit event sent yet" : `the audit queue is consumed (last batch ${audit.body.freshness.lastWrittenAt})`);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // through the Worker (Stream sees only the Worker; the filename is guaranteed).
 import type { Config } from "../config";
 import { Problem, retryLater } from "../problems";
-import type { DownloadType } from "../stream/client";
+import type { DownloadType } from "../config";
 
 export const DOWNLOAD_FILES: Record<DownloadType, { file: string; extension: "mp4" | "m4a" }> = {
   default: { file: "default.mp4", extension: "mp4" },

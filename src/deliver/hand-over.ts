@@ -7,7 +7,7 @@ import type { Deps } from "../context";
 import type { DeliveryMode } from "../config";
 import { Problem } from "../problems";
 import { countryPermitted, decideAccess, type AccessDecision } from "../mint/access-rules";
-import type { DownloadType } from "../stream/client";
+import type { DownloadType } from "../config";
 import { deliveryUrl, redirectTo } from "./delivery";
 import { savedName, streamFilenameParam } from "./filename";
 import { issueTicket } from "../mint/ticket";

@@ -1,4 +1,4 @@
-import type { DownloadType } from "../stream/client";
+import type { DownloadType } from "../config";
 import type { Db } from "../db/types";
 
 export type StateStatus = "pending" | "inprogress" | "ready" | "error";

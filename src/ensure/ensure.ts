@@ -17,7 +17,8 @@ import {
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { Problem } from "../problems";
-import { CreateRefusedError, type DownloadType, type StreamApi, type StreamVideo } from "../stream/client";
+import type { DownloadType } from "../config";
+import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { StreamCallError } from "../stream/errors";
 
 export interface EnsureDeps {

@@ -5,6 +5,7 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import { version } from "../../package.json";
 import * as z from "./zod";
+import { DOWNLOAD_TYPES } from "../config";
 import { PROBLEM_STATUS, type ProblemType } from "../problems";
 
 type JsonSchema = Record<string, unknown>;
@@ -184,7 +185,7 @@ const SCHEMAS = {
           thumbnail: { type: ["string", "null"], format: "uri" },
         },
       },
-      type: { enum: ["default", "audio"] },
+      type: { enum: [...DOWNLOAD_TYPES] },
       expiresAt: { type: "string", format: "date-time" },
       remainingDownloads: { type: ["integer", "null"] },
       passwordRequired: { type: "boolean" },

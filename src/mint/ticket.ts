@@ -9,7 +9,7 @@
 // ticket with the tokens the old key signed.
 import { SignJWT, base64url, jwtVerify } from "jose";
 import type { Config } from "../config";
-import type { DownloadType } from "../stream/client";
+import type { DownloadType } from "../config";
 
 export interface Ticket {
   /** Random; names the ticket's pinned second network (routes/tickets.ts). */

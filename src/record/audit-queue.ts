@@ -3,16 +3,18 @@
 // request hands its event to the queue instead, and the consumer writes each batch (up to 100
 // events) in one D1 transaction. Delivery is at least once; the event's id makes a batch that is
 // written twice leave one row per event. A batch that cannot be written is retried with backoff,
-// then goes to the dead-letter queue, whose consumer is this same code (wrangler.toml). The queue
-// carries the app's events too (src/queue.ts sorts a batch by kind).
+// then goes to the dead-letter queue, whose consumer is this same code retrying a few times a day,
+// slower than the queue's retention drains it (wrangler.toml). The queue carries the app's events
+// too (src/queue.ts sorts a batch by kind).
 import type { Db } from "../db/types";
 import * as z from "../http/zod";
 import { retryLater } from "../problems";
-import { auditStatement, progressStatement, type AuditEvent } from "./audit";
+import { auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
 
 /** Hands one event to the trail. */
 export interface AuditSink {
-  record(event: AuditEvent): Promise<void>;
+  /** `waitUntil` carries the occasional check that the queue has a consumer past the response. */
+  record(event: AuditEvent, waitUntil: (promise: Promise<unknown>) => void): Promise<void>;
   /** Events sent and not yet taken by the consumer, and when the oldest was sent; null where the queue cannot say. */
   backlog(): Promise<{ waiting: number; oldestSentAt: number | null } | null>;
 }
@@ -29,10 +31,30 @@ export interface AuditMessage {
 }
 
 export function auditSink(queue: Queue<AuditMessage>, db: D1Database): AuditSink {
+  // A Worker that exports the app's `fetch` but not the gateway's `queue` still answers every
+  // download while its events pile up unwritten. Once a minute per isolate, a send is marked in D1
+  // and compared with the consumer's last batch; a missing consumer is logged once per isolate.
+  let markedAt = Number.NEGATIVE_INFINITY;
+  let warned = false;
+  const watch = async (sentAt: number) => {
+    const before = await markSent(db, sentAt);
+    if (before.consumer !== "misconfigured" || warned) return;
+    warned = true;
+    console.error(
+      `misconfigured: audit events sent ${Math.round((sentAt - (before.sentAt ?? sentAt)) / 1000)} s ago are still not written and no queue consumer has run since: ` +
+        "the Worker must export the gateway's queue handler (export default downloads.worker(app)); the events wait in the queue (docs/operations.md › Wiring)",
+    );
+  };
   return {
-    async record(event) {
+    async record(event, waitUntil) {
       try {
+        // Taken before the send: a consumer's batch with this event is written after it.
+        const sentAt = Date.now();
         await queue.send({ kind: "audit", event }, { contentType: "json" });
+        if (sentAt - markedAt >= CONSUMER_GRACE_MS) {
+          markedAt = sentAt;
+          waitUntil(watch(sentAt).catch((error: unknown) => console.error("audit: the consumer check failed", describe(error))));
+        }
         return;
       } catch (error) {
         console.error("audit queue refused an event; writing it to D1 directly", describe(error));

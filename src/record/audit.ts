@@ -106,10 +106,31 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
   };
 }
 
-/** The consumer's last batch: when it was written, and how long its oldest event had waited. */
+/**
+ * The consumer's last batch (when it was written, how long its oldest event had waited; null
+ * before the first), when the gateway last marked an event as sent (null before the first), and
+ * what the two say of the consumer.
+ */
 export interface AuditFreshness {
-  writtenAt: number;
-  waitedMs: number;
+  writtenAt: number | null;
+  waitedMs: number | null;
+  sentAt: number | null;
+  consumer: ConsumerState;
+}
+
+/**
+ * "misconfigured": events were sent a minute ago or more and no batch has been written since (the
+ * Worker does not export the gateway's queue handler, or D1 has refused it that long); "idle":
+ * nothing sent yet; "ok" otherwise.
+ */
+export type ConsumerState = "ok" | "idle" | "misconfigured";
+
+/** How long sent events may wait unwritten before the consumer counts as missing. */
+export const CONSUMER_GRACE_MS = 60_000;
+
+export function consumerState(sentAt: number | null, writtenAt: number | null, now: number): ConsumerState {
+  if (sentAt === null) return "idle";
+  return now - sentAt >= CONSUMER_GRACE_MS && (writtenAt === null || writtenAt < sentAt) ? "misconfigured" : "ok";
 }
 
 /** Records that a batch was written at `now`, its oldest event sent at `oldestSentAt`; concurrent consumers keep the newest. */
@@ -123,8 +144,27 @@ export function progressStatement(db: Db, now: number, oldestSentAt: number): D1
     .bind(now, Math.max(0, now - oldestSentAt));
 }
 
-/** Null until the consumer has written a batch. */
-export async function auditFreshness(db: Db): Promise<AuditFreshness | null> {
-  const row = await db.prepare("SELECT written_at, waited_ms FROM audit_progress WHERE id = 1").first<{ written_at: number; waited_ms: number }>();
-  return row === null ? null : { writtenAt: row.written_at, waitedMs: row.waited_ms };
+const FRESHNESS_SQL = `SELECT (SELECT written_at FROM audit_progress WHERE id = 1) AS written_at,
+                              (SELECT waited_ms FROM audit_progress WHERE id = 1) AS waited_ms,
+                              (SELECT sent_at FROM audit_sent WHERE id = 1) AS sent_at`;
+type FreshnessRow = { written_at: number | null; waited_ms: number | null; sent_at: number | null };
+
+const freshnessOf = (row: FreshnessRow | null, now: number): AuditFreshness => ({
+  writtenAt: row?.written_at ?? null,
+  waitedMs: row?.waited_ms ?? null,
+  sentAt: row?.sent_at ?? null,
+  consumer: consumerState(row?.sent_at ?? null, row?.written_at ?? null, now),
+});
+
+export async function auditFreshness(db: Db, now: number): Promise<AuditFreshness> {
+  return freshnessOf(await db.prepare(FRESHNESS_SQL).first<FreshnessRow>(), now);
+}
+
+/** Marks an event as sent at `now`, and answers what was known before the mark. */
+export async function markSent(db: Db, now: number): Promise<AuditFreshness> {
+  const [before] = await db.batch([
+    db.prepare(FRESHNESS_SQL),
+    db.prepare("INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)").bind(now),
+  ]);
+  return freshnessOf((before?.results[0] as FreshnessRow | undefined) ?? null, now);
 }

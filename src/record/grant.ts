@@ -12,13 +12,14 @@ import type { DailyQuota } from "./quota";
 export interface Recorder {
   quota: DailyQuota | null;
   audit: AuditSink;
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 /** Records one grant to a signed-in user: the downloads left today, or null without a quota. */
 export async function recordUserGrant(r: Recorder, event: AuditEvent & { user: string }): Promise<number | null> {
   const left = r.quota === null ? null : await r.quota.take(event.user, event.at, "user");
   try {
-    await r.audit.record(event);
+    await r.audit.record(event, r.waitUntil);
   } catch (error) {
     await r.quota?.giveBack(event.user, event.at);
     throw error;
@@ -50,7 +51,7 @@ export async function recordLinkGrant(r: Recorder, db: Db, link: { id: string; c
     return null;
   }
   try {
-    await r.audit.record(event);
+    await r.audit.record(event, r.waitUntil);
   } catch (error) {
     await giveBackUse(db, link.id).catch((e: unknown) => console.error(`share link ${linkRef(link.id)}: a use could not be given back`, e instanceof Error ? e.message : e));
     await giveBackQuota();

@@ -194,14 +194,17 @@ export function adminRoutes(): Hono<AppEnv> {
     // Events reach the table through a queue: how long ago its consumer last wrote, how long the
     // oldest event of that batch had waited, and what still waits in the queue say how far behind
     // the requests the list may be.
-    const [freshness, backlog] = await Promise.all([auditFreshness(d.db), d.audit.backlog()]);
+    const [freshness, backlog] = await Promise.all([auditFreshness(d.db, d.now), d.audit.backlog()]);
     const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
     return c.json({
       events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
       nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
       freshness: {
-        lastWrittenAt: iso(freshness?.writtenAt),
-        lastBatchWaitedMs: freshness?.waitedMs ?? null,
+        lastWrittenAt: iso(freshness.writtenAt),
+        lastBatchWaitedMs: freshness.waitedMs,
+        lastSentAt: iso(freshness.sentAt),
+        // "misconfigured": the Worker does not consume its audit queue (docs/operations.md › Wiring).
+        consumer: freshness.consumer,
         waiting: backlog?.waiting ?? null,
         oldestWaitingSince: iso(backlog?.oldestSentAt),
       },

@@ -12,18 +12,18 @@ import { recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { refuseCrossSite } from "../identify/cross-site";
 import { invalidRequest } from "../problems";
-import type { DownloadType } from "../stream/client";
+import { DELIVERY_MODES, DOWNLOAD_TYPES, type DownloadType } from "../config";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
 import { accessFor, deliver, deliverHead, grantAudit, mintGrant, type GrantRequest } from "../deliver/hand-over";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
 
-const Type = z._default(z.enum(["default", "audio"]), "default");
+const Type = z._default(z.enum(DOWNLOAD_TYPES), "default");
 // Long names are cut and reduced, never refused (docs/http-api.md); the cap only bounds the work.
 const Filename = z.optional(z.string().check(z.maxLength(65_536)));
 
 const DownloadQuery = z.object({
   type: Type,
-  mode: z._default(z.enum(["redirect", "stream"]), "redirect"),
+  mode: z._default(z.enum(DELIVERY_MODES), "redirect"),
   filename: Filename,
 });
 

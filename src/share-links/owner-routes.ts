@@ -1,6 +1,7 @@
 // Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
 import { Hono } from "hono";
 import * as z from "../http/zod";
+import { DOWNLOAD_TYPES } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { findLink, insertLink, listLinks, reinstateLink, revokeLink, type ShareLink } from "./store";
@@ -19,7 +20,7 @@ import { ensureDownload } from "../ensure/ensure";
 import { body, bearerOnly, documented, LINK_ID, ok, problems, queryParameters, ref, UID, type Operation } from "../http/openapi";
 
 const CreateLinkBody = z.strictObject({
-  type: z._default(z.enum(["default", "audio"]), "default"),
+  type: z._default(z.enum(DOWNLOAD_TYPES), "default"),
   expiresIn: z.int().check(z.minimum(60)),
   maxDownloads: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000))),
   countries: z.optional(

@@ -4,7 +4,7 @@
 // customer's customer: the pages speak plainly, carry the app's brand (BRAND_*), work without
 // JavaScript, and use a few lines of it (allowed by a per-response nonce) to show times in the
 // reader's own time zone and keep the count of downloads left current after a download.
-import type { Brand } from "../config";
+import type { Brand, DownloadType } from "../config";
 import type { ShareLink } from "./store";
 import { remainingUses } from "./status";
 import { HTML_HEADERS, escapeHtml } from "../http/html";
@@ -20,7 +20,7 @@ export interface LinkFacts {
   sizeBytes: number | null;
   /** The gateway's own poster URL (GET /s/:id/poster.jpg), or null before the video is known to be playable. */
   posterUrl: string | null;
-  type: "default" | "audio";
+  type: DownloadType;
   expiresAt: number;
   remaining: number | null;
   passwordRequired: boolean;

@@ -3,7 +3,7 @@
 // quota and its audit row, then delivers.
 import { Hono } from "hono";
 import * as z from "../http/zod";
-import type { DeliveryMode } from "../config";
+import { DELIVERY_MODES, type DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState, type DownloadState } from "../ensure/download-state";
 import { findLink, type ShareLink } from "./store";
@@ -26,7 +26,7 @@ import { thumbnailUrl } from "../deliver/delivery";
 import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
 const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxLength(256))) });
-const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(["redirect", "stream"])) });
+const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) });
 
 /**
  * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes

@@ -12,13 +12,13 @@
 // (emulator/README.md › Workers binding).
 import * as z from "../http/zod";
 import { StreamCallError } from "./errors";
+import type { DownloadType } from "../config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
   CreateRefusedError,
   Downloads,
   toVideo,
   Video,
-  type DownloadType,
   type StreamApi,
   type StreamDownloads,
   type StreamVideo,

@@ -3,13 +3,12 @@
 // retries on outages, and a 429 pauses every call of the client until its Retry-After. The same
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
 import * as z from "../http/zod";
-import type { Config } from "../config";
+import type { Config, DownloadType } from "../config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import { StreamCallError } from "./errors";
 
 type RestConfig = Extract<Config["stream"]["api"], { kind: "rest" }> & { accountId: string; timeoutMs: number };
 
-export type DownloadType = "default" | "audio";
 export type DownloadStatus = "ready" | "inprogress" | "error";
 export interface StreamDownload {
   status: DownloadStatus;

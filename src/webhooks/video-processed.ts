@@ -7,7 +7,8 @@ import { claimNewState, readState, saveState, takePollLease, unfinishedStates, t
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../ensure/video-readiness";
-import { CreateRefusedError, type DownloadType, type StreamApi } from "../stream/client";
+import type { DownloadType } from "../config";
+import { CreateRefusedError, type StreamApi } from "../stream/client";
 import { Problem } from "../problems";
 import { StreamCallError } from "../stream/errors";
 import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../ensure/ensure";

@@ -16,5 +16,6 @@ test("npm run doctor passes against the local pair", async () => {
   expect(output).toMatch(/✓ video [0-9a-f]{32}: .*\(206\)/);
   expect(output).toContain(`✓ gateway: http://localhost:${gatewayPort}/healthz answers`);
   expect(output).toContain(`✓ webhook: Stream calls http://localhost:${gatewayPort}/webhooks/stream`);
+  expect(output).toMatch(/✓ audit consumer: (no audit event sent yet|the audit queue is consumed)/);
   expect(code, output).toBe(0);
 });

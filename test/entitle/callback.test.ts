@@ -4,7 +4,7 @@
 import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
-import { streamDownloads } from "../../src/library";
+import { optionsFromEnv, streamDownloads } from "../../src/library";
 import { sleep } from "../emulator/helpers";
 import { appToken, callHost, expectProblem, randomUser, readyVideo } from "../helpers";
 
@@ -49,7 +49,7 @@ function backend(secret = SECRET) {
 
 function hostFor(app: ReturnType<typeof backend> | null, settings: Record<string, string> = {}) {
   const gateway = streamDownloads((e: Env) => ({
-    settings: { ...e, ENTITLEMENT_URL: URL_SETTING, ENTITLEMENT_SECRET: SECRET, ...settings },
+    ...optionsFromEnv({ ...e, ENTITLEMENT_URL: URL_SETTING, ENTITLEMENT_SECRET: SECRET, ...settings }),
     bindings: app === null ? e : { ...e, ENTITLEMENT_SERVICE: app.service },
   }));
   // One env object for the host's calls: Workers hand an isolate the same env, and the gateway

@@ -3,7 +3,7 @@
 // says, the shortcut that made the POST routes forgeable.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { streamDownloads } from "../../src/library";
+import { optionsFromEnv, streamDownloads } from "../../src/library";
 import { auditCount, callHost, expectProblem, readyVideo, shareLinkRow } from "../helpers";
 
 const SHOP = "https://shop.example";
@@ -11,8 +11,7 @@ const SHOP = "https://shop.example";
 const APP_ORIGIN = "https://app.example";
 
 const careless = streamDownloads((e: Env) => ({
-  settings: e,
-  bindings: e,
+  ...optionsFromEnv(e),
   identify: async (c) => {
     const id = /(?:^|; )session=([^;]+)/.exec(c.req.header("cookie") ?? "")?.[1];
     return id ? { id } : null;

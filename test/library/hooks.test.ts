@@ -3,16 +3,15 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { streamDownloads, type StreamDownloadsOptions } from "../../src/library";
+import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../../src/library";
 import { auditCount, callHost, expectProblem, readyVideo, type ProblemBody } from "../helpers";
 
-type Options = Omit<StreamDownloadsOptions<Env>, "settings" | "bindings">;
+type Options = Partial<StreamDownloadsOptions<Env>>;
 
 /** A host whose hooks are these, the gateway mounted at its root; `x-session` names the user. */
 function shop(hooks: Options) {
   return streamDownloads((e: Env) => ({
-    settings: e,
-    bindings: e,
+    ...optionsFromEnv(e),
     identify: async (c) => {
       const id = c.req.header("x-session");
       return id ? { id } : null;

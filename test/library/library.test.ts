@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { requestDownloadUrl } from "../../client/download";
-import { streamDownloads, type StreamDownloadsOptions } from "../../src/library";
+import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../../src/library";
 import { seedVideo } from "../emulator/helpers";
 import { ADMIN_TOKEN, callHost, expectProblem } from "../helpers";
 
@@ -15,8 +15,7 @@ const host = new Hono<{ Bindings: Env }>();
 host.route(
   "/downloads",
   streamDownloads((e: Env) => ({
-    settings: e,
-    bindings: e,
+    ...optionsFromEnv(e),
     // The host's own session: here a header its login middleware would have checked.
     identify: async (c) => {
       const user = c.req.header("x-session");
@@ -105,7 +104,7 @@ describe("streamDownloads with the host's identify and entitle", () => {
     [{ entitle: "grant" }, "entitle"],
     [{ identify: {} }, "identify"],
   ])("a bad option is a misconfiguration that names it: %o", async (bad, setting) => {
-    const wrong = streamDownloads((e: Env) => ({ settings: e, bindings: e, ...bad }) as unknown as StreamDownloadsOptions<Env>);
+    const wrong = streamDownloads((e: Env) => ({ ...optionsFromEnv(e), ...bad }) as unknown as StreamDownloadsOptions<Env>);
     const problem = await expectProblem(await callHost(wrong, `https://shop.example/v1/videos/${"ab".repeat(16)}/download`), 500, "misconfigured");
     expect(problem.setting).toBe(setting);
   });
@@ -116,8 +115,7 @@ describe("streamDownloads with the host's identify and entitle", () => {
     purchases.set(buyer, new Set([uid]));
     // An identify that reads its session cookie wherever the gateway allows a cookie.
     const cookieShop = streamDownloads((e: Env) => ({
-      settings: e,
-      bindings: e,
+      ...optionsFromEnv(e),
       identify: async (c, { allowCookie }) => {
         const user = allowCookie ? /(?:^|; )session=([^;]+)/.exec(c.req.header("cookie") ?? "")?.[1] : undefined;
         return user ? { id: user, claims: {} } : null;

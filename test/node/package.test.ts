@@ -55,7 +55,7 @@ let packed: PackedFile[] = [];
 
 // The app: what an integrator writes, with the package's hooks and bindings.
 const worker = `import { Hono } from "hono";
-import { StreamApiBudget, streamDownloads, type AppUser, type QueueMessage } from "stream-download-gateway";
+import { optionsFromEnv, StreamApiBudget, streamDownloads, type AppUser, type QueueMessage } from "stream-download-gateway";
 
 export { StreamApiBudget };
 
@@ -75,15 +75,8 @@ const subscribers = new Set(["ada"]);
 const app = new Hono<{ Bindings: AppEnv }>();
 app.get("/", (c) => c.text("the app"));
 const media = streamDownloads((env: AppEnv) => ({
-    settings: env,
-    bindings: {
-      DB: env.DB,
-      USER_RATE_LIMITER: env.USER_RATE_LIMITER,
-      IP_RATE_LIMITER: env.IP_RATE_LIMITER,
-      LINK_PASSWORD_LIMITER: env.LINK_PASSWORD_LIMITER,
-      STREAM_BUDGET: env.STREAM_BUDGET,
-      AUDIT_QUEUE: env.AUDIT_QUEUE,
-    },
+    ...optionsFromEnv(env),
+    queues: { audit: "download-app-audit" },
     identify: async (c): Promise<AppUser | null> => {
       const id = c.req.header("x-app-user");
       return id ? { id, claims: {} } : null;
@@ -92,15 +85,15 @@ const media = streamDownloads((env: AppEnv) => ({
 }));
 app.route("/media", media);
 
-// The gateway's crons (retention, re-check) and its audit queue's consumer run from the app's own handlers.
-export default { fetch: app.fetch, scheduled: media.scheduled, queue: media.queue } satisfies ExportedHandler<AppEnv>;
+// The app's fetch, and the gateway's crons (retention, re-check) and audit queue consumer.
+export default media.worker(app) satisfies ExportedHandler<AppEnv>;
 `;
 
 // The same factory with an entitle hook that answers a number: must not type-check.
 const wrongHook = `import { streamDownloads, type GatewayBindings } from "stream-download-gateway";
 
 export const wrong = streamDownloads({
-  settings: {},
+  stream: { accountId: "", keyId: "", keyJwk: "", deliveryBase: "" },
   bindings: {} as GatewayBindings,
   entitle: async () => 1,
 });

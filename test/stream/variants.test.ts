@@ -5,7 +5,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, describe, expect, test } from "vitest";
 import worker from "../../src/index";
-import { RECHECK_CRON } from "../../src/scheduled";
+import { DEFAULT_CRONS } from "../../src/wiring";
 import { api, control, counters, seedVideo, sleep } from "../emulator/helpers";
 import { appToken, callWorker, envWith, expectProblem, gateway, randomUser, ticketPath } from "../helpers";
 
@@ -185,7 +185,7 @@ describe("refusals of a create, classified (the second review)", () => {
     await env.DB.prepare("INSERT INTO download_state (video_id, type, status, checked_at, polled_at) VALUES (?1, 'default', 'pending', 0, 0)").bind(uid).run();
     await env.DB.prepare("INSERT INTO blocked_videos (video_id, blocked_at) VALUES (?1, ?2)").bind(uid, Date.now()).run();
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: RECHECK_CRON }), prepare, ctx);
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: DEFAULT_CRONS.recheck }), prepare, ctx);
     await waitOnExecutionContext(ctx);
     expect((await counters(uid)).byOperation["downloads.create"] ?? 0).toBe(0);
   });

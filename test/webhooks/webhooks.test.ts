@@ -3,7 +3,7 @@
 // seeds its own video; faults are scoped to it because the emulator is shared with other files.
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
-import { RECHECK_CRON } from "../../src/scheduled";
+import { DEFAULT_CRONS } from "../../src/wiring";
 import { afterEach, describe, expect, test } from "vitest";
 import { api, control, counters, injectFault, removeFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 import { GATEWAY, callWorker, download, envWith, expectProblem, gateway } from "../helpers";
@@ -62,7 +62,7 @@ const deliverWith = (testEnv: Env, body: string, header: string | null) => callW
 /** The cron's every-ten-minutes run, which asks again for unfinished PREPARE_DOWNLOADS downloads. */
 async function recheck(testEnv: Env): Promise<void> {
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: RECHECK_CRON }), testEnv, ctx);
+  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: DEFAULT_CRONS.recheck }), testEnv, ctx);
   await waitOnExecutionContext(ctx);
 }
 

@@ -1,20 +1,16 @@
 // The download gateway, told who is signed in (the shop's session) and what they may download
 // (the shop's purchases). Mounted at /downloads by src/index.ts.
 import type { Context } from "hono";
-import { streamDownloads } from "stream-download-gateway";
+import { optionsFromEnv, streamDownloads } from "stream-download-gateway";
 import { hasPurchased } from "./purchases";
 import { currentSession, type Session } from "./session";
 
 export const downloads = streamDownloads((env: Env) => ({
-  settings: env,
-  bindings: {
-    DB: env.GATEWAY_DB,
-    USER_RATE_LIMITER: env.USER_RATE_LIMITER,
-    IP_RATE_LIMITER: env.IP_RATE_LIMITER,
-    LINK_PASSWORD_LIMITER: env.LINK_PASSWORD_LIMITER,
-    STREAM_BUDGET: env.STREAM_BUDGET,
-    AUDIT_QUEUE: env.AUDIT_QUEUE,
-  },
+  ...optionsFromEnv(env),
+  // The gateway's own D1 database, beside the shop's APP_DB.
+  bindings: { ...env, DB: env.GATEWAY_DB },
+  // The audit queue's names in wrangler.toml.
+  queues: { audit: "existing-app-audit" },
   identify: async (c, { allowCookie }) => {
     const session = await currentSession(c, env.APP_DB);
     if (session === null) return null;

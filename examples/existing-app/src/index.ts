@@ -41,5 +41,5 @@ app.post("/logout", async (c) => {
 
 app.route("/downloads", downloads);
 
-// The gateway's audit queue is consumed here, and its crons (retention, re-check) run here too.
-export default { fetch: app.fetch, queue: downloads.queue, scheduled: downloads.scheduled } satisfies ExportedHandler<Env>;
+// The shop's fetch, with the gateway's audit queue and crons (retention, re-check).
+export default downloads.worker(app) satisfies ExportedHandler<Env>;

@@ -1,0 +1,161 @@
+// How the gateway is wired into a Worker (src/wiring.ts, library.ts › worker): only its own crons
+// and queues are its own, and a Worker that does not consume its audit queue is noticed.
+import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { Hono } from "hono";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { DEFAULT_CRONS, DEFAULT_QUEUES, optionsFromEnv, streamDownloads, type QueueMessage } from "../../src/library";
+import { ADMIN_TOKEN, callHost, expectProblem, readyVideo } from "../helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function hostWith(testEnv: Env = env) {
+  const downloads = streamDownloads((e: Env) => ({
+    ...optionsFromEnv(e),
+    identify: (c) => {
+      const id = c.req.header("x-session");
+      return id ? { id } : null;
+    },
+    entitle: () => true,
+  }));
+  const app = new Hono<{ Bindings: Env }>();
+  app.get("/", (c) => c.text("the host"));
+  app.route("/downloads", downloads);
+  return { downloads, app, env: testEnv };
+}
+
+const DAY = 86_400_000;
+
+/** An audit row old enough for retention to delete. */
+async function oldAuditRow(): Promise<string> {
+  const id = `old-${crypto.randomUUID()}`;
+  await env.DB.prepare(
+    "INSERT INTO audit_events (event_id, at, user_id, link_id, video_id, type, mode, country, network, outcome) VALUES (?1, ?2, 'u', NULL, 'v', 'default', 'redirect', NULL, NULL, 'granted')",
+  )
+    .bind(id, Date.now() - 400 * DAY)
+    .run();
+  return id;
+}
+
+const auditRowExists = async (id: string) => (await env.DB.prepare("SELECT 1 AS x FROM audit_events WHERE event_id = ?1").bind(id).first()) !== null;
+
+describe("downloads.worker(app, own)", () => {
+  test("its fetch is the host's app; the gateway's crons are the gateway's, any other goes to the host's own", async () => {
+    const { downloads, app } = hostWith();
+    const ownCrons: string[] = [];
+    const worker = downloads.worker(app, { scheduled: (controller) => void ownCrons.push(controller.cron) });
+    const ctx = createExecutionContext();
+    expect(await (await worker.fetch(new Request("https://shop.example/"), env, ctx)).text()).toBe("the host");
+
+    const row = await oldAuditRow();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "0 * * * *" }), env, ctx);
+    expect(ownCrons).toEqual(["0 * * * *"]);
+    expect(await auditRowExists(row)).toBe(true);
+
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: DEFAULT_CRONS.retention }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(ownCrons).toEqual(["0 * * * *"]);
+    expect(await auditRowExists(row)).toBe(false);
+  });
+
+  test("the host's own queue's batch goes to its own handler, untouched by the gateway; without one it is refused (retried)", async () => {
+    const { downloads, app } = hostWith();
+    const seen: string[] = [];
+    const worker = downloads.worker(app, { queue: (batch) => void seen.push(batch.queue) });
+    const hostBatch = createMessageBatch("orders", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { order: 1 } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(hostBatch, env, ctx);
+    expect(seen).toEqual(["orders"]);
+    expect(await getQueueResult(hostBatch, ctx)).toMatchObject({ explicitAcks: [], retryMessages: [] });
+
+    const bare = downloads.worker(app);
+    await expect(bare.queue(createMessageBatch("orders", [{ id: "m2", timestamp: new Date(), attempts: 1, body: {} }]), env, createExecutionContext())).rejects.toThrow(
+      /neither the gateway's queue/,
+    );
+  });
+
+  test("the gateway's own queue's batch is consumed: its audit event is written", async () => {
+    const { downloads, app } = hostWith();
+    const worker = downloads.worker(app, { queue: () => expect.unreachable("the gateway's batch went to the host") });
+    const id = `wired-${crypto.randomUUID()}`;
+    const body: QueueMessage = {
+      kind: "audit",
+      event: { id, at: Date.now(), user: "u", link: null, video: "v", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" },
+    };
+    const batch = createMessageBatch(DEFAULT_QUEUES.audit, [{ id: "m3", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["m3"] });
+    expect(await auditRowExists(id)).toBe(true);
+  });
+});
+
+describe("wired by hand", () => {
+  test("downloads.scheduled ignores a host's cron (no retention), downloads.queue refuses a host's queue", async () => {
+    const { downloads } = hostWith();
+    const row = await oldAuditRow();
+    const ctx = createExecutionContext();
+    await downloads.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "5 4 * * *" }), env, ctx);
+    expect(await auditRowExists(row)).toBe(true);
+    const hostBatch = createMessageBatch("orders", [{ id: "m4", timestamp: new Date(), attempts: 1, body: { order: 2 } }]);
+    await expect(downloads.queue(hostBatch, env, ctx)).rejects.toThrow(/not its queue/);
+  });
+
+  test.each([
+    [{ crons: { retention: "daily" } }, "crons.retention"],
+    [{ crons: { recheck: DEFAULT_CRONS.retention } }, "crons.recheck"],
+    [{ queues: { audit: "Audit Queue" } }, "queues.audit"],
+    [{ queues: { audit: "a", deadLetter: "a" } }, "queues.deadLetter"],
+  ])("wrong wiring %o is a misconfiguration that names it", async (wiring, setting) => {
+    const wrong = streamDownloads((e: Env) => ({ ...optionsFromEnv(e), ...wiring }));
+    const problem = await expectProblem(await callHost(wrong, `https://gw.example/v1/videos/${"ab".repeat(16)}/download`), 500, "misconfigured");
+    expect(problem.setting).toBe(setting);
+  });
+});
+
+describe("a Worker that does not consume its audit queue", () => {
+  test("is logged once per isolate within a minute of traffic, and the admin API says misconfigured; a consumed queue says ok", async () => {
+    const uid = await readyVideo();
+    // As if events had been sent two minutes ago and no batch written since.
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at").bind(now - 120_000),
+      env.DB.prepare("INSERT INTO audit_progress (id, written_at, waited_ms) VALUES (1, ?1, 0) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at").bind(now - 600_000),
+    ]);
+    const audit = async () =>
+      ((await (await callHost(hostWith().downloads, "https://gw.example/v1/admin/audit?limit=1", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+        freshness: { consumer: string; lastSentAt: string | null };
+      }).freshness;
+    expect((await audit()).consumer).toBe("misconfigured");
+
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { downloads } = hostWith();
+    for (let i = 0; i < 3; i++) {
+      const res = await callHost(downloads, `https://gw.example/v1/videos/${uid}/download`, { headers: { "x-session": `u-${i}` } });
+      expect(res.status).toBe(302);
+    }
+    const loud = errors.mock.calls.filter(([line]) => String(line).startsWith("misconfigured: audit events sent"));
+    expect(loud).toHaveLength(1);
+    expect(String(loud[0]?.[0])).toMatch(/export default downloads\.worker\(app\)/);
+
+    // The real consumer then writes those downloads' events: the queue is consumed again.
+    await vi.waitFor(async () => expect((await audit()).consumer).toBe("ok"), { timeout: 10_000, interval: 100 });
+  });
+
+  test("the crons say so on every run", async () => {
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at").bind(now - 120_000),
+      env.DB.prepare("INSERT INTO audit_progress (id, written_at, waited_ms) VALUES (1, ?1, 0) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at").bind(now - 600_000),
+    ]);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { downloads } = hostWith();
+    for (const cron of [DEFAULT_CRONS.recheck, DEFAULT_CRONS.recheck]) {
+      const ctx = createExecutionContext();
+      await downloads.scheduled(createScheduledController({ scheduledTime: now, cron }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    }
+    expect(errors.mock.calls.filter(([line]) => String(line).startsWith("misconfigured: audit events wait unwritten"))).toHaveLength(2);
+  });
+});
