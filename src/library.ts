@@ -20,6 +20,7 @@ import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
 import { consumeQueue, gatewayQueue } from "./queue";
+import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
 import type { Gateway } from "./gateway";
 
@@ -36,6 +37,7 @@ export { optionsFromEnv, type OptionsSource, type StreamDownloadsOptions } from 
 export type { DeliveryMode, DownloadType, GatewaySettings } from "./config";
 export { Problem, type ProblemType, unauthenticated } from "./problems";
 export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./wiring";
+export type { AuditPage, AuditQuery, GatewayAdmin, GrantInput } from "./admin/actions";
 
 /** A Worker's own handlers, for what is not the gateway's. */
 export interface HostHandlers<E> {
@@ -62,6 +64,11 @@ export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): Promise<void>;
   /** Consumes the gateway's queues (the `queues` option): audit events to D1, the app's events to EVENTS_URL. Another queue's batch is refused (retried). */
   queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
+  /**
+   * What the admin API does, in code, for the app's own handlers (a refund, a moderation tool): no
+   * HTTP, no token. Throws the gateway's `Problem` for a bad input or setting.
+   */
+  admin(env: E): GatewayAdmin;
 };
 
 const HEALTHZ = (): Operation => ({ summary: "Liveness (no I/O)", security: PUBLIC, responses: { 200: ok("Alive", { type: "object" }) } });
@@ -105,6 +112,20 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
       await scheduled(controller, gatewayOf(env), ctx);
     },
     queue,
+    admin: (env: E): GatewayAdmin => {
+      const gateway = gatewayOf(env);
+      // The clock is read when an action runs: one admin object may serve a long-lived handler.
+      const now = () => gatewayAdmin({ ...gateway, db: gateway.database, now: Date.now() });
+      return {
+        grant: (grants) => now().grant(grants),
+        revokeGrants: (grants) => now().revokeGrants(grants),
+        revokeLink: (id) => now().revokeLink(id),
+        revokeLinks: (of) => now().revokeLinks(of),
+        block: (video, reason) => now().block(video, reason),
+        unblock: (video) => now().unblock(video),
+        audit: (query) => now().audit(query),
+      };
+    },
     worker: (host: Parameters<StreamDownloadsApp<E>["worker"]>[0], own: HostHandlers<E> = {}): GatewayWorker<E> => ({
       fetch: (request, env, ctx) => host.fetch(request, env, ctx),
       async scheduled(controller, env, ctx) {

@@ -1,26 +1,20 @@
 // The admin API for the app's backend (docs/http-api.md › Routes): grants, the kill switch, cache refresh,
-// share-link revocations and the audit trail. The router guards itself, so mounted anywhere
-// (under /v1/admin here) none of it is reachable without the admin token.
+// share-link revocations and the audit trail, the same actions a mounting app calls in code
+// (admin/actions.ts). The router guards itself, so mounted anywhere (under /v1/admin here) none
+// of it is reachable without the admin token.
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
-import { auditFreshness, listAuditEvents } from "../record/audit";
-import { appEvent, linkRevoked } from "../events/events";
+import { AuditFilter, BlockReason, gatewayAdmin, GrantPairs, LinksOf, MAX_BATCH, User, Video } from "../admin/actions";
 import { forgetFailures, listFailures, oldestFailures } from "../events/failures";
 import { invalidRequest, retryLater } from "../problems";
 import { listGrants } from "../entitle/grants-table";
-import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
-import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
 import { decodeCursor, encodeCursor } from "../http/cursor";
-import { UID_PATTERN, pageLimit, parseInput, parseUid, readJsonBody } from "../http/validate";
+import { pageLimit, parseInput, parseUid, readJsonBody } from "../http/validate";
 import { unknownLink } from "../share-links/status";
 import { forgetVideo } from "../ensure/ensure";
 import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
-
-const MAX_BATCH = 1000;
-const User = z.string().check(z.minLength(1), z.maxLength(256));
-const Video = z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"));
 
 const GrantsPut = z.strictObject({
   grants: z
@@ -28,9 +22,7 @@ const GrantsPut = z.strictObject({
     .check(z.minLength(1), z.maxLength(MAX_BATCH)),
 });
 
-const GrantsDelete = z.strictObject({
-  grants: z.array(z.strictObject({ user: User, video: Video })).check(z.minLength(1), z.maxLength(MAX_BATCH)),
-});
+const GrantsDelete = z.strictObject({ grants: GrantPairs });
 
 const GrantsQuery = z.object({
   user: z.optional(User),
@@ -39,26 +31,13 @@ const GrantsQuery = z.object({
   limit: pageLimit(MAX_BATCH, 100),
 });
 
-const BlockBody = z.strictObject({ reason: z.optional(z.string().check(z.maxLength(500))) });
+const BlockBody = z.strictObject({ reason: BlockReason });
 
-const RevokeLinksBody = z
-  .strictObject({ user: z.optional(User), video: z.optional(z.string().check(z.regex(UID_PATTERN))) })
-  .check(z.refine((b) => (b.user === undefined) !== (b.video === undefined), "give exactly one of user or video"));
-
-const MAX_AUDIT_LIMIT = 1000;
-
-const AuditQuery = z.object({
-  video: z.optional(Video),
-  user: z.optional(User),
-  link: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  since: z.optional(z.union([z.iso.datetime({ offset: true }), z.iso.date()])),
-  cursor: z.optional(z.string().check(z.maxLength(256))),
-  limit: pageLimit(MAX_AUDIT_LIMIT, 100),
-});
+const AuditQuery = z.object({ ...AuditFilter, since: z.optional(z.union([z.iso.datetime({ offset: true }), z.iso.date()])) });
 
 const FailedEventsQuery = z.object({
   cursor: z.optional(z.string().check(z.maxLength(256))),
-  limit: pageLimit(MAX_AUDIT_LIMIT, 100),
+  limit: pageLimit(MAX_BATCH, 100),
 });
 
 const RedeliverBody = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(100))) });
@@ -70,7 +49,7 @@ const BLOCK = (): Operation => ({ summary: "Kill switch: refuse every download o
 const UNBLOCK = (): Operation => ({ summary: "Lift the kill switch", security: adminOnly, parameters: [UID], responses: { 200: ok("Unblocked", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 const REFRESH = (): Operation => ({ summary: "Forget cached download state", security: adminOnly, parameters: [UID], responses: { 200: ok("Refreshed", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 const REVOKE_LINK = (): Operation => ({ summary: "Revoke any share link", security: adminOnly, parameters: [LINK_ID], responses: { 204: { description: "Revoked" }, ...problems("unauthenticated", "not-found") } });
-const REVOKE_LINKS = (): Operation => ({ summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(RevokeLinksBody), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
+const REVOKE_LINKS = (): Operation => ({ summary: "Revoke every link of a user or a video", security: adminOnly, requestBody: body(LinksOf), responses: { 200: ok("How many were revoked", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated") } });
 const FAILED_EVENTS = (): Operation => ({ summary: "Events EVENTS_URL never accepted, newest first", security: adminOnly, parameters: queryParameters(FailedEventsQuery), responses: { 200: ok("A page of failed deliveries", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
 const REDELIVER = (): Operation => ({ summary: "Queue the oldest failed events again (≤ 100)", security: adminOnly, requestBody: body(RedeliverBody, false), responses: { 200: ok("How many were queued", { type: "object" }), ...problems("invalid-request", "payload-too-large", "unauthenticated", "upstream-unavailable") } });
 const AUDIT = (): Operation => ({ summary: "The audit trail, newest first", security: adminOnly, parameters: queryParameters(AuditQuery), responses: { 200: ok("A page of events", { type: "object" }), ...problems("invalid-request", "unauthenticated") } });
@@ -85,18 +64,13 @@ export function adminRoutes(): Hono<AppEnv> {
 
   routes.put("/grants", documented(PUT_GRANTS), async (c) => {
     const body = parseInput(GrantsPut, await readJsonBody(c.req.raw, 256 * 1024), "body");
-    const d = deps(c);
-    const grants = body.grants.map((g) => ({ user: g.user, video: g.video, expiresAt: g.expiresAt ? Date.parse(g.expiresAt) : null }));
-    await putGrants(d, grants);
-    return c.json({ upserted: grants.length });
+    const grants = body.grants.map((g) => ({ ...g, expiresAt: g.expiresAt ? new Date(g.expiresAt) : null }));
+    return c.json(await gatewayAdmin(deps(c)).grant(grants));
   });
 
   routes.delete("/grants", documented(DELETE_GRANTS), async (c) => {
     const body = parseInput(GrantsDelete, await readJsonBody(c.req.raw, 256 * 1024), "body");
-    const d = deps(c);
-    const { deleted, revoked } = await removeGrants(d, body.grants);
-    await d.events.notify(...revoked.map((link) => linkRevoked(link, d.now, "grant-deleted")));
-    return c.json({ deleted, linksRevoked: revoked.length });
+    return c.json(await gatewayAdmin(deps(c)).revokeGrants(body.grants));
   });
 
   routes.get("/grants", documented(LIST_GRANTS), async (c) => {
@@ -112,19 +86,14 @@ export function adminRoutes(): Hono<AppEnv> {
   routes.post("/videos/:uid/block", documented(BLOCK), async (c) => {
     const video = parseUid(c.req.param("uid"));
     const body = parseInput(BlockBody, await readJsonBody(c.req.raw, 4096), "body");
-    const d = deps(c);
-    const revoked = await block(d, video, body.reason ?? null);
-    await d.events.notify(
-      appEvent("video.blocked", d.now, { video, reason: body.reason ?? null, linksRevoked: revoked.length }),
-      ...revoked.map((link) => linkRevoked(link, d.now, "video-blocked")),
-    );
-    return c.json({ video, blocked: true, linksRevoked: revoked.length });
+    const { linksRevoked } = await gatewayAdmin(deps(c)).block(video, body.reason);
+    return c.json({ video, blocked: true, linksRevoked });
   });
 
   routes.post("/videos/:uid/unblock", documented(UNBLOCK), async (c) => {
     const video = parseUid(c.req.param("uid"));
-    const d = deps(c);
-    return c.json({ video, blocked: false, wasBlocked: await unblock(d, video) });
+    const { wasBlocked } = await gatewayAdmin(deps(c)).unblock(video);
+    return c.json({ video, blocked: false, wasBlocked });
   });
 
   // For apps that keep their own Stream webhook: drop what the gateway believes about the video.
@@ -135,21 +104,14 @@ export function adminRoutes(): Hono<AppEnv> {
   });
 
   routes.delete("/share-links/:id", documented(REVOKE_LINK), async (c) => {
-    const d = deps(c);
-    const id = c.req.param("id");
-    const link = await findLink(d.db, id);
-    if (!link) throw unknownLink();
-    const revoked = await revokeLink(d.db, id, d.now);
-    if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "admin"));
+    const { found } = await gatewayAdmin(deps(c)).revokeLink(c.req.param("id"));
+    if (!found) throw unknownLink();
     return c.body(null, 204);
   });
 
   routes.post("/share-links/revoke", documented(REVOKE_LINKS), async (c) => {
-    const body = parseInput(RevokeLinksBody, await readJsonBody(c.req.raw, 4096), "body");
-    const d = deps(c);
-    const revoked = await revokeLinksOf(d.db, body, d.now);
-    await d.events.notify(...revoked.map((link) => linkRevoked(link, d.now, "admin")));
-    return c.json({ revoked: revoked.length });
+    const body = parseInput(LinksOf, await readJsonBody(c.req.raw, 4096), "body");
+    return c.json(await gatewayAdmin(deps(c)).revokeLinks(body as { user: string } | { video: string }));
   });
 
   routes.get("/events/failed", documented(FAILED_EVENTS), async (c) => {
@@ -181,34 +143,8 @@ export function adminRoutes(): Hono<AppEnv> {
   });
 
   routes.get("/audit", documented(AUDIT), async (c) => {
-    const query = parseInput(AuditQuery, c.req.query(), "query");
-    const d = deps(c);
-    const page = await listAuditEvents(d.db, {
-      video: query.video,
-      user: query.user,
-      link: query.link,
-      since: query.since === undefined ? undefined : Date.parse(query.since),
-      after: ((key) => key && { at: key[0], id: key[1] })(decodeCursor(query.cursor, "number", "number")),
-      limit: query.limit,
-    });
-    // Events reach the table through a queue: how long ago its consumer last wrote, how long the
-    // oldest event of that batch had waited, and what still waits in the queue say how far behind
-    // the requests the list may be.
-    const [freshness, backlog] = await Promise.all([auditFreshness(d.db, d.now), d.audit.backlog()]);
-    const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-    return c.json({
-      events: page.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-      nextCursor: page.next === null ? null : encodeCursor([page.next.at, page.next.id]),
-      freshness: {
-        lastWrittenAt: iso(freshness.writtenAt),
-        lastBatchWaitedMs: freshness.waitedMs,
-        lastSentAt: iso(freshness.sentAt),
-        // "misconfigured": the Worker does not consume its audit queue (docs/operations.md › Wiring).
-        consumer: freshness.consumer,
-        waiting: backlog?.waiting ?? null,
-        oldestWaitingSince: iso(backlog?.oldestSentAt),
-      },
-    });
+    const { since, ...query } = parseInput(AuditQuery, c.req.query(), "query");
+    return c.json(await gatewayAdmin(deps(c)).audit({ ...query, ...(since === undefined ? {} : { since: new Date(since) }) }));
   });
   return routes;
 }
