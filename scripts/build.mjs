@@ -6,14 +6,19 @@
 //   dist/types/gateway/  declarations of ".", checked against @cloudflare/workers-types alone
 //                        (tsconfig.build.json)
 //   dist/types/element/  declarations of "./element" (client/tsconfig.build.json)
+//   dist/cli.mjs         cli/main.mjs: `npx stream-download-gateway init | emulator` (Node), its
+//                        TOML and JSONC parsers bundled in
+//   dist/emulator/       the Stream emulator as one Worker script, its wrangler config and the
+//                        dev-only account fixture (`emulator`, and `init`'s .dev.vars)
 import { build } from "esbuild";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { bundleEmulator } from "../emulator/bundle.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
@@ -52,6 +57,19 @@ async function addJsExtensions(directory) {
   );
 }
 
+/** The emulator's Worker for the app's own wrangler: the script and a config naming it. */
+async function emulator() {
+  const config = await readFile(join(root, "emulator/wrangler.toml"), "utf8");
+  const dir = join(dist, "emulator");
+  await mkdir(dir, { recursive: true });
+  await Promise.all([
+    writeFile(join(dir, "index.js"), await bundleEmulator()),
+    // Media are inside the script already: no module rules; the rest of the config as it is.
+    writeFile(join(dir, "wrangler.toml"), config.replace(/^main = .*$/m, 'main = "index.js"').replace(/\n\[\[rules\]\][\s\S]*$/, "\n")),
+    copyFile(join(root, "emulator/fixtures/dev-account.json"), join(dir, "dev-account.json")),
+  ]);
+}
+
 await rm(dist, { recursive: true, force: true });
 await Promise.all([
   build({
@@ -63,8 +81,19 @@ await Promise.all([
     external: ["cloudflare:*"],
   }),
   build({ ...common, entryPoints: ["client/stream-download.ts"], outfile: "dist/element.js", platform: "browser" }),
+  build({
+    ...common,
+    entryPoints: ["cli/main.mjs"],
+    outfile: "dist/cli.mjs",
+    platform: "node",
+    target: "node20",
+    // jsonc-parser's "main" is a UMD build whose inner requires esbuild cannot follow.
+    mainFields: ["module", "main"],
+    banner: { js: "#!/usr/bin/env node" },
+  }),
+  emulator(),
   declarations("tsconfig.build.json"),
   declarations("client/tsconfig.build.json"),
 ]);
 await addJsExtensions(join(dist, "types"));
-console.log("Built dist/index.js, dist/element.js and their declarations in dist/types/");
+console.log("Built dist/index.js, dist/element.js and their declarations in dist/types/, dist/cli.mjs and dist/emulator/");

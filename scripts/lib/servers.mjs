@@ -25,9 +25,15 @@ const ERROR_DETAIL_LINES = 20;
  * the bindings table, which .dev.vars it read, a types hint) and the caller's own readiness checks
  * stay out of sight while `npm run dev` prints its own summary. Errors are shown unless "none".
  */
-export function startWrangler(name, args, { output = "errors" } = {}) {
-  const child = spawn("npx", ["wrangler", "dev", ...args], {
-    env: OFFLINE_ENV,
+export function startWrangler(name, args, options = {}) {
+  return startServer(name, ["npx", "wrangler", "dev", ...args], options);
+}
+
+/** Any server command (`argv`), run in `cwd`, kept and shown as `startWrangler` says. */
+export function startServer(name, [command, ...args], { output = "errors", cwd = process.cwd(), env = OFFLINE_ENV } = {}) {
+  const child = spawn(command, args, {
+    cwd,
+    env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
