@@ -80,9 +80,11 @@ interface Parts {
   stream: StreamBinding | undefined;
   cache: MemoryCache;
   wiring: Wiring;
+  /** Whether the Worker exports the gateway's queue handler (it was built with `downloads.worker(app)`). */
+  consumerExported: () => boolean;
 }
 
-export function buildGateway(config: Config, bindings: GatewayBindings, { stream: streamBinding, cache, wiring }: Parts, hooks: Hooks): Gateway {
+export function buildGateway(config: Config, bindings: GatewayBindings, { stream: streamBinding, cache, wiring, consumerExported }: Parts, hooks: Hooks): Gateway {
   const gate = new CallGate(streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
   return {
     ...hooks,
@@ -90,7 +92,7 @@ export function buildGateway(config: Config, bindings: GatewayBindings, { stream
     database: bindings.DB,
     stream: streamApi(config, streamBinding, gate),
     quota: quotaOf(config, bindings),
-    audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB),
+    audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB, consumerExported),
     events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
     eventPoster: config.events === null ? null : eventPoster(config.events, (request) => (bindings.EVENTS_SERVICE ?? globalThis).fetch(request)),
     signer: createSigner(config.stream),

@@ -57,7 +57,8 @@ export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv
   /**
    * The Worker's default export: `fetch` from the host's app (which mounts this one), the gateway's
    * crons and audit queue, and the host's own crons and queues passed on to `own`. Exporting
-   * `app` alone would leave the audit queue without a consumer.
+   * `app` alone would leave the audit queue without a consumer: the gateway then writes each event
+   * to D1 itself, one write per download, and logs the misconfiguration (docs/operations.md › Wiring).
    */
   worker(app: { fetch(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response> }, own?: HostHandlers<E>): GatewayWorker<E>;
   /** Runs the gateway's crons (the `crons` option); any other cron does nothing. */
@@ -86,7 +87,9 @@ function openApiRoutes(app: { routes: Hono["routes"] }): Hono<AppEnv> {
 }
 
 export function streamDownloads<E extends object = Cloudflare.Env>(source: OptionsSource<E>): StreamDownloadsApp<E> {
-  const gatewayOf = gatewayResolver(source);
+  // Set when the Worker's default export is built (at module load, before any request).
+  let consumerExported = false;
+  const gatewayOf = gatewayResolver(source, () => consumerExported);
   const app = new Hono<{ Bindings: E } & AppEnv>();
   // Liveness only: no I/O and no configuration (answered before the gateway is built, so it
   // stays 200 while a setting is wrong), which also makes it the benchmark baseline.
@@ -126,17 +129,20 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
         audit: (query) => now().audit(query),
       };
     },
-    worker: (host: Parameters<StreamDownloadsApp<E>["worker"]>[0], own: HostHandlers<E> = {}): GatewayWorker<E> => ({
-      fetch: (request, env, ctx) => host.fetch(request, env, ctx),
-      async scheduled(controller, env, ctx) {
-        if (!(await ownedBy(gatewayOf, env, (gateway) => scheduled(controller, gateway, ctx)))) await own.scheduled?.(controller, env, ctx);
-      },
-      async queue(batch, env, ctx) {
-        if (await ownedBy(gatewayOf, env, async (gateway) => gatewayQueue(batch, gateway) && (await consumeQueue(batch, gateway, Date.now()), true))) return;
-        if (own.queue === undefined) throw new Error(`queue: ${batch.queue} is neither the gateway's queue nor handled by the Worker's own queue handler`);
-        await own.queue(batch, env, ctx);
-      },
-    }),
+    worker: (host: Parameters<StreamDownloadsApp<E>["worker"]>[0], own: HostHandlers<E> = {}): GatewayWorker<E> => {
+      consumerExported = true;
+      return {
+        fetch: (request, env, ctx) => host.fetch(request, env, ctx),
+        async scheduled(controller, env, ctx) {
+          if (!(await ownedBy(gatewayOf, env, (gateway) => scheduled(controller, gateway, ctx)))) await own.scheduled?.(controller, env, ctx);
+        },
+        async queue(batch, env, ctx) {
+          if (await ownedBy(gatewayOf, env, async (gateway) => gatewayQueue(batch, gateway) && (await consumeQueue(batch, gateway, Date.now()), true))) return;
+          if (own.queue === undefined) throw new Error(`queue: ${batch.queue} is neither the gateway's queue nor handled by the Worker's own queue handler`);
+          await own.queue(batch, env, ctx);
+        },
+      };
+    },
   });
 }
 

@@ -93,7 +93,7 @@ function prepare(options: StreamDownloadsOptions<object>): Prepared {
   return { config, options, hookTimeoutMs, wiring: wiringOf(options) };
 }
 
-function build(prepared: Prepared, bindings: Partial<GatewayBindings>): Gateway {
+function build(prepared: Prepared, bindings: Partial<GatewayBindings>, consumerExported: () => boolean): Gateway {
   for (const name of BINDINGS) {
     if (!bindings[name]) throw misconfigured(name, `the binding ${name} is missing`);
   }
@@ -105,7 +105,7 @@ function build(prepared: Prepared, bindings: Partial<GatewayBindings>): Gateway 
   const entitle: Entitle<Context> = appEntitle
     ? guard.entitle((user, video, c) => appEntitle(user, video, c))
     : defaultEntitle(config, present, cache);
-  return buildGateway(config, present, { stream: options.stream.binding, cache, wiring }, {
+  return buildGateway(config, present, { stream: options.stream.binding, cache, wiring, consumerExported }, {
     identify: identify ? withoutForeignCookie(guard.identify((c, how) => identify(c, how))) : defaultIdentify(config.auth),
     entitle,
     stillEntitled: stillEntitled
@@ -150,18 +150,19 @@ function defaultEntitle(config: Config, bindings: GatewayBindings, cache: Memory
 /**
  * The gateway of these options for a Worker's `env`: built on first use, then reused (also when
  * it failed). Options given as an object are checked now, and throw naming the option.
+ * `consumerExported` says whether the Worker exports the gateway's queue handler (audit-queue.ts).
  */
-export function gatewayResolver<E extends object>(source: OptionsSource<E>): (env: E) => Gateway {
+export function gatewayResolver<E extends object>(source: OptionsSource<E>, consumerExported: () => boolean): (env: E) => Gateway {
   const built = new WeakMap<object, Gateway | Problem>();
   const fixed = typeof source === "function" ? null : prepare(source as unknown as StreamDownloadsOptions<object>);
   return (env) => {
     let gateway = built.get(env);
     if (gateway === undefined) {
       try {
-        if (fixed !== null) gateway = build(fixed, fixed.options.bindings ?? (env as unknown as GatewayBindings));
+        if (fixed !== null) gateway = build(fixed, fixed.options.bindings ?? (env as unknown as GatewayBindings), consumerExported);
         else {
           const options = (source as (env: E) => StreamDownloadsOptions<E>)(env) as unknown as StreamDownloadsOptions<object>;
-          gateway = build(prepare(options), options.bindings ?? (env as unknown as GatewayBindings));
+          gateway = build(prepare(options), options.bindings ?? (env as unknown as GatewayBindings), consumerExported);
         }
       } catch (error) {
         if (!(error instanceof Problem)) throw error;

@@ -26,4 +26,4 @@ export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
 }
 
 /** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */
-export const gatewayOf = gatewayResolver(optionsFromEnv<Env>);
+export const gatewayOf = gatewayResolver(optionsFromEnv<Env>, () => true);

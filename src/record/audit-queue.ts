@@ -30,19 +30,29 @@ export interface AuditMessage {
   event: AuditEvent;
 }
 
-export function auditSink(queue: Queue<AuditMessage>, db: D1Database): AuditSink {
+export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerExported: () => boolean): AuditSink {
   // A Worker that exports the app's `fetch` but not the gateway's `queue` still answers every
   // download while its events pile up unwritten. Once a minute per isolate, a send is marked in D1
   // and compared with the consumer's last batch; a missing consumer is logged once per isolate.
+  // Where the Worker was not built with `downloads.worker(app)` (a fetch-only export, or handlers
+  // wired by hand), each event is also written to D1 directly until a consumer is seen writing
+  // after this isolate's first send: nothing then rests on a queue that may have no consumer (or,
+  // under `wrangler dev`, one whose messages a reload forgets). The event's id keeps one row.
   let markedAt = Number.NEGATIVE_INFINITY;
+  let firstSentAt: number | null = null;
+  let consumerSeen = false;
   let warned = false;
   const watch = async (sentAt: number) => {
     const before = await markSent(db, sentAt);
+    consumerSeen = before.consumer !== "misconfigured" && before.writtenAt !== null && firstSentAt !== null && before.writtenAt >= firstSentAt;
     if (before.consumer !== "misconfigured" || warned) return;
     warned = true;
+    const meanwhile = consumerExported()
+      ? "the events wait in the queue"
+      : "until then each event is also written to D1 directly, one write per download";
     console.error(
       `misconfigured: audit events sent ${Math.round((sentAt - (before.sentAt ?? sentAt)) / 1000)} s ago are still not written and no queue consumer has run since: ` +
-        "the Worker must export the gateway's queue handler (export default downloads.worker(app)); the events wait in the queue (docs/operations.md › Wiring)",
+        `the Worker must export the gateway's queue handler (export default downloads.worker(app)); ${meanwhile} (docs/operations.md › Wiring)`,
     );
   };
   return {
@@ -51,6 +61,10 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database): AuditSink
         // Taken before the send: a consumer's batch with this event is written after it.
         const sentAt = Date.now();
         await queue.send({ kind: "audit", event }, { contentType: "json" });
+        firstSentAt ??= sentAt;
+        if (!consumerSeen && !consumerExported()) {
+          waitUntil(auditStatement(db, event).run().catch((error: unknown) => console.error("audit: the direct write failed; the event waits in the queue", describe(error))));
+        }
         if (sentAt - markedAt >= CONSUMER_GRACE_MS) {
           markedAt = sentAt;
           waitUntil(watch(sentAt).catch((error: unknown) => console.error("audit: the consumer check failed", describe(error))));

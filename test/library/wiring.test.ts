@@ -143,6 +143,35 @@ describe("a Worker that does not consume its audit queue", () => {
     await vi.waitFor(async () => expect((await audit()).consumer).toBe("ok"), { timeout: 10_000, interval: 100 });
   });
 
+  test("exporting only fetch loses nothing: each event is written to D1 at once; through downloads.worker(app) it is left to the queue", async () => {
+    const uid = await readyVideo();
+    // A queue that takes every message and never delivers one, as for a Worker without a consumer.
+    const sent: unknown[] = [];
+    const silent = { send: async (message: unknown) => void sent.push(message), sendBatch: async () => {} } as unknown as Queue<QueueMessage>;
+    const downloadOnce = async (downloads: ReturnType<typeof streamDownloads<Env>>) => {
+      const ctx = createExecutionContext();
+      const res = await downloads.request(`/v1/videos/${uid}/download`, { headers: { "x-session": `u-${crypto.randomUUID()}` } }, env, ctx);
+      expect(res.status).toBe(302);
+      await waitOnExecutionContext(ctx);
+      const event = (sent.at(-1) as { event: { id: string } }).event;
+      return auditRowExists(event.id);
+    };
+    const build = () =>
+      streamDownloads((e: Env) => ({
+        ...optionsFromEnv(e),
+        bindings: { ...e, AUDIT_QUEUE: silent },
+        identify: (c) => ({ id: c.req.header("x-session") ?? "nobody" }),
+        entitle: () => true,
+      }));
+    vi.spyOn(console, "error").mockImplementation(() => {});
+
+    expect(await downloadOnce(build())).toBe(true);
+    const wired = build();
+    wired.worker(new Hono());
+    expect(await downloadOnce(wired)).toBe(false);
+    expect(sent).toHaveLength(2);
+  });
+
   test("the crons say so on every run", async () => {
     const now = Date.now();
     await env.DB.batch([
