@@ -20,6 +20,7 @@ import { parse as parseToml } from "smol-toml";
  * @property {string} db the binding of the gateway's D1 database ("DB" unless the host's own database has that name)
  * @property {string} databaseName
  * @property {boolean} hasDatabaseId false: wrangler finds the database by its name, so it must exist before deploying
+ * @property {string} queue the audit queue AUDIT_QUEUE sends to (its dead-letter queue is this name with -dlq)
  * @property {string[]} added what was added, by name
  * @property {string[]} present what the config had already, by name
  * @property {string[]} notes what the integrator should know about what was kept
@@ -65,12 +66,17 @@ export const RATE_LIMITERS = [
 const FIRST_NAMESPACE_ID = 1001;
 
 export const QUEUE_PRODUCER = { binding: "AUDIT_QUEUE", queue: "stream-download-audit" };
-// As the gateway's own wrangler.toml, which says why: 5 tries, then the dead-letter queue, whose
-// 100 tries 6 hours apart outlast its 14 days of retention.
-export const QUEUE_CONSUMERS = [
-  { queue: "stream-download-audit", max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: "stream-download-audit-dlq" },
-  { queue: "stream-download-audit-dlq", max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
+/**
+ * The consumers of the audit queue `audit` and its dead-letter queue (named as the gateway's
+ * `queues` option derives it), as the gateway's own wrangler.toml, which says why: 5 tries, then
+ * the dead-letter queue, whose 100 tries 6 hours apart outlast its 14 days of retention.
+ * @param {string} audit
+ */
+export const queueConsumers = (audit) => [
+  { queue: audit, max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: `${audit}-dlq` },
+  { queue: `${audit}-dlq`, max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
 ];
+export const QUEUE_CONSUMERS = queueConsumers(QUEUE_PRODUCER.queue);
 const QUEUE_RETENTION_SECONDS = 1_209_600;
 
 export const CRONS = ["17 3 * * *", "*/10 * * * *"];
@@ -182,17 +188,24 @@ function planAdditions(config, durableObjects) {
   else {
     present.push(`queue producer ${QUEUE_PRODUCER.binding}`);
     if (producer.queue !== QUEUE_PRODUCER.queue) {
-      notes.push(`${QUEUE_PRODUCER.binding} sends to ${producer.queue}, not ${QUEUE_PRODUCER.queue}: kept; name it in the gateway's queues option.`);
+      notes.push(
+        `${QUEUE_PRODUCER.binding} sends to ${producer.queue}, not ${QUEUE_PRODUCER.queue}: kept, with consumers of it and ${producer.queue}-dlq; ` +
+          `add to streamDownloads' options: queues: { audit: "${producer.queue}" },`,
+      );
     }
   }
+  const audit = typeof producer?.queue === "string" ? producer.queue : QUEUE_PRODUCER.queue;
   const consumers = list(config.queues?.consumers);
-  for (const consumer of QUEUE_CONSUMERS) {
+  for (const consumer of queueConsumers(audit)) {
     if (consumers.some((candidate) => candidate?.queue === consumer.queue)) present.push(`queue consumer ${consumer.queue}`);
     else add("queues.consumers", { ...consumer }, `queue consumer ${consumer.queue}`);
   }
 
   const crons = list(config.triggers?.crons);
   const missingCrons = CRONS.filter((cron) => !crons.includes(cron));
+  for (const cron of CRONS.filter((cron) => crons.includes(cron))) {
+    notes.push(`the cron ${cron} was already yours: downloads.worker(app, own) runs the gateway's job on it and then passes it to own.scheduled, so your job keeps running.`);
+  }
   for (const cron of CRONS) (missingCrons.includes(cron) ? added : present).push(`cron ${cron}`);
 
   const environments = Object.keys(config.env ?? {});
@@ -201,7 +214,7 @@ function planAdditions(config, durableObjects) {
   }
 
   /** @type {ConfigReport} */
-  const report = { db: db.binding, databaseName: db.database_name, hasDatabaseId: Boolean(db.database_id), added, present, notes };
+  const report = { db: db.binding, databaseName: db.database_name, hasDatabaseId: Boolean(db.database_id), queue: audit, added, present, notes };
   return { appends, crons: missingCrons, report };
 }
 
@@ -579,7 +592,7 @@ export async function runInit(argv, { cwd, out, devAccount }) {
   }
   lines.push(
     `  npx wrangler d1 migrations apply ${report.db} --remote`,
-    ...QUEUE_CONSUMERS.map((consumer) => `  npx wrangler queues create ${consumer.queue} --message-retention-period-secs ${QUEUE_RETENTION_SECONDS}`),
+    ...queueConsumers(report.queue).map((consumer) => `  npx wrangler queues create ${consumer.queue} --message-retention-period-secs ${QUEUE_RETENTION_SECONDS}`),
     ...STREAM_SECRETS.map((name) => `  npx wrangler secret put ${name}${name === "STREAM_API_TOKEN" ? "   (not with a STREAM binding)" : ""}`),
     "  and STREAM_DELIVERY_BASE (https://customer-<code>.cloudflarestream.com) in your config's vars",
     "",

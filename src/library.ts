@@ -20,6 +20,7 @@ import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
 import { consumeQueue, gatewayQueue } from "./queue";
+import { DEFAULT_QUEUES } from "./wiring";
 import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
 import type { Gateway } from "./gateway";
@@ -133,18 +134,26 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
       consumerExported = true;
       return {
         fetch: (request, env, ctx) => host.fetch(request, env, ctx),
+        // Every cron reaches the host's handler too: its own job may share an expression with one of the gateway's.
         async scheduled(controller, env, ctx) {
-          if (!(await ownedBy(gatewayOf, env, (gateway) => scheduled(controller, gateway, ctx)))) await own.scheduled?.(controller, env, ctx);
+          await ownedBy(gatewayOf, env, (gateway) => scheduled(controller, gateway, ctx));
+          await own.scheduled?.(controller, env, ctx);
         },
         async queue(batch, env, ctx) {
           if (await ownedBy(gatewayOf, env, async (gateway) => gatewayQueue(batch, gateway) && (await consumeQueue(batch, gateway, Date.now()), true))) return;
-          if (own.queue === undefined) throw new Error(`queue: ${batch.queue} is neither the gateway's queue nor handled by the Worker's own queue handler`);
+          // A gateway that cannot be built takes nothing; its batches are retried, never handed to the host.
+          if (own.queue === undefined || defaultQueue(batch.queue)) {
+            throw new Error(`queue: ${batch.queue} is neither a queue the gateway consumes now nor handled by the Worker's own queue handler`);
+          }
           await own.queue(batch, env, ctx);
         },
       };
     },
   });
 }
+
+/** The default names of the gateway's queues: a batch of one is never the host's, even while the gateway cannot be built. */
+const defaultQueue = (name: string) => name === DEFAULT_QUEUES.audit || name === DEFAULT_QUEUES.deadLetter;
 
 /**
  * Whether the gateway took the event. A gateway that cannot be built (a wrong setting, logged)

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { HOOK_TIMEOUT_MS, hookGuards, type EntitleHook, type IdentifyHook, type StillEntitledHook } from "./app-hooks";
 import { createVerifier, identifyUser, sameSiteRequest } from "./identify/app-token";
-import { parseSettings, settingsFromEnv, type AuthConfig, type Config, type GatewaySettings } from "./config";
+import { parseSettings, SETTINGS, settingsFromEnv, type AuthConfig, type Config, type GatewaySettings } from "./config";
 import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
 import { claimOrGrant, grantStillHeld, type Entitle } from "./entitle/entitle";
@@ -64,6 +64,35 @@ const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_L
 
 const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
 
+/**
+ * Every option, by group: the settings' paths, and the options that are not settings. A key not
+ * here is a typo (JavaScript, or a cast, lets one through), which would silently leave a setting
+ * at its default: `downloads.lockToClientIP: true` would not lock anything.
+ */
+const KNOWN_OPTIONS: ReadonlyMap<string, ReadonlySet<string> | null> = (() => {
+  const groups = new Map<string, Set<string> | null>([...HOOKS, "hookTimeoutMs", "bindings"].map((name) => [name, null]));
+  groups.set("crons", new Set(["retention", "recheck"]));
+  groups.set("queues", new Set(["audit", "deadLetter"]));
+  groups.set("stream", new Set(["binding"]));
+  for (const [path] of Object.values(SETTINGS)) {
+    const [group, key] = path.split(".") as [string, string | undefined];
+    if (key === undefined) groups.set(group, null);
+    else groups.set(group, (groups.get(group) ?? new Set()).add(key));
+  }
+  return groups;
+})();
+
+function refuseUnknownOptions(options: object): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (!KNOWN_OPTIONS.has(name)) throw misconfigured(name, `${name} is not an option (docs/configuration.md lists them)`);
+    const keys = KNOWN_OPTIONS.get(name);
+    if (keys === null || keys === undefined || typeof value !== "object" || value === null) continue;
+    for (const key of Object.keys(value)) {
+      if (!keys.has(key)) throw misconfigured(`${name}.${key}`, `${name}.${key} is not an option (docs/configuration.md lists them)`);
+    }
+  }
+}
+
 /** What is checked once per options object: the settings, the hooks and their guards, the wiring. */
 interface Prepared {
   config: Config;
@@ -78,6 +107,7 @@ function prepare(options: StreamDownloadsOptions<object>): Prepared {
   if ("settings" in options) {
     throw misconfigured("settings", "settings was replaced by typed options: spread optionsFromEnv(env) into the options instead (CHANGELOG 0.3.0)");
   }
+  refuseUnknownOptions(options);
   for (const hook of HOOKS) {
     if (options[hook] !== undefined && typeof options[hook] !== "function") throw misconfigured(hook, `${hook} must be a function`);
   }

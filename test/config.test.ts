@@ -140,6 +140,17 @@ describe("static options and optionsFromEnv", () => {
     expect(problem.options.extensions?.["setting"]).toBe("shareLinks.maxActive");
   });
 
+  test.each([
+    [{ downloads: { lockToClientIP: true } }, "downloads.lockToClientIP"],
+    [{ quota: { dialy: 5 } }, "quota.dialy"],
+    [{ shareLink: {} }, "shareLink"],
+  ])("an option that is not one (%o, a typo) throws naming it, instead of leaving its setting at the default", (typo, name) => {
+    const base = typedBase() as Record<string, unknown>;
+    const [group, value] = Object.entries(typo)[0] as [string, object];
+    const options = { ...base, [group]: { ...(base[group] as object | undefined), ...value } };
+    expect(problemOf(() => streamDownloads(options as unknown as StreamDownloadsOptions)).options.extensions?.["setting"]).toBe(name);
+  });
+
   test("valid static options without bindings take them from the Worker's env", async () => {
     const app = streamDownloads(typedBase() as unknown as StreamDownloadsOptions);
     const res = await callHost(app, `https://gw.example/v1/videos/${"ab".repeat(16)}/download`);

@@ -385,7 +385,7 @@ async function checkAuditConsumer(gateway, settings, { pass, fail, skip }) {
   } else if (consumer === "misconfigured") {
     fail(
       "audit consumer",
-      `audit events sent at ${audit.body.freshness.lastSentAt} are still not written (last batch: ${audit.body.freshness.lastWrittenAt ?? "never"})`,
+      `audit events sent since ${audit.body.freshness.pendingSince} are still not written (last batch: ${audit.body.freshness.lastWrittenAt ?? "never"})`,
       "the Worker must export the gateway's queue handler: `export default downloads.worker(app)` (docs/operations.md › Wiring)",
     );
   } else {

@@ -4,6 +4,7 @@
 // (`downloads.admin(env)`: a refund handler, a moderation tool), with no HTTP and no token. Each
 // change is seen at once in this isolate and within MEMORY_CACHE_SECONDS elsewhere, and sends the
 // app's events as the admin API does.
+import { isUserId } from "../identify/app-token";
 import * as z from "../http/zod";
 import type { Deps } from "../context";
 import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
@@ -16,7 +17,8 @@ import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
 /** Grants, deletions and audit pages at most this large per call. */
 export const MAX_BATCH = 1000;
 
-export const User = z.string().check(z.minLength(1), z.maxLength(256));
+// The ids identify can let through, and no other: a grant to any other would never match anyone.
+export const User = z.string().check(z.refine(isUserId, "must be 1 to 256 characters of well-formed text without control characters"));
 export const Video = z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID"));
 const Grants = <T extends z.ZodMiniType>(grant: T) => z.array(grant).check(z.minLength(1), z.maxLength(MAX_BATCH));
 export const GrantPairs = Grants(z.strictObject({ user: User, video: Video }));
@@ -50,7 +52,8 @@ export interface AuditPage {
   freshness: {
     lastWrittenAt: string | null;
     lastBatchWaitedMs: number | null;
-    lastSentAt: string | null;
+    /** The earliest event marked as sent that no written batch has followed yet; null when the consumer has caught up. */
+    pendingSince: string | null;
     consumer: ConsumerState;
     waiting: number | null;
     oldestWaitingSince: string | null;
@@ -154,7 +157,7 @@ export function gatewayAdmin(d: AdminDeps): GatewayAdmin {
         freshness: {
           lastWrittenAt: iso(freshness.writtenAt),
           lastBatchWaitedMs: freshness.waitedMs,
-          lastSentAt: iso(freshness.sentAt),
+          pendingSince: iso(freshness.writtenAt !== null && freshness.sentAt !== null && freshness.writtenAt >= freshness.sentAt ? null : freshness.sentAt),
           consumer: freshness.consumer,
           waiting: backlog?.waiting ?? null,
           oldestWaitingSince: iso(backlog?.oldestSentAt),

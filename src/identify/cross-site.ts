@@ -15,10 +15,23 @@ import { Problem } from "../problems";
  * since 2023. A request with neither is not a browser's, and carries no ambient cookie of a user.
  */
 export function foreignRequest(request: Request, allowedOrigins: readonly string[]): boolean {
+  const own = (origin: string) => origin === new URL(request.url).origin || allowedOrigins.includes(origin);
   const origin = request.headers.get("origin");
   // "null" (a sandboxed frame, a privacy-sensitive redirect) is never our own origin nor listed.
-  if (origin !== null) return origin !== new URL(request.url).origin && !allowedOrigins.includes(origin);
-  return request.headers.get("sec-fetch-site") === "cross-site";
+  if (origin !== null) return !own(origin);
+  switch (request.headers.get("sec-fetch-site")) {
+    case "cross-site":
+      return true;
+    // A navigation (or an image) from a sibling subdomain carries no Origin, and "same-site" spans
+    // every subdomain of the site: its Referer must name this origin or a listed one, and a page
+    // that withholds it (Referrer-Policy: no-referrer) is not trusted.
+    case "same-site": {
+      const referer = URL.parse(request.headers.get("referer") ?? "");
+      return referer === null || !own(referer.origin);
+    }
+    default:
+      return false;
+  }
 }
 
 export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -34,25 +34,26 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
   // A Worker that exports the app's `fetch` but not the gateway's `queue` still answers every
   // download while its events pile up unwritten. Once a minute per isolate, a send is marked in D1
   // and compared with the consumer's last batch; a missing consumer is logged once per isolate.
-  // Where the Worker was not built with `downloads.worker(app)` (a fetch-only export, or handlers
-  // wired by hand), each event is also written to D1 directly until a consumer is seen writing
-  // after this isolate's first send: nothing then rests on a queue that may have no consumer (or,
-  // under `wrangler dev`, one whose messages a reload forgets). The event's id keeps one row.
+  // Where no consumer is known to run, each event is also written to D1 directly: once one is
+  // seen missing, and, where the Worker was not built with `downloads.worker(app)` (a fetch-only
+  // export, or handlers wired by hand), until one is seen writing after this isolate's first send.
+  // Nothing then rests on a queue nobody consumes (or, under `wrangler dev`, one whose messages a
+  // reload forgets). The event's id keeps one row.
   let markedAt = Number.NEGATIVE_INFINITY;
   let firstSentAt: number | null = null;
-  let consumerSeen = false;
+  let consumer: "unknown" | "seen" | "missing" = "unknown";
   let warned = false;
+  const writeDirectly = () => consumer === "missing" || (consumer === "unknown" && !consumerExported());
   const watch = async (sentAt: number) => {
     const before = await markSent(db, sentAt);
-    consumerSeen = before.consumer !== "misconfigured" && before.writtenAt !== null && firstSentAt !== null && before.writtenAt >= firstSentAt;
+    const wroteSince = before.writtenAt !== null && firstSentAt !== null && before.writtenAt >= firstSentAt;
+    consumer = before.consumer === "misconfigured" ? "missing" : wroteSince ? "seen" : consumer === "seen" ? "seen" : "unknown";
     if (before.consumer !== "misconfigured" || warned) return;
     warned = true;
-    const meanwhile = consumerExported()
-      ? "the events wait in the queue"
-      : "until then each event is also written to D1 directly, one write per download";
     console.error(
       `misconfigured: audit events sent ${Math.round((sentAt - (before.sentAt ?? sentAt)) / 1000)} s ago are still not written and no queue consumer has run since: ` +
-        `the Worker must export the gateway's queue handler (export default downloads.worker(app)); ${meanwhile} (docs/operations.md › Wiring)`,
+        "the Worker must export the gateway's queue handler (export default downloads.worker(app)) and consume its queues (npx stream-download-gateway init); " +
+        "until then each audit event is also written to D1 directly, one write per download, while the app's events and share-link leak checks wait in the queue (docs/operations.md › Wiring)",
     );
   };
   return {
@@ -62,7 +63,7 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
         const sentAt = Date.now();
         await queue.send({ kind: "audit", event }, { contentType: "json" });
         firstSentAt ??= sentAt;
-        if (!consumerSeen && !consumerExported()) {
+        if (writeDirectly()) {
           waitUntil(auditStatement(db, event).run().catch((error: unknown) => console.error("audit: the direct write failed; the event waits in the queue", describe(error))));
         }
         if (sentAt - markedAt >= CONSUMER_GRACE_MS) {

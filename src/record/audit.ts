@@ -108,8 +108,8 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
 
 /**
  * The consumer's last batch (when it was written, how long its oldest event had waited; null
- * before the first), when the gateway last marked an event as sent (null before the first), and
- * what the two say of the consumer.
+ * before the first), the standing mark of an event sent (null before the first; it moves on only
+ * once a batch was written after it), and what the two say of the consumer.
  */
 export interface AuditFreshness {
   writtenAt: number | null;
@@ -160,11 +160,18 @@ export async function auditFreshness(db: Db, now: number): Promise<AuditFreshnes
   return freshnessOf(await db.prepare(FRESHNESS_SQL).first<FreshnessRow>(), now);
 }
 
-/** Marks an event as sent at `now`, and answers what was known before the mark. */
+/** Marks an event as sent at `now` unless an earlier mark is still unconfirmed, and answers what was known before the mark. */
 export async function markSent(db: Db, now: number): Promise<AuditFreshness> {
   const [before] = await db.batch([
     db.prepare(FRESHNESS_SQL),
-    db.prepare("INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = max(sent_at, excluded.sent_at)").bind(now),
+    // The mark moves on only once a batch was written after it: under steady traffic a newer
+    // mark would otherwise always be under a minute old, and a missing consumer never show.
+    db
+      .prepare(
+        `INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = max(audit_sent.sent_at, excluded.sent_at)
+         WHERE coalesce((SELECT written_at FROM audit_progress WHERE id = 1), -1) >= audit_sent.sent_at`,
+      )
+      .bind(now),
   ]);
   return freshnessOf((before?.results[0] as FreshnessRow | undefined) ?? null, now);
 }

@@ -232,7 +232,7 @@ export async function reinstateLink(db: Db, id: string, creator: string, now: nu
   const row = await db
     .prepare(
       `UPDATE share_links SET suspended_at = NULL, suspended_networks = NULL, suspended_countries = NULL, reinstated_at = ?3
-       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL RETURNING *`,
+       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL AND revoked_at IS NULL RETURNING *`,
     )
     .bind(id, creator, now)
     .first<Row>();

@@ -77,6 +77,9 @@ describe("downloads.admin(env)", () => {
   test.each([
     ["grant", () => downloads.admin(hostEnv).grant([{ user: "", video: "ab".repeat(16) }]), "0.user"],
     ["grant", () => downloads.admin(hostEnv).grant([]), "grants"],
+    // Ids identify refuses: a grant to one would never match anyone.
+    ["grant", () => downloads.admin(hostEnv).grant([{ user: "u\ud800", video: "ab".repeat(16) }]), "0.user"],
+    ["grant", () => downloads.admin(hostEnv).grant([{ user: "a\nb", video: "ab".repeat(16) }]), "0.user"],
     ["block", () => downloads.admin(hostEnv).block("../../keys"), "video"],
     ["revokeLinks", () => downloads.admin(hostEnv).revokeLinks({ user: "a", video: "ab".repeat(16) } as never), "body"],
     ["audit", () => downloads.admin(hostEnv).audit({ limit: 5000 }), "limit"],

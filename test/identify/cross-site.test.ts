@@ -59,6 +59,13 @@ describe("an identify hook that always reads its cookie", () => {
     }
     // A navigation carries no Origin: Sec-Fetch-Site alone says another site started it.
     await expectProblem(await withCookie(user, `/v1/videos/${uid}/download`, { browser: { "sec-fetch-site": "cross-site" } }), 403, "cross-site-request");
+    // A sibling subdomain's navigation or image: same-site, but its Referer is not the app's (or is withheld).
+    await expectProblem(
+      await withCookie(user, `/v1/videos/${uid}/download`, { browser: { "sec-fetch-site": "same-site", referer: "https://forum.example/thread" } }),
+      403,
+      "cross-site-request",
+    );
+    await expectProblem(await withCookie(user, `/v1/videos/${uid}/download`, { browser: { "sec-fetch-site": "same-site" } }), 403, "cross-site-request");
     // Origin "null" (a sandboxed frame) is nobody's origin.
     await expectProblem(await withCookie(user, `/v1/share-links/${id}`, { method: "DELETE", browser: { origin: "null" } }), 403, "cross-site-request");
 
@@ -78,7 +85,7 @@ describe("an identify hook that always reads its cookie", () => {
     expect(url.status).toBe(200);
     expect(url.headers.get("access-control-allow-origin")).toBe(APP_ORIGIN);
     expect((await withCookie(user, `/v1/videos/${uid}/download-url`, { method: "POST", browser: ownOrigin })).status).toBe(200);
-    expect((await withCookie(user, `/v1/videos/${uid}/download`, { browser: { "sec-fetch-site": "same-site" } })).status).toBe(302);
+    expect((await withCookie(user, `/v1/videos/${uid}/download`, { browser: { "sec-fetch-site": "same-site", referer: `${APP_ORIGIN}/library` } })).status).toBe(302);
     expect((await withCookie(user, `/v1/videos/${uid}/download`)).status).toBe(302);
 
     const id = await linkOf(user, uid);

@@ -4,6 +4,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { Hono } from "hono";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CRONS, DEFAULT_QUEUES, optionsFromEnv, streamDownloads, type QueueMessage } from "../../src/library";
+import { auditFreshness, markSent, progressStatement } from "../../src/record/audit";
 import { ADMIN_TOKEN, callHost, expectProblem, readyVideo } from "../helpers";
 
 afterEach(() => {
@@ -38,10 +39,20 @@ async function oldAuditRow(): Promise<string> {
   return id;
 }
 
+/** As if events had been sent two minutes ago and no batch written since; the time it was seeded. */
+async function seedMissingConsumer(): Promise<number> {
+  const now = Date.now();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO audit_sent (id, sent_at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET sent_at = excluded.sent_at").bind(now - 120_000),
+    env.DB.prepare("INSERT INTO audit_progress (id, written_at, waited_ms) VALUES (1, ?1, 0) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at").bind(now - 600_000),
+  ]);
+  return now;
+}
+
 const auditRowExists = async (id: string) => (await env.DB.prepare("SELECT 1 AS x FROM audit_events WHERE event_id = ?1").bind(id).first()) !== null;
 
 describe("downloads.worker(app, own)", () => {
-  test("its fetch is the host's app; the gateway's crons are the gateway's, any other goes to the host's own", async () => {
+  test("its fetch is the host's app; the gateway acts on its own crons only, and every cron reaches the host's own handler", async () => {
     const { downloads, app } = hostWith();
     const ownCrons: string[] = [];
     const worker = downloads.worker(app, { scheduled: (controller) => void ownCrons.push(controller.cron) });
@@ -55,7 +66,7 @@ describe("downloads.worker(app, own)", () => {
 
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: DEFAULT_CRONS.retention }), env, ctx);
     await waitOnExecutionContext(ctx);
-    expect(ownCrons).toEqual(["0 * * * *"]);
+    expect(ownCrons).toEqual(["0 * * * *", DEFAULT_CRONS.retention]);
     expect(await auditRowExists(row)).toBe(false);
   });
 
@@ -71,7 +82,7 @@ describe("downloads.worker(app, own)", () => {
 
     const bare = downloads.worker(app);
     await expect(bare.queue(createMessageBatch("orders", [{ id: "m2", timestamp: new Date(), attempts: 1, body: {} }]), env, createExecutionContext())).rejects.toThrow(
-      /neither the gateway's queue/,
+      /neither a queue the gateway consumes/,
     );
   });
 
@@ -125,7 +136,7 @@ describe("a Worker that does not consume its audit queue", () => {
     ]);
     const audit = async () =>
       ((await (await callHost(hostWith().downloads, "https://gw.example/v1/admin/audit?limit=1", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
-        freshness: { consumer: string; lastSentAt: string | null };
+        freshness: { consumer: string; pendingSince: string | null };
       }).freshness;
     expect((await audit()).consumer).toBe("misconfigured");
 
@@ -170,6 +181,22 @@ describe("a Worker that does not consume its audit queue", () => {
     wired.worker(new Hono());
     expect(await downloadOnce(wired)).toBe(false);
     expect(sent).toHaveLength(2);
+
+    // Exported, but seen missing (no consumer in the config, a wrong queue name): written directly too.
+    await seedMissingConsumer();
+    const seenMissing = build();
+    seenMissing.worker(new Hono());
+    expect(await downloadOnce(seenMissing)).toBe(false);
+    expect(await downloadOnce(seenMissing)).toBe(true);
+  });
+
+  test("steady traffic cannot hide a missing consumer: the mark moves on only once a batch is written after it", async () => {
+    const now = await seedMissingConsumer();
+    for (const later of [now, now + 30_000, now + 60_000]) expect((await markSent(env.DB, later)).consumer).toBe("misconfigured");
+    expect((await auditFreshness(env.DB, now + 60_000)).sentAt).toBe(now - 120_000);
+    await progressStatement(env.DB, now + 61_000, now).run();
+    expect((await markSent(env.DB, now + 62_000)).consumer).toBe("ok");
+    expect((await auditFreshness(env.DB, now + 62_000)).sentAt).toBe(now + 62_000);
   });
 
   test("the crons say so on every run", async () => {

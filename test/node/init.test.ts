@@ -14,6 +14,7 @@ import {
   ignoresDevVars,
   MIGRATIONS_DIR,
   QUEUE_CONSUMERS,
+  queueConsumers,
   QUEUE_PRODUCER,
   RATE_LIMITERS,
   runInit,
@@ -230,13 +231,24 @@ describe("a host's own wrangler.toml", () => {
   test("a gateway name bound to something else is kept, and said so", () => {
     const other = `${MINIMAL}[[durable_objects.bindings]]\nname = "STREAM_BUDGET"\nclass_name = "Budget"\n\n[[queues.producers]]\nbinding = "AUDIT_QUEUE"\nqueue = "shop-audit"\n`;
     const { text, report } = addGatewayConfig(other, "toml");
-    const config = parseToml(text) as { durable_objects: { bindings: unknown[] }; queues: { producers: unknown[] } };
+    const config = parseToml(text) as { durable_objects: { bindings: unknown[] }; queues: { producers: unknown[]; consumers: unknown[] } };
     expect(config.durable_objects.bindings[0]).toEqual({ name: "STREAM_BUDGET", class_name: "Budget" });
     expect(config.queues.producers).toEqual([{ binding: "AUDIT_QUEUE", queue: "shop-audit" }]);
+    // The consumers follow the queue the producer sends to, and the option to name it is printed.
+    expect(config.queues.consumers).toEqual(queueConsumers("shop-audit"));
+    expect(config.queues.consumers).toContainEqual(expect.objectContaining({ queue: "shop-audit", dead_letter_queue: "shop-audit-dlq" }));
+    expect(report).toMatchObject({ queue: "shop-audit" });
     expect(report.notes).toEqual([
       "STREAM_BUDGET is bound to class Budget, not the gateway's StreamApiBudget: kept as it is.",
-      "AUDIT_QUEUE sends to shop-audit, not stream-download-audit: kept; name it in the gateway's queues option.",
+      'AUDIT_QUEUE sends to shop-audit, not stream-download-audit: kept, with consumers of it and shop-audit-dlq; add to streamDownloads\' options: queues: { audit: "shop-audit" },',
     ]);
+  });
+
+  test("a cron of the host's that is also the gateway's is kept, with a note that the host's job still runs", () => {
+    const { report } = addGatewayConfig(`${MINIMAL}[triggers]
+crons = ["*/10 * * * *"]
+`, "toml");
+    expect(report.notes).toEqual([expect.stringMatching(/^the cron \*\/10 \* \* \* \* was already yours: .*own\.scheduled/)]);
   });
 
   test("a [triggers] table without crons gets a crons line under its header", () => {

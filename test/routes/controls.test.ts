@@ -413,18 +413,20 @@ describe("8. a link in its last seconds", () => {
 });
 
 describe("9. the session cookie only from our own site", () => {
-  test("a cross-site navigation with the cookie is refused and records nothing; same-origin, same-site, none and no header download", async () => {
+  test("a cross-site navigation with the cookie is refused and records nothing, as is a sibling subdomain's; same-origin, the app's page, none and no header download", async () => {
     const { uid } = await seedVideo(READY);
     const user = randomUser();
     const cookie = `sdg_session=${await appToken(user, { videos: [uid] })}`;
-    for (const site of ["cross-site"]) {
-      const res = await gateway(`/v1/videos/${uid}/download`, { headers: { cookie, "sec-fetch-site": site } });
+    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { "sec-fetch-site": "same-site", referer: "https://forum.app.example/" }]) {
+      const res = await gateway(`/v1/videos/${uid}/download`, { headers: { cookie, ...headers } });
       await expectProblem(res, 403, "cross-site-request");
     }
     expect(await auditRows({ user })).toBe(0);
     for (const site of ["same-origin", "same-site", "none", null]) {
       const headers: Record<string, string> = { cookie };
       if (site !== null) headers["sec-fetch-site"] = site;
+      // The app's own page (CORS_ORIGINS) links to the download.
+      if (site === "same-site") headers["referer"] = "https://app.example/library";
       expect((await gateway(`/v1/videos/${uid}/download`, { headers })).status).toBe(302);
     }
     expect(await auditRows({ user })).toBe(4);
