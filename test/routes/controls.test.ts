@@ -417,7 +417,8 @@ describe("9. the session cookie only from our own site", () => {
     const { uid } = await seedVideo(READY);
     const user = randomUser();
     const cookie = `sdg_session=${await appToken(user, { videos: [uid] })}`;
-    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { "sec-fetch-site": "same-site", referer: "https://forum.app.example/" }]) {
+    const foreign: Array<Record<string, string>> = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { "sec-fetch-site": "same-site", referer: "https://forum.app.example/" }];
+    for (const headers of foreign) {
       const res = await gateway(`/v1/videos/${uid}/download`, { headers: { cookie, ...headers } });
       await expectProblem(res, 403, "cross-site-request");
     }
