@@ -1,6 +1,7 @@
 // Limits that keep one client from spending what others need: per-user and per-IP rate limits
 // (Workers Rate Limiting bindings, configured in wrangler.toml) on every route that can call
 // Stream or write D1, checked right after identify.
+import { clientNetwork } from "../mint/access-rules";
 import { retryLater } from "../problems";
 
 /** The Workers Rate Limiting bindings the gateway counts with (wrangler.toml [[ratelimits]]). */
@@ -18,7 +19,8 @@ export async function enforceRateLimits(limiters: RateLimiters, key: { user?: st
   const checks: Promise<{ success: boolean }>[] = [];
   if (key.user !== undefined) checks.push(limiters.user.limit({ key: `user:${key.user}` }));
   // Cloudflare always sets CF-Connecting-IP in production; without it there is nothing to key on.
-  if (key.ip) checks.push(limiters.ip.limit({ key: `ip:${key.ip}` }));
+  // An IPv6 client is its /64: one subscriber gets a whole /64, so its addresses are one client.
+  if (key.ip) checks.push(limiters.ip.limit({ key: `ip:${clientNetwork(key.ip) ?? key.ip}` }));
   const outcomes = await Promise.all(checks);
   if (outcomes.some((o) => !o.success)) {
     throw retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);

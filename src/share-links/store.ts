@@ -196,7 +196,8 @@ export interface SuspendedLink extends RevokedLink {
 
 /**
  * Suspends each of these links whose uses since `windowStart` (or since it was reinstated, if
- * later) came from more distinct networks or countries than it allows, in one transaction, and
+ * later) came from more distinct networks or countries than it allows (a client the edge could not
+ * place, Tor's included, counts as the country "unknown", so hiding the country does not escape), in one transaction, and
  * answers those of them that are suspended now (by this call or an earlier try of the same batch,
  * so that a retried batch still names them). Counted from the audit trail, so it runs where audit
  * rows are written (the queue's consumer).
@@ -206,7 +207,7 @@ export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: num
   // The window's distinct networks and countries, counted once per link and both compared and kept.
   const statement = db.prepare(
     `UPDATE share_links SET suspended_at = ?3, suspended_networks = seen.networks, suspended_countries = seen.countries
-     FROM (SELECT count(DISTINCT a.network) AS networks, count(DISTINCT a.country) AS countries
+     FROM (SELECT count(DISTINCT coalesce(a.network, 'unknown')) AS networks, count(DISTINCT coalesce(a.country, 'unknown')) AS countries
            FROM share_links AS l JOIN audit_events AS a ON a.link_id = l.id
            WHERE l.id = ?1 AND a.at >= max(?2, coalesce(l.reinstated_at, 0))) AS seen
      WHERE share_links.id = ?1 AND share_links.suspended_at IS NULL AND share_links.revoked_at IS NULL

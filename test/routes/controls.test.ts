@@ -250,6 +250,16 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     for (const res of responses) await res.arrayBuffer();
     expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
   });
+
+  test("an IPv6 client is its /64: 122 addresses of one /64 meet the per-IP limit (120 a minute) as one client", async () => {
+    const demo = envWith({ DEMO_ENABLED: "true" });
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const responses = await Promise.all(
+      Array.from({ length: 122 }, (_, i) => callWorker(demo, "/demo/videos", { headers: { "cf-connecting-ip": `${prefix}:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}` } })),
+    );
+    for (const res of responses) await res.arrayBuffer();
+    expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
+  });
 });
 
 describe("4. D1 does not grow without bound", () => {

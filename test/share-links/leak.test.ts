@@ -39,6 +39,14 @@ async function own(id: string, token: string): Promise<OwnLink> {
 }
 
 describe("suspension", () => {
+  test("a client the edge cannot place (Tor's T1, XX, none) counts as the country \"unknown\": hiding the country does not escape maxCountries", async () => {
+    const { id, token } = await makeLink({ maxCountries: 1, maxNetworks: null });
+    expect((await download(id, "203.0.113.5", "GB")).status).toBe(302);
+    expect((await download(id, "198.51.100.7", "T1")).status).toBe(302);
+    await drainAudit();
+    expect(await own(id, token)).toMatchObject({ status: "link-suspended", suspension: { countries: 2 } });
+  });
+
   test("uses from more networks than allowed suspend the link; its owner sees why and every use, and can reinstate it", async () => {
     const { id, token } = await makeLink({ maxNetworks: 2 });
     // Two addresses of one /24 are one network.
