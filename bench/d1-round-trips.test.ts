@@ -71,11 +71,27 @@ test("D1 round trips per hot request", async ({ task }) => {
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   const share = await hot(`/s/${id}?mode=redirect`, async () => ({ method: "POST" }), 302);
-  task.meta.d1 = { download, share };
+
+  // A used-up link posted to a large audience: every POST after the first is answered from memory.
+  const oneUse = await callWorker(recording, `/v1/videos/${VIDEO}/share-links`, {
+    method: "POST",
+    token: creator,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ expiresIn: 3600, maxDownloads: 1 }),
+  });
+  const usedUp = ((await oneUse.json()) as { id: string }).id;
+  expect((await callWorker(recording, `/s/${usedUp}?mode=redirect`, { method: "POST" })).status).toBe(302);
+  expect((await callWorker(recording, `/s/${usedUp}?mode=redirect`, { method: "POST" })).status).toBe(410);
+  recorder.trips = [];
+  for (let i = 0; i < 1000; i++) expect((await callWorker(recording, `/s/${usedUp}?mode=redirect`, { method: "POST" })).status).toBe(410);
+  const usedUpStatementsPer1000 = recorder.trips.reduce((n, trip) => n + trip.sql.length, 0);
+  task.meta.d1 = { download, share, usedUpStatementsPer1000 };
   const ceiling = (n: number | null) => (n === null ? "none" : `${Math.round(n)} downloads/s`);
   console.log(
     `D1 write transactions per 1,000 hot downloads: signed-in ${download.writeTransactionsPer1000}, share link (unlimited) ${share.writeTransactionsPer1000}; ` +
       `queue sends per download: signed-in ${download.queueSendsPerDownload}, share link ${share.queueSendsPerDownload}; ` +
       `ceiling at ${D1_TRANSACTIONS_PER_SECOND} transactions/s: ${ceiling(download.ceilingPerSecond)} signed-in, ${ceiling(share.ceilingPerSecond)} by share link`,
   );
+  console.log(`D1 write transactions per 1,000 share-link downloads: ${share.writeTransactionsPer1000}`);
+  console.log(`D1 statements per 1,000 POSTs to a used-up link: ${usedUpStatementsPer1000}`);
 });

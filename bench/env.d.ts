@@ -22,7 +22,8 @@ interface HotRequestTrips {
 declare module "vitest" {
   interface TaskMeta {
     mint?: { cachedKey: Rate; importPerCall: Rate };
-    d1?: { download: HotRequestTrips; share: HotRequestTrips };
+    /** usedUpStatementsPer1000: D1 statements for 1,000 POSTs to a used-up link, after the first. */
+    d1?: { download: HotRequestTrips; share: HotRequestTrips; usedUpStatementsPer1000: number };
     /** ms per request, see request-cost.test.ts */
     cost?: { requests: number } & Record<string, number>;
   }

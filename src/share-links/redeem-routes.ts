@@ -45,12 +45,29 @@ const MIN_GRANT_MS = 5000;
 /** PASSWORD_ATTEMPTS_PER_MINUTE in wrangler.toml's LINK_PASSWORD_LIMITER. */
 const PASSWORD_WINDOW_SECONDS = 60;
 
+/**
+ * How long this isolate answers a dead link from memory. Revoked and expired are for good; a
+ * used-up link could come back only by a use given back (a grant that could not be recorded), so
+ * it is remembered for MEMORY_CACHE_SECONDS, the bound on every other cached refusal.
+ */
+const FOREVER_MS = 600_000;
+const deadLinkKey = (id: string) => `dead-link:${id}`;
+
 async function loadLink(d: Deps, id: string): Promise<ShareLink> {
+  // A used-up link posted to a large audience is asked for again and again: answered from memory.
+  const dead = d.cache.get<ShareLink>(deadLinkKey(id), d.now);
+  if (dead !== undefined) throw linkProblem(dead, d.now) ?? unknownLink();
   // Looked up whatever its shape, so a malformed id costs what an unknown one does.
   const link = await findLink(d.db, id);
   if (!link) throw unknownLink();
   const problem = linkProblem(link, d.now);
-  if (problem) throw problem;
+  if (problem) {
+    const forGood = problem.type === "link-revoked" || problem.type === "link-expired";
+    if (forGood || problem.type === "link-exhausted") {
+      d.cache.set(deadLinkKey(id), link, forGood ? FOREVER_MS : d.config.memoryCacheSeconds * 1000, d.now);
+    }
+    throw problem;
+  }
   return link;
 }
 
