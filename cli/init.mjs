@@ -420,16 +420,17 @@ export function addGatewayConfig(text, format, { durableObjects = DURABLE_OBJECT
 /**
  * The local emulator's settings: its dev-only account, public in the gateway's repository, and its address.
  * @param {DevAccount} account
+ * @param {string} [origin] where the emulator listens
  * @returns {Record<string, string>}
  */
-function emulatorVars(account) {
+export function emulatorVars(account, origin = EMULATOR) {
   return {
     STREAM_ACCOUNT_ID: account.accountId,
     STREAM_API_TOKEN: account.apiToken,
     STREAM_KEY_ID: account.signingKey.id,
     STREAM_KEY_JWK: account.signingKey.jwk,
-    STREAM_API_BASE: `${EMULATOR}/client/v4`,
-    STREAM_DELIVERY_BASE: EMULATOR,
+    STREAM_API_BASE: `${origin}/client/v4`,
+    STREAM_DELIVERY_BASE: origin,
   };
 }
 

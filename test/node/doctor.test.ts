@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest"
 import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { runDoctor } from "../../scripts/lib/doctor.mjs";
+import { emulatorVars } from "../../cli/init.mjs";
 
 const GATEWAY = "https://downloads.example.com";
 const WEBHOOK_SECRET = "doctor-test-webhook-secret";
@@ -39,12 +40,7 @@ async function video(options: Record<string, unknown> = {}): Promise<string> {
 /** The settings of a healthy production gateway on the emulator, given as environment variables. */
 function healthy(): Record<string, string> {
   return {
-    STREAM_ACCOUNT_ID: devAccount.accountId,
-    STREAM_API_TOKEN: devAccount.apiToken,
-    STREAM_KEY_ID: devAccount.signingKey.id,
-    STREAM_KEY_JWK: devAccount.signingKey.jwk,
-    STREAM_API_BASE: `${origin}/client/v4`,
-    STREAM_DELIVERY_BASE: origin,
+    ...emulatorVars(devAccount, origin),
     STREAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
     AUTH_HS256_SECRET: "doctor-test-secret-at-least-32-bytes-long",
   };
