@@ -47,7 +47,7 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
   const watch = async (sentAt: number) => {
     const before = await markSent(db, sentAt);
     const wroteSince = before.writtenAt !== null && firstSentAt !== null && before.writtenAt >= firstSentAt;
-    consumer = before.consumer === "misconfigured" ? "missing" : wroteSince ? "seen" : consumer === "seen" ? "seen" : "unknown";
+    consumer = before.consumer === "misconfigured" ? "missing" : wroteSince || consumer === "seen" ? "seen" : "unknown";
     if (before.consumer !== "misconfigured" || warned) return;
     warned = true;
     console.error(
