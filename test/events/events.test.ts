@@ -162,7 +162,7 @@ describe("events for the app", () => {
     const batch = [...g.sent];
     await g.pump();
     expect(ofType(g.received, "link.suspended").map((e) => e.data)).toEqual([
-      { link: id, video: uid, creator, networks: 2, countries: 0, maxNetworks: 1, maxCountries: null },
+      { link: id, video: uid, creator, networks: 2, countries: 1, maxNetworks: 1, maxCountries: null },
     ]);
     // The batch again (its first try's acknowledgement lost): the suspension is already written,
     // and its event is sent again, under the same id, for receivers to keep once.
