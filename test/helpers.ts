@@ -215,3 +215,13 @@ export function keptQueue(sent: QueueMessage[]): Queue<QueueMessage> {
     },
   });
 }
+
+/**
+ * Waits, when needed, until a burst that starts now stays inside one of the rate limiters'
+ * windows: Miniflare aligns them to the wall-clock minute, and a burst split by a rollover
+ * would be counted in two windows.
+ */
+export async function clearOfLimiterRollover(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 100));
+}

@@ -15,6 +15,7 @@ import {
   admin,
   appToken,
   auditCount,
+  clearOfLimiterRollover,
   callWorker,
   createShareLink,
   envWith,
@@ -212,6 +213,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     const { uid } = await seedVideo(READY);
     const token = await appToken(randomUser(), { videos: [uid] });
     // At once, so that the whole burst falls in one of the limiter's 60-second windows.
+    await clearOfLimiterRollover();
     const responses = await Promise.all(Array.from({ length: 62 }, () => linkCreate(env, uid, token)));
     for (const res of responses) {
       if (res.status === 429) await expectProblem(res, 429, "rate-limited");
@@ -246,6 +248,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
   test("the status route is rate-limited like the download routes", async () => {
     const { uid } = await seedVideo(READY);
     const token = await appToken(randomUser(), { videos: [uid] });
+    await clearOfLimiterRollover();
     const responses = await Promise.all(Array.from({ length: 62 }, () => gateway(`/v1/videos/${uid}/downloads`, { token })));
     for (const res of responses) await res.arrayBuffer();
     expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
@@ -254,6 +257,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
   test("an IPv6 client is its /64: 122 addresses of one /64 meet the per-IP limit (120 a minute) as one client", async () => {
     const demo = envWith({ DEMO_ENABLED: "true" });
     const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    await clearOfLimiterRollover();
     const responses = await Promise.all(
       Array.from({ length: 122 }, (_, i) => callWorker(demo, "/demo/videos", { headers: { "cf-connecting-ip": `${prefix}:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}` } })),
     );
@@ -558,6 +562,7 @@ describe("the outside review's second round", () => {
     const demo = envWith({ DEMO_ENABLED: "true" });
     // A fresh address per run, all at once: one limiter window, no count left from an earlier run.
     const ip = `192.0.2.${1 + Math.floor(Math.random() * 250)}`;
+    await clearOfLimiterRollover();
     const responses = await Promise.all(
       Array.from({ length: 122 }, () => callWorker(demo, "/demo/videos", { headers: { "cf-connecting-ip": ip } })),
     );
