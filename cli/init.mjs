@@ -76,7 +76,6 @@ export const queueConsumers = (audit) => [
   { queue: audit, max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: `${audit}-dlq` },
   { queue: `${audit}-dlq`, max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
 ];
-export const QUEUE_CONSUMERS = queueConsumers(QUEUE_PRODUCER.queue);
 const QUEUE_RETENTION_SECONDS = 1_209_600;
 
 export const CRONS = ["17 3 * * *", "*/10 * * * *"];

@@ -11,7 +11,7 @@ import { type AppEnv, deps } from "./context";
 import { createEntitlementCallback } from "./entitle/callback";
 import { claimOrGrant, grantStillHeld, type Entitle } from "./entitle/entitle";
 import { buildGateway, type Gateway, type GatewayBindings, type Hooks } from "./gateway";
-import { wiringOf, type Wiring } from "./wiring";
+import { DEFAULT_CRONS, DEFAULT_QUEUES, wiringOf, type Wiring } from "./wiring";
 import { MemoryCache } from "./memory-cache";
 import { misconfigured, Problem } from "./problems";
 
@@ -71,8 +71,8 @@ const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
  */
 const KNOWN_OPTIONS: ReadonlyMap<string, ReadonlySet<string> | null> = (() => {
   const groups = new Map<string, Set<string> | null>([...HOOKS, "hookTimeoutMs", "bindings"].map((name) => [name, null]));
-  groups.set("crons", new Set(["retention", "recheck"]));
-  groups.set("queues", new Set(["audit", "deadLetter"]));
+  groups.set("crons", new Set(Object.keys(DEFAULT_CRONS)));
+  groups.set("queues", new Set(Object.keys(DEFAULT_QUEUES)));
   groups.set("stream", new Set(["binding"]));
   for (const [path] of Object.values(SETTINGS)) {
     const [group, key] = path.split(".") as [string, string | undefined];

@@ -157,7 +157,7 @@ export function gatewayAdmin(d: AdminDeps): GatewayAdmin {
         freshness: {
           lastWrittenAt: iso(freshness.writtenAt),
           lastBatchWaitedMs: freshness.waitedMs,
-          pendingSince: iso(freshness.writtenAt !== null && freshness.sentAt !== null && freshness.writtenAt >= freshness.sentAt ? null : freshness.sentAt),
+          pendingSince: iso(freshness.pendingSince),
           consumer: freshness.consumer,
           waiting: backlog?.waiting ?? null,
           oldestWaitingSince: iso(backlog?.oldestSentAt),

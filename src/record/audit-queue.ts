@@ -51,7 +51,7 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
     if (before.consumer !== "misconfigured" || warned) return;
     warned = true;
     console.error(
-      `misconfigured: audit events sent ${Math.round((sentAt - (before.sentAt ?? sentAt)) / 1000)} s ago are still not written and no queue consumer has run since: ` +
+      `misconfigured: audit events sent ${Math.round((sentAt - (before.pendingSince ?? sentAt)) / 1000)} s ago are still not written and no queue consumer has run since: ` +
         "the Worker must export the gateway's queue handler (export default downloads.worker(app)) and consume its queues (npx stream-download-gateway init); " +
         "until then each audit event is also written to D1 directly, one write per download, while the app's events and share-link leak checks wait in the queue (docs/operations.md › Wiring)",
     );

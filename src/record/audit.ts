@@ -108,13 +108,13 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
 
 /**
  * The consumer's last batch (when it was written, how long its oldest event had waited; null
- * before the first), the standing mark of an event sent (null before the first; it moves on only
- * once a batch was written after it), and what the two say of the consumer.
+ * before the first), the earliest event marked as sent that no written batch has followed yet
+ * (null before the first mark and once the consumer has caught up), and what they say of the consumer.
  */
 export interface AuditFreshness {
   writtenAt: number | null;
   waitedMs: number | null;
-  sentAt: number | null;
+  pendingSince: number | null;
   consumer: ConsumerState;
 }
 
@@ -127,11 +127,6 @@ export type ConsumerState = "ok" | "idle" | "misconfigured";
 
 /** How long sent events may wait unwritten before the consumer counts as missing. */
 export const CONSUMER_GRACE_MS = 60_000;
-
-export function consumerState(sentAt: number | null, writtenAt: number | null, now: number): ConsumerState {
-  if (sentAt === null) return "idle";
-  return now - sentAt >= CONSUMER_GRACE_MS && (writtenAt === null || writtenAt < sentAt) ? "misconfigured" : "ok";
-}
 
 /** Records that a batch was written at `now`, its oldest event sent at `oldestSentAt`; concurrent consumers keep the newest. */
 export function progressStatement(db: Db, now: number, oldestSentAt: number): D1PreparedStatement {
@@ -149,12 +144,17 @@ const FRESHNESS_SQL = `SELECT (SELECT written_at FROM audit_progress WHERE id = 
                               (SELECT sent_at FROM audit_sent WHERE id = 1) AS sent_at`;
 type FreshnessRow = { written_at: number | null; waited_ms: number | null; sent_at: number | null };
 
-const freshnessOf = (row: FreshnessRow | null, now: number): AuditFreshness => ({
-  writtenAt: row?.written_at ?? null,
-  waitedMs: row?.waited_ms ?? null,
-  sentAt: row?.sent_at ?? null,
-  consumer: consumerState(row?.sent_at ?? null, row?.written_at ?? null, now),
-});
+function freshnessOf(row: FreshnessRow | null, now: number): AuditFreshness {
+  const sentAt = row?.sent_at ?? null;
+  const writtenAt = row?.written_at ?? null;
+  const pendingSince = sentAt !== null && (writtenAt === null || writtenAt < sentAt) ? sentAt : null;
+  return {
+    writtenAt,
+    waitedMs: row?.waited_ms ?? null,
+    pendingSince,
+    consumer: sentAt === null ? "idle" : pendingSince !== null && now - pendingSince >= CONSUMER_GRACE_MS ? "misconfigured" : "ok",
+  };
+}
 
 export async function auditFreshness(db: Db, now: number): Promise<AuditFreshness> {
   return freshnessOf(await db.prepare(FRESHNESS_SQL).first<FreshnessRow>(), now);

@@ -50,7 +50,7 @@ const PASSWORD_WINDOW_SECONDS = 60;
  * used-up link could come back only by a use given back (a grant that could not be recorded), so
  * it is remembered for MEMORY_CACHE_SECONDS, the bound on every other cached refusal.
  */
-const FOREVER_MS = 600_000;
+const FOR_GOOD_MS = 600_000;
 const deadLinkKey = (id: string) => `dead-link:${id}`;
 
 async function loadLink(d: Deps, id: string): Promise<ShareLink> {
@@ -64,7 +64,7 @@ async function loadLink(d: Deps, id: string): Promise<ShareLink> {
   if (problem) {
     const forGood = problem.type === "link-revoked" || problem.type === "link-expired";
     if (forGood || problem.type === "link-exhausted") {
-      d.cache.set(deadLinkKey(id), link, forGood ? FOREVER_MS : d.config.memoryCacheSeconds * 1000, d.now);
+      d.cache.set(deadLinkKey(id), link, forGood ? FOR_GOOD_MS : d.config.memoryCacheSeconds * 1000, d.now);
     }
     throw problem;
   }

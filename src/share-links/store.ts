@@ -196,9 +196,9 @@ export interface SuspendedLink extends RevokedLink {
 
 /**
  * Suspends each of these links whose uses since `windowStart` (or since it was reinstated, if
- * later) came from more distinct networks or countries than it allows (a client the edge could not
- * place, Tor's included, counts as the country "unknown", so hiding the country does not escape), in one transaction, and
- * answers those of them that are suspended now (by this call or an earlier try of the same batch,
+ * later) came from more distinct networks or countries than it allows (a client the edge could
+ * not place, Tor's included, counts as the country "unknown": hiding the country does not escape),
+ * in one transaction, and answers those of them that are suspended now (by this call or an earlier try of the same batch,
  * so that a retried batch still names them). Counted from the audit trail, so it runs where audit
  * rows are written (the queue's consumer).
  */

@@ -193,10 +193,10 @@ describe("a Worker that does not consume its audit queue", () => {
   test("steady traffic cannot hide a missing consumer: the mark moves on only once a batch is written after it", async () => {
     const now = await seedMissingConsumer();
     for (const later of [now, now + 30_000, now + 60_000]) expect((await markSent(env.DB, later)).consumer).toBe("misconfigured");
-    expect((await auditFreshness(env.DB, now + 60_000)).sentAt).toBe(now - 120_000);
+    expect((await auditFreshness(env.DB, now + 60_000)).pendingSince).toBe(now - 120_000);
     await progressStatement(env.DB, now + 61_000, now).run();
     expect((await markSent(env.DB, now + 62_000)).consumer).toBe("ok");
-    expect((await auditFreshness(env.DB, now + 62_000)).sentAt).toBe(now + 62_000);
+    expect((await auditFreshness(env.DB, now + 62_000)).pendingSince).toBe(now + 62_000);
   });
 
   test("the crons say so on every run", async () => {

@@ -13,7 +13,6 @@ import {
   DURABLE_OBJECTS,
   ignoresDevVars,
   MIGRATIONS_DIR,
-  QUEUE_CONSUMERS,
   queueConsumers,
   QUEUE_PRODUCER,
   RATE_LIMITERS,
@@ -421,8 +420,8 @@ test("what init adds is what the gateway's own wrangler.toml and wiring use", ()
   expect(own.ratelimits.map(({ name, simple }: { name: string; simple: object }) => ({ name, ...simple }))).toEqual(RATE_LIMITERS);
   expect(own.durable_objects.bindings).toEqual(DURABLE_OBJECTS.map(({ binding, className }) => ({ name: binding, class_name: className })));
   expect(own.queues.producers).toEqual([QUEUE_PRODUCER]);
-  expect(own.queues.consumers).toEqual(QUEUE_CONSUMERS);
+  expect(own.queues.consumers).toEqual(queueConsumers(QUEUE_PRODUCER.queue));
   expect(own.triggers.crons).toEqual(CRONS);
   expect(Object.values(DEFAULT_CRONS)).toEqual(CRONS);
-  expect([DEFAULT_QUEUES.audit, DEFAULT_QUEUES.deadLetter]).toEqual(QUEUE_CONSUMERS.map((consumer) => consumer.queue));
+  expect([DEFAULT_QUEUES.audit, DEFAULT_QUEUES.deadLetter]).toEqual(queueConsumers(QUEUE_PRODUCER.queue).map((consumer) => consumer.queue));
 });
