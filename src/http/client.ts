@@ -11,8 +11,9 @@ export interface ClientInfo {
 
 export function clientInfo(request: Request): ClientInfo {
   const cf = (request as { cf?: { country?: unknown } }).cf;
-  // request.cf is authoritative; the header is what Cloudflare also sets, and what
-  // `wrangler dev` (whose cf is a fixed placeholder) can be given by hand.
+  // request.cf is authoritative; the header is what Cloudflare also sets, read where there is no
+  // cf (the test pool). Under `wrangler dev`, cf is Miniflare's placeholder (country "US"), which
+  // wins over a header given by hand: countries cannot be simulated there.
   const raw = typeof cf?.country === "string" ? cf.country : request.headers.get("cf-ipcountry");
   const country = raw && /^[A-Z]{2}$/.test(raw) && raw !== "XX" && raw !== "T1" ? raw : null;
   const ip = request.headers.get("cf-connecting-ip");
