@@ -16,6 +16,7 @@ import {
   appToken,
   auditCount,
   clearOfLimiterRollover,
+  LIMITER_BURST_TIMEOUT_MS,
   callWorker,
   createShareLink,
   envWith,
@@ -222,7 +223,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(60);
     expect(statuses.filter((s) => s === 429)).toHaveLength(2);
-  });
+  }, LIMITER_BURST_TIMEOUT_MS);
 
   test("a user's active links are capped (SHARE_LINK_MAX_ACTIVE): 409 too-many-links; a revoked one frees a place", async () => {
     const capped = envWith({ SHARE_LINK_MAX_ACTIVE: "3" });
@@ -252,7 +253,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     const responses = await Promise.all(Array.from({ length: 62 }, () => gateway(`/v1/videos/${uid}/downloads`, { token })));
     for (const res of responses) await res.arrayBuffer();
     expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
-  });
+  }, LIMITER_BURST_TIMEOUT_MS);
 
   test("an IPv6 client is its /64: 122 addresses of one /64 meet the per-IP limit (120 a minute) as one client", async () => {
     const demo = envWith({ DEMO_ENABLED: "true" });
@@ -263,7 +264,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     );
     for (const res of responses) await res.arrayBuffer();
     expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
-  });
+  }, LIMITER_BURST_TIMEOUT_MS);
 });
 
 describe("4. D1 does not grow without bound", () => {
@@ -568,7 +569,7 @@ describe("the outside review's second round", () => {
     );
     for (const res of responses) await res.arrayBuffer();
     expect(responses.filter((r) => r.status === 429)).toHaveLength(2);
-  });
+  }, LIMITER_BURST_TIMEOUT_MS);
 });
 
 describe("the IP lock's second slot (the second review)", () => {

@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { afterEach, describe, expect, test } from "vitest";
 import { control, counters, DELIVERY_BASE, seedVideo, sleep, injectFault, removeFaults } from "../emulator/helpers";
-import { admin, appToken, clearOfLimiterRollover, callWorker, download, drainAudit, envWith, expectProblem, gateway, randomUser, ticketPath } from "../helpers";
+import { admin, appToken, clearOfLimiterRollover, LIMITER_BURST_TIMEOUT_MS, callWorker, download, drainAudit, envWith, expectProblem, gateway, randomUser, ticketPath } from "../helpers";
 
 const READY = { downloads: { default: "ready", audio: "ready" } };
 const POLL_INTERVAL_MS = 2000;
@@ -531,7 +531,7 @@ describe("limits", () => {
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
     await expectProblem(res, 429, "rate-limited");
     for (const other of responses) if (other !== res) await other.arrayBuffer();
-  });
+  }, LIMITER_BURST_TIMEOUT_MS);
 
   test("DAILY_DOWNLOAD_QUOTA=2: X-Downloads-Remaining 1, then 0, then 429 quota-exceeded", async () => {
     const quota = envWith({ DAILY_DOWNLOAD_QUOTA: "2" });
