@@ -55,6 +55,7 @@ const DEFAULT_WORKER_NAME = "stream-downloads";
 export const DURABLE_OBJECTS = [
   { binding: "STREAM_BUDGET", className: "StreamApiBudget" },
   { binding: "USER_QUOTA", className: "UserQuota" },
+  { binding: "SHARE_LINKS", className: "ShareLinkObject" },
 ];
 const MIGRATION_TAG = "stream-download-gateway-v";
 

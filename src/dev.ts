@@ -11,4 +11,5 @@ export { app };
 export { gatewayOf } from "./worker";
 export { StreamApiBudget } from "./stream/budget-object";
 export { UserQuota } from "./record/quota-object";
+export { ShareLinkObject } from "./share-links/link-object";
 export default handler;

@@ -26,6 +26,8 @@ import { createTicketKey, type TicketKey } from "./mint/ticket";
 import { createSigner, type Signer } from "./mint/token";
 import { createWebhookKey, type WebhookKey } from "./webhooks/signature";
 import type { Wiring } from "./wiring";
+import type { ShareLinkObject } from "./share-links/link-object";
+import { shareLinkStore, type ShareLinkStore } from "./share-links/link-store";
 
 /** The bindings the gateway needs, passed in (the reference Worker passes its Env). */
 export interface GatewayBindings {
@@ -36,6 +38,8 @@ export interface GatewayBindings {
   STREAM_BUDGET: DurableObjectNamespace<StreamApiBudget>;
   /** DAILY_DOWNLOAD_QUOTA's counters, one UserQuota object per user: needed only with a quota. */
   USER_QUOTA?: DurableObjectNamespace<UserQuota>;
+  /** Each share link's live state: one ShareLinkObject per link. */
+  SHARE_LINKS: DurableObjectNamespace<ShareLinkObject>;
   /** The audit trail's queue, which carries the app's events too; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
   AUDIT_QUEUE: Queue<QueueMessage>;
   /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
@@ -64,6 +68,7 @@ export interface Gateway extends Hooks {
   /** Null without a daily quota. */
   quota: DailyQuota | null;
   audit: AuditSink;
+  links: ShareLinkStore;
   /** The app's events, handed to the queue (nothing is sent without EVENTS_URL). */
   events: EventSink;
   /** Delivers them, in the queue's consumer; null without EVENTS_URL. */
@@ -93,6 +98,7 @@ export function buildGateway(config: Config, bindings: GatewayBindings, { stream
     stream: streamApi(config, streamBinding, gate),
     quota: quotaOf(config, bindings),
     audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB, consumerExported),
+    links: shareLinkStore(bindings.SHARE_LINKS, bindings.DB, config.shareLinkLeak.windowSeconds * 1000),
     events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
     eventPoster: config.events === null ? null : eventPoster(config.events, (request) => (bindings.EVENTS_SERVICE ?? globalThis).fetch(request)),
     signer: createSigner(config.stream),

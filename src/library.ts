@@ -24,9 +24,11 @@ import { DEFAULT_QUEUES } from "./wiring";
 import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
 import type { Gateway } from "./gateway";
+import { serveLinkObjects } from "./share-links/link-object";
 
 export { StreamApiBudget } from "./stream/budget-object";
 export { UserQuota } from "./record/quota-object";
+export { ShareLinkObject } from "./share-links/link-object";
 export type { AuditEvent } from "./record/audit";
 export type { AppEvent, AppEventType } from "./events/events";
 export type { QueueMessage } from "./queue";
@@ -91,6 +93,7 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   // Set when the Worker's default export is built (at module load, before any request).
   let consumerExported = false;
   const gatewayOf = gatewayResolver(source, () => consumerExported);
+  serveLinkObjects((env) => gatewayOf(env as E).audit);
   const app = new Hono<{ Bindings: E } & AppEnv>();
   // Liveness only: no I/O and no configuration (answered before the gateway is built, so it
   // stays 200 while a setting is wrong), which also makes it the benchmark baseline.

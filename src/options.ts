@@ -60,7 +60,7 @@ export function optionsFromEnv<E extends object>(env: E): StreamDownloadsOptions
   return { ...settings, stream: { ...settings.stream, ...(binding ? { binding } : {}) }, bindings: env as unknown as GatewayBindings };
 }
 
-const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET", "AUDIT_QUEUE"] as const;
+const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET", "SHARE_LINKS", "AUDIT_QUEUE"] as const;
 
 const HOOKS = ["identify", "entitle", "stillEntitled"] as const;
 

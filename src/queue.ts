@@ -1,14 +1,12 @@
 // The gateway's queue (AUDIT_QUEUE, and its dead-letter queue, both consumed by this Worker)
 // carries two kinds of message: audit events, written to D1 in one transaction per batch
 // (record/audit-queue.ts), and the app's events, each POSTed to EVENTS_URL (events/delivery.ts).
-// A written audit event becomes the app's `download.granted` event before it is acknowledged, and
-// the share links whose events a batch holds are checked for leaks (share-links/store.ts).
+// A written audit event becomes the app's `download.granted` event before it is acknowledged.
 import * as z from "./http/zod";
 import type { Gateway } from "./gateway";
 import { AuditEventSchema, writeAuditBatch, type AuditMessage } from "./record/audit-queue";
 import type { AuditEvent } from "./record/audit";
-import { AppEventSchema, grantedEvent, linkSuspended, type AppEvent, type EventMessage } from "./events/events";
-import { suspendLeakedLinks } from "./share-links/store";
+import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "./events/events";
 import { deliverEvents } from "./events/delivery";
 
 export type QueueMessage = AuditMessage | EventMessage;
@@ -46,11 +44,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
   }
   const { database, config, events: sink, eventPoster } = gateway;
   await Promise.all([
-    writeAuditBatch(database, audit, now, config.auditRetrySeconds, async (written) => {
-      const links = [...new Set(written.flatMap((e) => (e.link === null ? [] : [e.link])))];
-      const suspended = await suspendLeakedLinks(database, links, now - config.shareLinkLeak.windowSeconds * 1000, now);
-      await sink.send([...written.map(grantedEvent), ...(await Promise.all(suspended.map(linkSuspended)))]);
-    }),
+    writeAuditBatch(database, audit, now, config.auditRetrySeconds, (written) => sink.send(written.map(grantedEvent))),
     deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
   ]);
 }

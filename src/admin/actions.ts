@@ -12,7 +12,6 @@ import { appEvent, linkRevoked } from "../events/events";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { pageLimit, parseInput, UID_PATTERN } from "../http/validate";
 import { auditFreshness, listAuditEvents, type AuditRecord, type ConsumerState } from "../record/audit";
-import { findLink, revokeLink, revokeLinksOf } from "../share-links/store";
 
 /** Grants, deletions and audit pages at most this large per call. */
 export const MAX_BATCH = 1000;
@@ -91,7 +90,7 @@ export interface GatewayAdmin {
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 /** What the actions need: a request's deps (the admin API), or the gateway with a clock (the code API). */
-export type AdminDeps = Pick<Deps, "config" | "db" | "cache" | "now" | "events" | "audit">;
+export type AdminDeps = Pick<Deps, "config" | "db" | "cache" | "now" | "events" | "audit" | "links">;
 
 /** The actions for one request (the admin API) or one call of the code API: `d` carries the clock and the database session. */
 export function gatewayAdmin(d: AdminDeps): GatewayAdmin {
@@ -109,14 +108,14 @@ export function gatewayAdmin(d: AdminDeps): GatewayAdmin {
     },
 
     async revokeLink(id) {
-      const link = typeof id === "string" ? await findLink(d.db, id) : undefined;
-      const revoked = link ? await revokeLink(d.db, link.id, d.now) : null;
-      if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "admin"));
-      return { found: link !== undefined && link !== null, revoked: revoked !== null };
+      const link = typeof id === "string" ? await d.links.forOwner(id) : null;
+      const revoked = link !== null && (await d.links.revoke(link.id, d.now));
+      if (revoked) await d.events.notify(linkRevoked(link, d.now, "admin"));
+      return { found: link !== null, revoked };
     },
 
     async revokeLinks(of) {
-      const revoked = await revokeLinksOf(d.db, parseInput(LinksOf, of, "body"), d.now);
+      const revoked = await d.links.revokeAll(parseInput(LinksOf, of, "body"), d.now);
       await d.events.notify(...revoked.map((link) => linkRevoked(link, d.now, "admin")));
       return { revoked: revoked.length };
     },

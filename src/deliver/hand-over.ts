@@ -51,6 +51,10 @@ export interface GrantRequest {
   access: Access;
   /** Unix seconds the grant must not outlive (a share link's expiry). */
   notAfter?: number;
+  /** The share link it comes through (its public id): its object then admits each fetch of the grant's URL. */
+  link?: string;
+  /** Shorter than TOKEN_TTL_SECONDS: a share link's Stream URL, which nothing can count or revoke. */
+  ttlSeconds?: number;
 }
 
 export interface Minted {
@@ -60,16 +64,21 @@ export interface Minted {
   url: string;
   /** Unix seconds. */
   expiresAt: number;
+  /** Names the grant (the ticket's id). */
+  grant: string;
 }
 
 /** Step 4: what the grant hands over. Minted before the grant is recorded, so that a minting fault costs no use. */
 export async function mintGrant(d: Deps, g: GrantRequest): Promise<Minted> {
   const now = Math.floor(d.now / 1000);
   const via = g.access.via;
+  const grant = crypto.randomUUID();
+  const ttlSeconds = Math.min(g.ttlSeconds ?? d.config.tokenTtlSeconds, d.config.tokenTtlSeconds);
   if (via.kind === "gateway") {
-    const expiresAt = grantExpiry(now, d.config.tokenTtlSeconds, g.notAfter);
+    const expiresAt = grantExpiry(now, ttlSeconds, g.notAfter);
     const ticket = await issueTicket(d.ticketKey, {
-      id: crypto.randomUUID(),
+      id: grant,
+      link: g.link ?? null,
       issuedAt: now,
       video: g.video,
       type: g.type,
@@ -78,17 +87,17 @@ export async function mintGrant(d: Deps, g: GrantRequest): Promise<Minted> {
       countries: g.access.gatewayCheck,
       name: savedName(g.name),
     });
-    return { answer: g.mode === "url" ? "url" : "ticket", url: `${d.base}/d/${ticket}`, expiresAt };
+    return { answer: g.mode === "url" ? "url" : "ticket", url: `${d.base}/d/${ticket}`, expiresAt, grant };
   }
   const { token, expiresAt } = await mintDownloadToken(d.signer, {
     video: g.video,
-    ttlSeconds: d.config.tokenTtlSeconds,
+    ttlSeconds,
     notAfter: g.notAfter,
     accessRules: g.access.rules,
     now,
   });
   const url = deliveryUrl(d.config, token, g.type, streamFilenameParam(g.name, g.video));
-  return { answer: g.mode === "url" ? "url" : "redirect", url, expiresAt };
+  return { answer: g.mode === "url" ? "url" : "redirect", url, expiresAt, grant };
 }
 
 /**

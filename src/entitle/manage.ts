@@ -3,7 +3,8 @@
 // here at once and elsewhere within MEMORY_CACHE_SECONDS.
 import { blockVideo, unblockVideo } from "./blocked-table";
 import { deleteGrants, upsertGrants, type Grant } from "./grants-table";
-import { revokeLinksOf, type RevokedLink } from "../share-links/store";
+import type { RevokedLink } from "../share-links/store";
+import type { ShareLinkStore } from "../share-links/link-store";
 import { blockedKey, grantKey, type EntitlementDeps } from "./entitle";
 
 export async function putGrants(deps: EntitlementDeps, grants: Grant[]): Promise<void> {
@@ -16,10 +17,10 @@ export async function putGrants(deps: EntitlementDeps, grants: Grant[]): Promise
  * grant (grantStillHeld), so those links could never work again, and "revoked" says so.
  * The number of grants that existed, and the links revoked.
  */
-export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: string; video: string }>): Promise<{ deleted: number; revoked: RevokedLink[] }> {
+export async function removeGrants(deps: EntitlementDeps & { links: ShareLinkStore }, pairs: Array<{ user: string; video: string }>): Promise<{ deleted: number; revoked: RevokedLink[] }> {
   const deleted = await deleteGrants(deps.db, pairs);
   for (const g of pairs) deps.cache.delete(grantKey(g.user, g.video));
-  const revoked = await Promise.all(pairs.map((g) => revokeLinksOf(deps.db, { user: g.user, video: g.video, fromGrant: true }, deps.now)));
+  const revoked = await Promise.all(pairs.map((g) => deps.links.revokeAll({ user: g.user, video: g.video, fromGrant: true }, deps.now)));
   return { deleted, revoked: revoked.flat() };
 }
 
@@ -27,10 +28,10 @@ export async function removeGrants(deps: EntitlementDeps, pairs: Array<{ user: s
  * The kill switch: nobody may download the video, and every share link of it ends for good
  * (unblocking does not revive them). The links it revoked.
  */
-export async function block(deps: EntitlementDeps, video: string, reason: string | null): Promise<RevokedLink[]> {
+export async function block(deps: EntitlementDeps & { links: ShareLinkStore }, video: string, reason: string | null): Promise<RevokedLink[]> {
   await blockVideo(deps.db, video, deps.now, reason);
   deps.cache.set(blockedKey(video), true, deps.config.memoryCacheSeconds * 1000, deps.now);
-  return revokeLinksOf(deps.db, { video }, deps.now);
+  return deps.links.revokeAll({ video }, deps.now);
 }
 
 /** Whether the video was blocked. */

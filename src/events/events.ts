@@ -3,7 +3,7 @@
 // request only hands them over; `download.granted` is made by the queue's consumer from each
 // audit event it has written, so a download costs no second send.
 import type { AuditEvent } from "../record/audit";
-import type { SuspendedLink } from "../share-links/store";
+import type { ShareLink, Suspension } from "../share-links/store";
 import * as z from "../http/zod";
 
 export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked"] as const;
@@ -48,31 +48,14 @@ export const linkEvent = (type: AppEventType, link: { id: string; video: string;
 
 export const linkRevoked = (link: { id: string; video: string; creator: string }, at: number, by: RevokedBy): AppEvent => linkEvent("link.revoked", link, at, { by });
 
-/**
- * One suspension's event. Its id follows from the link and the time it was suspended, so the
- * consumer can send it again with each retry of the batch that suspended it (the suspension is
- * already written then) and receivers keep one. A digest, not the link's id: event ids are
- * logged, and a link's id is a capability.
- */
-export const linkSuspended = async (link: SuspendedLink): Promise<AppEvent> => ({
-  id: `evt_${await digestHex(`link.suspended:${link.id}:${link.suspendedAt}`)}`,
-  type: "link.suspended",
-  at: link.suspendedAt,
-  data: {
-    link: link.id,
-    video: link.video,
-    creator: link.creator,
-    networks: link.networks,
-    countries: link.countries,
+/** One suspension's event: decided once, by the link's object. */
+export const linkSuspended = (link: ShareLink & { suspension: Suspension }): AppEvent =>
+  linkEvent("link.suspended", link, link.suspension.at, {
+    networks: link.suspension.networks,
+    countries: link.suspension.countries,
     maxNetworks: link.maxNetworks,
     maxCountries: link.maxCountries,
-  },
-});
-
-async function digestHex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+  });
 
 /** The queue's message for an event (queue.ts). */
 export interface EventMessage {

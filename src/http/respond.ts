@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { Problem, problemHeaders, retryLater } from "../problems";
 import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
-import { linkRef } from "../share-links/ids";
+import { isLinkSecret, secretRef } from "../share-links/ids";
 
 export function problemResponse(problem: Problem, request: Request): Response {
   const instance = new URL(request.url).pathname;
@@ -61,13 +61,15 @@ export function preparingResponse(request: Request, percent: number, retryAfter:
 const STORAGE_RETRY_SECONDS = 5;
 
 /**
- * A request's path as a log line shows it: a share link's id and a ticket are capabilities, so a
- * link is named by its first six characters (docs/operations.md › Logs and monitoring) and a
- * ticket not at all.
+ * A request's path as a log line shows it: a share link's secret and a ticket are capabilities,
+ * so a secret is cut to its first characters (docs/operations.md › Logs and monitoring) and a
+ * ticket left out; the owner API's public ids are shown whole.
  */
 export function loggedPath(url: string): string {
   return new URL(url).pathname
-    .replace(/\/(s|share-links)\/([^/]+)/, (_, route: string, id: string) => `/${route}/${linkRef(id)}`)
+    .replace(/\/s\/([^/]+)/, (_, secret: string) => `/s/${secretRef(secret)}`)
+    // The owner API takes an older app's kept secret in place of the public id.
+    .replace(/\/share-links\/([^/]+)/, (_, id: string) => `/share-links/${isLinkSecret(id) ? secretRef(id) : id}`)
     .replace(/\/d\/[^/]+/, "/d/…");
 }
 

@@ -12,8 +12,10 @@ import type { Config } from "../config";
 import type { DownloadType } from "../config";
 
 export interface Ticket {
-  /** Random; names the ticket's pinned second network (routes/tickets.ts). */
+  /** Random; names the grant in its share link's object, and the ticket's pinned second network (routes/tickets.ts). */
   id: string;
+  /** The public id of the share link the grant came through, whose object admits each fetch; null for a signed-in user's grant. */
+  link: string | null;
   /** Unix seconds. */
   issuedAt: number;
   video: string;
@@ -56,7 +58,7 @@ async function deriveKey(jwk: JsonWebKey): Promise<CryptoKey> {
 }
 
 export async function issueTicket(key: TicketKey, t: Ticket): Promise<string> {
-  return new SignJWT({ typ: t.type, net: t.network, fn: t.name, ca: list(t.countries.allow), cb: list(t.countries.block) })
+  return new SignJWT({ typ: t.type, lnk: t.link, net: t.network, fn: t.name, ca: list(t.countries.allow), cb: list(t.countries.block) })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(t.video)
     .setJti(t.id)
@@ -75,11 +77,12 @@ export async function readTicket(key: TicketKey, token: string, now: number): Pr
       requiredClaims: ["exp", "sub", "jti", "iat"],
       currentDate: new Date(now),
     });
-    const { sub, exp, iat, jti, typ, net, fn, ca, cb } = payload;
+    const { sub, exp, iat, jti, typ, lnk, net, fn, ca, cb } = payload;
     if (typeof sub !== "string" || typeof exp !== "number" || typeof iat !== "number" || typeof jti !== "string") return null;
     if (typ !== "default" && typ !== "audio") return null;
     return {
       id: jti,
+      link: typeof lnk === "string" ? lnk : null,
       issuedAt: iat,
       video: sub,
       type: typ,

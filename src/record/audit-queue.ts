@@ -9,6 +9,7 @@
 import type { Db } from "../db/types";
 import * as z from "../http/zod";
 import { retryLater } from "../problems";
+import { indexUses } from "../share-links/store";
 import { auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
 
 /** Hands one event to the trail. */
@@ -113,8 +114,9 @@ export function retryDelaySeconds(attempts: number, base: number): number {
 
 /**
  * Writes the batch's audit events in one transaction, with the consumer's progress (for the
- * admin API's freshness), then runs `then` with them (the app's `download.granted` events).
- * Every message is acknowledged only once both are done; on failure all are retried.
+ * admin API's freshness) and the share links' use counts (the index: each link's uses are its
+ * audit rows), then runs `then` with them (the app's `download.granted` events). Every message
+ * is acknowledged only once both are done; on failure all are retried.
  */
 export async function writeAuditBatch(
   db: Db,
@@ -126,7 +128,8 @@ export async function writeAuditBatch(
   if (items.length === 0) return;
   const oldest = Math.min(...items.map(({ message }) => message.timestamp.getTime()));
   try {
-    await db.batch([...items.map(({ event }) => auditStatement(db, event)), progressStatement(db, now, oldest)]);
+    const links = [...new Set(items.flatMap(({ event }) => (event.link === null ? [] : [event.link])))];
+    await db.batch([...items.map(({ event }) => auditStatement(db, event)), ...indexUses(db, links), progressStatement(db, now, oldest)]);
     await then(items.map(({ event }) => event));
   } catch (error) {
     const attempts = Math.max(...items.map(({ message }) => message.attempts));

@@ -1,10 +1,10 @@
 // Step 6, record: a grant is written down before it is delivered: one download of the daily
 // quota when one is set (quota.ts), a share link's use, and the audit event (audit-queue.ts).
-// None of it is a D1 write on a signed-in download; a share link's use is one conditional UPDATE.
+// None of it is a D1 write: a share link's use is one call to the link's object.
 // Whatever was taken is given back when a later part fails, so a refused grant costs nothing.
-import type { Db } from "../db/types";
-import { giveBackUse, takeUse } from "../share-links/store";
-import { linkRef } from "../share-links/ids";
+import type { ShareLinkStore } from "../share-links/link-store";
+import type { Redeemed, RedeemInput } from "../share-links/link-object";
+import type { ShareLink } from "../share-links/store";
 import type { AuditEvent } from "./audit";
 import type { AuditSink } from "./audit-queue";
 import type { DailyQuota } from "./quota";
@@ -29,33 +29,26 @@ export async function recordUserGrant(r: Recorder, event: AuditEvent & { user: s
 
 /**
  * Records one grant through a share link: a download of its creator's quota (provisional: taken
- * before the use is decided, given back when it is not), one use of the link, the audit event.
- * The link's uses after this one, or null when it had none left (or had expired or been revoked
- * since it was read). The quota comes first because its give-back is a call to the creator's
- * object, where a use's give-back would be a second D1 write that could fail and leave a use
- * taken without a grant.
+ * before the use is decided, given back when it is not), then the use, which the link's object
+ * takes atomically with the grant and the audit event in its outbox (link-object.ts), then the
+ * event, handed to the queue here. If it cannot be, the grant stands: the outbox has it, and the
+ * object's alarm sends it. The object's answer: granted, with the link's uses after this one, or
+ * refused, with why.
  */
-export async function recordLinkGrant(r: Recorder, db: Db, link: { id: string; creator: string }, event: AuditEvent): Promise<number | null> {
-  const { at } = event;
-  if (r.quota !== null) await r.quota.take(link.creator, at, "link owner");
-  const giveBackQuota = async () => r.quota?.giveBack(link.creator, at);
-  let uses: number | null;
+export async function recordLinkGrant(r: Recorder, links: ShareLinkStore, link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed> {
+  if (r.quota !== null) await r.quota.take(link.creator, input.now, "link owner");
+  let redeemed: Redeemed | undefined;
   try {
-    uses = await takeUse(db, link.id, at);
-  } catch (error) {
-    await giveBackQuota();
-    throw error;
+    redeemed = await links.redeem(link, input);
+  } finally {
+    if (redeemed?.kind !== "granted") await r.quota?.giveBack(link.creator, input.now);
   }
-  if (uses === null) {
-    await giveBackQuota();
-    return null;
-  }
+  if (redeemed.kind !== "granted") return redeemed;
   try {
-    await r.audit.record(event, r.waitUntil);
-  } catch (error) {
-    await giveBackUse(db, link.id).catch((e: unknown) => console.error(`share link ${linkRef(link.id)}: a use could not be given back`, e instanceof Error ? e.message : e));
-    await giveBackQuota();
-    throw error;
+    await r.audit.record(input.event, r.waitUntil);
+    r.waitUntil(links.sent(link.id, input.event.id));
+  } catch {
+    console.error("share link: a use's audit event waits in its link's outbox");
   }
-  return uses;
+  return redeemed;
 }

@@ -6,6 +6,8 @@
 import { Hono, type Context } from "hono";
 import { documented, pathParameter, problems, PUBLIC, type Operation } from "../http/openapi";
 import { type AppEnv, type Deps, deps } from "../context";
+import type { Opened } from "../share-links/link-object";
+import { refusalProblem as linkProblemOf } from "../share-links/status";
 import { pinNetwork, pinnedNetwork } from "../deliver/ticket-pins";
 import { videoBlocked } from "../entitle/entitle";
 import { enforceRateLimits } from "../limits/rate-limits";
@@ -85,8 +87,95 @@ const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
   const now = Math.floor(d.now / 1000);
   const { token } = await mintDownloadToken(d.signer, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });
   const disposition = contentDisposition(ticket.name, ticket.video, DOWNLOAD_FILES[ticket.type].extension);
-  return streamThrough(c.req.raw, deliveryUrl(d.config, token, ticket.type), disposition, d.config.stream.timeoutMs);
+  const response = await streamThrough(c.req.raw, deliveryUrl(d.config, token, ticket.type), disposition, d.config.stream.timeoutMs);
+  return ticket.link === null ? response : admittedByLink(d, { ...ticket, link: ticket.link }, response);
 };
+
+/**
+ * A running response asks its link's object again after each this many bytes: a revocation or
+ * a suspension stops it there. A client resumes what it got with a Range, which asks again.
+ */
+export const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+
+/** What the file's length is, from a 200's Content-Length or a 206's Content-Range. */
+function lengths(response: Response): { bytes: number | null; size: number | null } {
+  const length = response.headers.get("content-length");
+  const bytes = length !== null && /^\d{1,15}$/.test(length) ? Number(length) : null;
+  if (response.status === 416 || response.body === null) return { bytes: 0, size: null };
+  if (response.status === 200) return { bytes, size: bytes };
+  const total = /\/(\d{1,15})$/.exec(response.headers.get("content-range") ?? "")?.[1];
+  return { bytes, size: total === undefined ? null : Number(total) };
+}
+
+/**
+ * A share-link grant's fetch, once Stream's headers tell its length: admitted by the link's
+ * object (live link, the grant's network or its one switch, its byte budget), then counted as it
+ * streams, with a checkpoint every CHECKPOINT_BYTES and the unsent rest given back at its end.
+ */
+async function admittedByLink(d: Deps, ticket: Ticket & { link: string }, response: Response): Promise<Response> {
+  const { bytes, size } = lengths(response);
+  let opened;
+  try {
+    opened = await d.links.open(ticket.link, { grant: { id: ticket.id, expiresAt: ticket.expiresAt }, now: d.now, network: d.client.network, country: d.client.country, bytes, sizeBytes: size });
+  } catch (error) {
+    await response.body?.cancel();
+    throw error;
+  }
+  if (opened.kind === "refused") {
+    await response.body?.cancel();
+    throw grantRefusal(opened.why);
+  }
+  if (response.body === null) return response;
+  const reader = response.body.getReader();
+  let sent = 0;
+  let nextCheckpoint = CHECKPOINT_BYTES;
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    d.waitUntil(d.links.close(ticket.link, { id: ticket.id, expiresAt: ticket.expiresAt }, opened.reserved - sent));
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          return finish();
+        }
+        sent += value.byteLength;
+        if (sent >= nextCheckpoint) {
+          nextCheckpoint += CHECKPOINT_BYTES;
+          if (!(await d.links.stillLive(ticket.link))) throw new Error("the link is no longer live");
+        }
+        controller.enqueue(value);
+      } catch (error) {
+        // Cut here: the client holds what it was sent, and resumes (or is refused) with a Range.
+        await reader.cancel().catch(() => {});
+        controller.error(error);
+        finish();
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+      finish();
+    },
+  });
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+function grantRefusal(why: Exclude<Opened, { kind: "open" }>["why"]): Problem {
+  switch (why) {
+    case "grant-unknown":
+      return new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
+    case "other-network":
+      return new Problem("not-entitled", "This download URL belongs to the network it was started from.");
+    case "budget-spent":
+      return new Problem("grant-spent", "This download URL has delivered the file as many times as it may; start again from the link.");
+    default:
+      return linkProblemOf(why);
+  }
+}
 
 export function ticketRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();

@@ -1,11 +1,37 @@
-// Share-link ids are capabilities: 192 random bits (docs/http-api.md asks ≥ 128), base64url, so that
-// guessing one is hopeless and the id alone can be handed around.
-const ID_BYTES = 24;
+// A share link has two names. Its secret (192 random bits, base64url) is in its URL and is the
+// capability: whoever holds it may use the link. Its public id names it everywhere else (the
+// owner API, events, logs, the audit trail, kept event failures) and grants nothing: it is a
+// digest of the secret, so the gateway finds the link's object from the URL with no lookup, and
+// the id cannot be turned back into the secret. The D1 row's key is a third digest, never shown,
+// so that code from before public ids (which looked a row up by the URL's value) finds neither.
+const SECRET_BYTES = 24;
+const DIGEST_BYTES = 16;
 
-export function newLinkId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+export function newLinkSecret(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
 }
 
-/** How a log line names a link: enough of its id to find it in the owner's list, too little to use it. */
-export const linkRef = (id: string): string => `${id.slice(0, 6)}…`;
+async function digest(purpose: string, secret: string): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`stream-download-gateway share link ${purpose}:${secret}`));
+  return base64url(new Uint8Array(hash, 0, DIGEST_BYTES));
+}
+
+/** The names a link's secret gives it: its public id, and its D1 row's key. */
+export interface LinkNames {
+  secret: string;
+  publicId: string;
+  rowKey: string;
+}
+
+export async function linkNames(secret: string): Promise<LinkNames> {
+  const [publicId, rowKey] = await Promise.all([digest("id", secret), digest("row", secret)]);
+  return { secret, publicId, rowKey };
+}
+
+/** Whether `value` has a secret's shape (a public id is shorter). */
+export const isLinkSecret = (value: string): boolean => value.length >= 32;
+
+/** How a log line names a URL's secret: too little of it to use. */
+export const secretRef = (secret: string): string => `${secret.slice(0, 4)}…`;

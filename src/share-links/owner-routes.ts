@@ -4,13 +4,13 @@ import * as z from "../http/zod";
 import { DOWNLOAD_TYPES } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
-import { findLink, insertLink, listLinks, reinstateLink, revokeLink, type ShareLink } from "./store";
+import { LINK_DELIVERIES, type ShareLink } from "./store";
 import { listAuditEvents } from "../record/audit";
 import { linkEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { jsonBody, pageLimit, parseInput, parseUid, readBody } from "../http/validate";
-import { newLinkId } from "./ids";
+import { linkNames, newLinkSecret } from "./ids";
 import { hashPassword } from "./password";
 import { linkProblem, remainingUses, unknownLink } from "./status";
 import { enforceRateLimits } from "../limits/rate-limits";
@@ -29,6 +29,9 @@ const CreateLinkBody = z.strictObject({
       .check(z.minLength(1), z.maxLength(250)),
   ),
   lockToIp: z._default(z.boolean(), false),
+  // "gateway": each grant is the gateway's /d/ URL, counted and revocable. "redirect": Stream's
+  // URL, which nothing can count or revoke once handed out (docs/http-api.md › Share links).
+  delivery: z.optional(z.enum(LINK_DELIVERIES)),
   password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   note: z.optional(z.string().check(z.maxLength(500))),
   // Leak limits: suspended when used from more networks (IPv4 /24, IPv6 /48) or countries within
@@ -47,17 +50,18 @@ const ListLinksQuery = z.object({
   limit: pageLimit(100, 25),
 });
 
-export function linkUrl(d: Deps, id: string): string {
-  return `${d.base}/s/${id}`;
+export function linkUrl(d: Deps, link: ShareLink): string {
+  return `${d.base}/s/${link.secret}`;
 }
 
 function describe(d: Deps, link: ShareLink) {
   const now = d.now;
   return {
     id: link.id,
-    url: linkUrl(d, link.id),
+    url: linkUrl(d, link),
     video: link.video,
     type: link.type,
+    delivery: link.delivery,
     createdAt: new Date(link.createdAt).toISOString(),
     expiresAt: new Date(link.expiresAt).toISOString(),
     maxDownloads: link.maxUses,
@@ -128,19 +132,27 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
       throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
     }
-    if (body.lockToIp && !d.config.deliveryModes.has("stream")) {
-      throw invalidRequest("lockToIp", "IP-locked links are delivered through the gateway, and stream mode is disabled on this gateway");
+    // Through the gateway unless asked otherwise, where the deployment streams at all.
+    const delivery = body.delivery ?? (d.config.deliveryModes.has("stream") ? "gateway" : "redirect");
+    if ((body.lockToIp || delivery === "gateway") && !d.config.deliveryModes.has("stream")) {
+      throw invalidRequest(body.lockToIp ? "lockToIp" : "delivery", "this link would be delivered through the gateway, and stream mode is disabled on this gateway");
+    }
+    if (delivery === "redirect" && !d.config.deliveryModes.has("redirect")) {
+      throw invalidRequest("delivery", "redirect mode is disabled on this gateway");
     }
     const source = await requireEntitlement(d, user, video, c);
     // Checks now that the video can be served at all, and starts Stream on the file, so that the
     // people the link is for rarely wait. A link is not refused because the file is still being made.
     await ensureDownload(d, video, body.type);
 
+    const { secret, publicId } = await linkNames(newLinkSecret());
     const link: ShareLink = {
-      id: newLinkId(),
+      id: publicId,
+      secret,
       creator: user.id,
       video,
       type: body.type,
+      delivery,
       createdAt: d.now,
       expiresAt: d.now + body.expiresIn * 1000,
       maxUses: body.maxDownloads ?? null,
@@ -156,7 +168,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
       suspension: null,
       reinstatedAt: null,
     };
-    if (!(await insertLink(d.db, link, d.config.shareLinkMaxActive))) {
+    if (!(await d.links.create(link, d.config.shareLinkMaxActive))) {
       throw new Problem("too-many-links", `You already have ${d.config.shareLinkMaxActive} active share links; revoke some first.`, {
         extensions: { limit: d.config.shareLinkMaxActive },
       });
@@ -169,7 +181,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
         password: link.passwordHash !== null,
       }),
     );
-    return c.json({ id: link.id, url: linkUrl(d, link.id), expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
+    return c.json({ id: link.id, url: linkUrl(d, link), delivery, expiresAt: new Date(link.expiresAt).toISOString() }, 201, {
       "cache-control": "no-store",
     });
   });
@@ -180,7 +192,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     const user = await d.identify(c, { allowCookie: false });
     await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
     const key = decodeCursor(query.cursor, "number", "string");
-    const page = await listLinks(d.db, user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
+    const page = await d.links.list(user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
     return c.json(
       {
         links: page.links.map((link) => describe(d, link)),
@@ -211,7 +223,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     const d = deps(c);
     const link = await ownLink(d, c);
     // A link that was not suspended is answered as it is.
-    const reinstated = await reinstateLink(d.db, link.id, link.creator, d.now);
+    const reinstated = await d.links.reinstate(link, d.now);
     if (reinstated !== null) {
       await d.events.notify(linkEvent("link.reinstated", link, d.now));
     }
@@ -221,8 +233,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
   routes.delete("/v1/share-links/:id", documented(REVOKE), refuseCrossSite, async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
-    const revoked = await revokeLink(d.db, link.id, d.now, link.creator);
-    if (revoked !== null) await d.events.notify(linkRevoked(revoked, d.now, "creator"));
+    if (await d.links.revoke(link.id, d.now, link.creator)) await d.events.notify(linkRevoked(link, d.now, "creator"));
     return c.body(null, 204);
   });
   return routes;
@@ -232,7 +243,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
 async function ownLink(d: Deps, c: AppContext): Promise<ShareLink> {
   const user = await d.identify(c, { allowCookie: false });
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
-  const link = await findLink(d.db, c.req.param("id") ?? "");
+  const link = await d.links.forOwner(c.req.param("id") ?? "");
   if (!link || link.creator !== user.id) throw unknownLink();
   return link;
 }

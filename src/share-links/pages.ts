@@ -10,7 +10,10 @@ import { remainingUses } from "./status";
 import { HTML_HEADERS, escapeHtml } from "../http/html";
 
 export interface LinkFacts {
+  /** The public id. */
   id: string;
+  /** What the page's form posts back to. */
+  secret: string;
   /** The gateway's mount path ("" at the root): the page's form posts back under it. */
   mount: string;
   videoName: string | null;
@@ -29,6 +32,7 @@ export interface LinkFacts {
 export function linkFacts(link: ShareLink, video: { name: string | null; durationSeconds: number | null; sizeBytes: number | null; posterUrl: string | null }, mount: string): LinkFacts {
   return {
     id: link.id,
+    secret: link.secret,
     mount,
     videoName: video.name,
     durationSeconds: video.durationSeconds,
@@ -207,7 +211,7 @@ function downloadForm(f: LinkFacts, password: string | null, label: string): str
     : password === null
       ? `<div class="field"><label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="off"></div>`
       : `<input type="hidden" name="password" value="${escapeHtml(password)}">`;
-  return `<form data-download method="post" action="${escapeHtml(f.mount)}/s/${escapeHtml(f.id)}">
+  return `<form data-download method="post" action="${escapeHtml(f.mount)}/s/${escapeHtml(f.secret)}">
 ${field}<button type="submit">${escapeHtml(label)}</button>
 </form>`;
 }

@@ -6,7 +6,7 @@ import * as z from "../http/zod";
 import { DELIVERY_MODES, type DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, type Deps, deps } from "../context";
 import { readState, type DownloadState } from "../ensure/download-state";
-import { findLink, type ShareLink } from "./store";
+import type { ShareLink } from "./store";
 import { downloadSize } from "./file-size";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
@@ -15,9 +15,9 @@ import { landingPage, linkFacts, linkJson, linkPreparingPage, type LinkFacts } f
 import { mintDownloadToken } from "../mint/token";
 import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
-import { linkProblem, unknownLink } from "./status";
+import { linkProblem, linkRefusal, refusalProblem, unknownLink } from "./status";
+import { linkEvent, linkSuspended } from "../events/events";
 import { recordLinkGrant } from "../record/grant";
-import { linkEvent } from "../events/events";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
@@ -29,15 +29,23 @@ const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxL
 const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) });
 
 /**
- * A browser (the landing page's form) is redirected to Stream. Other clients get the bytes
+ * A link delivered through the gateway answers every client with its /d/ URL. A link made with
+ * Stream's URL sends a browser (the landing page's form) there; other clients get the bytes
  * through the gateway: `curl -X POST -L` would repeat its POST at Stream's delivery host, which
  * serves downloads to GET. Either way only if the deployment allows that mode.
  */
-function linkMode(request: Request, asked: DeliveryMode | undefined, modes: ReadonlySet<DeliveryMode>): DeliveryMode {
+function linkMode(request: Request, link: ShareLink, asked: DeliveryMode | undefined, modes: ReadonlySet<DeliveryMode>): DeliveryMode {
+  if (link.delivery === "gateway") {
+    if (asked === "redirect") throw new Problem("invalid-request", "This link is delivered through the gateway: mode=redirect is not offered", { extensions: { field: "mode" } });
+    return "stream";
+  }
   const mode = asked ?? (wantsHtml(request) || !modes.has("stream") ? "redirect" : "stream");
   if (!modes.has(mode)) throw new Problem("invalid-request", `mode=${mode} is disabled on this gateway`, { extensions: { field: "mode" } });
   return mode;
 }
+
+/** How long Stream's URL of a link made for redirect delivery lasts: nothing counts its fetches, so briefly. */
+export const LINK_REDIRECT_TOKEN_SECONDS = 300;
 
 /** The shortest grant worth handing out: a link with less left answers 410 link-expired. */
 const MIN_GRANT_MS = 5000;
@@ -47,28 +55,33 @@ const PASSWORD_WINDOW_SECONDS = 60;
 
 /**
  * How long this isolate answers a dead link from memory. Revoked and expired are for good; a
- * used-up link could come back only by a use given back (a grant that could not be recorded), so
- * it is remembered for MEMORY_CACHE_SECONDS, the bound on every other cached refusal.
+ * used-up link is remembered for MEMORY_CACHE_SECONDS, the bound on every other cached refusal.
+ * A live link's settings never change, so a POST may take them from memory too: its use is
+ * decided by the link's object, whatever this isolate remembers.
  */
 const FOR_GOOD_MS = 600_000;
-const deadLinkKey = (id: string) => `dead-link:${id}`;
+const linkKey = (secret: string) => `share-link:${secret}`;
 
-async function loadLink(d: Deps, id: string): Promise<ShareLink> {
-  // A used-up link posted to a large audience is asked for again and again: answered from memory.
-  const dead = d.cache.get<ShareLink>(deadLinkKey(id), d.now);
-  if (dead !== undefined) throw linkProblem(dead, d.now) ?? unknownLink();
-  // Looked up whatever its shape, so a malformed id costs what an unknown one does.
-  const link = await findLink(d.db, id);
-  if (!link) throw unknownLink();
-  const problem = linkProblem(link, d.now);
-  if (problem) {
-    const forGood = problem.type === "link-revoked" || problem.type === "link-expired";
-    if (forGood || problem.type === "link-exhausted") {
-      d.cache.set(deadLinkKey(id), link, forGood ? FOR_GOOD_MS : d.config.memoryCacheSeconds * 1000, d.now);
-    }
-    throw problem;
+async function loadLink(d: Deps, secret: string, from: "memory" | "object"): Promise<ShareLink> {
+  const known = d.cache.get<ShareLink>(linkKey(secret), d.now);
+  if (known !== undefined) {
+    const refusal = linkRefusal(known, d.now);
+    if (refusal === null && from === "memory") return known;
+    // A suspension is lifted by its owner: asked again.
+    if (refusal !== null && refusal !== "link-suspended") throw refusalProblem(refusal);
   }
+  const link = await d.links.bySecret(secret);
+  if (!link) throw unknownLink();
+  remember(d, secret, link);
+  const problem = linkProblem(link, d.now);
+  if (problem) throw problem;
   return link;
+}
+
+function remember(d: Deps, secret: string, link: ShareLink): void {
+  const problem = linkProblem(link, d.now)?.type;
+  const forGood = problem === "link-revoked" || problem === "link-expired";
+  d.cache.set(linkKey(secret), link, forGood ? FOR_GOOD_MS : d.config.memoryCacheSeconds * 1000, d.now);
 }
 
 /**
@@ -78,12 +91,15 @@ async function loadLink(d: Deps, id: string): Promise<ShareLink> {
  * Only its creator or an admin revokes a link, and a revoked link never comes back.
  */
 async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLink): Promise<void> {
-  if (await videoBlocked(d, link.video)) {
-    throw new Problem("link-paused", "The video of this link is not available at the moment. The link works again if it becomes available.");
-  }
-  if (link.fromGrant && !(await d.stillEntitled(link, c))) {
-    throw new Problem("link-paused", "The person who shared this link no longer has access to this video. The link works again if their access returns.");
-  }
+  const paused = (await videoBlocked(d, link.video))
+    ? "The video of this link is not available at the moment. The link works again if it becomes available."
+    : link.fromGrant && !(await d.stillEntitled(link, c))
+      ? "The person who shared this link no longer has access to this video. The link works again if their access returns."
+      : null;
+  if (paused === null) return;
+  // A link taken from this isolate's memory may have been revoked since (a block and a deleted grant revoke): that says more.
+  const now = await d.links.bySecret(link.secret);
+  throw (now && linkProblem(now, d.now)) ?? new Problem("link-paused", paused);
 }
 
 /** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
@@ -108,7 +124,7 @@ async function pageFacts(d: Deps, link: ShareLink): Promise<LinkFacts> {
 
 /** `pageFacts` from a state row already read. */
 async function factsOf(d: Deps, link: ShareLink, state: DownloadState | null): Promise<LinkFacts> {
-  const poster = playable(state) ? `${d.mount}/s/${encodeURIComponent(link.id)}/poster.jpg` : null;
+  const poster = playable(state) ? `${d.mount}/s/${encodeURIComponent(link.secret)}/poster.jpg` : null;
   const sizeBytes = state === null ? null : await downloadSize(d, state);
   return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, sizeBytes, posterUrl: poster }, d.mount);
 }
@@ -165,7 +181,7 @@ export function shareRoutes(): Hono<AppEnv> {
     const d = deps(c);
     // Showing a link costs a D1 read and, for a link made under a revocable right, asking the app again.
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
-    const link = await loadLink(d, c.req.param("id"));
+    const link = await loadLink(d, c.req.param("id"), "object");
     await requireCreatorStillEntitled(d, c, link);
     const facts = await pageFacts(d, link);
     if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase, d.config.brand, d.now);
@@ -176,7 +192,7 @@ export function shareRoutes(): Hono<AppEnv> {
   routes.get("/s/:id/poster.jpg", documented(POSTER), async (c) => {
     const d = deps(c);
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
-    const link = await loadLink(d, c.req.param("id"));
+    const link = await loadLink(d, c.req.param("id"), "object");
     await requireCreatorStillEntitled(d, c, link);
     if (!playable(await readState(d.db, link.video, link.type))) throw new Problem("not-found", "This video has no poster yet.");
     const { token } = await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TOKEN_SECONDS, view: true });
@@ -198,8 +214,9 @@ export function shareRoutes(): Hono<AppEnv> {
     const d = deps(c);
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
-    const mode = linkMode(c.req.raw, query.mode, d.config.deliveryModes);
-    const link = await loadLink(d, c.req.param("id"));
+    const secret = c.req.param("id");
+    const link = await loadLink(d, secret, "memory");
+    const mode = linkMode(c.req.raw, link, query.mode, d.config.deliveryModes);
     await requireCreatorStillEntitled(d, c, link);
     try {
       await checkPassword(d, link, body.password);
@@ -226,19 +243,31 @@ export function shareRoutes(): Hono<AppEnv> {
     if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
     const notAfter = Math.floor(link.expiresAt / 1000);
 
-    // Minted first (a minting fault costs no use), then recorded (the creator's quota, the use,
-    // the audit event); only then does anything that leads to the file leave the gateway.
-    const request = { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter };
+    // Minted first (a minting fault costs no use), then the creator's quota and the use, which
+    // the link's object takes with the grant and its audit event; only then does anything that
+    // leads to the file leave the gateway.
+    const ttlSeconds = link.delivery === "redirect" ? LINK_REDIRECT_TOKEN_SECONDS : undefined;
+    const request = { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter, link: link.id, ttlSeconds };
     const minted = await mintGrant(d, request);
-    const uses = await recordLinkGrant(d, d.db, link, grantAudit(d, request, minted, { link: link.id }));
-    if (uses === null) {
-      const current = await findLink(d.db, link.id);
-      if (current === null) throw unknownLink();
-      // Live again: a use taken by a request that then failed has just been given back.
-      throw linkProblem(current, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
+    const event = grantAudit(d, request, minted, { link: link.id });
+    const redeemed = await recordLinkGrant(d, d.links, link, {
+      now: d.now,
+      network: d.client.network,
+      country: d.client.country,
+      grant: { id: minted.grant, expiresAt: minted.expiresAt },
+      event,
+    });
+    if (redeemed.kind === "unknown") throw unknownLink();
+    remember(d, secret, redeemed.link);
+    if (redeemed.kind === "refused") {
+      if (redeemed.suspended && redeemed.link.suspension !== null) {
+        d.waitUntil(d.links.indexSuspension(redeemed.link).catch((error: unknown) => console.error("share link: a suspension could not be indexed", error instanceof Error ? error.message : error)));
+        await d.events.notify(linkSuspended({ ...redeemed.link, suspension: redeemed.link.suspension }));
+      }
+      throw linkProblem(redeemed.link, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
     }
-    if (uses === link.maxUses) {
-      await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses }));
+    if (redeemed.link.uses === link.maxUses) {
+      await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));
     }
     return deliver(minted);
   });

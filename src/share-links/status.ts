@@ -1,15 +1,29 @@
 // Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors).
 import type { ShareLink } from "./store";
 import { Problem } from "../problems";
+import type { LinkRefusal } from "./link-object";
+
+/** Why a link cannot be used now, or null. */
+export function linkRefusal(link: ShareLink, now: number): LinkRefusal | null {
+  if (link.revokedAt !== null) return "link-revoked";
+  if (link.suspension !== null) return "link-suspended";
+  if (link.expiresAt <= now) return "link-expired";
+  if (link.maxUses !== null && link.uses >= link.maxUses) return "link-exhausted";
+  return null;
+}
+
+const DETAILS: Record<LinkRefusal, string> = {
+  "link-revoked": "This link has been revoked.",
+  "link-suspended": "This link was suspended because it was used from more places than the person who shared it allowed. Ask them to check it.",
+  "link-expired": "This link has expired.",
+  "link-exhausted": "This link has no downloads left.",
+};
+
+export const refusalProblem = (refusal: LinkRefusal): Problem => new Problem(refusal, DETAILS[refusal]);
 
 export function linkProblem(link: ShareLink, now: number): Problem | null {
-  if (link.revokedAt !== null) return new Problem("link-revoked", "This link has been revoked.");
-  if (link.suspension !== null) {
-    return new Problem("link-suspended", "This link was suspended because it was used from more places than the person who shared it allowed. Ask them to check it.");
-  }
-  if (link.expiresAt <= now) return new Problem("link-expired", "This link has expired.");
-  if (link.maxUses !== null && link.uses >= link.maxUses) return new Problem("link-exhausted", "This link has no downloads left.");
-  return null;
+  const refusal = linkRefusal(link, now);
+  return refusal === null ? null : refusalProblem(refusal);
 }
 
 export function remainingUses(link: ShareLink): number | null {

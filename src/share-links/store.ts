@@ -1,11 +1,21 @@
 import type { DownloadType } from "../config";
 import type { Db } from "../db/types";
+import { linkNames, type LinkNames } from "./ids";
+
+/** How a link's grants reach the file (docs/http-api.md › Share links). */
+export const LINK_DELIVERIES = ["gateway", "redirect"] as const;
+export type LinkDelivery = (typeof LINK_DELIVERIES)[number];
 
 export interface ShareLink {
+  /** The public id (ids.ts): names the link everywhere but its URL. */
   id: string;
+  /** What its URL carries: the capability. */
+  secret: string;
   creator: string;
   video: string;
   type: DownloadType;
+  /** How its grants are handed over: through the gateway's /d/ URL, counted and revocable, or Stream's URL, neither. */
+  delivery: LinkDelivery;
   createdAt: number;
   expiresAt: number;
   maxUses: number | null;
@@ -33,9 +43,12 @@ export interface Suspension {
 
 interface Row {
   id: string;
+  public_id: string | null;
+  secret: string | null;
   creator: string;
   video_id: string;
   type: DownloadType;
+  delivery: LinkDelivery | null;
   created_at: number;
   expires_at: number;
   max_uses: number | null;
@@ -54,46 +67,56 @@ interface Row {
   reinstated_at: number | null;
 }
 
-const fromRow = (r: Row): ShareLink => ({
-  id: r.id,
-  creator: r.creator,
-  video: r.video_id,
-  type: r.type,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  maxUses: r.max_uses,
-  uses: r.uses,
-  countries: r.countries === null ? null : (JSON.parse(r.countries) as string[]),
-  lockToIp: r.lock_to_ip === 1,
-  passwordHash: r.password_hash,
-  note: r.note,
-  fromGrant: r.from_grant === 1,
-  revokedAt: r.revoked_at,
-  maxNetworks: r.max_networks,
-  maxCountries: r.max_countries,
-  suspension: r.suspended_at === null ? null : { at: r.suspended_at, networks: r.suspended_networks ?? 0, countries: r.suspended_countries ?? 0 },
-  reinstatedAt: r.reinstated_at,
-});
+/** A row and its names; a row from before public ids is named by the secret that is its key. */
+async function fromRow(r: Row): Promise<ShareLink> {
+  const names = r.public_id !== null && r.secret !== null ? { publicId: r.public_id, secret: r.secret } : await linkNames(r.id);
+  return {
+    id: names.publicId,
+    secret: names.secret,
+    creator: r.creator,
+    video: r.video_id,
+    type: r.type,
+    // Links from before the choice are delivered the safe way: through the gateway.
+    delivery: r.delivery ?? "gateway",
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    maxUses: r.max_uses,
+    uses: r.uses,
+    countries: r.countries === null ? null : (JSON.parse(r.countries) as string[]),
+    lockToIp: r.lock_to_ip === 1,
+    passwordHash: r.password_hash,
+    note: r.note,
+    fromGrant: r.from_grant === 1,
+    revokedAt: r.revoked_at,
+    maxNetworks: r.max_networks,
+    maxCountries: r.max_countries,
+    suspension: r.suspended_at === null ? null : { at: r.suspended_at, networks: r.suspended_networks ?? 0, countries: r.suspended_countries ?? 0 },
+    reinstatedAt: r.reinstated_at,
+  };
+}
 
 /**
  * Inserts the link unless its creator already has `maxActive` live links (unrevoked, unexpired,
  * not used up); the count and the insert are one statement, so concurrent creates cannot pass
  * the cap together. Whether it was inserted.
  */
-export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promise<boolean> {
+export async function insertLink(db: Db, l: ShareLink, rowKey: string, maxActive: number): Promise<boolean> {
   const result = await db
     .prepare(
-      `INSERT INTO share_links (id, creator, video_id, type, created_at, expires_at, max_uses, uses, countries,
+      `INSERT INTO share_links (id, public_id, secret, creator, video_id, type, delivery, created_at, expires_at, max_uses, uses, countries,
          lock_to_ip, password_hash, note, from_grant, revoked_at, max_networks, max_countries)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, NULL, ?14, ?15
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, NULL, ?16, ?17
        WHERE (SELECT count(*) FROM share_links
-              WHERE creator = ?2 AND revoked_at IS NULL AND expires_at > ?5 AND (max_uses IS NULL OR uses < max_uses)) < ?13`,
+              WHERE creator = ?4 AND revoked_at IS NULL AND expires_at > ?8 AND (max_uses IS NULL OR uses < max_uses)) < ?18`,
     )
     .bind(
+      rowKey,
       l.id,
+      l.secret,
       l.creator,
       l.video,
       l.type,
+      l.delivery,
       l.createdAt,
       l.expiresAt,
       l.maxUses,
@@ -102,20 +125,57 @@ export async function insertLink(db: Db, l: ShareLink, maxActive: number): Promi
       l.passwordHash,
       l.note,
       l.fromGrant ? 1 : 0,
-      maxActive,
       l.maxNetworks,
       l.maxCountries,
+      maxActive,
     )
     .run();
   return result.meta.changes === 1;
 }
 
-export async function findLink(db: Db, id: string): Promise<ShareLink | null> {
-  const row = await db.prepare("SELECT * FROM share_links WHERE id = ?1").bind(id).first<Row>();
-  return row === null ? null : fromRow(row);
+/**
+ * The link a URL's secret names. A link from before public ids (keyed by its secret) is moved
+ * first: re-keyed, named, and its audit rows renamed, in one transaction, so that older code
+ * no longer finds it.
+ */
+export async function findBySecret(db: Db, names: LinkNames): Promise<ShareLink | null> {
+  const row = await db
+    .prepare("SELECT * FROM share_links WHERE public_id = ?1 OR (id = ?2 AND public_id IS NULL)")
+    .bind(names.publicId, names.secret)
+    .first<Row>();
+  if (row === null) return null;
+  if (row.public_id === null) await moveLegacy(db, [names]);
+  return fromRow(row);
 }
 
-/** The creator's links, newest first; the cursor is the last row's (created_at, id). */
+/** The link the owner API's path names: by its public id, or by its secret (the id an app kept from before public ids). */
+export async function findForOwner(db: Db, given: string): Promise<ShareLink | null> {
+  const row = await db.prepare("SELECT * FROM share_links WHERE public_id = ?1").bind(given).first<Row>();
+  if (row !== null) return fromRow(row);
+  return findBySecret(db, await linkNames(given));
+}
+
+async function moveLegacy(db: Db, links: LinkNames[]): Promise<void> {
+  if (links.length === 0) return;
+  await db.batch(
+    links.flatMap(({ secret, publicId, rowKey }) => [
+      db.prepare("UPDATE share_links SET id = ?3, public_id = ?2, secret = ?1 WHERE id = ?1 AND public_id IS NULL").bind(secret, publicId, rowKey),
+      db.prepare("UPDATE audit_events SET link_id = ?2 WHERE link_id = ?1").bind(secret, publicId),
+    ]),
+  );
+}
+
+/** Moves up to `limit` links from before public ids that are still live (the daily cron): the number moved. */
+export async function moveLegacyLinks(db: Db, now: number, limit: number): Promise<number> {
+  const rows = await db.prepare("SELECT id FROM share_links WHERE public_id IS NULL AND expires_at > ?1 LIMIT ?2").bind(now, limit).all<{ id: string }>();
+  await moveLegacy(db, await Promise.all(rows.results.map((r) => linkNames(r.id))));
+  return rows.results.length;
+}
+
+/**
+ * The creator's links, newest first; the cursor is the last row's (created_at, public id). A row
+ * from before public ids sorts by its key until it is moved, which this listing does.
+ */
 export async function listLinks(
   db: Db,
   creator: string,
@@ -123,14 +183,17 @@ export async function listLinks(
 ): Promise<{ links: ShareLink[]; next: { createdAt: number; id: string } | null }> {
   const rows = await db
     .prepare(
-      `SELECT * FROM share_links WHERE creator = ?1 AND (?2 IS NULL OR (created_at, id) < (?2, ?3))
-       ORDER BY created_at DESC, id DESC LIMIT ?4`,
+      `SELECT * FROM share_links WHERE creator = ?1 AND (?2 IS NULL OR (created_at, coalesce(public_id, id)) < (?2, ?3))
+       ORDER BY created_at DESC, coalesce(public_id, id) DESC LIMIT ?4`,
     )
     .bind(creator, page.cursor?.createdAt ?? null, page.cursor?.id ?? null, page.limit + 1)
     .all<Row>();
-  const links = rows.results.slice(0, page.limit).map(fromRow);
-  const last = links[links.length - 1];
-  return { links, next: rows.results.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+  const kept = rows.results.slice(0, page.limit);
+  const links = await Promise.all(kept.map(fromRow));
+  // A link listed by its public id must be found by it.
+  await moveLegacy(db, await Promise.all(kept.filter((r) => r.public_id === null).map((r) => linkNames(r.id))));
+  const last = kept[kept.length - 1];
+  return { links, next: rows.results.length > page.limit && last ? { createdAt: last.created_at, id: last.public_id ?? last.id } : null };
 }
 
 /** A link a revocation changed: what its `link.revoked` event names. */
@@ -140,102 +203,68 @@ export interface RevokedLink {
   creator: string;
 }
 
-/** Revokes one link; `creator` limits it to the creator's own. The link, or null when it was already revoked (or not theirs). */
-export async function revokeLink(db: Db, id: string, now: number, creator?: string): Promise<RevokedLink | null> {
-  return db
-    .prepare(
-      `UPDATE share_links SET revoked_at = ?2 WHERE id = ?1 AND (?3 IS NULL OR creator = ?3) AND revoked_at IS NULL
-       RETURNING id, video_id AS video, creator`,
-    )
+/** Marks one link revoked in the index; `creator` limits it to the creator's own. Whether it changed. */
+export async function revokeLink(db: Db, id: string, now: number, creator?: string): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE share_links SET revoked_at = ?2 WHERE public_id = ?1 AND (?3 IS NULL OR creator = ?3) AND revoked_at IS NULL")
     .bind(id, now, creator ?? null)
-    .first<RevokedLink>();
+    .run();
+  return result.meta.changes === 1;
 }
 
-export async function revokeLinksOf(db: Db, by: { user?: string; video?: string; fromGrant?: true }, now: number): Promise<RevokedLink[]> {
+/** Marks revoked every live link of a user, a video, or both (made under a grant, with `fromGrant`): the links, by public id. */
+export async function revokeLinksOf(db: Db, by: LinksOf, now: number): Promise<RevokedLink[]> {
   const result = await db
     .prepare(
       `UPDATE share_links SET revoked_at = ?3
        WHERE revoked_at IS NULL AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2) AND (?4 IS NULL OR from_grant = 1)
-       RETURNING id, video_id AS video, creator`,
+       RETURNING id, public_id, video_id AS video, creator`,
     )
     .bind(by.user ?? null, by.video ?? null, now, by.fromGrant ? 1 : null)
-    .all<RevokedLink>();
-  return result.results;
-}
-
-/**
- * Takes one use of a live link in one round trip: the UPDATE matches only while the link is
- * unrevoked, unsuspended, unexpired and not used up, and D1 runs it alone, so N concurrent downloads of a
- * k-use link take exactly k uses. The uses after this one, or null when none could be taken.
- */
-export async function takeUse(db: Db, id: string, now: number): Promise<number | null> {
-  const row = await db
-    .prepare(
-      `UPDATE share_links SET uses = uses + 1
-       WHERE id = ?1 AND revoked_at IS NULL AND suspended_at IS NULL AND expires_at > ?2 AND (max_uses IS NULL OR uses < max_uses)
-       RETURNING uses`,
-    )
-    .bind(id, now)
-    .first<{ uses: number }>();
-  return row?.uses ?? null;
-}
-
-/** Gives back a use taken for a grant that could then not be recorded. */
-export async function giveBackUse(db: Db, id: string): Promise<void> {
-  await db.prepare("UPDATE share_links SET uses = uses - 1 WHERE id = ?1 AND uses > 0").bind(id).run();
-}
-
-/** A link the leak check suspended, and what its `link.suspended` event says. */
-export interface SuspendedLink extends RevokedLink {
-  suspendedAt: number;
-  networks: number;
-  countries: number;
-  maxNetworks: number | null;
-  maxCountries: number | null;
-}
-
-/**
- * Suspends each of these links whose uses since `windowStart` (or since it was reinstated, if
- * later) came from more distinct networks or countries than it allows (a client the edge could
- * not place, Tor's included, counts as the country "unknown": hiding the country does not escape),
- * in one transaction, and answers those of them that are suspended now (by this call or an earlier try of the same batch,
- * so that a retried batch still names them). Counted from the audit trail, so it runs where audit
- * rows are written (the queue's consumer).
- */
-export async function suspendLeakedLinks(db: Db, ids: string[], windowStart: number, now: number): Promise<SuspendedLink[]> {
-  if (ids.length === 0) return [];
-  // The window's distinct networks and countries, counted once per link and both compared and kept.
-  const statement = db.prepare(
-    `UPDATE share_links SET suspended_at = ?3, suspended_networks = seen.networks, suspended_countries = seen.countries
-     FROM (SELECT count(DISTINCT coalesce(a.network, 'unknown')) AS networks, count(DISTINCT coalesce(a.country, 'unknown')) AS countries
-           FROM share_links AS l JOIN audit_events AS a ON a.link_id = l.id
-           WHERE l.id = ?1 AND a.at >= max(?2, coalesce(l.reinstated_at, 0))) AS seen
-     WHERE share_links.id = ?1 AND share_links.suspended_at IS NULL AND share_links.revoked_at IS NULL
-       AND ((share_links.max_networks IS NOT NULL AND seen.networks > share_links.max_networks)
-         OR (share_links.max_countries IS NOT NULL AND seen.countries > share_links.max_countries))`,
+    .all<RevokedLink & { public_id: string | null }>();
+  return Promise.all(
+    result.results.map(async (r) => ({ id: r.public_id ?? (await linkNames(r.id)).publicId, video: r.video, creator: r.creator })),
   );
-  const suspended = db
+}
+
+/** Which links an action on many takes: a user's, a video's, or both (only those made under a grant, with `fromGrant`). */
+export interface LinksOf {
+  user?: string;
+  video?: string;
+  fromGrant?: true;
+}
+
+/** The public ids of the live (unrevoked, unexpired) links `by` names. */
+export async function liveLinksOf(db: Db, by: LinksOf, now: number): Promise<string[]> {
+  const rows = await db
     .prepare(
-      `SELECT id, video_id AS video, creator, suspended_at AS suspendedAt, suspended_networks AS networks,
-         suspended_countries AS countries, max_networks AS maxNetworks, max_countries AS maxCountries
-       FROM share_links WHERE suspended_at IS NOT NULL AND id IN (SELECT value FROM json_each(?1))`,
+      `SELECT id, public_id FROM share_links
+       WHERE revoked_at IS NULL AND expires_at > ?3 AND (?1 IS NULL OR creator = ?1) AND (?2 IS NULL OR video_id = ?2) AND (?4 IS NULL OR from_grant = 1)`,
     )
-    .bind(JSON.stringify(ids));
-  const results = await db.batch<SuspendedLink>([...ids.map((id) => statement.bind(id, windowStart, now)), suspended]);
-  return results[results.length - 1]?.results ?? [];
+    .bind(by.user ?? null, by.video ?? null, now, by.fromGrant ? 1 : null)
+    .all<{ id: string; public_id: string | null }>();
+  return Promise.all(rows.results.map(async (r) => r.public_id ?? (await linkNames(r.id)).publicId));
+}
+
+/** The index's copy of a link's suspension (the link's object decided it). */
+export async function indexSuspension(db: Db, id: string, suspension: Suspension | null, reinstatedAt: number | null): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE share_links SET suspended_at = ?2, suspended_networks = ?3, suspended_countries = ?4, reinstated_at = coalesce(?5, reinstated_at)
+       WHERE public_id = ?1`,
+    )
+    .bind(id, suspension?.at ?? null, suspension?.networks ?? null, suspension?.countries ?? null, reinstatedAt)
+    .run();
 }
 
 /**
- * Lifts a suspension of one of `creator`'s links; its earlier uses stop counting. The link as
- * reinstated, or null when it was not suspended (or not the creator's).
+ * The index's use counts, from the audit trail (the queue's consumer, after writing a batch):
+ * each link's uses are its audit rows. Never lowered: retention may have deleted old rows.
  */
-export async function reinstateLink(db: Db, id: string, creator: string, now: number): Promise<ShareLink | null> {
-  const row = await db
-    .prepare(
-      `UPDATE share_links SET suspended_at = NULL, suspended_networks = NULL, suspended_countries = NULL, reinstated_at = ?3
-       WHERE id = ?1 AND creator = ?2 AND suspended_at IS NOT NULL AND revoked_at IS NULL RETURNING *`,
-    )
-    .bind(id, creator, now)
-    .first<Row>();
-  return row === null ? null : fromRow(row);
+export function indexUses(db: Db, ids: string[]): D1PreparedStatement[] {
+  return ids.map((id) =>
+    db
+      .prepare("UPDATE share_links SET uses = max(uses, (SELECT count(*) FROM audit_events WHERE link_id = ?1)) WHERE public_id = ?1")
+      .bind(id),
+  );
 }

@@ -136,7 +136,7 @@ describe("open redirect", () => {
     ];
     for (const init of attempts) {
       for (const query of ["?mode=redirect", `?mode=redirect&redirect_uri=${encodeURIComponent(EVIL)}`, `?next=${encodeURIComponent("//evil.example")}`]) {
-        const res = await gateway(`/s/${link.id}${query}`, { method: "POST", ...init });
+        const res = await gateway(`/s/${link.secret}${query}`, { method: "POST", ...init });
         expect([200, 302, 303]).toContain(res.status);
         expectSafeLocation(res, `${query} ${JSON.stringify(init.headers)}`);
         await res.arrayBuffer();
@@ -399,7 +399,7 @@ describe("link unfurlers", () => {
       ["OPTIONS", "", { origin: "https://evil.example", "access-control-request-method": "POST" }],
     );
     for (const [method, query, headers] of requests) {
-      const res = await gateway(`/s/${link.id}${query}`, { method, headers });
+      const res = await gateway(`/s/${link.secret}${query}`, { method, headers });
       expect(res.status, `${method} ${query} ${headers["user-agent"] ?? ""}`).not.toBe(302);
       expect(res.status).toBeLessThan(500);
       expect(res.headers.get("location")).toBeNull();
@@ -415,7 +415,7 @@ describe("link unfurlers", () => {
     const [b, a] = [apartFromHeads(before), apartFromHeads(await counters(uid))];
     expect(a.others).toEqual(b.others);
     expect(a.heads - b.heads).toBe(1);
-    const facts = (await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number };
+    const facts = (await (await gateway(`/s/${link.secret}`)).json()) as { remainingDownloads: number };
     expect(facts.remainingDownloads).toBe(2);
   });
 });
@@ -516,7 +516,7 @@ describe("IDOR", () => {
     const nul = await gateway(`/v1/share-links/${link.id}`, { method: "DELETE", token: await appToken(`${alice}\u0000`, { videos: "*" }) });
     await expectProblem(nul, 401, "unauthenticated");
     expect((await shareLinkRow(link.id)).revoked_at).toBeNull();
-    expect((await gateway(`/s/${link.id}`)).status).toBe(200);
+    expect((await gateway(`/s/${link.secret}`)).status).toBe(200);
     // And only Alice can revoke it.
     expect((await gateway(`/v1/share-links/${link.id}`, { method: "DELETE", token: aliceToken })).status).toBe(204);
   });
@@ -528,7 +528,7 @@ describe("IDOR", () => {
     for (let i = 0; i < 3; i++) aliceLinks.push((await createShareLink(uid, await appToken(alice, { videos: [uid] }))).id);
     const bob = await appToken(randomUser(), { videos: "*" });
     const cursor = (key: unknown) => btoa(JSON.stringify(key)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    const row = await env.DB.prepare("SELECT created_at FROM share_links WHERE id = ?").bind(aliceLinks[0]).first<{ created_at: number }>();
+    const row = await env.DB.prepare("SELECT created_at FROM share_links WHERE secret = ?").bind(aliceLinks[0]).first<{ created_at: number }>();
     const queries = [
       "",
       `?user=${encodeURIComponent(alice)}`,

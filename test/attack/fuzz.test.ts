@@ -262,8 +262,8 @@ beforeAll(async () => {
   const name = `Fuzz <script>${MARK}()</script> "target"\r\nX-${MARK}: 1; filename=../../${MARK}.exe`;
   uid = (await seedVideo({ name, downloads: { default: "ready", audio: "ready" } })).uid;
   const creator = await appToken(randomUser(), { videos: [uid] });
-  link = (await createShareLink(uid, creator, { maxDownloads: 1_000_000, password: "open sesame" })).id;
-  openLink = (await createShareLink(uid, creator, { maxDownloads: 1_000_000 })).id;
+  link = (await createShareLink(uid, creator, { maxDownloads: 1_000_000, password: "open sesame" })).secret;
+  openLink = (await createShareLink(uid, creator, { maxDownloads: 1_000_000 })).secret;
   for (let i = 0; i < 3; i++) adminLinks.push((await createShareLink(uid, creator)).id);
   const granted = await gateway(`/s/${openLink}?mode=stream`, { method: "POST" });
   ticket = new URL(granted.headers.get("location") ?? "", GATEWAY).pathname.slice(3);

@@ -140,10 +140,10 @@ async function successes(): Promise<void> {
   await keep("status by cookie", gateway(`/v1/videos/${uid}/downloads`, { headers: { cookie: `sdg_session=${token}` } }));
   const link = await createShareLink(uid, token, { maxDownloads: 5, password: "open sesame", note: "for the agency" });
   await keep("list links", gateway("/v1/share-links", { token }));
-  await keep("landing", gateway(`/s/${link.id}`));
-  await keep("landing html", gateway(`/s/${link.id}`, { headers: { accept: BROWSER } }));
-  await keep("share download", gateway(`/s/${link.id}?mode=redirect`, { method: "POST", ...json({ password: "open sesame" }) }));
-  await keep("share stream", gateway(`/s/${link.id}?mode=stream`, { method: "POST", ...json({ password: "open sesame" }) }));
+  await keep("landing", gateway(`/s/${link.secret}`));
+  await keep("landing html", gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } }));
+  await keep("share download", gateway(`/s/${link.secret}?mode=redirect`, { method: "POST", ...json({ password: "open sesame" }) }));
+  await keep("share stream", gateway(`/s/${link.secret}?mode=stream`, { method: "POST", ...json({ password: "open sesame" }) }));
   await keep("revoke link", gateway(`/v1/share-links/${link.id}`, { method: "DELETE", token }));
   await keep("grants put", gateway("/v1/admin/grants", { method: "PUT", token: ADMIN_TOKEN, ...json({ grants: [{ user, video: uid }] }) }));
   await keep("grants get", gateway(`/v1/admin/grants?user=${user}`, { token: ADMIN_TOKEN }));
@@ -178,8 +178,8 @@ async function refusals(): Promise<void> {
     await keep("bad body", gateway(`/v1/videos/${uid}/download-url`, { method: "POST", token, headers: { ...headers, "content-type": "application/json" }, body: "{" }));
     await keep("not entitled", gateway(`/v1/videos/${uid}/download`, { headers, token: await appToken(randomUser()) }));
     await keep("unknown route", gateway("/v1/keys", { headers, token }));
-    await keep("no password", gateway(`/s/${link.id}?mode=redirect`, { method: "POST", headers }));
-    await keep("wrong password", gateway(`/s/${link.id}?mode=redirect`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ password: "nope" }) }));
+    await keep("no password", gateway(`/s/${link.secret}?mode=redirect`, { method: "POST", headers }));
+    await keep("wrong password", gateway(`/s/${link.secret}?mode=redirect`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ password: "nope" }) }));
     await keep("unknown link", gateway(`/s/${"A".repeat(32)}`, { headers }));
   }
   const body = await videoBody(uid);

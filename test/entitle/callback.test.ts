@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
 import { optionsFromEnv, streamDownloads } from "../../src/library";
 import { sleep } from "../emulator/helpers";
-import { appToken, callHost, expectProblem, randomUser, readyVideo } from "../helpers";
+import { linkSecret, appToken, callHost, expectProblem, randomUser, readyVideo } from "../helpers";
 
 // Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).
 const SECRET = "whsec_dGVzdC1vbmx5LWVudGl0bGVtZW50LXNlY3JldC0wMTI=";
@@ -156,10 +156,10 @@ describe("entitlement by callback (ENTITLEMENT_URL)", () => {
       method: "POST",
       user,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "default", expiresIn: 3600 }),
+      body: JSON.stringify({ type: "default", expiresIn: 3600, delivery: "redirect" }),
     });
     expect(created.status).toBe(201);
-    const { id } = (await created.json()) as { id: string };
+    const id = linkSecret(await created.json());
     expect((await call(`/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
     app.behaviour.set(`${user}:${uid}`, "deny");
     await expectProblem(await call(`/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");

@@ -6,7 +6,7 @@
 // event written once, and no request answered 500.
 import { SELF, env } from "cloudflare:test";
 import { expect, test } from "vitest";
-import { GATEWAY, appToken, callWorker, createShareLink, envWith, quotaUsed, randomUser, readyVideo, shareLinkRow } from "../helpers";
+import { linkByIdOrSecret, GATEWAY, appToken, callWorker, createShareLink, envWith, quotaUsed, randomUser, readyVideo, shareLinkRow } from "../helpers";
 
 const QUOTA = 12;
 const K = 7;
@@ -32,8 +32,8 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
   const tokens = await Promise.all(users.map((u) => appToken(u, { videos: [uid] })));
   // Two links: K uses, and unlimited (whose grants are then capped by its creator's quota).
   const [limitedCreator, unlimitedCreator] = [randomUser(), randomUser()];
-  const limited = (await createShareLink(uid, await appToken(limitedCreator, { videos: [uid] }), { maxDownloads: K })).id;
-  const unlimited = (await createShareLink(uid, await appToken(unlimitedCreator, { videos: [uid] }))).id;
+  const limited = (await createShareLink(uid, await appToken(limitedCreator, { videos: [uid] }), { maxDownloads: K })).secret;
+  const unlimited = (await createShareLink(uid, await appToken(unlimitedCreator, { videos: [uid] }))).secret;
 
   const grants = new Map<string, number>();
   const statuses: number[] = [];
@@ -96,7 +96,7 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
     expect(await quotaUsed(user)).toBe(grants.get(user));
   }
   for (const [link, creator] of [[limited, limitedCreator], [unlimited, unlimitedCreator]] as const) {
-    const rows = await count("SELECT count(*) AS n FROM audit_events WHERE link_id = ?1", link);
+    const rows = await count(`SELECT count(*) AS n FROM audit_events WHERE link_id = ${linkByIdOrSecret("?1")}`, link);
     expect({ rows, uses: (await shareLinkRow(link)).uses, quota: await quotaUsed(creator) }).toEqual({
       rows: grants.get(link),
       uses: grants.get(link),

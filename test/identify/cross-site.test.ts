@@ -4,7 +4,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { optionsFromEnv, streamDownloads } from "../../src/library";
-import { auditCount, callHost, expectProblem, readyVideo, shareLinkRow } from "../helpers";
+import { linkSecret, auditCount, callHost, expectProblem, readyVideo, shareLinkRow } from "../helpers";
 
 const SHOP = "https://shop.example";
 /** CORS_ORIGINS in the test configuration (vitest.config.ts): the app's own web origin. */
@@ -33,10 +33,11 @@ async function linkOf(user: string, uid: string): Promise<string> {
   const created = await withCookie(user, `/v1/videos/${uid}/share-links`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ expiresIn: 3600 }),
+    body: JSON.stringify({ expiresIn: 3600, delivery: "redirect" }),
   });
   expect(created.status).toBe(201);
-  return ((await created.json()) as { id: string }).id;
+  // The secret: the owner API takes it too, as an app from before public ids would send it.
+  return linkSecret(await created.json());
 }
 
 describe("an identify hook that always reads its cookie", () => {
@@ -44,7 +45,7 @@ describe("an identify hook that always reads its cookie", () => {
     const uid = await readyVideo();
     const user = `victim-${crypto.randomUUID()}`;
     const id = await linkOf(user, uid);
-    await env.DB.prepare("UPDATE share_links SET suspended_at = ?2, suspended_networks = 3 WHERE id = ?1").bind(id, Date.now()).run();
+    await env.DB.prepare("UPDATE share_links SET suspended_at = ?2, suspended_networks = 3 WHERE secret = ?1").bind(id, Date.now()).run();
 
     const attempts: Array<[string, RequestInit]> = [
       [`/v1/share-links/${id}/reinstate`, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }],
@@ -70,7 +71,7 @@ describe("an identify hook that always reads its cookie", () => {
     await expectProblem(await withCookie(user, `/v1/share-links/${id}`, { method: "DELETE", browser: { origin: "null" } }), 403, "cross-site-request");
 
     expect(await shareLinkRow(id)).toMatchObject({ revoked_at: null });
-    expect((await env.DB.prepare("SELECT suspended_at FROM share_links WHERE id = ?1").bind(id).first<{ suspended_at: number | null }>())?.suspended_at).not.toBeNull();
+    expect((await env.DB.prepare("SELECT suspended_at FROM share_links WHERE secret = ?1").bind(id).first<{ suspended_at: number | null }>())?.suspended_at).not.toBeNull();
     expect((await env.DB.prepare("SELECT count(*) AS n FROM share_links WHERE creator = ?1").bind(user).first<{ n: number }>())?.n).toBe(1);
     expect(await auditCount("user_id = ?1", user)).toBe(0);
   });

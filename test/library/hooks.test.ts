@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../../src/library";
-import { auditCount, callHost, expectProblem, readyVideo, type ProblemBody } from "../helpers";
+import { linkSecret, auditCount, callHost, expectProblem, readyVideo, type ProblemBody } from "../helpers";
 
 type Options = Partial<StreamDownloadsOptions<Env>>;
 
@@ -73,10 +73,10 @@ describe("entitle", () => {
     const created = await callHost(host, `https://shop.example/v1/videos/${uid}/share-links`, {
       method: "POST",
       headers: { "x-session": buyer, "content-type": "application/json" },
-      body: JSON.stringify({ expiresIn: 3600, maxDownloads: 5 }),
+      body: JSON.stringify({ expiresIn: 3600, maxDownloads: 5, delivery: "redirect" }),
     });
     expect(created.status).toBe(201);
-    const { id } = (await created.json()) as { id: string };
+    const id = linkSecret(await created.json());
     expect((await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
     holders.delete(buyer);
     await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
@@ -194,9 +194,9 @@ describe("stillEntitled", () => {
       const created = await callHost(host, `https://shop.example/v1/videos/${uid}/share-links`, {
         method: "POST",
         headers: { "x-session": userNamed("creator"), "content-type": "application/json" },
-        body: JSON.stringify({ expiresIn: 3600 }),
+        body: JSON.stringify({ expiresIn: 3600, delivery: "redirect" }),
       });
-      const { id } = (await created.json()) as { id: string };
+      const id = linkSecret(await created.json());
       await expectProblem(await callHost(host, `https://shop.example/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
       expect(misconfigurationLines(errors, "stillEntitled")).toBe(answer === false ? 0 : 1);
     },

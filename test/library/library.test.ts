@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { requestDownloadUrl } from "../../client/download";
 import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../../src/library";
 import { seedVideo } from "../emulator/helpers";
-import { ADMIN_TOKEN, callHost, expectProblem } from "../helpers";
+import { linkSecret, ADMIN_TOKEN, callHost, expectProblem } from "../helpers";
 
 /** The host app's own data: who bought which video. */
 const purchases = new Map<string, Set<string>>();
@@ -46,10 +46,11 @@ describe("streamDownloads with the host's identify and entitle", () => {
       method: "POST",
       user: buyer,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "default", expiresIn: 3600, maxDownloads: 5 }),
+      body: JSON.stringify({ type: "default", expiresIn: 3600, maxDownloads: 5, delivery: "redirect" }),
     });
     expect(created.status).toBe(201);
-    const { id, url } = (await created.json()) as { id: string; url: string };
+    const { url } = (await created.json()) as { url: string };
+    const id = linkSecret({ url });
     expect(url).toBe(`https://shop.example/downloads/s/${id}`);
     expect((await call(`/downloads/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
 
@@ -70,9 +71,9 @@ describe("streamDownloads with the host's identify and entitle", () => {
         method: "POST",
         user: buyer,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ expiresIn: 3600 }),
+        body: JSON.stringify({ expiresIn: 3600, delivery: "redirect" }),
       });
-      return ((await created.json()) as { id: string }).id;
+      return linkSecret(await created.json());
     };
     const byCreator = await make();
     const byAdmin = await make();

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { describe, expect, test } from "vitest";
 import { app as gateway } from "../../src/index";
 import { seedVideo } from "../emulator/helpers";
-import { appToken, callHost, expectProblem, randomUser } from "../helpers";
+import { linkSecret, appToken, callHost, expectProblem, randomUser } from "../helpers";
 
 const host = new Hono<{ Bindings: Env }>();
 host.get("/", (c) => c.text("the host app's own page"));
@@ -29,7 +29,8 @@ describe("mounted at /downloads in another app", () => {
       body: JSON.stringify({ type: "default", expiresIn: 3600 }),
     });
     expect(created.status).toBe(201);
-    const { id, url } = (await created.json()) as { id: string; url: string };
+    const { url } = (await created.json()) as { url: string };
+    const id = linkSecret({ url });
     expect(url).toBe(`https://app.example/downloads/s/${id}`);
 
     const page = await call(`/downloads/s/${id}`, { headers: { accept: "text/html" } });

@@ -87,8 +87,9 @@ test("a minimal wrangler.toml gets every binding, one migration and the crons, a
   expect(config.durable_objects.bindings).toEqual([
     { name: "STREAM_BUDGET", class_name: "StreamApiBudget" },
     { name: "USER_QUOTA", class_name: "UserQuota" },
+    { name: "SHARE_LINKS", class_name: "ShareLinkObject" },
   ]);
-  expect(config.migrations).toEqual([{ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota"] }]);
+  expect(config.migrations).toEqual([{ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota", "ShareLinkObject"] }]);
   expect(config.queues.producers).toEqual([{ binding: "AUDIT_QUEUE", queue: "stream-download-audit" }]);
   expect(config.queues.consumers).toEqual(GATEWAY_CONSUMERS);
   expect(config.triggers.crons).toEqual(["17 3 * * *", "*/10 * * * *"]);
@@ -173,9 +174,9 @@ describe("a host's own wrangler.toml", () => {
       ["IP_RATE_LIMITER", "1004"],
       ["LINK_PASSWORD_LIMITER", "1005"],
     ]);
-    expect(config.durable_objects.bindings.map((binding) => binding.name)).toEqual(["CART", "STREAM_BUDGET", "USER_QUOTA"]);
+    expect(config.durable_objects.bindings.map((binding) => binding.name)).toEqual(["CART", "STREAM_BUDGET", "USER_QUOTA", "SHARE_LINKS"]);
     expect(config.migrations.map((migration) => migration.tag)).toEqual(["v1", "v2", "stream-download-gateway-v1"]);
-    expect(config.migrations[2]).toEqual({ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota"] });
+    expect(config.migrations[2]).toEqual({ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota", "ShareLinkObject"] });
 
     expect(output).toContain("  bindings: { ...env, DB: env.DOWNLOADS_DB },");
     expect(output).toContain("npx wrangler d1 migrations apply DOWNLOADS_DB --local");
@@ -216,7 +217,7 @@ describe("a host's own wrangler.toml", () => {
     const config = parseToml(addGatewayConfig(byHand, "toml").text) as { migrations: unknown[] };
     expect(config.migrations).toEqual([
       { tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget"] },
-      { tag: "stream-download-gateway-v2", new_sqlite_classes: ["UserQuota"] },
+      { tag: "stream-download-gateway-v2", new_sqlite_classes: ["UserQuota", "ShareLinkObject"] },
     ]);
   });
 
@@ -314,8 +315,8 @@ test("a wrangler.jsonc keeps its comments and indentation, and wrangler reads wh
   const config = wranglerReads("wrangler.jsonc");
   expect(config.d1_databases.map((database) => database.binding)).toEqual(["APP_DB", "DB"]);
   expect(config.ratelimits).toEqual(GATEWAY_LIMITERS.map((limiter, i) => ({ ...limiter, namespace_id: String(1001 + i) })));
-  expect(config.durable_objects.bindings.map((binding) => binding.class_name)).toEqual(["StreamApiBudget", "UserQuota"]);
-  expect(config.migrations).toEqual([{ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota"] }]);
+  expect(config.durable_objects.bindings.map((binding) => binding.class_name)).toEqual(["StreamApiBudget", "UserQuota", "ShareLinkObject"]);
+  expect(config.migrations).toEqual([{ tag: "stream-download-gateway-v1", new_sqlite_classes: ["StreamApiBudget", "UserQuota", "ShareLinkObject"] }]);
   expect(config.queues.consumers).toEqual(GATEWAY_CONSUMERS);
   expect(config.triggers.crons).toEqual(["0 * * * *", "17 3 * * *", "*/10 * * * *"]);
 

@@ -3,12 +3,12 @@
 // row per event; a batch D1 refuses is retried with backoff; a message that is not an event is
 // dropped without holding the others back; a queue that refuses the event makes the request
 // write it itself, and a D1 that refuses too makes the grant a 503 that takes nothing.
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/dev";
 import type { AuditEvent } from "../../src/record/audit";
 import { retryDelaySeconds, writeAuditBatch } from "../../src/record/audit-queue";
-import { ADMIN_TOKEN, appToken, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUid, randomUser, readyVideo, shareLinkRow } from "../helpers";
+import { linkAuditCount, ADMIN_TOKEN, appToken, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUid, randomUser, readyVideo, shareLinkRow } from "../helpers";
 
 const event = (video: string, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   id: crypto.randomUUID(),
@@ -142,7 +142,7 @@ describe("the request, when the queue refuses", () => {
     expect((await rowsOf(uid)).results).toHaveLength(1);
   });
 
-  test("with D1 refusing the row too: 503, and the quota unit and the link's use are given back", async () => {
+  test("with D1 refusing the row too: a download is 503 and its quota unit given back; a link's use is kept with its event in the link's object", async () => {
     const uid = await readyVideo();
     const user = randomUser();
     const token = await appToken(user, { videos: [uid] });
@@ -158,8 +158,13 @@ describe("the request, when the queue refuses", () => {
     const failing = { ...broken, DB: noAuditInsert } as Env;
 
     await expectProblem(await callWorker(failing, `/v1/videos/${uid}/download`, { token }), 503, "upstream-unavailable");
-    await expectProblem(await callWorker(failing, `/s/${link.id}?mode=redirect`, { method: "POST" }), 503, "upstream-unavailable");
     expect(await quotaUsed(user)).toBe(0);
-    expect((await shareLinkRow(link.id)).uses).toBe(0);
+    // The link's object keeps the use and its audit event together (its outbox): the grant stands,
+    // and the object's alarm sends the event the Worker could not.
+    expect((await callWorker(failing, `/s/${link.secret}?mode=redirect`, { method: "POST" })).status).toBe(302);
+    expect(await quotaUsed(user)).toBe(1);
+    expect(await linkAuditCount(link.id)).toBe(0);
+    expect(await runDurableObjectAlarm(env.SHARE_LINKS.get(env.SHARE_LINKS.idFromName(link.id)))).toBe(true);
+    expect({ uses: (await shareLinkRow(link.id)).uses, audit: await linkAuditCount(link.id) }).toEqual({ uses: 1, audit: 1 });
   });
 });

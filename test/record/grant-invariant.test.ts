@@ -8,7 +8,7 @@ import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
 import { DELIVERY_BASE, injectFault, removeFaults, seedVideo } from "../emulator/helpers";
-import { GATEWAY, appToken, auditCount, callWorker, drainAudit, envWith, quotaUsed, randomUser } from "../helpers";
+import { linkByIdOrSecret, GATEWAY, appToken, auditCount, callWorker, drainAudit, envWith, quotaUsed, randomUser } from "../helpers";
 
 afterEach(removeFaults);
 
@@ -180,9 +180,9 @@ async function play(setupEnv: Env, testEnv: Env, plan: { kind: Kind; range?: str
 }
 
 async function expectInvariant(o: Outcome & { user: string; link: string }, quota: number, k: number): Promise<void> {
-  const uses = await count("SELECT uses AS n FROM share_links WHERE id = ?1", o.link);
+  const uses = await count("SELECT uses AS n FROM share_links WHERE public_id = ?1 OR secret = ?1", o.link);
   await drainAudit();
-  const linkAudit = await count("SELECT count(*) AS n FROM audit_events WHERE link_id = ?1", o.link);
+  const linkAudit = await count(`SELECT count(*) AS n FROM audit_events WHERE link_id = ${linkByIdOrSecret("?1")}`, o.link);
   const userAudit = await count("SELECT count(*) AS n FROM audit_events WHERE user_id = ?1", o.user);
   expect({ uses, linkAudit, userAudit, quotaUsed: await quotaUsed(o.user), statuses500: o.statuses.filter((s) => s === 500) }).toEqual({
     uses: o.linkGrants,

@@ -11,7 +11,7 @@ import { readBody } from "../../src/http/validate";
 import { issueTicket } from "../../src/mint/ticket";
 import { Problem } from "../../src/problems";
 import { ACCOUNT, DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
-import {
+import { linkSecret, linkByIdOrSecret,
   admin,
   appToken,
   auditCount,
@@ -34,7 +34,7 @@ const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" 
 
 const auditRows = (where: { user?: string; link?: string; video?: string }) =>
   auditCount(
-    "(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR link_id = ?2) AND (?3 IS NULL OR video_id = ?3)",
+    `(?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR link_id = ${linkByIdOrSecret("?2")}) AND (?3 IS NULL OR video_id = ?3)`,
     where.user ?? null,
     where.link ?? null,
     where.video ?? null,
@@ -45,7 +45,7 @@ function linkCreate(testEnv: Env, uid: string, token: string, body: Record<strin
     method: "POST",
     token,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "default", expiresIn: 3600, ...body }),
+    body: JSON.stringify({ type: "default", expiresIn: 3600, delivery: "redirect", ...body }),
   });
 }
 
@@ -68,10 +68,10 @@ describe("1. a Range header never skips the use, the quota or the audit row", ()
   test("every ranged grant on a link takes a use: a 2-use link gives two grants, then 410 whatever the Range", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { maxDownloads: 2 });
-    expect((await gateway(`/s/${link.id}?mode=redirect`, { method: "POST", headers: { range: "bytes=1-" } })).status).toBe(302);
-    expect((await gateway(`/s/${link.id}?mode=stream`, { method: "POST", headers: { range: "bytes=0-999999999" } })).status).toBe(303);
+    expect((await gateway(`/s/${link.secret}?mode=redirect`, { method: "POST", headers: { range: "bytes=1-" } })).status).toBe(302);
+    expect((await gateway(`/s/${link.secret}?mode=stream`, { method: "POST", headers: { range: "bytes=0-999999999" } })).status).toBe(303);
     for (const mode of ["stream", "redirect"]) {
-      await expectProblem(await gateway(`/s/${link.id}?mode=${mode}`, { method: "POST", headers: { range: "bytes=1-" } }), 410, "link-exhausted");
+      await expectProblem(await gateway(`/s/${link.secret}?mode=${mode}`, { method: "POST", headers: { range: "bytes=1-" } }), 410, "link-exhausted");
     }
     expect((await shareLinkRow(link.id)).uses).toBe(2);
     expect(await auditRows({ link: link.id })).toBe(2);
@@ -125,7 +125,7 @@ describe("the grant's own URL (stream mode)", () => {
   test("is bound to the requester's networks when the link locks to the IP: the other family's first network is pinned, any other address gets 403, the same IPv6 /64 resumes", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true, maxDownloads: 1 });
-    const granted = await gateway(`/s/${link.id}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "2001:db8:7:7::1" } });
+    const granted = await gateway(`/s/${link.secret}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "2001:db8:7:7::1" } });
     const path = ticketPath(granted);
     await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "2001:db8:7:8::1" } }), 403, "not-entitled");
     const otherFamily = await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.4", range: "bytes=0-9" } });
@@ -160,12 +160,13 @@ describe("the grant's own URL (stream mode)", () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }));
     const expiresAt = Date.now() + 7000;
-    await env.DB.prepare("UPDATE share_links SET expires_at = ?2 WHERE id = ?1").bind(link.id, expiresAt).run();
-    const path = ticketPath(await gateway(`/s/${link.id}?mode=stream`, { method: "POST" }));
+    await env.DB.prepare("UPDATE share_links SET expires_at = ?2 WHERE public_id = ?1 OR secret = ?1").bind(link.id, expiresAt).run();
+    const path = ticketPath(await gateway(`/s/${link.secret}?mode=stream`, { method: "POST" }));
     const claims = JSON.parse(atob(path.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { exp: number };
     expect(claims.exp).toBe(Math.floor(expiresAt / 1000));
     const now = Math.floor(Date.now() / 1000);
     const expired = await issueTicket(gatewayOf(env).ticketKey, {
+      link: null,
       id: crypto.randomUUID(),
       issuedAt: now - 60,
       video: uid,
@@ -232,7 +233,7 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     const created = await Promise.all(Array.from({ length: 6 }, () => linkCreate(capped, uid, token)));
     expect(created.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
     const first = created.find((r) => r.status === 201)!;
-    const { id } = (await first.json()) as { id: string };
+    const id = linkSecret(await first.json());
     for (const res of created) if (res.status === 409) await expectProblem(res, 409, "too-many-links");
     expect((await callWorker(capped, `/v1/share-links/${id}`, { method: "DELETE", token })).status).toBe(204);
     expect((await linkCreate(capped, uid, token)).status).toBe(201);
@@ -343,7 +344,7 @@ async function quotaAndLink(limit: number, maxDownloads: number) {
   const { uid } = await seedVideo(READY);
   const user = randomUser();
   const token = await appToken(user, { videos: [uid] });
-  const { id } = (await (await linkCreate(quota, uid, token, { maxDownloads })).json()) as { id: string };
+  const id = linkSecret(await (await linkCreate(quota, uid, token, { maxDownloads })).json());
   return { quota, uid, user, token, id };
 }
 
@@ -354,7 +355,7 @@ describe("6. a user's own share link does not bypass their daily quota", () => {
     const user = randomUser();
     const token = await appToken(user, { videos: [uid] });
     const created = await linkCreate(quota, uid, token, { maxDownloads: 10 });
-    const { id } = (await created.json()) as { id: string };
+    const id = linkSecret(await created.json());
     expect((await callWorker(quota, `/v1/videos/${uid}/download`, { token })).status).toBe(302);
     expect((await callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST" })).status).toBe(302);
     const refused = await expectProblem(await callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST" }), 429, "quota-exceeded");
@@ -411,7 +412,7 @@ describe("7. a lone surrogate in a video's name", () => {
     await file.arrayBuffer();
     const link = await createShareLink(uid, token);
     for (const mode of ["redirect", "stream"]) {
-      const res = await gateway(`/s/${link.id}?mode=${mode}`, { method: "POST" });
+      const res = await gateway(`/s/${link.secret}?mode=${mode}`, { method: "POST" });
       expect([302, 303]).toContain(res.status);
     }
   });
@@ -421,8 +422,8 @@ describe("8. a link in its last seconds", () => {
   test("answers 410 link-expired (not 500, not a grant that expires at once), and takes no use", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }));
-    await env.DB.prepare("UPDATE share_links SET expires_at = ?2 WHERE id = ?1").bind(link.id, Date.now() + 3000).run();
-    await expectProblem(await gateway(`/s/${link.id}?mode=redirect`, { method: "POST" }), 410, "link-expired");
+    await env.DB.prepare("UPDATE share_links SET expires_at = ?2 WHERE public_id = ?1 OR secret = ?1").bind(link.id, Date.now() + 3000).run();
+    await expectProblem(await gateway(`/s/${link.secret}?mode=redirect`, { method: "POST" }), 410, "link-expired");
     expect((await shareLinkRow(link.id)).uses).toBe(0);
   });
 });
@@ -467,15 +468,15 @@ describe("12. a deleted grant made again is a new grant", () => {
     const user = randomUser();
     expect((await admin("PUT", "/v1/admin/grants", { grants: [{ user, video: uid }] })).status).toBe(200);
     const link = await createShareLink(uid, await appToken(user), { maxDownloads: 5 });
-    expect((await gateway(`/s/${link.id}?mode=redirect`, { method: "POST" })).status).toBe(302);
+    expect((await gateway(`/s/${link.secret}?mode=redirect`, { method: "POST" })).status).toBe(302);
     expect((await admin("DELETE", "/v1/admin/grants", { grants: [{ user, video: uid }] })).status).toBe(200);
     await sleep(5);
     expect((await admin("PUT", "/v1/admin/grants", { grants: [{ user, video: uid }] })).status).toBe(200);
-    await expectProblem(await gateway(`/s/${link.id}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
+    await expectProblem(await gateway(`/s/${link.secret}?mode=redirect`, { method: "POST" }), 410, "link-revoked");
     // Extending the same grant keeps its links alive.
     const kept = await createShareLink(uid, await appToken(user), { maxDownloads: 5 });
     expect((await admin("PUT", "/v1/admin/grants", { grants: [{ user, video: uid, expiresAt: new Date(Date.now() + 86_400_000).toISOString() }] })).status).toBe(200);
-    expect((await gateway(`/s/${kept.id}?mode=redirect`, { method: "POST" })).status).toBe(302);
+    expect((await gateway(`/s/${kept.secret}?mode=redirect`, { method: "POST" })).status).toBe(302);
   });
 });
 
@@ -535,14 +536,14 @@ describe("the outside review's second round", () => {
   test("an IP-locked link fails closed when the requester's address is unknown", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true });
-    await expectProblem(await gateway(`/s/${link.id}`, { method: "POST" }), 403, "not-entitled");
+    await expectProblem(await gateway(`/s/${link.secret}`, { method: "POST" }), 403, "not-entitled");
     expect((await shareLinkRow(link.id)).uses).toBe(0);
   });
 
   test("an IPv4-mapped requester's ticket admits that IPv4 address only", async () => {
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { lockToIp: true });
-    const path = ticketPath(await gateway(`/s/${link.id}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "::ffff:198.51.100.1" } }));
+    const path = ticketPath(await gateway(`/s/${link.secret}?mode=stream`, { method: "POST", headers: { "cf-connecting-ip": "::ffff:198.51.100.1" } }));
     await expectProblem(await gateway(path, { headers: { "cf-connecting-ip": "::ffff:9.9.9.9" } }), 403, "not-entitled");
     const same = await gateway(path, { headers: { "cf-connecting-ip": "198.51.100.1" } });
     expect(same.status).toBe(200);
@@ -576,6 +577,7 @@ describe("the IP lock's second slot (the second review)", () => {
   async function lockedTicket(issuedAt: number, network: string): Promise<string> {
     const { uid } = await seedVideo(READY);
     return issueTicket(gatewayOf(env).ticketKey, {
+      link: null,
       id: crypto.randomUUID(),
       issuedAt,
       video: uid,

@@ -14,7 +14,8 @@ const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8
 /** A fresh ready video and a link to it made by a fresh user entitled by claim. */
 async function sharedVideo(body: Record<string, unknown> = {}, seed: Record<string, unknown> = QUARTERLY): Promise<{ uid: string; link: CreatedLink }> {
   const { uid } = await seedVideo(seed);
-  const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), body);
+  // Stream's URL, unless a test asks for the gateway's: most tests here read the token it hands out.
+  const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { delivery: "redirect", ...body });
   return { uid, link };
 }
 
@@ -64,7 +65,7 @@ async function expectMp4(res: Response): Promise<void> {
 describe("GET /s/:id: the landing page", () => {
   test("a browser gets an HTML page with the video name, type, expiry, downloads left and a Download button", async () => {
     const { link } = await sharedVideo({ maxDownloads: 3 });
-    const res = await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } });
+    const res = await gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
@@ -79,13 +80,13 @@ describe("GET /s/:id: the landing page", () => {
     expect(html).toContain(`datetime="${link.expiresAt}"`);
     expect(html).toContain('<dt>Downloads left</dt><dd><span id="remaining">3</span></dd>');
     expect(html).toMatch(/\(in (59|60) minutes\)/);
-    expect(html).toContain(`<form data-download method="post" action="/s/${link.id}">`);
+    expect(html).toContain(`<form data-download method="post" action="/s/${link.secret}">`);
     expect(html).toMatch(/<button type="submit">Download<\/button>/);
     // The poster comes through the gateway: no Stream token (which would play the whole video) reaches the visitor.
-    expect(html).toContain(`<img class="poster" src="/s/${link.id}/poster.jpg"`);
+    expect(html).toContain(`<img class="poster" src="/s/${link.secret}/poster.jpg"`);
     expect(html).not.toContain(DELIVERY_BASE);
     expect(res.headers.get("content-security-policy")).toContain("img-src 'self';");
-    const poster = await gateway(`/s/${link.id}/poster.jpg`);
+    const poster = await gateway(`/s/${link.secret}/poster.jpg`);
     expect({ status: poster.status, type: poster.headers.get("content-type") }).toEqual({ status: 200, type: "image/jpeg" });
     expect(new Uint8Array(await poster.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0xff, 0xd8]));
     expect(html).not.toContain('type="password"');
@@ -93,7 +94,7 @@ describe("GET /s/:id: the landing page", () => {
 
   test("a link with a password shows a password field; an audio link says so", async () => {
     const { link } = await sharedVideo({ type: "audio", password: "s3cret-enough" });
-    const html = await (await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } })).text();
+    const html = await (await gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } })).text();
     expect(html).toMatch(/<input[^>]*name="password"[^>]*type="password"/);
     expect(html).toContain("Audio (M4A)");
     expect(html).not.toContain("s3cret-enough");
@@ -101,12 +102,12 @@ describe("GET /s/:id: the landing page", () => {
 
   test("a JSON client gets the same facts as JSON", async () => {
     const { link } = await sharedVideo({ maxDownloads: 3, password: "s3cret-enough" });
-    const res = await gateway(`/s/${link.id}`);
+    const res = await gateway(`/s/${link.secret}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({
       id: link.id,
-      video: { name: "Quarterly review", durationSeconds: expect.any(Number), sizeBytes: expect.any(Number), thumbnail: `https://gateway.test/s/${link.id}/poster.jpg` },
+      video: { name: "Quarterly review", durationSeconds: expect.any(Number), sizeBytes: expect.any(Number), thumbnail: `https://gateway.test/s/${link.secret}/poster.jpg` },
       type: "default",
       expiresAt: link.expiresAt,
       remainingDownloads: 3,
@@ -118,7 +119,7 @@ describe("GET /s/:id: the landing page", () => {
     const { uid, link } = await sharedVideo({ maxDownloads: 3 });
     const before = await counters(uid);
     const responses = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => gateway(`/s/${link.id}`, i % 2 === 0 ? { headers: { accept: BROWSER } } : {})),
+      Array.from({ length: 50 }, (_, i) => gateway(`/s/${link.secret}`, i % 2 === 0 ? { headers: { accept: BROWSER } } : {})),
     );
     for (const res of responses) {
       expect(res.status).toBe(200);
@@ -127,18 +128,18 @@ describe("GET /s/:id: the landing page", () => {
     expect((await shareLinkRow(link.id)).uses).toBe(0);
     expect(await linkAuditCount(link.id)).toBe(0);
     expect((await counters(uid)).delivery).toBe(before.delivery);
-    expect(((await (await gateway(`/s/${link.id}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
+    expect(((await (await gateway(`/s/${link.secret}`)).json()) as { remainingDownloads: number }).remainingDownloads).toBe(3);
     // The file's size is asked of Stream once, with a HEAD, however many views race for it.
     expect(((await counters(uid)).byOperation["delivery.head"] ?? 0) - (before.byOperation["delivery.head"] ?? 0)).toBe(1);
   });
 
   test("the page shows the file's size, as Stream's delivery host gives it, asked once with a HEAD", async () => {
     const { uid, link } = await sharedVideo();
-    const facts = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
-    const file = await fetch(location(await click(link.id)));
+    const facts = (await (await gateway(`/s/${link.secret}`)).json()) as { video: { sizeBytes: number | null } };
+    const file = await fetch(location(await click(link.secret)));
     const bytes = (await file.arrayBuffer()).byteLength;
     expect(facts.video.sizeBytes).toBe(bytes);
-    const html = await (await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } })).text();
+    const html = await (await gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } })).text();
     expect(html).toContain(`<dt>Size</dt><dd>${formatSize(bytes)}</dd>`);
     const seen = await counters(uid);
     expect({ heads: seen.byOperation["delivery.head"], downloads: seen.delivery }).toEqual({ heads: 1, downloads: 1 });
@@ -149,17 +150,17 @@ describe("GET /s/:id: the landing page", () => {
     const heads = async (uid: string) => (await counters(uid)).byOperation["delivery.head"] ?? 0;
     // Not ready yet: nothing to measure.
     const preparing = await sharedVideo({}, { name: "Long cut", downloads: { default: "inprogress" }, downloadSeconds: 60 });
-    expect((await facts(preparing.link.id)).video.sizeBytes).toBeNull();
+    expect((await facts(preparing.link.secret)).video.sizeBytes).toBeNull();
     expect(await heads(preparing.uid)).toBe(0);
     // Revoked before anyone looked: the page is refused, and Stream is not asked.
     const revoked = await sharedVideo();
     expect((await admin("DELETE", `/v1/admin/share-links/${revoked.link.id}`)).ok).toBe(true);
-    await expectProblem(await gateway(`/s/${revoked.link.id}`), 410, "link-revoked");
+    await expectProblem(await gateway(`/s/${revoked.link.secret}`), 410, "link-revoked");
     expect(await heads(revoked.uid)).toBe(0);
     // Stream's delivery host slower than the gateway waits: the page, without a size.
     const slow = await sharedVideo();
     await injectFault({ video: slow.uid, operation: "delivery", latencyMs: 3000, times: 1 });
-    const res = await gateway(`/s/${slow.link.id}`, { headers: { accept: BROWSER } });
+    const res = await gateway(`/s/${slow.link.secret}`, { headers: { accept: BROWSER } });
     expect(res.status).toBe(200);
     expect(await res.text()).not.toContain("<dt>Size</dt>");
   });
@@ -178,16 +179,16 @@ describe("GET /s/:id: the landing page", () => {
   test("a file whose size Stream will not tell is shown without one, and asked again only after a while", async () => {
     const { uid, link } = await sharedVideo();
     await injectFault({ video: uid, operation: "delivery", status: 503, times: 1 });
-    const first = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
-    const second = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    const first = (await (await gateway(`/s/${link.secret}`)).json()) as { video: { sizeBytes: number | null } };
+    const second = (await (await gateway(`/s/${link.secret}`)).json()) as { video: { sizeBytes: number | null } };
     expect([first.video.sizeBytes, second.video.sizeBytes]).toEqual([null, null]);
     expect((await counters(uid)).byOperation["delivery.head"]).toBe(1);
     // Half an hour later (the check's time moved back), still not; an hour later, the next view asks again and gets it.
     const checkedAgo = (ms: number) => env.DB.prepare("UPDATE download_state SET size_checked_at = ?2 WHERE video_id = ?1").bind(uid, Date.now() - ms).run();
     await checkedAgo(30 * 60_000);
-    expect(((await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } }).video.sizeBytes).toBeNull();
+    expect(((await (await gateway(`/s/${link.secret}`)).json()) as { video: { sizeBytes: number | null } }).video.sizeBytes).toBeNull();
     await checkedAgo(61 * 60_000);
-    const later = (await (await gateway(`/s/${link.id}`)).json()) as { video: { sizeBytes: number | null } };
+    const later = (await (await gateway(`/s/${link.secret}`)).json()) as { video: { sizeBytes: number | null } };
     expect(later.video.sizeBytes).toBeGreaterThan(0);
     expect((await counters(uid)).byOperation["delivery.head"]).toBe(2);
   });
@@ -204,21 +205,21 @@ describe("GET /s/:id: the landing page", () => {
   test("an expired, a revoked and an exhausted link: 410 with the matching type, on GET and POST alike", async () => {
     const { uid } = await seedVideo(QUARTERLY);
     const token = await appToken(randomUser(), { videos: [uid] });
-    const expired = await createShareLink(uid, token);
-    await env.DB.prepare("UPDATE share_links SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, expired.id).run();
-    const revoked = await createShareLink(uid, token);
+    const expired = await createShareLink(uid, token, { delivery: "redirect" });
+    await env.DB.prepare("UPDATE share_links SET expires_at = ? WHERE public_id = ?").bind(Date.now() - 1, expired.id).run();
+    const revoked = await createShareLink(uid, token, { delivery: "redirect" });
     expect((await gateway(`/v1/share-links/${revoked.id}`, { method: "DELETE", token })).status).toBe(204);
-    const exhausted = await createShareLink(uid, token, { maxDownloads: 1 });
-    expect((await click(exhausted.id)).status).toBe(302);
+    const exhausted = await createShareLink(uid, token, { delivery: "redirect", maxDownloads: 1 });
+    expect((await click(exhausted.secret)).status).toBe(302);
 
     for (const [link, type] of [
       [expired, "link-expired"],
       [revoked, "link-revoked"],
       [exhausted, "link-exhausted"],
     ] as const) {
-      await expectProblem(await gateway(`/s/${link.id}`), 410, type, `/s/${link.id}`);
-      await expectProblem(await click(link.id), 410, type, `/s/${link.id}`);
-      const page = await gateway(`/s/${link.id}`, { headers: { accept: BROWSER } });
+      await expectProblem(await gateway(`/s/${link.secret}`), 410, type, `/s/${link.secret}`);
+      await expectProblem(await click(link.secret), 410, type, `/s/${link.secret}`);
+      const page = await gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } });
       expect(page.status).toBe(410);
       expect(await page.text()).toContain(type);
     }
@@ -228,7 +229,7 @@ describe("GET /s/:id: the landing page", () => {
 describe("POST /s/:id: the download", () => {
   test("a ready video: 302 to Stream's delivery host, which serves the MP4; one use and one audit row", async () => {
     const { uid, link } = await sharedVideo({ maxDownloads: 3 });
-    const res = await click(link.id);
+    const res = await click(link.secret);
     const target = location(res);
     expect(target.origin).toBe(DELIVERY_BASE);
     expect(target.pathname).toMatch(/^\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/downloads\/default\.mp4$/);
@@ -245,20 +246,20 @@ describe("POST /s/:id: the download", () => {
 
   test("the landing page's form post works too", async () => {
     const { link } = await sharedVideo();
-    const res = await submitForm(link.id, {});
+    const res = await submitForm(link.secret, {});
     await expectMp4(await fetch(location(res)));
   });
 
   test("the token's exp never outlives the link", async () => {
     const { link } = await sharedVideo({ expiresIn: 120 });
-    const { exp } = tokenClaims(location(await click(link.id)));
+    const { exp } = tokenClaims(location(await click(link.secret)));
     expect(exp).toBeLessThanOrEqual(Date.parse(link.expiresAt) / 1000);
     expect(exp).toBeGreaterThan(Date.now() / 1000);
   });
 
   test("a link for GB: the token works from GB and not from the US at Stream; the gateway refuses a US click itself", async () => {
     const { link } = await sharedVideo({ countries: ["GB"] });
-    const res = await click(link.id, { headers: { "cf-ipcountry": "GB" } });
+    const res = await click(link.secret, { headers: { "cf-ipcountry": "GB" } });
     const target = location(res);
     expect(tokenClaims(target).accessRules).toEqual([
       { type: "ip.geoip.country", action: "allow", country: ["GB"] },
@@ -269,13 +270,13 @@ describe("POST /s/:id: the download", () => {
     await fromUs.arrayBuffer();
     await expectMp4(await fetch(target, { headers: { "cf-ipcountry": "GB" } }));
 
-    await expectProblem(await click(link.id, { headers: { "cf-ipcountry": "US" } }), 403, "not-entitled");
+    await expectProblem(await click(link.secret, { headers: { "cf-ipcountry": "US" } }), 403, "not-entitled");
     expect((await shareLinkRow(link.id)).uses).toBe(1);
   });
 
   test("a download Stream is still making: 202 with Retry-After, and no use taken", async () => {
     const { uid, link } = await sharedVideo({ maxDownloads: 1 }, { name: "Quarterly review", downloadSeconds: 60 });
-    const res = await click(link.id);
+    const res = await click(link.secret);
     expect(res.status).toBe(202);
     const retryAfter = Number(res.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(0);
@@ -287,7 +288,7 @@ describe("POST /s/:id: the download", () => {
 
   test("a browser waiting on Stream gets a 202 page that posts its form again, by a script whose nonce the CSP allows", async () => {
     const { link } = await sharedVideo({ maxDownloads: 1 }, { name: "Quarterly review", downloadSeconds: 60 });
-    const res = await submitForm(link.id, {});
+    const res = await submitForm(link.secret, {});
     expect(res.status).toBe(202);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -296,12 +297,12 @@ describe("POST /s/:id: the download", () => {
     const allowed = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(allowed).toBeTruthy();
     const html = await res.text();
-    expect(html).toContain(`<form data-download method="post" action="/s/${link.id}">`);
+    expect(html).toContain(`<form data-download method="post" action="/s/${link.secret}">`);
     const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
     expect(scripts).toEqual([` nonce="${allowed}"`]);
     expect((await shareLinkRow(link.id)).uses).toBe(0);
 
-    const again = await submitForm(link.id, {});
+    const again = await submitForm(link.secret, {});
     expect(again.status).toBe(202);
     const second = /script-src 'nonce-([^']+)'/.exec(again.headers.get("content-security-policy") ?? "")?.[1];
     expect(second).not.toBe(allowed);
@@ -310,12 +311,12 @@ describe("POST /s/:id: the download", () => {
 
   test("a Range on the granting POST never skips the use; the resume happens at the grant's own URL, with no new use", async () => {
     const { link } = await sharedVideo({ maxDownloads: 2 });
-    const start = await click(link.id, { headers: { range: "bytes=0-" } });
+    const start = await click(link.secret, { headers: { range: "bytes=0-" } });
     expect(start.status).toBe(302);
     expect((await shareLinkRow(link.id)).uses).toBe(1);
 
     // The bypass the old rule allowed: a Range past 0 on the POST itself is a new grant.
-    const ranged = await click(link.id, { query: "?mode=stream", headers: { range: "bytes=100-" } });
+    const ranged = await click(link.secret, { query: "?mode=stream", headers: { range: "bytes=100-" } });
     const path = ticketPath(ranged);
     expect((await shareLinkRow(link.id)).uses).toBe(2);
 
@@ -326,14 +327,14 @@ describe("POST /s/:id: the download", () => {
     await resume.arrayBuffer();
     // The last use of the link is resumable, and the link itself is used up.
     await expectMp4(await gateway(path));
-    await expectProblem(await click(link.id, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
+    await expectProblem(await click(link.secret, { headers: { range: "bytes=0-999999999" } }), 410, "link-exhausted");
     expect((await shareLinkRow(link.id)).uses).toBe(2);
     expect(await linkAuditCount(link.id)).toBe(2);
   });
 
   test("stream mode answers 303 to the grant's URL, which serves the bytes named after the video; one use", async () => {
     const { link } = await sharedVideo({ maxDownloads: 5 });
-    const res = await gateway(ticketPath(await click(link.id, { query: "?mode=stream" })));
+    const res = await gateway(ticketPath(await click(link.secret, { query: "?mode=stream" })));
     expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="Quarterly review\.mp4"/);
     await expectMp4(res);
     expect((await shareLinkRow(link.id)).uses).toBe(1);
@@ -341,18 +342,18 @@ describe("POST /s/:id: the download", () => {
 
   test("a client that is not a browser and names no mode is sent to the grant's URL (curl -L, even -X POST -L, gets the bytes); a browser's form post is redirected", async () => {
     const { link } = await sharedVideo({ maxDownloads: 5 });
-    const curl = await gateway(`/s/${link.id}`, { method: "POST", headers: { accept: "*/*" } });
+    const curl = await gateway(`/s/${link.secret}`, { method: "POST", headers: { accept: "*/*" } });
     const path = ticketPath(curl);
     await expectMp4(await gateway(path));
     await expectMp4(await gateway(path, { method: "POST" }));
-    const browser = await submitForm(link.id, {});
+    const browser = await submitForm(link.secret, {});
     expect(browser.status).toBe(302);
     expect((await shareLinkRow(link.id)).uses).toBe(2);
   });
 
   test("with stream mode disabled, every client is redirected", async () => {
     const { link } = await sharedVideo({ maxDownloads: 5 });
-    const res = await callWorker(envWith({ DELIVERY_MODES: "redirect" }), `/s/${link.id}`, { method: "POST" });
+    const res = await callWorker(envWith({ DELIVERY_MODES: "redirect" }), `/s/${link.secret}`, { method: "POST" });
     expect(res.status).toBe(302);
   });
 });
@@ -360,7 +361,7 @@ describe("POST /s/:id: the download", () => {
 describe("atomic exhaustion", () => {
   test("a 3-download link under 25 concurrent clicks: exactly 3 redirects, the rest 410 link-exhausted; uses = audit rows = 3", async () => {
     const { link } = await sharedVideo({ maxDownloads: 3 });
-    const responses = await Promise.all(Array.from({ length: 25 }, () => click(link.id)));
+    const responses = await Promise.all(Array.from({ length: 25 }, () => click(link.secret)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 302)).toHaveLength(3);
     expect(statuses.filter((s) => s === 410)).toHaveLength(22);
@@ -383,8 +384,8 @@ describe("the page's brand (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT)", () => {
       headers: { "content-type": "application/json" },
       body: '{"expiresIn":600}',
     });
-    const { id } = (await created.json()) as { id: string };
-    const res = await callWorker(branded, `/s/${id}`, { headers: { accept: BROWSER } });
+    const { url } = (await created.json()) as { url: string };
+    const res = await callWorker(branded, new URL(url).pathname, { headers: { accept: BROWSER } });
     const html = await res.text();
     expect(html).toContain("<span>Acme &lt;b&gt;&quot;Films&quot;&lt;/b&gt;</span>");
     expect(html).toContain('<img src="https://cdn.acme.example/logo.svg" alt="">');
@@ -401,7 +402,7 @@ describe("the page's brand (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT)", () => {
     [{ BRAND_NAME: "x".repeat(81) }, "BRAND_NAME"],
   ])("%o is refused as misconfigured", async (settings, setting) => {
     const { link } = await sharedVideo();
-    const problem = await expectProblem(await callWorker(envWith(settings), `/s/${link.id}`), 500, "misconfigured");
+    const problem = await expectProblem(await callWorker(envWith(settings), `/s/${link.secret}`), 500, "misconfigured");
     expect(problem.setting).toBe(setting);
   });
 });
@@ -410,29 +411,29 @@ describe("passwords", () => {
   test("missing: 403; wrong: 403; right: 302 (JSON or form); the password is never echoed", async () => {
     const password = "open sesame 42";
     const { link } = await sharedVideo({ password });
-    await expectProblem(await click(link.id), 403, "not-entitled");
-    await expectProblem(await click(link.id, { password: "" }), 403, "not-entitled");
-    const wrong = await click(link.id, { password: "open sesame 43" });
+    await expectProblem(await click(link.secret), 403, "not-entitled");
+    await expectProblem(await click(link.secret, { password: "" }), 403, "not-entitled");
+    const wrong = await click(link.secret, { password: "open sesame 43" });
     expect(await wrong.clone().text()).not.toContain("open sesame");
     await expectProblem(wrong, 403, "not-entitled");
     expect((await shareLinkRow(link.id)).uses).toBe(0);
 
-    await expectMp4(await fetch(location(await click(link.id, { password }))));
-    expect(location(await submitForm(link.id, { password })).origin).toBe(DELIVERY_BASE);
+    await expectMp4(await fetch(location(await click(link.secret, { password }))));
+    expect(location(await submitForm(link.secret, { password })).origin).toBe(DELIVERY_BASE);
     expect((await shareLinkRow(link.id)).uses).toBe(2);
   });
 
   test("a revoked link's poster is refused like the link; an unknown link's is 404", async () => {
     const { link } = await sharedVideo();
-    expect((await gateway(`/s/${link.id}/poster.jpg`)).status).toBe(200);
+    expect((await gateway(`/s/${link.secret}/poster.jpg`)).status).toBe(200);
     await admin("DELETE", `/v1/admin/share-links/${link.id}`);
-    await expectProblem(await gateway(`/s/${link.id}/poster.jpg`), 410, "link-revoked");
+    await expectProblem(await gateway(`/s/${link.secret}/poster.jpg`), 410, "link-revoked");
     await expectProblem(await gateway("/s/nope/poster.jpg"), 404, "not-found");
   });
 
   test("a browser with a wrong password gets the page back, with the reason and the field again, not a dead end", async () => {
     const { link } = await sharedVideo({ password: "the right one" });
-    const wrong = await submitForm(link.id, { password: "not it" });
+    const wrong = await submitForm(link.secret, { password: "not it" });
     expect(wrong.status).toBe(403);
     expect(wrong.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await wrong.text();
@@ -440,7 +441,7 @@ describe("passwords", () => {
     expect(html).toMatch(/<input[^>]*name="password"[^>]*type="password"/);
     expect(html).not.toContain("not it");
     expect((await shareLinkRow(link.id)).uses).toBe(0);
-    expect(location(await submitForm(link.id, { password: "the right one" })).origin).toBe(DELIVERY_BASE);
+    expect(location(await submitForm(link.secret, { password: "the right one" })).origin).toBe(DELIVERY_BASE);
   });
 
   test("wrong passwords are rate-limited per link: after 10 attempts in a minute, 429 rate-limited with Retry-After", async () => {
@@ -451,18 +452,18 @@ describe("passwords", () => {
     const other = await sharedVideo({ password: "the right one" });
 
     for (let attempt = 1; attempt <= 10; attempt++) {
-      await expectProblem(await click(link.id, { password: `guess ${attempt}` }), 403, "not-entitled");
+      await expectProblem(await click(link.secret, { password: `guess ${attempt}` }), 403, "not-entitled");
     }
-    const limited = await click(link.id, { password: "guess 11" });
+    const limited = await click(link.secret, { password: "guess 11" });
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     await expectProblem(limited, 429, "rate-limited");
     // A browser gets the page back with the reason, and the same Retry-After.
-    const page = await submitForm(link.id, { password: "guess 12" });
+    const page = await submitForm(link.secret, { password: "guess 12" });
     expect({ status: page.status, retryAfter: page.headers.get("retry-after") }).toEqual({ status: 429, retryAfter: expect.stringMatching(/^\d+$/) });
     expect(await page.text()).toContain("Too many password attempts for this link.");
 
     // Another link is not slowed by this one's guesses.
-    expect((await click(other.link.id, { password: "the right one" })).status).toBe(302);
+    expect((await click(other.link.secret, { password: "the right one" })).status).toBe(302);
     expect((await shareLinkRow(link.id)).uses).toBe(0);
   }, 20_000);
 });

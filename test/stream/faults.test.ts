@@ -187,7 +187,7 @@ const count = (shots: Shot[], route: string, status: number) => shots.filter((s)
 
 /** A k-use link made by an entitled user (no password, no countries). */
 async function link(uid: string): Promise<string> {
-  return (await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { maxDownloads: K })).id;
+  return (await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { maxDownloads: K })).secret;
 }
 
 /**

@@ -1,0 +1,118 @@
+// Where share links live, behind one interface for the routes: each link's live state in its
+// Durable Object (link-object.ts), the index in D1 (store.ts). A link's object is found from its
+// URL's secret by a digest, so a use asks no database; the object takes the link over from D1 on
+// its first use. The object failing fails closed: 503, never a grant.
+import type { Db } from "../db/types";
+import { retryLater } from "../problems";
+import { linkNames } from "./ids";
+import type { GrantName, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
+import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
+
+export interface ShareLinkStore {
+  /** Creates a link unless its creator has `maxActive` live ones; whether it was created. */
+  create(link: ShareLink, maxActive: number): Promise<boolean>;
+  /** The link a URL's secret names, as it stands now, or null. */
+  bySecret(secret: string): Promise<ShareLink | null>;
+  /** The link the owner API names (its public id, or an older app's kept secret), as the index has it. */
+  forOwner(given: string): Promise<ShareLink | null>;
+  list: typeof listLinks extends (db: Db, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+  /** Takes one use (link-object.ts › redeem). */
+  redeem(link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed>;
+  /** A fetch of one of the link's grants (link-object.ts › open). */
+  open(link: string, input: { grant: GrantName; now: number; network: string | null; country: string | null; bytes: number | null; sizeBytes: number | null }): Promise<Opened>;
+  stillLive(link: string): Promise<boolean>;
+  /** The use's audit event is on its way: it leaves the link's outbox. */
+  sent(link: string, eventId: string): Promise<void>;
+  close(link: string, grant: GrantName, unsent: number): Promise<void>;
+  /** Revokes a link (its object first, then the index); `creator` limits it to theirs. Whether it was live. */
+  revoke(id: string, now: number, creator?: string): Promise<boolean>;
+  /** Revokes every live link of a user, a video, or both: the links revoked. */
+  revokeAll(by: LinksOf, now: number): Promise<RevokedLink[]>;
+  /** Lifts a suspension: the link as reinstated, or null when it was not suspended. */
+  reinstate(link: ShareLink, now: number): Promise<ShareLink | null>;
+  /** Copies a suspension the link's object decided into the index. */
+  indexSuspension(link: ShareLink): Promise<void>;
+}
+
+/** How the index's window of past uses is read when an object takes a link over. */
+async function usesInWindow(db: Db, id: string, since: number) {
+  const rows = await db.prepare("SELECT at, network, country FROM audit_events WHERE link_id = ?1 AND at >= ?2").bind(id, since).all<{
+    at: number;
+    network: string | null;
+    country: string | null;
+  }>();
+  return rows.results;
+}
+
+export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject>, db: Db, windowMs: number): ShareLinkStore {
+  // A stub per call: one must not outlive the request that made it.
+  const of = (id: string) => namespace.get(namespace.idFromName(id));
+  async function ask<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      console.error("share link object unavailable", error instanceof Error ? error.message : error);
+      throw retryLater("upstream-unavailable", "This link cannot be checked right now. Try again in a moment.", 1);
+    }
+  }
+  /** The link's object, having taken the link over from D1 if it had not. */
+  async function adopted(link: ShareLink): Promise<ShareLink> {
+    const stub = of(link.id);
+    const held = (await ask(() => stub.read())) as ShareLink | null;
+    if (held !== null) return held;
+    const window = await usesInWindow(db, link.id, Math.max(Date.now() - windowMs, link.reinstatedAt ?? 0));
+    return (await ask(() => stub.adopt(link, window))) as ShareLink;
+  }
+  const store: ShareLinkStore = {
+    async create(link, maxActive) {
+      return insertLink(db, link, (await linkNames(link.secret)).rowKey, maxActive);
+    },
+    async bySecret(secret) {
+      const names = await linkNames(secret);
+      const held = (await ask(() => of(names.publicId).read())) as ShareLink | null;
+      if (held !== null) return held;
+      const row = await findBySecret(db, names);
+      return row === null ? null : adopted(row);
+    },
+    forOwner: (given) => findForOwner(db, given),
+    list: (creator, page) => listLinks(db, creator, page),
+    async redeem(link, input) {
+      const redeem = () => ask(async () => (await of(link.id).redeem({ ...input, windowMs })) as Redeemed);
+      const answer = await redeem();
+      if (answer.kind !== "unknown") return answer;
+      await adopted(link);
+      return redeem();
+    },
+    open: (link, input) => ask(async () => (await of(link).open({ ...input, windowMs })) as Opened),
+    stillLive: (link) => ask(() => of(link).stillLive()),
+    async sent(link, eventId) {
+      // Left in the outbox, the event is sent again by the object's alarm: one row all the same.
+      await of(link)
+        .sent(eventId)
+        .catch((error: unknown) => console.error("share link: an outbox entry could not be cleared", error instanceof Error ? error.message : error));
+    },
+    async close(link, grant, unsent) {
+      await of(link)
+        .close(grant, unsent)
+        .catch((error: unknown) => console.error("share link: a grant's unsent bytes could not be given back", error instanceof Error ? error.message : error));
+    },
+    async revoke(id, now, creator) {
+      await ask(() => of(id).revoke(now));
+      return revokeLink(db, id, now, creator);
+    },
+    async revokeAll(by, now) {
+      // The objects first: once the index says revoked, a retry would find nothing left to push.
+      const live = await liveLinksOf(db, by, now);
+      await Promise.all(live.map((id) => ask(() => of(id).revoke(now))));
+      return revokeLinksOf(db, by, now);
+    },
+    async reinstate(link, now) {
+      const reinstated = (await ask(() => of(link.id).reinstate(now))) as ShareLink | null;
+      // The index may say suspended while the object does not (the index is behind): it is set right either way.
+      await indexSuspension(db, link.id, null, reinstated?.reinstatedAt ?? null);
+      return reinstated;
+    },
+    indexSuspension: (link) => indexSuspension(db, link.id, link.suspension, null),
+  };
+  return store;
+}
