@@ -24,6 +24,8 @@ declare module "vitest" {
     mint?: { cachedKey: Rate; importPerCall: Rate };
     /** usedUpStatementsPer1000: D1 statements for 1,000 POSTs to a used-up link, after the first. */
     d1?: { download: HotRequestTrips; share: HotRequestTrips; usedUpStatementsPer1000: number };
+    /** One link's object: uses per second at 100 at a time (d1-round-trips.test.ts). */
+    linkObject?: { uses: number; perSecond: number };
     /** ms per request, see request-cost.test.ts */
     cost?: { requests: number } & Record<string, number>;
   }

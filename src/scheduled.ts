@@ -8,8 +8,12 @@ import type { Db } from "./db/types";
 import type { Gateway } from "./gateway";
 import { auditFreshness } from "./record/audit";
 import { retryPreparations } from "./webhooks/video-processed";
+import { moveLegacyLinks } from "./share-links/store";
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
+
+/** Each move is two statements and two digests; a thousand a day empties any realistic backlog within days. */
+const LEGACY_MOVES_PER_RUN = 1000;
 
 const DAY_MS = 86_400_000;
 /** Expired links stay this long, so their landing page can still say "expired" rather than 404. */
@@ -58,6 +62,8 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
   );
   const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
+  // Links from before public ids that nobody used since the upgrade move here, a batch a day.
+  const moved = await moveLegacyLinks(db, now, LEGACY_MOVES_PER_RUN);
   const failures = await deleteInBatches(
     db,
     "DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures WHERE failed_at < ?1 ORDER BY failed_at LIMIT ?2)",
@@ -71,7 +77,7 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
       .run()
   ).meta.changes;
   console.log(
-    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events`,
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events; moved ${moved} older share links to public ids`,
   );
   return true;
 }

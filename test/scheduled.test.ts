@@ -5,6 +5,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { beforeEach, describe, expect, test } from "vitest";
 import { auditStatement } from "../src/record/audit";
 import worker from "../src/index";
+import { linkNames } from "../src/share-links/ids";
 import { envWith } from "./helpers";
 
 const DAY = 86_400_000;
@@ -34,8 +35,9 @@ async function insertLink(id: string, expiresAt: number): Promise<void> {
     .run();
 }
 
+/** The links left, by the secret they were made with (a live one has moved to its public id meanwhile). */
 async function linkIds(): Promise<string[]> {
-  return (await env.DB.prepare("SELECT id FROM share_links ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
+  return (await env.DB.prepare("SELECT coalesce(secret, id) AS id FROM share_links ORDER BY 1").all<{ id: string }>()).results.map((r) => r.id);
 }
 
 beforeEach(async () => {
@@ -101,5 +103,17 @@ describe("share link retention", () => {
     await insertLink("live", SCHEDULED + DAY);
     await runCron();
     expect(await linkIds()).toEqual(["live"]);
+  });
+
+  test("a live link from before public ids is moved: named by the digest of its secret, re-keyed so that older code refuses it", async () => {
+    await insertLink("still-live-legacy-link-secret-00", SCHEDULED + DAY);
+    await insertLink("expired-legacy-link-secret-0000", SCHEDULED - DAY);
+    await runCron();
+    const rows = await env.DB.prepare("SELECT id, public_id, secret FROM share_links ORDER BY expires_at").all<{ id: string; public_id: string | null; secret: string | null }>();
+    const { publicId, rowKey } = await linkNames("still-live-legacy-link-secret-00");
+    expect(rows.results).toEqual([
+      { id: "expired-legacy-link-secret-0000", public_id: null, secret: null },
+      { id: rowKey, public_id: publicId, secret: "still-live-legacy-link-secret-00" },
+    ]);
   });
 });

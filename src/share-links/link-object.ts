@@ -60,6 +60,17 @@ const PRUNE_PER_USE = 4;
 /** How long an expired link's object keeps its state: past every grant it handed out (TOKEN_TTL_SECONDS is at most a day). */
 const KEEP_AFTER_EXPIRY_MS = 2 * 86_400_000;
 
+/**
+ * Wrong-password guesses a link takes from everyone together per window, against guessing spread
+ * over many networks (each network is also held to LINK_PASSWORD_LIMITER). A network that has
+ * entered the right password is not counted, so strangers cannot lock the link's holder out.
+ */
+export const PASSWORD_GUESSES = 50;
+export const PASSWORD_WINDOW_MS = 15 * 60_000;
+
+/** A guess at a link's password: taken, or refused until the window turns. */
+export type Guess = { kind: "go"; known: boolean } | { kind: "wait"; retryAfterSeconds: number };
+
 /** A grant may take this many times its file: a resume and a retry or two, never an audience. */
 export const GRANT_BUDGET_FILES = 3;
 
@@ -120,6 +131,7 @@ export class ShareLinkObject extends DurableObject {
     this.ctx.storage.kv.put("seen", seen);
     const link = this.save({ ...row, revokedAt: row.revokedAt ?? revokedAt });
     // The object clears itself once the link and its grants are long over.
+    this.outboxAlarm = null;
     await this.ctx.storage.setAlarm(row.expiresAt + KEEP_AFTER_EXPIRY_MS);
     return link;
   }
@@ -143,8 +155,32 @@ export class ShareLinkObject extends DurableObject {
     for (const [key] of expired) this.ctx.storage.kv.delete(key);
     this.ctx.storage.kv.put(`outbox:${input.event.id}`, input.event);
     // The Worker sends the event and then says so (`sent`); if it never does, the alarm sends it.
-    await this.ctx.storage.setAlarm(Date.now() + OUTBOX_GRACE_MS);
+    // One alarm covers every use until it rings.
+    const due = Date.now() + OUTBOX_GRACE_MS;
+    if (this.outboxAlarm === null || this.outboxAlarm < Date.now() || this.outboxAlarm > due + OUTBOX_GRACE_MS) {
+      this.outboxAlarm = due;
+      await this.ctx.storage.setAlarm(due);
+    }
     return { kind: "granted", link: used };
+  }
+
+  /**
+   * One attempt at the link's password from `network` (IPv4 address, IPv6 /64), before it is
+   * checked: a network that entered the right password before always goes; any other counts
+   * against the link's PASSWORD_GUESSES per window.
+   */
+  guess(network: string, now: number): Guess {
+    if (this.ctx.storage.kv.get<number>(`password-ok:${network}`) !== undefined) return { kind: "go", known: true };
+    const stored = this.ctx.storage.kv.get<{ since: number; count: number }>("password-guesses");
+    const window = stored === undefined || now - stored.since >= PASSWORD_WINDOW_MS ? { since: now, count: 0 } : stored;
+    if (window.count >= PASSWORD_GUESSES) return { kind: "wait", retryAfterSeconds: Math.max(1, Math.ceil((window.since + PASSWORD_WINDOW_MS - now) / 1000)) };
+    this.ctx.storage.kv.put("password-guesses", { ...window, count: window.count + 1 });
+    return { kind: "go", known: false };
+  }
+
+  /** `network` entered the right password: its later attempts are not counted. */
+  passwordRight(network: string, now: number): void {
+    this.ctx.storage.kv.put(`password-ok:${network}`, now);
   }
 
   /** The Worker has handed a use's audit event to the queue: it leaves the outbox. */
@@ -221,6 +257,7 @@ export class ShareLinkObject extends DurableObject {
   }
 
   override async alarm(): Promise<void> {
+    this.outboxAlarm = null;
     if (this.sending) return;
     this.sending = true;
     try {
@@ -276,6 +313,9 @@ export class ShareLinkObject extends DurableObject {
 
   private sending = false;
 
+  /** When the alarm set for the outbox rings, as this instance set it (null: not set, or since rung). */
+  private outboxAlarm: number | null = null;
+
   private async flush(): Promise<void> {
     // Events added while a batch is sent are taken by the next turn.
     for (;;) {
@@ -283,6 +323,7 @@ export class ShareLinkObject extends DurableObject {
       if (waiting.length === 0) break;
       const attempt = this.ctx.storage.kv.get<number>("outbox-attempt") ?? 0;
       // Set first: a crash in the sending still leaves the events a next try.
+      this.outboxAlarm = null;
       await this.ctx.storage.setAlarm(Date.now() + OUTBOX_RETRY_MS(attempt));
       const audit = this.audit();
       for (const [key, event] of waiting) {
@@ -298,6 +339,7 @@ export class ShareLinkObject extends DurableObject {
     }
     // Nothing left to send: the next alarm clears the object once its link is long expired.
     const link = this.link;
+    this.outboxAlarm = null;
     if (link !== undefined) await this.ctx.storage.setAlarm(link.expiresAt + KEEP_AFTER_EXPIRY_MS);
   }
 }

@@ -5,7 +5,7 @@
 import type { Db } from "../db/types";
 import { retryLater } from "../problems";
 import { linkNames } from "./ids";
-import type { GrantName, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
+import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
 import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
 
 export interface ShareLinkStore {
@@ -18,6 +18,9 @@ export interface ShareLinkStore {
   list: typeof listLinks extends (db: Db, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   /** Takes one use (link-object.ts › redeem). */
   redeem(link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed>;
+  /** One attempt at the link's password from `network` (link-object.ts › guess); `passwordRight` exempts the network afterwards. */
+  guess(link: ShareLink, network: string, now: number): Promise<Guess>;
+  passwordRight(link: string, network: string, now: number): Promise<void>;
   /** A fetch of one of the link's grants (link-object.ts › open). */
   open(link: string, input: { grant: GrantName; now: number; network: string | null; country: string | null; bytes: number | null; sizeBytes: number | null }): Promise<Opened>;
   stillLive(link: string): Promise<boolean>;
@@ -82,6 +85,15 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       if (answer.kind !== "unknown") return answer;
       await adopted(link);
       return redeem();
+    },
+    async guess(link, network, now) {
+      await adopted(link);
+      return ask(async () => (await of(link.id).guess(network, now)) as Guess);
+    },
+    async passwordRight(link, network, now) {
+      await of(link)
+        .passwordRight(network, now)
+        .catch((error: unknown) => console.error("share link: a network that entered the password could not be remembered", error instanceof Error ? error.message : error));
     },
     open: (link, input) => ask(async () => (await of(link).open({ ...input, windowMs })) as Opened),
     stillLive: (link) => ask(() => of(link).stillLive()),

@@ -15,6 +15,7 @@ import { landingPage, linkFacts, linkJson, linkPreparingPage, type LinkFacts } f
 import { mintDownloadToken } from "../mint/token";
 import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
+import { clientNetwork } from "../mint/access-rules";
 import { linkProblem, linkRefusal, refusalProblem, unknownLink } from "./status";
 import { linkEvent, linkSuspended } from "../events/events";
 import { recordLinkGrant } from "../record/grant";
@@ -129,13 +130,23 @@ async function factsOf(d: Deps, link: ShareLink, state: DownloadState | null): P
   return linkFacts(link, { name: state?.videoName ?? null, durationSeconds: state?.videoDuration ?? null, sizeBytes, posterUrl: poster }, d.mount);
 }
 
+/**
+ * Every attempt counts, right or wrong, per (link, network): guessing from one network is slowed
+ * (LINK_PASSWORD_LIMITER), and guessing spread over many meets the link's own ceiling, which a
+ * network that has entered the right password never meets.
+ */
 async function checkPassword(d: Deps, link: ShareLink, password: string | undefined): Promise<void> {
   if (link.passwordHash === null) return;
   if (password === undefined || password === "") throw new Problem("not-entitled", "This link needs its password.");
-  // Every attempt counts, right or wrong: guessing is slowed per link whoever guesses.
-  const { success } = await d.limiters.password.limit({ key: `link:${link.id}` });
-  if (!success) throw retryLater("rate-limited", "Too many password attempts for this link.", PASSWORD_WINDOW_SECONDS);
+  const network = (d.client.ip === null ? null : clientNetwork(d.client.ip)) ?? "unknown";
+  const { success } = await d.limiters.password.limit({ key: `link:${link.id}:${network}` });
+  if (!success) throw retryLater("rate-limited", "Too many password attempts for this link from your network.", PASSWORD_WINDOW_SECONDS);
+  const guess = await d.links.guess(link, network, d.now);
+  if (guess.kind === "wait") {
+    throw retryLater("rate-limited", "Too many wrong passwords have been tried on this link. Try again later.", guess.retryAfterSeconds);
+  }
   if (!(await verifyPassword(password, link.passwordHash))) throw new Problem("not-entitled", "Wrong password.");
+  if (!guess.known) d.waitUntil(d.links.passwordRight(link.id, network, d.now));
 }
 
 const LANDING = (): Operation => ({

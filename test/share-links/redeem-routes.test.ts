@@ -4,9 +4,10 @@
 // at and enforces the token's access rules. Every test seeds its own video and uses fresh users.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { DELIVERY_BASE, counters, injectFault, seedVideo, sleep } from "../emulator/helpers";
+import { DELIVERY_BASE, counters, injectFault, seedVideo } from "../emulator/helpers";
 import { formatSize } from "../../src/share-links/pages";
-import { admin, appToken, callWorker, type CreatedLink, createShareLink, drainAudit, envWith, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow, ticketPath } from "../helpers";
+import { PASSWORD_GUESSES } from "../../src/share-links/link-object";
+import { clearOfLimiterRollover, LIMITER_BURST_TIMEOUT_MS, admin, appToken, callWorker, type CreatedLink, createShareLink, drainAudit, envWith, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow, ticketPath } from "../helpers";
 
 const QUARTERLY = { name: "Quarterly review", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -444,26 +445,44 @@ describe("passwords", () => {
     expect(location(await submitForm(link.secret, { password: "the right one" })).origin).toBe(DELIVERY_BASE);
   });
 
-  test("wrong passwords are rate-limited per link: after 10 attempts in a minute, 429 rate-limited with Retry-After", async () => {
-    // Miniflare's limiter windows are aligned to the wall-clock minute: stay clear of a rollover.
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 100);
+  test("wrong passwords are rate-limited per link and network: after 10 attempts in a minute, 429 with Retry-After; the holder elsewhere is not locked out", async () => {
+    await clearOfLimiterRollover();
     const { link } = await sharedVideo({ password: "the right one" });
     const other = await sharedVideo({ password: "the right one" });
+    const from = (ip: string) => ({ "cf-connecting-ip": ip });
 
     for (let attempt = 1; attempt <= 10; attempt++) {
-      await expectProblem(await click(link.secret, { password: `guess ${attempt}` }), 403, "not-entitled");
+      await expectProblem(await click(link.secret, { password: `guess ${attempt}`, headers: from("2001:db8:5:6::1") }), 403, "not-entitled");
     }
-    const limited = await click(link.secret, { password: "guess 11" });
+    // Another address of the same IPv6 /64 is the same network.
+    const limited = await click(link.secret, { password: "guess 11", headers: from("2001:db8:5:6::99") });
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     await expectProblem(limited, 429, "rate-limited");
     // A browser gets the page back with the reason, and the same Retry-After.
-    const page = await submitForm(link.secret, { password: "guess 12" });
+    const page = await gateway(`/s/${link.secret}`, {
+      method: "POST",
+      headers: { accept: BROWSER, "content-type": "application/x-www-form-urlencoded", ...from("2001:db8:5:6::1") },
+      body: "password=guess+12",
+    });
     expect({ status: page.status, retryAfter: page.headers.get("retry-after") }).toEqual({ status: 429, retryAfter: expect.stringMatching(/^\d+$/) });
-    expect(await page.text()).toContain("Too many password attempts for this link.");
+    expect(await page.text()).toContain("Too many password attempts for this link from your network.");
 
-    // Another link is not slowed by this one's guesses.
-    expect((await click(other.link.secret, { password: "the right one" })).status).toBe(302);
-    expect((await shareLinkRow(link.id)).uses).toBe(0);
-  }, 20_000);
+    // The holder, on another network, still gets in; another link is not slowed either.
+    expect((await click(link.secret, { password: "the right one", headers: from("192.0.2.44") })).status).toBe(302);
+    expect((await click(other.link.secret, { password: "the right one", headers: from("2001:db8:5:6::1") })).status).toBe(302);
+  }, LIMITER_BURST_TIMEOUT_MS);
+
+  test(`guesses spread over many networks meet the link's ceiling of ${PASSWORD_GUESSES}, which a network that entered the right password never meets`, async () => {
+    const { link } = await sharedVideo({ password: "the right one", maxDownloads: 1000 });
+    const from = (i: number) => ({ "cf-connecting-ip": `198.18.${Math.floor(i / 200)}.${i % 200}` });
+    expect((await click(link.secret, { password: "the right one", headers: { "cf-connecting-ip": "192.0.2.7" } })).status).toBe(302);
+    // The holder's own first attempt counted too (the link knew nothing of its network yet).
+    const wrong = await Promise.all(Array.from({ length: PASSWORD_GUESSES - 1 }, async (_, i) => (await click(link.secret, { password: `guess ${i}`, headers: from(i) })).status));
+    expect(wrong.filter((status) => status !== 403)).toEqual([]);
+    const stopped = await click(link.secret, { password: "the right one", headers: from(PASSWORD_GUESSES + 1) });
+    await expectProblem(stopped, 429, "rate-limited");
+    expect(Number(stopped.headers.get("retry-after"))).toBeGreaterThan(60);
+    // The holder's network is exempt.
+    expect((await click(link.secret, { password: "the right one", headers: { "cf-connecting-ip": "192.0.2.7" } })).status).toBe(302);
+  });
 });
