@@ -7,7 +7,7 @@
 // fails, which sends its batch to the dead-letter queue.
 import worker from "../../src/dev";
 
-export { StreamApiBudget, UserQuota } from "../../src/dev";
+export { ShareLinkObject, StreamApiBudget, UserQuota } from "../../src/dev";
 
 const CONSUMER_THROWS = 0.2;
 const FAILS_BEFORE = 0.2;

@@ -7,7 +7,7 @@ import { purchasesOf } from "./purchases";
 import { checkPassword, currentSession, endSession, startSession } from "./session";
 
 // The Worker that binds STREAM_BUDGET must export its Durable Object class.
-export { StreamApiBudget } from "stream-download-gateway";
+export { ShareLinkObject, StreamApiBudget } from "stream-download-gateway";
 
 const app = new Hono<{ Bindings: Env }>();
 

@@ -83,15 +83,21 @@ describe("share links made in the shop", () => {
 
     const created = await createLink(uid, session, await pageCsrfToken(session));
     expect(created.status).toBe(201);
-    const { id, url } = (await created.json()) as { id: string; url: string };
-    expect(url).toBe(`https://shop.test/downloads/s/${id}`);
+    const { url } = (await created.json()) as { url: string };
+    expect(url).toMatch(/^https:\/\/shop\.test\/downloads\/s\/[\w-]{32}$/);
+    const path = new URL(url).pathname;
 
-    const redeemed = await shop(`/downloads/s/${id}?mode=redirect`, { method: "POST" });
-    expect(redeemed.status).toBe(302);
-    expect(redeemed.headers.get("location")?.startsWith(`${DELIVERY_BASE}/`)).toBe(true);
+    // Delivered through the gateway: the grant is the shop's own /downloads/d/ URL, which serves the file.
+    const redeemed = await shop(path, { method: "POST" });
+    expect(redeemed.status).toBe(303);
+    const grant = new URL(redeemed.headers.get("location") ?? "");
+    expect(grant.pathname.startsWith("/downloads/d/")).toBe(true);
+    const file = await shop(grant.pathname);
+    expect(file.status).toBe(200);
+    await file.arrayBuffer();
 
     await refund(customer, uid);
-    await expectProblem(await shop(`/downloads/s/${id}?mode=redirect`, { method: "POST" }), 410, "link-paused");
+    await expectProblem(await shop(path, { method: "POST" }), 410, "link-paused");
   });
 
   test("cannot be made with the session cookie alone (a forged cross-site request)", async () => {
