@@ -15,6 +15,7 @@ import { Problem } from "../problems";
 import { clientNetwork, countryPermitted } from "../mint/access-rules";
 import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../deliver/delivery";
 import { contentDisposition } from "../deliver/filename";
+import { metered } from "../deliver/metered";
 import { readTicket, type Ticket } from "../mint/ticket";
 import { mintDownloadToken } from "../mint/token";
 
@@ -126,41 +127,11 @@ async function admittedByLink(d: Deps, ticket: Ticket & { link: string }, respon
     throw grantRefusal(opened.why);
   }
   if (response.body === null) return response;
-  const reader = response.body.getReader();
-  let sent = 0;
-  let nextCheckpoint = CHECKPOINT_BYTES;
-  let closed = false;
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    d.waitUntil(d.links.close(ticket.link, { id: ticket.id, expiresAt: ticket.expiresAt }, opened.reserved - sent));
-  };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          controller.close();
-          return finish();
-        }
-        sent += value.byteLength;
-        if (sent >= nextCheckpoint) {
-          nextCheckpoint += CHECKPOINT_BYTES;
-          if (!(await d.links.stillLive(ticket.link))) throw new Error("the link is no longer live");
-        }
-        controller.enqueue(value);
-      } catch (error) {
-        // Cut here: the client holds what it was sent, and resumes (or is refused) with a Range.
-        await reader.cancel().catch(() => {});
-        controller.error(error);
-        finish();
-      }
-    },
-    async cancel(reason) {
-      await reader.cancel(reason).catch(() => {});
-      finish();
-    },
-  });
+  const grant = { id: ticket.id, expiresAt: ticket.expiresAt };
+  const body = metered(response.body, opened.reserved, {
+    stillLive: () => d.links.stillLive(ticket.link),
+    close: (unsent) => d.waitUntil(d.links.close(ticket.link, grant, unsent)),
+  }, CHECKPOINT_BYTES);
   return new Response(body, { status: response.status, headers: response.headers });
 }
 
