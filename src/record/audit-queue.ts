@@ -10,7 +10,7 @@ import type { Db } from "../db/types";
 import * as z from "../http/zod";
 import { retryLater } from "../problems";
 import { indexUses } from "../share-links/store";
-import { auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
+import { auditRowsStatement, auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
 
 /** Hands one event to the trail. */
 export interface AuditSink {
@@ -113,10 +113,10 @@ export function retryDelaySeconds(attempts: number, base: number): number {
 }
 
 /**
- * Writes the batch's audit events in one transaction, with the consumer's progress (for the
- * admin API's freshness) and the share links' use counts (the index: each link's uses are its
- * audit rows), then runs `then` with them (the app's `download.granted` events). Every message
- * is acknowledged only once both are done; on failure all are retried.
+ * Writes the batch's audit events in one transaction of three statements, with the share links'
+ * use counts (the index: each link's uses are its audit rows) and the consumer's progress (for
+ * the admin API's freshness), then runs `then` with them (the app's `download.granted` events).
+ * Every message is acknowledged only once both are done; on failure all are retried.
  */
 export async function writeAuditBatch(
   db: Db,
@@ -128,9 +128,10 @@ export async function writeAuditBatch(
   if (items.length === 0) return;
   const oldest = Math.min(...items.map(({ message }) => message.timestamp.getTime()));
   try {
-    const links = [...new Set(items.flatMap(({ event }) => (event.link === null ? [] : [event.link])))];
-    await db.batch([...items.map(({ event }) => auditStatement(db, event)), ...indexUses(db, links), progressStatement(db, now, oldest)]);
-    await then(items.map(({ event }) => event));
+    const events = items.map(({ event }) => event);
+    const links = [...new Set(events.flatMap((event) => (event.link === null ? [] : [event.link])))];
+    await db.batch([auditRowsStatement(db, events), indexUses(db, links), progressStatement(db, now, oldest)]);
+    await then(events);
   } catch (error) {
     const attempts = Math.max(...items.map(({ message }) => message.attempts));
     console.error(`audit: a batch of ${items.length} could not be written (attempt ${attempts}); retrying`, describe(error));

@@ -25,6 +25,22 @@ export function auditStatement(db: Db, e: AuditEvent): D1PreparedStatement {
     .bind(e.id, e.at, e.user, e.link, e.video, e.type, e.mode, e.country, e.network, e.outcome);
 }
 
+/**
+ * The insert of many audit rows in one statement, whatever their number: a consumer's batch
+ * costs a fixed few statements (D1 counts each statement of a batch against a Worker's queries).
+ * Events already written (same id) are left as they are.
+ */
+export function auditRowsStatement(db: Db, events: AuditEvent[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_events (event_id, at, user_id, link_id, video_id, type, mode, country, network, outcome)
+       SELECT e ->> 'id', e ->> 'at', e ->> 'user', e ->> 'link', e ->> 'video', e ->> 'type', e ->> 'mode', e ->> 'country', e ->> 'network', e ->> 'outcome'
+       FROM (SELECT value AS e FROM json_each(?1)) WHERE true
+       ON CONFLICT (event_id) DO NOTHING`,
+    )
+    .bind(JSON.stringify(events));
+}
+
 /** One row of the trail: `id` is its place in the table (the cursor's tie-break), `eventId` the request's. */
 export interface AuditRecord extends Omit<AuditEvent, "id"> {
   id: number;

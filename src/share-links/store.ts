@@ -261,10 +261,11 @@ export async function indexSuspension(db: Db, id: string, suspension: Suspension
  * The index's use counts, from the audit trail (the queue's consumer, after writing a batch):
  * each link's uses are its audit rows. Never lowered: retention may have deleted old rows.
  */
-export function indexUses(db: Db, ids: string[]): D1PreparedStatement[] {
-  return ids.map((id) =>
-    db
-      .prepare("UPDATE share_links SET uses = max(uses, (SELECT count(*) FROM audit_events WHERE link_id = ?1)) WHERE public_id = ?1")
-      .bind(id),
-  );
+export function indexUses(db: Db, ids: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE share_links SET uses = max(uses, (SELECT count(*) FROM audit_events WHERE link_id = share_links.public_id))
+       WHERE public_id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(ids));
 }
