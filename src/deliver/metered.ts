@@ -1,6 +1,7 @@
 // A share-link grant's response body, counted as it streams (routes/tickets.ts): every
-// `checkpointBytes` it asks whether its link is still live and stops there if not, and at its
-// end, or when the client goes away, it gives back what it reserved and did not send.
+// `checkpointBytes` it asks whether its link is still live and stops there if not, it never sends
+// more than it reserved, and at its end, or when the client goes away, it gives back what it
+// reserved and did not send.
 export interface Meter {
   /** Whether the response may go on past a checkpoint. */
   stillLive(): Promise<boolean>;
@@ -26,6 +27,7 @@ export function metered(body: ReadableStream<Uint8Array>, reserved: number, mete
           controller.close();
           return finish();
         }
+        if (sent + value.byteLength > reserved) throw new Error("the response is longer than its grant reserved");
         if (sent + value.byteLength > nextCheckpoint) {
           nextCheckpoint += checkpointBytes;
           if (!(await meter.stillLive())) throw new Error("the grant's link is no longer live");

@@ -7,8 +7,12 @@ import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
 import { isLinkSecret, secretRef } from "../share-links/ids";
 
+/**
+ * The problem's `instance`: the request's path as a log line shows it, since apps forward problem
+ * bodies to error trackers, and a share link's secret or a grant's ticket there is a capability.
+ */
 export function problemResponse(problem: Problem, request: Request): Response {
-  const instance = new URL(request.url).pathname;
+  const instance = loggedPath(request.url);
   if (wantsHtml(request)) {
     const headers = { "cache-control": "no-store", ...problem.options.headers };
     // Words for people; the machine's slug and status stay out of the text, in data attributes.
@@ -24,7 +28,7 @@ export function problemResponse(problem: Problem, request: Request): Response {
  */
 function hostException(error: HTTPException, request: Request): Response {
   if (error.res !== undefined) return error.getResponse();
-  const body = { type: "about:blank", title: STATUS_TEXT[error.status] ?? "Error", status: error.status, detail: error.message, instance: new URL(request.url).pathname };
+  const body = { type: "about:blank", title: STATUS_TEXT[error.status] ?? "Error", status: error.status, detail: error.message, instance: loggedPath(request.url) };
   return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { "content-type": "application/problem+json", "x-content-type-options": "nosniff", "cache-control": "no-store" },

@@ -8,10 +8,11 @@ import { documented, pathParameter, problems, PUBLIC, type Operation } from "../
 import { type AppEnv, type Deps, deps } from "../context";
 import type { Opened } from "../share-links/link-object";
 import { refusalProblem as linkProblemOf } from "../share-links/status";
+import { announceSuspension } from "../share-links/suspension";
 import { pinNetwork, pinnedNetwork } from "../deliver/ticket-pins";
 import { videoBlocked } from "../entitle/entitle";
 import { enforceRateLimits } from "../limits/rate-limits";
-import { Problem } from "../problems";
+import { Problem, retryLater } from "../problems";
 import { clientNetwork, countryPermitted } from "../mint/access-rules";
 import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../deliver/delivery";
 import { contentDisposition } from "../deliver/filename";
@@ -85,11 +86,14 @@ const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
     throw new Problem("not-entitled", "This download is locked to the network it was started from.");
   }
 
+  const linked = ticket.link === null ? null : { ...ticket, link: ticket.link };
+  // Asked before Stream is: a fetch the link's object refuses costs Stream nothing.
+  if (linked !== null) await admit(d, linked, null);
   const now = Math.floor(d.now / 1000);
   const { token } = await mintDownloadToken(d.signer, { video: ticket.video, ttlSeconds: ticket.expiresAt - now, now });
   const disposition = contentDisposition(ticket.name, ticket.video, DOWNLOAD_FILES[ticket.type].extension);
   const response = await streamThrough(c.req.raw, deliveryUrl(d.config, token, ticket.type), disposition, d.config.stream.timeoutMs);
-  return ticket.link === null ? response : admittedByLink(d, { ...ticket, link: ticket.link }, response);
+  return linked === null ? response : admittedByLink(d, linked, response);
 };
 
 /**
@@ -108,27 +112,42 @@ function lengths(response: Response): { bytes: number | null; size: number | nul
   return { bytes, size: total === undefined ? null : Number(total) };
 }
 
+type LinkTicket = Ticket & { link: string };
+
+/**
+ * Asks the link's object whether this fetch may go on (`length` null: before Stream is asked) or
+ * reserves its length from the grant's budget; a refusal is thrown, a suspension announced.
+ */
+async function admit(d: Deps, ticket: LinkTicket, length: { bytes: number | null; sizeBytes: number | null } | null): Promise<number> {
+  const opened = await d.links.open(ticket.link, {
+    grant: { id: ticket.id, expiresAt: ticket.expiresAt },
+    now: d.now,
+    network: d.client.network,
+    country: d.client.country,
+    length,
+  });
+  if (opened.kind === "open") return opened.reserved;
+  if (opened.suspended !== undefined) await announceSuspension(d, opened.suspended);
+  throw grantRefusal(opened.why);
+}
+
 /**
  * A share-link grant's fetch, once Stream's headers tell its length: admitted by the link's
  * object (live link, the grant's network or its one switch, its byte budget), then counted as it
  * streams, with a checkpoint every CHECKPOINT_BYTES and the unsent rest given back at its end.
  */
-async function admittedByLink(d: Deps, ticket: Ticket & { link: string }, response: Response): Promise<Response> {
+async function admittedByLink(d: Deps, ticket: LinkTicket, response: Response): Promise<Response> {
   const { bytes, size } = lengths(response);
-  let opened;
+  let reserved: number;
   try {
-    opened = await d.links.open(ticket.link, { grant: { id: ticket.id, expiresAt: ticket.expiresAt }, now: d.now, network: d.client.network, country: d.client.country, bytes, sizeBytes: size });
+    reserved = await admit(d, ticket, { bytes, sizeBytes: size });
   } catch (error) {
     await response.body?.cancel();
     throw error;
   }
-  if (opened.kind === "refused") {
-    await response.body?.cancel();
-    throw grantRefusal(opened.why);
-  }
   if (response.body === null) return response;
   const grant = { id: ticket.id, expiresAt: ticket.expiresAt };
-  const body = metered(response.body, opened.reserved, {
+  const body = metered(response.body, reserved, {
     stillLive: () => d.links.stillLive(ticket.link),
     close: (unsent) => d.waitUntil(d.links.close(ticket.link, grant, unsent)),
   }, CHECKPOINT_BYTES);
@@ -143,6 +162,8 @@ function grantRefusal(why: Exclude<Opened, { kind: "open" }>["why"]): Problem {
       return new Problem("not-entitled", "This download URL belongs to the network it was started from.");
     case "budget-spent":
       return new Problem("grant-spent", "This download URL has delivered the file as many times as it may; start again from the link.");
+    case "length-unknown":
+      return retryLater("upstream-unavailable", "Stream did not say how long the file is. Try again in a moment.", 5);
     default:
       return linkProblemOf(why);
   }

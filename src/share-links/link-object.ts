@@ -33,7 +33,11 @@ export type Redeemed =
   | { kind: "refused"; link: ShareLink; suspended: boolean }
   | { kind: "granted"; link: ShareLink };
 
-export type Opened = { kind: "open"; reserved: number } | { kind: "refused"; why: LinkRefusal | "grant-unknown" | "other-network" | "budget-spent" };
+export type Opened =
+  | { kind: "open"; reserved: number }
+  | { kind: "refused"; why: LinkRefusal | "grant-unknown" | "other-network" | "budget-spent" | "length-unknown"; suspended?: undefined }
+  /** The fetch would have taken the link past a leak limit, and suspended it. */
+  | { kind: "refused"; why: "link-suspended"; suspended: ShareLink };
 
 export interface RedeemInput {
   now: number;
@@ -60,6 +64,9 @@ const PRUNE_PER_USE = 4;
 /** How long an expired link's object keeps its state: past every grant it handed out (TOKEN_TTL_SECONDS is at most a day). */
 const KEEP_AFTER_EXPIRY_MS = 2 * 86_400_000;
 
+/** How long an object that never took its link over keeps a revocation pushed to it. */
+const REVOCATION_KEPT_MS = 400 * 86_400_000;
+
 /**
  * Wrong-password guesses a link takes from everyone together per window, against guessing spread
  * over many networks (each network is also held to LINK_PASSWORD_LIMITER). A network that has
@@ -67,6 +74,18 @@ const KEEP_AFTER_EXPIRY_MS = 2 * 86_400_000;
  */
 export const PASSWORD_GUESSES = 50;
 export const PASSWORD_WINDOW_MS = 15 * 60_000;
+/**
+ * What one network's guesses count towards the ceiling per window: one network alone (held to 10
+ * a minute anyway) cannot spend it; it takes guessing from five networks or more.
+ */
+export const PASSWORD_GUESSES_PER_NETWORK = 10;
+
+/** The window's guesses, in all and by network. */
+interface Guesses {
+  since: number;
+  count: number;
+  byNetwork: Record<string, number>;
+}
 
 /** A guess at a link's password: taken, or refused until the window turns. */
 export type Guess = { kind: "go"; known: boolean } | { kind: "wait"; retryAfterSeconds: number };
@@ -171,10 +190,13 @@ export class ShareLinkObject extends DurableObject {
    */
   guess(network: string, now: number): Guess {
     if (this.ctx.storage.kv.get<number>(`password-ok:${network}`) !== undefined) return { kind: "go", known: true };
-    const stored = this.ctx.storage.kv.get<{ since: number; count: number }>("password-guesses");
-    const window = stored === undefined || now - stored.since >= PASSWORD_WINDOW_MS ? { since: now, count: 0 } : stored;
+    const stored = this.ctx.storage.kv.get<Guesses>("password-guesses");
+    const window: Guesses = stored === undefined || now - stored.since >= PASSWORD_WINDOW_MS ? { since: now, count: 0, byNetwork: {} } : stored;
     if (window.count >= PASSWORD_GUESSES) return { kind: "wait", retryAfterSeconds: Math.max(1, Math.ceil((window.since + PASSWORD_WINDOW_MS - now) / 1000)) };
-    this.ctx.storage.kv.put("password-guesses", { ...window, count: window.count + 1 });
+    const ofNetwork = window.byNetwork[network] ?? 0;
+    if (ofNetwork < PASSWORD_GUESSES_PER_NETWORK) {
+      this.ctx.storage.kv.put("password-guesses", { since: window.since, count: window.count + 1, byNetwork: { ...window.byNetwork, [network]: ofNetwork + 1 } });
+    }
     return { kind: "go", known: false };
   }
 
@@ -189,11 +211,20 @@ export class ShareLinkObject extends DurableObject {
   }
 
   /**
-   * A fetch of a grant's /d/ URL, once Stream's headers tell its length: admitted while the link
-   * is live, from the grant's network or its one switch (which counts in the leak window), and
-   * within its byte budget, of which it reserves `bytes`; `close` refunds what was not sent.
+   * A fetch of a grant's /d/ URL: admitted while the link is live, from the grant's network or its
+   * one switch (which counts in the leak window), and within its byte budget. Asked twice: before
+   * Stream is asked (`length` null: a check that changes nothing, so a refused fetch costs Stream
+   * nothing), and once Stream's headers tell the response's length, which it reserves; `close`
+   * refunds what was not sent. A response with no body (HEAD, 416) reserves nothing.
    */
-  open(input: { grant: GrantName; now: number; network: string | null; country: string | null; windowMs: number; bytes: number | null; sizeBytes: number | null }): Opened {
+  open(input: {
+    grant: GrantName;
+    now: number;
+    network: string | null;
+    country: string | null;
+    windowMs: number;
+    length: { bytes: number | null; sizeBytes: number | null } | null;
+  }): Opened {
     const link = this.link;
     if (link === undefined) return { kind: "refused", why: "grant-unknown" };
     const key = grantKey(input.grant);
@@ -202,25 +233,31 @@ export class ShareLinkObject extends DurableObject {
     const live = this.liveness(link);
     if (live !== null) return { kind: "refused", why: live };
     const network = input.network ?? UNKNOWN;
-    if (network !== grant.network && network !== grant.switched) {
-      if (grant.switched !== null) return { kind: "refused", why: "other-network" };
+    const switching = network !== grant.network && network !== grant.switched;
+    if (switching && grant.switched !== null) return { kind: "refused", why: "other-network" };
+    if (input.length === null) return grant.budget === 0 ? { kind: "refused", why: "budget-spent" } : { kind: "open", reserved: 0 };
+    if (switching) {
       const over = this.count(link, input.now, input.windowMs, network, input.country ?? UNKNOWN);
-      if (over !== null) {
-        this.suspend(link, input.now, over);
-        return { kind: "refused", why: "link-suspended" };
-      }
+      if (over !== null) return { kind: "refused", why: "link-suspended", suspended: this.suspend(link, input.now, over) };
       grant.switched = network;
     }
-    if (grant.budget === null && input.sizeBytes !== null) grant.budget = GRANT_BUDGET_FILES * input.sizeBytes;
-    // A length Stream did not state reserves what is left; the close gives back the rest.
-    const left = grant.budget ?? 0;
-    const reserved = input.bytes ?? left;
-    if (reserved > left || (grant.budget === null && input.bytes !== 0)) {
+    const { bytes, sizeBytes } = input.length;
+    if (grant.budget === null && sizeBytes !== null) grant.budget = GRANT_BUDGET_FILES * sizeBytes;
+    if (bytes === 0) {
+      this.ctx.storage.kv.put(key, grant);
+      return { kind: "open", reserved: 0 };
+    }
+    if (grant.budget === null) {
+      this.ctx.storage.kv.put(key, grant);
+      return { kind: "refused", why: "length-unknown" };
+    }
+    // A length Stream did not state reserves all that is left; the response stops there.
+    const reserved = bytes ?? grant.budget;
+    if (reserved > grant.budget || reserved === 0) {
       this.ctx.storage.kv.put(key, grant);
       return { kind: "refused", why: "budget-spent" };
     }
-    grant.budget = left - reserved;
-    this.ctx.storage.kv.put(key, grant);
+    this.ctx.storage.kv.put(key, { ...grant, budget: grant.budget - reserved });
     return { kind: "open", reserved };
   }
 
@@ -242,6 +279,8 @@ export class ShareLinkObject extends DurableObject {
     const link = this.link;
     if (link === undefined) {
       this.ctx.storage.kv.put("revoked-before-adoption", now);
+      // Kept past any link's life (SHARE_LINK_MAX_TTL is at most a year), then cleared.
+      void this.ctx.storage.setAlarm(now + REVOCATION_KEPT_MS);
       return null;
     }
     if (link.revokedAt !== null) return null;
@@ -266,8 +305,9 @@ export class ShareLinkObject extends DurableObject {
       this.sending = false;
     }
     const link = this.link;
-    // Long expired, every grant too, and nothing left to send: the index in D1 is all that remains.
-    if (link !== undefined && Date.now() >= link.expiresAt + KEEP_AFTER_EXPIRY_MS) await this.ctx.storage.deleteAll();
+    // Long expired, every grant too, and nothing left to send (or a revocation kept for a link
+    // never used): the index in D1 is all that remains.
+    if (link === undefined || Date.now() >= link.expiresAt + KEEP_AFTER_EXPIRY_MS) await this.ctx.storage.deleteAll();
   }
 
   /**

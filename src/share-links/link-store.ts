@@ -22,7 +22,7 @@ export interface ShareLinkStore {
   guess(link: ShareLink, network: string, now: number): Promise<Guess>;
   passwordRight(link: string, network: string, now: number): Promise<void>;
   /** A fetch of one of the link's grants (link-object.ts › open). */
-  open(link: string, input: { grant: GrantName; now: number; network: string | null; country: string | null; bytes: number | null; sizeBytes: number | null }): Promise<Opened>;
+  open(link: string, input: Omit<Parameters<ShareLinkObject["open"]>[0], "windowMs">): Promise<Opened>;
   stillLive(link: string): Promise<boolean>;
   /** The use's audit event is on its way: it leaves the link's outbox. */
   sent(link: string, eventId: string): Promise<void>;
@@ -119,6 +119,8 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       return revokeLinksOf(db, by, now);
     },
     async reinstate(link, now) {
+      // A link suspended before objects existed is taken over first, with its suspension.
+      await adopted(link);
       const reinstated = (await ask(() => of(link.id).reinstate(now))) as ShareLink | null;
       // The index may say suspended while the object does not (the index is behind): it is set right either way.
       await indexSuspension(db, link.id, null, reinstated?.reinstatedAt ?? null);

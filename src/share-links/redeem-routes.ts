@@ -17,7 +17,8 @@ import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { clientNetwork } from "../mint/access-rules";
 import { linkProblem, linkRefusal, refusalProblem, unknownLink } from "./status";
-import { linkEvent, linkSuspended } from "../events/events";
+import { linkEvent } from "../events/events";
+import { announceSuspension } from "./suspension";
 import { recordLinkGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
@@ -271,10 +272,7 @@ export function shareRoutes(): Hono<AppEnv> {
     if (redeemed.kind === "unknown") throw unknownLink();
     remember(d, secret, redeemed.link);
     if (redeemed.kind === "refused") {
-      if (redeemed.suspended && redeemed.link.suspension !== null) {
-        d.waitUntil(d.links.indexSuspension(redeemed.link).catch((error: unknown) => console.error("share link: a suspension could not be indexed", error instanceof Error ? error.message : error)));
-        await d.events.notify(linkSuspended({ ...redeemed.link, suspension: redeemed.link.suspension }));
-      }
+      if (redeemed.suspended) await announceSuspension(d, redeemed.link);
       throw linkProblem(redeemed.link, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
     }
     if (redeemed.link.uses === link.maxUses) {

@@ -77,7 +77,7 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
 
   const written = () =>
     count(
-      "SELECT count(*) AS n FROM audit_events WHERE video_id = ?1 AND (link_id IN (?2, ?3) OR user_id IN (?4, ?5, ?6))",
+      `SELECT count(*) AS n FROM audit_events WHERE video_id = ?1 AND (link_id IN (${linkByIdOrSecret("?2")}, ${linkByIdOrSecret("?3")}) OR user_id IN (?4, ?5, ?6))`,
       uid,
       limited,
       unlimited,

@@ -3,9 +3,11 @@
 // one switch, within a byte budget of three files, and never after the link is revoked.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { seedVideo } from "../emulator/helpers";
-import { appToken, createShareLink, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow, ticketPath } from "../helpers";
+import { counters, seedVideo } from "../emulator/helpers";
+import { appToken, createShareLink, drainAudit, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow, ticketPath } from "../helpers";
 import { linkNames } from "../../src/share-links/ids";
+import { PASSWORD_GUESSES, PASSWORD_GUESSES_PER_NETWORK } from "../../src/share-links/link-object";
+import { gatewayOf } from "../../src/index";
 
 const READY = { name: "Board meeting", downloads: { default: "ready" } };
 
@@ -97,6 +99,61 @@ describe("a share link's grant URL", () => {
     expect(statuses.filter((s) => s !== 303).every((s) => s === 410)).toBe(true);
     const granted = statuses.filter((s) => s === 303).length;
     expect({ uses: (await shareLinkRow(link.id)).uses, audit: await linkAuditCount(link.id) }).toEqual({ uses: granted, audit: granted });
+  });
+});
+
+describe("a grant URL's first fetch may be anything", () => {
+  test("a HEAD or a 416 first reserves nothing: the file is still delivered three times", async () => {
+    const { path } = await grantedOnce();
+    const head = await gateway(path, { method: "HEAD", headers: { "cf-connecting-ip": "203.0.113.5" } });
+    expect(head.status).toBe(200);
+    const beyond = await fetchFrom(path, "203.0.113.5", { range: "bytes=999999999-" });
+    expect(beyond.status).toBe(416);
+    await beyond.arrayBuffer();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetchFrom(path, "203.0.113.5");
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 410]);
+  });
+
+  test("a fetch the link's object refuses costs Stream nothing", async () => {
+    const { uid, path } = await grantedOnce();
+    await (await fetchFrom(path, "198.51.100.1")).arrayBuffer(); // the one switch
+    const before = (await counters(uid)).delivery;
+    for (let i = 0; i < 3; i++) await expectProblem(await fetchFrom(path, `192.0.2.${i + 1}`), 403, "not-entitled");
+    expect((await counters(uid)).delivery).toBe(before);
+  });
+
+  test("a grant URL's switch that would pass maxNetworks suspends the link, which its owner and the app hear of", async () => {
+    const { uid } = await seedVideo(READY);
+    const token = await appToken(randomUser(), { videos: [uid] });
+    const link = await createShareLink(uid, token, { delivery: "gateway", maxNetworks: 1 });
+    const path = ticketPath(await gateway(`/s/${link.secret}`, { method: "POST", headers: { "cf-connecting-ip": "203.0.113.5" } }));
+    await expectProblem(await fetchFrom(path, "198.51.100.1"), 410, "link-suspended");
+    await expectProblem(await fetchFrom(path, "203.0.113.5"), 410, "link-suspended");
+    await drainAudit();
+    const { links } = (await (await gateway("/v1/share-links", { token })).json()) as { links: Array<{ id: string; status: string; suspension: unknown }> };
+    expect(links.find((l) => l.id === link.id)).toMatchObject({ status: "link-suspended", suspension: { networks: 2 } });
+  });
+});
+
+describe("password guesses", () => {
+  test("one network's guesses count towards the link's ceiling only up to its share: alone, it cannot lock anyone out", async () => {
+    const { uid } = await seedVideo(READY);
+    const created = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { password: "open sesame" });
+    const { links } = gatewayOf(env);
+    const link = (await links.bySecret(created.secret))!;
+    const now = Date.now();
+    for (let i = 0; i < PASSWORD_GUESSES + 10; i++) expect(await links.guess(link, "198.51.100.7", now)).toMatchObject({ kind: "go" });
+    expect(await links.guess(link, "192.0.2.8", now)).toEqual({ kind: "go", known: false });
+    // Spread over networks, the guesses do meet it.
+    for (let n = 0; n < PASSWORD_GUESSES / PASSWORD_GUESSES_PER_NETWORK; n++) {
+      for (let i = 0; i < PASSWORD_GUESSES_PER_NETWORK; i++) await links.guess(link, `203.0.113.${n}`, now);
+    }
+    expect(await links.guess(link, "192.0.2.9", now)).toMatchObject({ kind: "wait" });
   });
 });
 

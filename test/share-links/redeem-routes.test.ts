@@ -218,8 +218,9 @@ describe("GET /s/:id: the landing page", () => {
       [revoked, "link-revoked"],
       [exhausted, "link-exhausted"],
     ] as const) {
-      await expectProblem(await gateway(`/s/${link.secret}`), 410, type, `/s/${link.secret}`);
-      await expectProblem(await click(link.secret), 410, type, `/s/${link.secret}`);
+      // The instance names the link as a log line does: a secret in an error tracker is a capability.
+      await expectProblem(await gateway(`/s/${link.secret}`), 410, type, `/s/${link.secret.slice(0, 4)}…`);
+      await expectProblem(await click(link.secret), 410, type, `/s/${link.secret.slice(0, 4)}…`);
       const page = await gateway(`/s/${link.secret}`, { headers: { accept: BROWSER } });
       expect(page.status).toBe(410);
       expect(await page.text()).toContain(type);
