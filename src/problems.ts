@@ -115,6 +115,21 @@ export function retryLater(type: "rate-limited" | "quota-exceeded" | "upstream-u
   return new Problem(type, detail, { headers: { "retry-after": String(seconds) }, extensions: { retryAfter: seconds } });
 }
 
+/**
+ * Calls to a part the gateway cannot decide without (a Durable Object that counts a limit), made
+ * to fail closed: a failure is logged as `part` unavailable and answered 503 with `detail`.
+ */
+export function failingClosed(part: string, detail: string, retryAfterSeconds: number): <T>(call: () => Promise<T>) => Promise<T> {
+  return async (call) => {
+    try {
+      return await call();
+    } catch (error) {
+      console.error(`${part} unavailable`, error instanceof Error ? error.message : error);
+      throw retryLater("upstream-unavailable", detail, retryAfterSeconds);
+    }
+  };
+}
+
 export function payloadTooLarge(maxBytes: number): Problem {
   return new Problem("payload-too-large", `The body must be at most ${maxBytes} bytes.`, { extensions: { maxBytes } });
 }

@@ -3,7 +3,7 @@
 // download costs one call to that user's object (created near where the user first downloaded),
 // and no user's downloads queue behind anyone else's.
 import type { Refusal, UserQuota } from "./quota-object";
-import { Problem, retryLater } from "../problems";
+import { failingClosed, Problem, retryLater } from "../problems";
 
 const DAY_MS = 86_400_000;
 
@@ -37,14 +37,7 @@ export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: 
   // A stub per call: one must not outlive the request that made it.
   const of = (user: string) => namespace.get(namespace.idFromName(user));
   // Closed, not open: a quota that cannot be counted is not a reason to hand out downloads.
-  async function ask<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      console.error("daily quota unavailable", error instanceof Error ? error.message : error);
-      throw retryLater("upstream-unavailable", "The daily download quota cannot be checked right now. Try again shortly.", 5);
-    }
-  }
+  const ask = failingClosed("daily quota", "The daily download quota cannot be checked right now. Try again shortly.", 5);
   return {
     async take(user, now, holder) {
       // The RPC stub's type wraps object results; the object answers exactly `number | Refusal`.

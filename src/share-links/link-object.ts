@@ -70,10 +70,10 @@ const REVOCATION_KEPT_MS = 400 * 86_400_000;
 /**
  * Wrong-password guesses a link takes from everyone together per window, against guessing spread
  * over many networks (each network is also held to LINK_PASSWORD_LIMITER). A network that has
- * entered the right password is not counted, so strangers cannot lock the link's holder out.
+ * entered the right password is never stopped by it.
  */
 export const PASSWORD_GUESSES = 50;
-export const PASSWORD_WINDOW_MS = 15 * 60_000;
+const PASSWORD_WINDOW_MS = 15 * 60_000;
 /**
  * What one network's guesses count towards the ceiling per window: one network alone (held to 10
  * a minute anyway) cannot spend it; it takes guessing from five networks or more.
@@ -91,7 +91,7 @@ interface Guesses {
 export type Guess = { kind: "go"; known: boolean } | { kind: "wait"; retryAfterSeconds: number };
 
 /** A grant may take this many times its file: a resume and a retry or two, never an audience. */
-export const GRANT_BUDGET_FILES = 3;
+const GRANT_BUDGET_FILES = 3;
 
 /** The latest use per network and per country within the leak window. */
 interface Seen {

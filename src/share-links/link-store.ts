@@ -3,7 +3,7 @@
 // URL's secret by a digest, so a use asks no database; the object takes the link over from D1 on
 // its first use. The object failing fails closed: 503, never a grant.
 import type { Db } from "../db/types";
-import { retryLater } from "../problems";
+import { failingClosed } from "../problems";
 import { linkNames } from "./ids";
 import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
 import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
@@ -50,14 +50,8 @@ async function usesInWindow(db: Db, id: string, since: number) {
 export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject>, db: Db, windowMs: number): ShareLinkStore {
   // A stub per call: one must not outlive the request that made it.
   const of = (id: string) => namespace.get(namespace.idFromName(id));
-  async function ask<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      console.error("share link object unavailable", error instanceof Error ? error.message : error);
-      throw retryLater("upstream-unavailable", "This link cannot be checked right now. Try again in a moment.", 1);
-    }
-  }
+  // Closed, not open: a link whose object cannot answer grants nothing.
+  const ask = failingClosed("share link object", "This link cannot be checked right now. Try again in a moment.", 1);
   /** The link's object, having taken the link over from D1 if it had not. */
   async function adopted(link: ShareLink): Promise<ShareLink> {
     const stub = of(link.id);

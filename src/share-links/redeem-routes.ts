@@ -47,7 +47,7 @@ function linkMode(request: Request, link: ShareLink, asked: DeliveryMode | undef
 }
 
 /** How long Stream's URL of a link made for redirect delivery lasts: nothing counts its fetches, so briefly. */
-export const LINK_REDIRECT_TOKEN_SECONDS = 300;
+const LINK_REDIRECT_TOKEN_SECONDS = 300;
 
 /** The shortest grant worth handing out: a link with less left answers 410 link-expired. */
 const MIN_GRANT_MS = 5000;

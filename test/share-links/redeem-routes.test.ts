@@ -259,6 +259,14 @@ describe("POST /s/:id: the download", () => {
     expect(exp).toBeGreaterThan(Date.now() / 1000);
   });
 
+  test("a link made for Stream's URL hands out a 5-minute token: nothing can count or revoke it once out", async () => {
+    const { link } = await sharedVideo({ expiresIn: 86_400 });
+    const before = Math.floor(Date.now() / 1000);
+    const { exp } = tokenClaims(location(await click(link.secret)));
+    expect(exp).toBeGreaterThan(before);
+    expect(exp).toBeLessThanOrEqual(before + 301);
+  });
+
   test("a link for GB: the token works from GB and not from the US at Stream; the gateway refuses a US click itself", async () => {
     const { link } = await sharedVideo({ countries: ["GB"] });
     const res = await click(link.secret, { headers: { "cf-ipcountry": "GB" } });
