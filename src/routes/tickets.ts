@@ -145,7 +145,8 @@ async function admittedByLink(d: Deps, ticket: LinkTicket, response: Response): 
     await response.body?.cancel();
     throw error;
   }
-  if (response.body === null) return response;
+  // A HEAD, or a 416's few bytes of explanation: nothing of the file to count.
+  if (response.body === null || reserved === 0) return response;
   const grant = { id: ticket.id, expiresAt: ticket.expiresAt };
   const body = metered(response.body, reserved, {
     stillLive: () => d.links.stillLive(ticket.link),
