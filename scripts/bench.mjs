@@ -211,8 +211,9 @@ async function main() {
     { key: "healthz", label: "GET /healthz (baseline)", path: "/healthz", expect: 200, ...onGateway },
     { key: "download", label: "GET /v1/videos/:uid/download", path: `/v1/videos/${READY_VIDEO}/download`, expect: 302, hot: true, ...onGateway },
     {
-      key: "share", label: "POST /s/:id?mode=redirect", method: "POST", path: `/s/${link.id}?mode=redirect`,
-      headers: { "content-type": "application/json" }, body: "{}", expect: 302, hot: true, ...onGateway,
+      // Delivered through the gateway (a link's default): the grant is a 303 to its /d/ URL.
+      key: "share", label: "POST /s/<secret> (share link)", method: "POST", path: new URL(link.url).pathname,
+      headers: { "content-type": "application/json" }, body: "{}", expect: 303, hot: true, ...onGateway,
     },
     { key: "stream", label: "GET /d/<ticket> (stream mode's file, 68 KB)", path: ticket, expect: 200, hot: true, ...onGateway },
     { key: "peer", label: "peer Worker (docs example)", path: `/${READY_VIDEO}`, expect: 302, port: direct.peer, groups: { peer: groups.peer } },

@@ -103,7 +103,7 @@ export function table(results) {
     `Stream API calls per 1,000 downloads of a ready video: ${fixed(streamApi.readyPer1000Downloads)}; ` +
       `1,000 users waiting ${fixed(streamApi.waiting.seconds, 1)} s on one download: ${JSON.stringify(streamApi.waiting.byOperation)}`,
     `D1 round trips per hot request: /download ${fixed(d1.download.perRequest.reads)} reads + ${fixed(d1.download.perRequest.writes)} writes; ` +
-      `POST /s/:id ${fixed(d1.share.perRequest.reads)} read + ${fixed(d1.share.perRequest.writes)} use (UPDATE … RETURNING)`,
+      `POST /s/<secret> ${fixed(d1.share.perRequest.reads)} reads + ${fixed(d1.share.perRequest.writes)} writes (its use: one call to the link's object)`,
     `Audit queue sends per download: signed-in ${fixed(d1.download.queueSendsPerDownload)}, share link ${fixed(d1.share.queueSendsPerDownload)}; ` +
       `D1 write transactions per 1,000: signed-in ${fixed(d1.download.requestWritesPer1000, 0)} on the request + ${fixed(d1.download.consumerWritesPer1000, 0)} by the consumer, ` +
       `share link ${fixed(d1.share.requestWritesPer1000, 0)} + ${fixed(d1.share.consumerWritesPer1000, 0)}`,
