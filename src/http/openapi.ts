@@ -58,7 +58,8 @@ export const pathParameter = (name: string, description: string, pattern?: strin
   schema: { type: "string", ...(pattern ? { pattern } : {}) },
 });
 export const UID = pathParameter("uid", "Stream video UID", "^[0-9a-f]{32}$");
-export const LINK_ID = pathParameter("id", "Share-link id");
+export const LINK_ID = pathParameter("id", "The share link's public id (an app's kept secret is accepted too)");
+export const LINK_SECRET = pathParameter("id", "The secret a share link's URL carries: the capability");
 
 export const json = (s: JsonSchema) => ({ "application/json": { schema: s } });
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -25,7 +25,7 @@ import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { accessFor, deliver, grantAudit, mintGrant } from "../deliver/hand-over";
 import { thumbnailUrl } from "../deliver/delivery";
-import { documented, json, LINK_ID, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
+import { documented, json, LINK_SECRET, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
 const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxLength(256))) });
 const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) });
@@ -153,7 +153,7 @@ async function checkPassword(d: Deps, link: ShareLink, password: string | undefi
 const LANDING = (): Operation => ({
   summary: "Share-link landing page (HTML) or its facts (JSON); uses nothing",
   security: PUBLIC,
-  parameters: [LINK_ID],
+  parameters: [LINK_SECRET],
   responses: {
     200: { description: "The link", content: { "text/html": {}, ...json(ref("LinkFacts")) } },
     ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused"),
@@ -163,7 +163,7 @@ const LANDING = (): Operation => ({
 const POSTER = (): Operation => ({
   summary: "The shared video's poster (JPEG), fetched from Stream by the gateway; uses nothing",
   security: PUBLIC,
-  parameters: [LINK_ID],
+  parameters: [LINK_SECRET],
   responses: {
     200: { description: "The image", content: { "image/jpeg": {} } },
     ...problems("not-found", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "rate-limited", "upstream-unavailable"),
@@ -173,7 +173,7 @@ const POSTER = (): Operation => ({
 const REDEEM = (): Operation => ({
   summary: "Download through a share link (takes one use)",
   security: PUBLIC,
-  parameters: [LINK_ID, ...queryParameters(LinkDownloadQuery)],
+  parameters: [LINK_SECRET, ...queryParameters(LinkDownloadQuery)],
   requestBody: {
     required: false,
     content: { ...json(schema(LinkDownloadBody)), "application/x-www-form-urlencoded": { schema: schema(LinkDownloadBody) } },
