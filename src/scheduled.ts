@@ -9,6 +9,7 @@ import type { Gateway } from "./gateway";
 import { auditFreshness } from "./record/audit";
 import { retryPreparations } from "./webhooks/video-processed";
 import { moveLegacyLinks } from "./share-links/store";
+import { nameLinksInFailures } from "./events/failures";
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
 
@@ -64,6 +65,7 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
   const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
   // Links from before public ids that nobody used since the upgrade move here, a batch a day.
   const moved = await moveLegacyLinks(db, now, LEGACY_MOVES_PER_RUN);
+  const renamed = await nameLinksInFailures(db, LEGACY_MOVES_PER_RUN);
   const failures = await deleteInBatches(
     db,
     "DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures WHERE failed_at < ?1 ORDER BY failed_at LIMIT ?2)",
@@ -77,7 +79,7 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
       .run()
   ).meta.changes;
   console.log(
-    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events; moved ${moved} older share links to public ids`,
+    `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events; moved ${moved} older share links (and ${renamed} kept failed events) to public ids`,
   );
   return true;
 }

@@ -105,6 +105,18 @@ describe("share link retention", () => {
     expect(await linkIds()).toEqual(["live"]);
   });
 
+  test("a kept failed event from before public ids names its link by the public id, not the secret", async () => {
+    const secret = "kept-failure-legacy-secret-00000";
+    const event = { id: "evt_kept_legacy", type: "link.revoked", at: 1, data: { link: secret, video: "v", creator: "c", by: "admin" } };
+    await env.DB.prepare("INSERT INTO event_failures (event_id, type, event, attempts, last_error, failed_at) VALUES (?1, 'link.revoked', ?2, 5, 'refused', ?3)")
+      .bind(event.id, JSON.stringify(event), SCHEDULED)
+      .run();
+    await runCron();
+    const kept = await env.DB.prepare("SELECT event FROM event_failures WHERE event_id = ?1").bind(event.id).first<{ event: string }>();
+    expect(JSON.parse(kept!.event)).toEqual({ ...event, data: { ...event.data, link: (await linkNames(secret)).publicId } });
+    await env.DB.prepare("DELETE FROM event_failures WHERE event_id = ?1").bind(event.id).run();
+  });
+
   test("a live link from before public ids is moved: named by the digest of its secret, re-keyed so that older code refuses it", async () => {
     await insertLink("still-live-legacy-link-secret-00", SCHEDULED + DAY);
     await insertLink("expired-legacy-link-secret-0000", SCHEDULED - DAY);

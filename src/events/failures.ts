@@ -2,6 +2,7 @@
 // (`POST /v1/admin/events/failed/redeliver`) or retention removes them.
 import type { Db } from "../db/types";
 import type { AppEvent } from "./events";
+import { linkNames, SECRET_LENGTH } from "../share-links/ids";
 
 export interface EventFailure {
   event: AppEvent;
@@ -58,4 +59,19 @@ export async function oldestFailures(db: Db, limit: number): Promise<AppEvent[]>
 /** Forgets these failures: their events are in the queue again. */
 export async function forgetFailures(db: Db, ids: string[]): Promise<void> {
   await db.prepare("DELETE FROM event_failures WHERE event_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(ids)).run();
+}
+
+/**
+ * Names share links by their public id in failures kept from before public ids, whose events
+ * carry a link's secret (the daily cron): a kept failure must not hold a capability. The number renamed.
+ */
+export async function nameLinksInFailures(db: Db, limit: number): Promise<number> {
+  const rows = await db
+    .prepare("SELECT event_id, event ->> '$.data.link' AS link FROM event_failures WHERE length(event ->> '$.data.link') = ?2 LIMIT ?1")
+    .bind(limit, SECRET_LENGTH)
+    .all<{ event_id: string; link: string }>();
+  if (rows.results.length === 0) return 0;
+  const renamed = await Promise.all(rows.results.map(async (r) => ({ id: r.event_id, link: (await linkNames(r.link)).publicId })));
+  await db.batch(renamed.map((r) => db.prepare("UPDATE event_failures SET event = json_set(event, '$.data.link', ?2) WHERE event_id = ?1").bind(r.id, r.link)));
+  return renamed.length;
 }

@@ -30,8 +30,11 @@ export async function linkNames(secret: string): Promise<LinkNames> {
   return { secret, publicId, rowKey };
 }
 
-/** Whether `value` has a secret's shape (a public id is shorter). */
-export const isLinkSecret = (value: string): boolean => value.length >= 32;
+/** A secret's length in base64url characters; a public id is 22. */
+export const SECRET_LENGTH = 32;
+
+/** Whether `value` has a secret's shape. */
+export const isLinkSecret = (value: string): boolean => value.length >= SECRET_LENGTH;
 
 /** How a log line names a URL's secret: too little of it to use. */
 export const secretRef = (secret: string): string => `${secret.slice(0, 4)}…`;
