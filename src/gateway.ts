@@ -11,7 +11,7 @@ import type { Entitle, StillEntitled } from "./entitle/entitle";
 import type { RateLimiters } from "./limits/rate-limits";
 import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
-import { auditSink, type AuditSink } from "./record/audit-queue";
+import { AUDIT_QUEUE_SHARDS, auditSink, type AuditSink } from "./record/audit-queue";
 import { eventPoster, type EventPoster } from "./events/delivery";
 import { eventSink, type EventSink } from "./events/events";
 import type { QueueMessage } from "./queue";
@@ -42,6 +42,10 @@ export interface GatewayBindings {
   SHARE_LINKS: DurableObjectNamespace<ShareLinkObject>;
   /** The audit trail's queue, which carries the app's events too; the Worker consumes it (and its dead-letter queue) with `app.queue`. */
   AUDIT_QUEUE: Queue<QueueMessage>;
+  /** More audit queues, named after the first with -2, -3, -4: each adds 5,000 downloads a second (docs/operations.md › Past 5,000 downloads a second). */
+  AUDIT_QUEUE_2?: Queue<QueueMessage>;
+  AUDIT_QUEUE_3?: Queue<QueueMessage>;
+  AUDIT_QUEUE_4?: Queue<QueueMessage>;
   /** A service binding to the app's backend: ENTITLEMENT_URL is then asked through it, not over the Internet. */
   ENTITLEMENT_SERVICE?: Fetcher;
   /** A service binding to the app's backend: EVENTS_URL is then POSTed through it, not over the Internet. */
@@ -97,7 +101,7 @@ export function buildGateway(config: Config, bindings: GatewayBindings, { stream
     database: bindings.DB,
     stream: streamApi(config, streamBinding, gate),
     quota: quotaOf(config, bindings),
-    audit: auditSink(bindings.AUDIT_QUEUE, bindings.DB, consumerExported),
+    audit: auditSink([bindings.AUDIT_QUEUE, ...AUDIT_QUEUE_SHARDS.flatMap((name) => bindings[name] ?? [])], bindings.DB, consumerExported),
     links: shareLinkStore(bindings.SHARE_LINKS, bindings.DB, config.shareLinkLeak.windowSeconds * 1000),
     events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
     eventPoster: config.events === null ? null : eventPoster(config.events, (request) => (bindings.EVENTS_SERVICE ?? globalThis).fetch(request)),

@@ -8,6 +8,7 @@ import { AuditEventSchema, writeAuditBatch, type AuditMessage } from "./record/a
 import type { AuditEvent } from "./record/audit";
 import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "./events/events";
 import { deliverEvents } from "./events/delivery";
+import { auditQueueNames } from "./wiring";
 
 export type QueueMessage = AuditMessage | EventMessage;
 
@@ -18,7 +19,7 @@ const QueueMessageSchema = z.discriminatedUnion("kind", [
 
 /** Whether a batch comes from one of the gateway's queues (wiring.ts). */
 export const gatewayQueue = (batch: MessageBatch<unknown>, gateway: Gateway): boolean =>
-  batch.queue === gateway.wiring.queues.audit || batch.queue === gateway.wiring.queues.deadLetter;
+  auditQueueNames(gateway.wiring.queues).includes(batch.queue) || batch.queue === gateway.wiring.queues.deadLetter;
 
 export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {
   // Another queue's messages would be dropped below as malformed: refused whole instead, so that

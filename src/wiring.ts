@@ -11,7 +11,7 @@ export interface Wiring {
     recheck: string;
   };
   queues: {
-    /** The queue AUDIT_QUEUE sends to. */
+    /** The queue AUDIT_QUEUE sends to; AUDIT_QUEUE_2 … _4, where bound, send to it with -2 … -4 added. */
     audit: string;
     /** That queue's dead-letter queue. */
     deadLetter: string;
@@ -39,3 +39,6 @@ export function wiringOf(options: { crons?: Partial<Wiring["crons"]>; queues?: P
   if (queues.audit === queues.deadLetter) throw misconfigured("queues.deadLetter", "queues.deadLetter and queues.audit must differ");
   return { crons, queues };
 }
+
+/** The audit queues the gateway consumes: the first, and its optional shards (audit-queue.ts). */
+export const auditQueueNames = (queues: Wiring["queues"]): string[] => [queues.audit, ...[2, 3, 4].map((n) => `${queues.audit}-${n}`)];

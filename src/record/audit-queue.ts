@@ -31,7 +31,21 @@ export interface AuditMessage {
   event: AuditEvent;
 }
 
-export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerExported: () => boolean): AuditSink {
+/**
+ * The audit queues an event may go to: AUDIT_QUEUE and the optional AUDIT_QUEUE_2 … _4. Each
+ * queue takes 5,000 messages a second (Cloudflare's Queues limits), and every download sends one:
+ * an event goes to one of them by its id, so n queues carry n × 5,000 downloads a second.
+ */
+export const AUDIT_QUEUE_SHARDS = ["AUDIT_QUEUE_2", "AUDIT_QUEUE_3", "AUDIT_QUEUE_4"] as const;
+
+/** Which of `count` queues an event goes to: spread evenly by its random id. */
+const shardOf = (eventId: string, count: number) => {
+  let hash = 0;
+  for (let i = 0; i < eventId.length; i++) hash = (hash * 31 + eventId.charCodeAt(i)) | 0;
+  return (hash >>> 0) % count;
+};
+
+export function auditSink(queues: readonly [Queue<AuditMessage>, ...Queue<AuditMessage>[]], db: D1Database, consumerExported: () => boolean): AuditSink {
   // A Worker that exports the app's `fetch` but not the gateway's `queue` still answers every
   // download while its events pile up unwritten. Once a minute per isolate, a send is marked in D1
   // and compared with the consumer's last batch; a missing consumer is logged once per isolate.
@@ -62,7 +76,7 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
       try {
         // Taken before the send: a consumer's batch with this event is written after it.
         const sentAt = Date.now();
-        await queue.send({ kind: "audit", event }, { contentType: "json" });
+        await queues[shardOf(event.id, queues.length)]!.send({ kind: "audit", event }, { contentType: "json" });
         firstSentAt ??= sentAt;
         if (writeDirectly()) {
           waitUntil(auditStatement(db, event).run().catch((error: unknown) => console.error("audit: the direct write failed; the event waits in the queue", describe(error))));
@@ -84,8 +98,9 @@ export function auditSink(queue: Queue<AuditMessage>, db: D1Database, consumerEx
     },
     async backlog() {
       try {
-        const metrics = await queue.metrics();
-        return { waiting: metrics.backlogCount, oldestSentAt: metrics.oldestMessageTimestamp?.getTime() ?? null };
+        const metrics = await Promise.all(queues.map((queue) => queue.metrics()));
+        const oldest = metrics.flatMap((m) => (m.oldestMessageTimestamp === undefined ? [] : [m.oldestMessageTimestamp.getTime()]));
+        return { waiting: metrics.reduce((sum, m) => sum + m.backlogCount, 0), oldestSentAt: oldest.length === 0 ? null : Math.min(...oldest) };
       } catch (error) {
         console.error("audit queue metrics unavailable", describe(error));
         return null;

@@ -100,6 +100,22 @@ describe("downloads.worker(app, own)", () => {
     expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["m3"] });
     expect(await auditRowExists(id)).toBe(true);
   });
+
+  test("the optional audit queues (-2 … -4) are the gateway's too; a -5 is not", async () => {
+    const { downloads, app } = hostWith();
+    const worker = downloads.worker(app, { queue: () => expect.unreachable("the gateway's batch went to the host") });
+    const id = `sharded-${crypto.randomUUID()}`;
+    const body: QueueMessage = {
+      kind: "audit",
+      event: { id, at: Date.now(), user: "u", link: null, video: "v", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" },
+    };
+    const batch = createMessageBatch(`${DEFAULT_QUEUES.audit}-3`, [{ id: "m5", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["m5"] });
+    expect(await auditRowExists(id)).toBe(true);
+    await expect(downloads.queue(createMessageBatch(`${DEFAULT_QUEUES.audit}-5`, [{ id: "m6", timestamp: new Date(), attempts: 1, body }]), env, createExecutionContext())).rejects.toThrow();
+  });
 });
 
 describe("wired by hand", () => {
