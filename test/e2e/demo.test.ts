@@ -69,6 +69,12 @@ async function createLink(
   return { id, url };
 }
 
+/** A text on the page after pressing the button that loads it again (the list and the uses are the index, about a second behind). */
+async function refreshed(page: Page, button: string, testId: string): Promise<string | null> {
+  await page.getByTestId(button).click();
+  return page.getByTestId(testId).textContent();
+}
+
 const statusLine = (page: Page, type: "default" | "audio", uid: string) =>
   page.getByTestId(`stream-download-status-${type}-${uid}`);
 
@@ -154,12 +160,7 @@ describe("a share link", () => {
     expectFile(file, "mp4");
 
     // The list is the index, which the audit queue's consumer brings up to date about a second later.
-    await expect
-      .poll(async () => {
-        await alice.getByTestId("refresh-links").click();
-        return alice.getByTestId(`link-uses-${link.id}`).textContent();
-      }, { timeout: 15_000 })
-      .toBe("1 of unlimited");
+    await expect.poll(() => refreshed(alice, "refresh-links", `link-uses-${link.id}`), { timeout: 15_000 }).toBe("1 of unlimited");
 
     // The app heard of it: the demo's receiver verified the gateway's signed events.
     await expect
@@ -177,12 +178,7 @@ describe("a share link", () => {
     expect((await use("203.0.113.7")).status).toBe(303);
     // The request that would be a second network gets nothing, and pauses the link.
     expect((await use("198.51.100.9")).status).toBe(410);
-    await expect
-      .poll(async () => {
-        await alice.getByTestId("refresh-links").click();
-        return alice.getByTestId(`link-status-${link.id}`).textContent();
-      }, { timeout: 15_000 })
-      .toBe("Paused: used from 2 networks");
+    await expect.poll(() => refreshed(alice, "refresh-links", `link-status-${link.id}`), { timeout: 15_000 }).toBe("Paused: used from 2 networks");
     const { page, status } = await visit(link.url);
     expect(status).toBe(410);
     expect(await page.getByText("used from more places than the person who shared it allowed").isVisible()).toBe(true);

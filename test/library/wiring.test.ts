@@ -51,6 +51,13 @@ async function seedMissingConsumer(): Promise<number> {
 
 const auditRowExists = async (id: string) => (await env.DB.prepare("SELECT 1 AS x FROM audit_events WHERE event_id = ?1").bind(id).first()) !== null;
 
+
+/** A queue message with one audit event, as a download sends it. */
+const auditMessage = (id: string): QueueMessage => ({
+  kind: "audit",
+  event: { id, at: Date.now(), user: "u", link: null, video: "v", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" },
+});
+
 describe("downloads.worker(app, own)", () => {
   test("its fetch is the host's app; the gateway acts on its own crons only, and every cron reaches the host's own handler", async () => {
     const { downloads, app } = hostWith();
@@ -90,10 +97,7 @@ describe("downloads.worker(app, own)", () => {
     const { downloads, app } = hostWith();
     const worker = downloads.worker(app, { queue: () => expect.unreachable("the gateway's batch went to the host") });
     const id = `wired-${crypto.randomUUID()}`;
-    const body: QueueMessage = {
-      kind: "audit",
-      event: { id, at: Date.now(), user: "u", link: null, video: "v", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" },
-    };
+    const body = auditMessage(id);
     const batch = createMessageBatch(DEFAULT_QUEUES.audit, [{ id: "m3", timestamp: new Date(), attempts: 1, body }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
@@ -105,10 +109,7 @@ describe("downloads.worker(app, own)", () => {
     const { downloads, app } = hostWith();
     const worker = downloads.worker(app, { queue: () => expect.unreachable("the gateway's batch went to the host") });
     const id = `sharded-${crypto.randomUUID()}`;
-    const body: QueueMessage = {
-      kind: "audit",
-      event: { id, at: Date.now(), user: "u", link: null, video: "v", type: "default", mode: "redirect", country: null, network: null, outcome: "granted" },
-    };
+    const body = auditMessage(id);
     const batch = createMessageBatch(`${DEFAULT_QUEUES.audit}-3`, [{ id: "m5", timestamp: new Date(), attempts: 1, body }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
