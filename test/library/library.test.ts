@@ -143,9 +143,9 @@ describe("streamDownloads with the host's identify and entitle", () => {
     expect(Object.keys(withoutAdmin.paths)).toContain("/v1/videos/{uid}/download");
   });
 
-  test("a missing binding is a misconfiguration that names it", async () => {
-    const { DB: _, ...withoutDb } = env;
-    const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, withoutDb as unknown as Env), 500, "misconfigured");
-    expect(problem.setting).toBe("DB");
+  test.each(["DB", "SHARE_LINKS"])("a missing binding (%s) is a misconfiguration that names it", async (name) => {
+    const without = Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
+    const problem = await expectProblem(await call(`/downloads/v1/videos/${"ab".repeat(16)}/download`, { user: "u" }, without as unknown as Env), 500, "misconfigured");
+    expect(problem.setting).toBe(name);
   });
 });
