@@ -100,7 +100,7 @@ const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
  * A running response asks its link's object again after each this many bytes: a revocation or
  * a suspension stops it there. A client resumes what it got with a Range, which asks again.
  */
-export const CHECKPOINT_BYTES = 8 * 1024 * 1024;
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 /** What the file's length is, from a 200's Content-Length or a 206's Content-Range. */
 function lengths(response: Response): { bytes: number | null; size: number | null } {

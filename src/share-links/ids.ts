@@ -4,18 +4,19 @@
 // digest of the secret, so the gateway finds the link's object from the URL with no lookup, and
 // the id cannot be turned back into the secret. The D1 row's key is a third digest, never shown,
 // so that code from before public ids (which looked a row up by the URL's value) finds neither.
+import { base64url } from "jose";
+
 const SECRET_BYTES = 24;
 const DIGEST_BYTES = 16;
 
-const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 export function newLinkSecret(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
 }
 
 async function digest(purpose: string, secret: string): Promise<string> {
   const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`stream-download-gateway share link ${purpose}:${secret}`));
-  return base64url(new Uint8Array(hash, 0, DIGEST_BYTES));
+  return base64url.encode(new Uint8Array(hash, 0, DIGEST_BYTES));
 }
 
 /** The names a link's secret gives it: its public id, and its D1 row's key. */

@@ -53,12 +53,15 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
   // Closed, not open: a link whose object cannot answer grants nothing.
   const ask = failingClosed("share link object", "This link cannot be checked right now. Try again in a moment.", 1);
   /** The link's object, having taken the link over from D1 if it had not. */
-  async function adopted(link: ShareLink): Promise<ShareLink> {
-    const stub = of(link.id);
-    const held = (await ask(() => stub.read())) as ShareLink | null;
-    if (held !== null) return held;
+  /** Hands the link's object its D1 row, when the object has just said it holds none (`adopt` keeps what it holds). */
+  async function handOver(link: ShareLink): Promise<ShareLink> {
     const window = await usesInWindow(db, link.id, Math.max(Date.now() - windowMs, link.reinstatedAt ?? 0));
-    return (await ask(() => stub.adopt(link, window))) as ShareLink;
+    return (await ask(() => of(link.id).adopt(link, window))) as ShareLink;
+  }
+  /** The link's object, having taken the link over from D1 if it had not. */
+  async function adopted(link: ShareLink): Promise<ShareLink> {
+    const held = (await ask(() => of(link.id).read())) as ShareLink | null;
+    return held ?? handOver(link);
   }
   const store: ShareLinkStore = {
     async create(link, maxActive) {
@@ -69,7 +72,7 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       const held = (await ask(() => of(names.publicId).read())) as ShareLink | null;
       if (held !== null) return held;
       const row = await findBySecret(db, names);
-      return row === null ? null : adopted(row);
+      return row === null ? null : handOver(row);
     },
     forOwner: (given) => findForOwner(db, given),
     list: (creator, page) => listLinks(db, creator, page),
@@ -77,7 +80,7 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       const redeem = () => ask(async () => (await of(link.id).redeem({ ...input, windowMs })) as Redeemed);
       const answer = await redeem();
       if (answer.kind !== "unknown") return answer;
-      await adopted(link);
+      await handOver(link);
       return redeem();
     },
     async guess(link, network, now) {

@@ -81,8 +81,8 @@ async function loadLink(d: Deps, secret: string, from: "memory" | "object"): Pro
 }
 
 function remember(d: Deps, secret: string, link: ShareLink): void {
-  const problem = linkProblem(link, d.now)?.type;
-  const forGood = problem === "link-revoked" || problem === "link-expired";
+  const refusal = linkRefusal(link, d.now);
+  const forGood = refusal === "link-revoked" || refusal === "link-expired";
   d.cache.set(linkKey(secret), link, forGood ? FOR_GOOD_MS : d.config.memoryCacheSeconds * 1000, d.now);
 }
 
