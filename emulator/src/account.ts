@@ -33,6 +33,9 @@ export class StreamAccount extends DurableObject<EmulatorEnv> {
         save: (state) => storage.put(STATE_KEY, state),
         wakeAt: (time) => (time === null ? storage.deleteAlarm() : storage.setAlarm(time)),
       },
+      // Counters, faults, quirks, the rate limit and the logs: written on every change, read back
+      // here after an eviction.
+      storage.kv,
       // Webhooks go out through a service binding when one is configured (tests), else fetch.
       (request) => (env.WEBHOOK_TARGET ?? globalThis).fetch(request),
     );

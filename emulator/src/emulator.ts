@@ -1,7 +1,7 @@
 // The emulated account: state, persistence and the instruments, shared by the API, delivery
 // host and control routes. One instance lives in the account's Durable Object.
-import { Counters, Faults, RateLimiter } from "./instruments";
-import { DEFAULT_QUIRKS, type Quirks } from "./quirks";
+import { Counters, Faults, Kept, Log, RateLimiter, type Memory } from "./instruments";
+import { DEFAULT_QUIRKS, Quirks } from "./quirks";
 import { renderVideo } from "./render";
 import { seedState } from "./seed";
 import type { Settings } from "./settings";
@@ -17,21 +17,51 @@ export interface Persistence {
 const WEBHOOK_LOG_SIZE = 100;
 
 export class Emulator {
-  readonly counters = new Counters();
-  readonly faults = new Faults();
-  readonly rateLimit = new RateLimiter();
-  readonly webhookLog: WebhookDelivery[] = [];
-  /** The undocumented choices in force (control API); not persisted, like faults. */
-  quirks: Quirks = { ...DEFAULT_QUIRKS };
-  /** How often the identity-provider stand-in's JWKS was fetched (kept in memory, like the counters). */
-  jwksFetches = 0;
+  readonly counters: Counters;
+  readonly faults: Faults;
+  readonly rateLimit: RateLimiter;
+  readonly webhookLog: Log<WebhookDelivery>;
+  /** The undocumented choices in force (control API). */
+  readonly #quirks: Kept<Quirks>;
+  /** How often the identity-provider stand-in's JWKS was fetched. */
+  readonly #jwksFetches: Kept<number>;
 
   constructor(
     readonly settings: Settings,
     public state: AccountState,
     private readonly persistence: Persistence,
+    memory: Memory,
     private readonly sendWebhook: (request: Request) => Promise<Response>,
-  ) {}
+  ) {
+    this.counters = new Counters(memory);
+    this.faults = new Faults(memory);
+    this.rateLimit = new RateLimiter(memory);
+    this.webhookLog = new Log(memory, "webhook-deliveries", WEBHOOK_LOG_SIZE);
+    this.#quirks = new Kept(memory, "quirks", () => ({ ...DEFAULT_QUIRKS }));
+    // Quirks saved before a quirk was added lack it (the default fills in); quirks saved in a
+    // shape that no longer fits are dropped for the defaults.
+    const saved = Quirks.partial().safeParse(this.#quirks.get());
+    this.#quirks.set({ ...DEFAULT_QUIRKS, ...(saved.success ? saved.data : {}) });
+    this.#jwksFetches = new Kept(memory, "jwks-fetches", () => 0);
+  }
+
+  get quirks(): Quirks {
+    return this.#quirks.get();
+  }
+
+  /** Changes the quirks named in `changes` and keeps the others. */
+  changeQuirks(changes: Partial<Quirks>): Quirks {
+    this.#quirks.set({ ...this.quirks, ...changes });
+    return this.quirks;
+  }
+
+  get jwksFetches(): number {
+    return this.#jwksFetches.get();
+  }
+
+  countJwksFetch(): void {
+    this.#jwksFetches.set(this.jwksFetches + 1);
+  }
 
   now(): number {
     return Date.now();
@@ -71,19 +101,18 @@ export class Emulator {
     for (const video of due) {
       const delivery = await deliverWebhook(subscription, renderVideo(video, this.settings, now, this.quirks), this.sendWebhook, now);
       this.webhookLog.push(delivery);
-      if (this.webhookLog.length > WEBHOOK_LOG_SIZE) this.webhookLog.shift();
     }
   }
 
   async reset(): Promise<void> {
-    this.quirks = { ...DEFAULT_QUIRKS };
+    this.#quirks.clear();
     this.state = seedState(this.settings, this.now());
     this.counters.clear();
     this.faults.clear();
     this.rateLimit.reset();
-    this.webhookLog.length = 0;
+    this.webhookLog.clear();
     // The seeded state has an empty JWKS, so the saved one is cleared too.
-    this.jwksFetches = 0;
+    this.#jwksFetches.clear();
     await this.save();
   }
 }

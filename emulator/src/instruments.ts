@@ -1,72 +1,123 @@
 // What tests and the demo use to observe and disturb the emulator: request counters, injected
-// faults and the API rate limiter. None of it is persisted; a reset clears it.
+// faults, the API rate limiter and the logs of what went out. All of it is kept in the account
+// object's storage, because workerd evicts an idle object within seconds: a count kept in memory
+// would restart from zero while a client waits between two calls. A reset clears it.
 
-/** Operation names, as used by counters and faults. */
-export type Operation =
-  | "videos.list"
-  | "videos.get"
-  | "videos.edit"
-  | "downloads.get"
-  | "downloads.create"
-  | "downloads.delete"
-  | "keys.create"
-  | "keys.list"
-  | "keys.delete"
-  | "webhook.update"
-  | "webhook.get"
-  | "webhook.delete"
-  | "token.create"
-  | "delivery"
-  /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
-  | "delivery.head"
-  /** A poster frame served (thumbnails are not downloads: they cost no delivered minutes). */
-  | "delivery.thumbnail"
-  | BindingOperation;
+/** Where the instruments keep what they record: the account object's synchronous storage (account.ts). */
+export type Memory = Pick<SyncKvStorage, "get" | "put" | "delete" | "list">;
+
+/** One value kept under `key`: read when the object starts, written through on every change. */
+export class Kept<T> {
+  #value: T;
+
+  constructor(
+    private readonly memory: Memory,
+    private readonly key: string,
+    private readonly fallback: () => T,
+  ) {
+    this.#value = memory.get<T>(key) ?? fallback();
+  }
+
+  get(): T {
+    return this.#value;
+  }
+
+  set(value: T): void {
+    this.#value = value;
+    this.memory.put(this.key, value);
+  }
+
+  /** Back to the fallback, in storage too. */
+  clear(): void {
+    this.#value = this.fallback();
+    this.memory.delete(this.key);
+  }
+}
+
+/** REST API calls, by the names counters and faults use: what `api` in the counters adds up. */
+export const REST_OPERATIONS = [
+  "videos.list",
+  "videos.get",
+  "videos.edit",
+  "downloads.get",
+  "downloads.create",
+  "downloads.delete",
+  "keys.create",
+  "keys.list",
+  "keys.delete",
+  "webhook.update",
+  "webhook.get",
+  "webhook.delete",
+  "token.create",
+] as const;
+export type RestOperation = (typeof REST_OPERATIONS)[number];
 
 /**
  * Calls through the Workers binding entry point (binding.ts), counted apart from REST calls so
  * that a test can tell which way a client reached Stream.
  */
-export type BindingOperation =
-  | "binding.details"
-  | "binding.downloads.get"
-  | "binding.downloads.generate"
-  | "binding.downloads.delete"
-  | "binding.videos.list";
+export const BINDING_OPERATIONS = [
+  "binding.details",
+  "binding.downloads.get",
+  "binding.downloads.generate",
+  "binding.downloads.delete",
+  "binding.videos.list",
+] as const;
+export type BindingOperation = (typeof BINDING_OPERATIONS)[number];
 
-const isRest = (operation: string) => !operation.startsWith("delivery") && !operation.startsWith("binding.");
+/** What a fault can strike: `*` for every one of them. */
+export const FAULT_OPERATIONS = ["*", ...REST_OPERATIONS, "delivery", ...BINDING_OPERATIONS] as const;
+
+/** Operation names, as used by counters and faults. */
+export type Operation =
+  | RestOperation
+  | BindingOperation
+  | "delivery"
+  /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
+  | "delivery.head"
+  /** A poster frame served (thumbnails are not downloads: they cost no delivered minutes). */
+  | "delivery.thumbnail";
+
+const isRest = (operation: string) => (REST_OPERATIONS as readonly string[]).includes(operation);
+
+// Counts are kept one key per operation (and per video and operation), so a call writes two
+// small values instead of the whole table: tests seed thousands of videos.
+const COUNTS = "counts/";
 
 export class Counters {
-  private byOperation = new Map<string, number>();
-  private byVideo = new Map<string, Map<string, number>>();
+  constructor(private readonly memory: Memory) {}
 
   count(operation: Operation, video: string | undefined): void {
-    this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
-    if (!video) return;
-    const counts = this.byVideo.get(video) ?? new Map<string, number>();
-    counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    this.byVideo.set(video, counts);
+    for (const scope of video === undefined ? [ALL] : [ALL, perVideo(video)]) {
+      const key = `${COUNTS}${scope}${operation}`;
+      this.memory.put(key, (this.memory.get<number>(key) ?? 0) + 1);
+    }
   }
 
   /** REST API calls (neither delivery nor binding calls) and deliveries, overall or for one video. */
   snapshot(video?: string) {
-    const counts = video ? (this.byVideo.get(video) ?? new Map<string, number>()) : this.byOperation;
-    const byOperation = Object.fromEntries(counts);
+    const prefix = `${COUNTS}${video === undefined ? ALL : perVideo(video)}`;
+    const byOperation: Record<string, number> = {};
+    for (const [key, n] of this.memory.list<number>({ prefix })) byOperation[key.slice(prefix.length)] = n;
     let api = 0;
-    for (const [operation, n] of counts) if (isRest(operation)) api += n;
-    return { api, delivery: counts.get("delivery") ?? 0, byOperation };
+    for (const [operation, n] of Object.entries(byOperation)) if (isRest(operation)) api += n;
+    return { api, delivery: byOperation.delivery ?? 0, byOperation };
   }
 
   clear(): void {
-    this.byOperation.clear();
-    this.byVideo.clear();
+    const keys = [...this.memory.list({ prefix: COUNTS })].map(([key]) => key);
+    for (const key of keys) this.memory.delete(key);
   }
 }
 
+const ALL = "all/";
+// A binding caller may name a video with any string, so it is escaped to stay one path segment.
+const perVideo = (video: string) => `video/${encodeURIComponent(video)}/`;
+
 export interface Fault {
   id: number;
-  /** An operation name, or "*" for every API operation and delivery. */
-  operation: Operation | "*";
+  /** An operation name, or "*" for every API operation, binding call and delivery. */
+  operation: (typeof FAULT_OPERATIONS)[number];
   video: string | null;
   /** HTTP status to answer with instead of the real answer; null to only add latency. */
   status: number | null;
@@ -79,40 +130,49 @@ export interface Fault {
 }
 
 export class Faults {
-  private list: Fault[] = [];
-  private nextId = 1;
+  readonly #kept: Kept<{ list: Fault[]; nextId: number }>;
+
+  constructor(memory: Memory) {
+    this.#kept = new Kept(memory, "faults", () => ({ list: [], nextId: 1 }));
+  }
 
   add(fault: Omit<Fault, "id">): Fault {
-    const added = { ...fault, id: this.nextId++ };
-    this.list.push(added);
+    const { list, nextId } = this.#kept.get();
+    const added = { ...fault, id: nextId };
+    this.#kept.set({ list: [...list, added], nextId: nextId + 1 });
     return added;
   }
 
   /** The first fault that matches one of `operations`, with one of its uses taken. */
   take(operations: Operation | readonly Operation[], video: string | undefined): Fault | undefined {
     const names: readonly string[] = typeof operations === "string" ? [operations] : operations;
-    const fault = this.list.find(
+    const faults = this.#kept.get();
+    const fault = faults.list.find(
       (f) =>
         (f.operation === "*" || names.includes(f.operation)) &&
         (f.video === null || f.video === video) &&
         (f.remaining === null || f.remaining > 0),
     );
-    if (fault?.remaining != null) fault.remaining -= 1;
+    if (fault?.remaining != null) {
+      fault.remaining -= 1;
+      this.#kept.set(faults);
+    }
     return fault;
   }
 
   all(): Fault[] {
-    return [...this.list];
+    return [...this.#kept.get().list];
   }
 
   remove(id: number): boolean {
-    const before = this.list.length;
-    this.list = this.list.filter((f) => f.id !== id);
-    return this.list.length < before;
+    const { list, nextId } = this.#kept.get();
+    const kept = list.filter((f) => f.id !== id);
+    this.#kept.set({ list: kept, nextId });
+    return kept.length < list.length;
   }
 
   clear(): void {
-    this.list = [];
+    this.#kept.clear();
   }
 }
 
@@ -150,29 +210,75 @@ export interface RateLimitSettings {
 
 export const STREAM_RATE_LIMIT: RateLimitSettings = { limit: 1200, windowSeconds: 300, lockoutSeconds: 300 };
 
+interface RateLimitState {
+  settings: RateLimitSettings;
+  windowStart: number;
+  used: number;
+  lockedUntil: number;
+}
+
+const freshLimiter = (settings: RateLimitSettings = STREAM_RATE_LIMIT): RateLimitState => ({
+  settings: { ...settings },
+  windowStart: 0,
+  used: 0,
+  lockedUntil: 0,
+});
+
 export class RateLimiter {
-  settings: RateLimitSettings = { ...STREAM_RATE_LIMIT };
-  private windowStart = 0;
-  private used = 0;
-  private lockedUntil = 0;
+  readonly #kept: Kept<RateLimitState>;
+
+  constructor(memory: Memory) {
+    this.#kept = new Kept(memory, "rate-limit", () => freshLimiter());
+  }
+
+  get settings(): RateLimitSettings {
+    return { ...this.#kept.get().settings };
+  }
 
   /** Seconds to wait when the call is refused, or 0 when it may go on. */
   hit(now: number): number {
-    if (now < this.lockedUntil) return Math.ceil((this.lockedUntil - now) / 1000);
-    if (now - this.windowStart >= this.settings.windowSeconds * 1000) {
-      this.windowStart = now;
-      this.used = 0;
+    const state = this.#kept.get();
+    if (now < state.lockedUntil) return Math.ceil((state.lockedUntil - now) / 1000);
+    if (now - state.windowStart >= state.settings.windowSeconds * 1000) {
+      state.windowStart = now;
+      state.used = 0;
     }
-    this.used += 1;
-    if (this.used <= this.settings.limit) return 0;
-    this.lockedUntil = now + this.settings.lockoutSeconds * 1000;
-    return this.settings.lockoutSeconds;
+    state.used += 1;
+    let wait = 0;
+    if (state.used > state.settings.limit) {
+      state.lockedUntil = now + state.settings.lockoutSeconds * 1000;
+      wait = state.settings.lockoutSeconds;
+    }
+    this.#kept.set(state);
+    return wait;
   }
 
   reset(settings: RateLimitSettings = STREAM_RATE_LIMIT): void {
-    this.settings = { ...settings };
-    this.windowStart = 0;
-    this.used = 0;
-    this.lockedUntil = 0;
+    this.#kept.set(freshLimiter(settings));
+  }
+}
+
+/** The last `size` entries of something that went out (webhook calls, published events), oldest first. */
+export class Log<T> {
+  readonly #kept: Kept<T[]>;
+
+  constructor(
+    memory: Memory,
+    key: string,
+    private readonly size: number,
+  ) {
+    this.#kept = new Kept<T[]>(memory, key, () => []);
+  }
+
+  push(entry: T): void {
+    this.#kept.set([...this.#kept.get(), entry].slice(-this.size));
+  }
+
+  entries(): T[] {
+    return [...this.#kept.get()];
+  }
+
+  clear(): void {
+    this.#kept.clear();
   }
 }

@@ -3,6 +3,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Emulator } from "../emulator";
+import { FAULT_OPERATIONS } from "../instruments";
 import { renderDownloads, renderVideo } from "../render";
 import { DOWNLOAD_TYPES, advanceVideo, setVideoState, type DownloadType } from "../store";
 import { DEFAULT_QUIRKS, Quirks } from "../quirks";
@@ -13,28 +14,7 @@ const State = z.enum(["queued", "inprogress", "ready", "error"]);
 const Outcome = z.enum(["ready", "error"]);
 const PerType = <T extends z.ZodType>(schema: T) =>
   z.object({ default: schema.optional(), audio: schema.optional() }).strict();
-const Operation = z.enum([
-  "*",
-  "videos.list",
-  "videos.get",
-  "videos.edit",
-  "downloads.get",
-  "downloads.create",
-  "downloads.delete",
-  "keys.create",
-  "keys.list",
-  "keys.delete",
-  "webhook.update",
-  "webhook.get",
-  "webhook.delete",
-  "token.create",
-  "delivery",
-  "binding.details",
-  "binding.downloads.get",
-  "binding.downloads.generate",
-  "binding.downloads.delete",
-  "binding.videos.list",
-]);
+const Operation = z.enum(FAULT_OPERATIONS);
 
 const NewVideoBody = z
   .object({
@@ -222,7 +202,7 @@ export function controlRoutes(emulator: Emulator): Hono {
     return c.body(null, 204);
   });
 
-  control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog));
+  control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog.entries()));
 
   // Subscribes with a chosen secret, so that a gateway whose STREAM_WEBHOOK_SECRET is fixed in
   // its config can receive the emulator's webhooks (real Stream picks the secret itself).
@@ -239,13 +219,9 @@ export function controlRoutes(emulator: Emulator): Hono {
   control.put("/quirks", async (c) => {
     const body = await parse(c, Quirks.partial());
     if (body instanceof Response) return body;
-    emulator.quirks = { ...emulator.quirks, ...body };
-    return c.json(emulator.quirks);
+    return c.json(emulator.changeQuirks(body));
   });
-  control.delete("/quirks", (c) => {
-    emulator.quirks = { ...DEFAULT_QUIRKS };
-    return c.json(emulator.quirks);
-  });
+  control.delete("/quirks", (c) => c.json(emulator.changeQuirks(DEFAULT_QUIRKS)));
 
   // A stand-in for an app's identity provider, so that gateways configured with AUTH_JWKS_URL
   // can be tested offline: PUT a public JWKS, then point AUTH_JWKS_URL at GET /__emulator/jwks.
@@ -257,7 +233,7 @@ export function controlRoutes(emulator: Emulator): Hono {
     return c.json(body);
   });
   control.get("/jwks", (c) => {
-    emulator.jwksFetches += 1;
+    emulator.countJwksFetch();
     return c.json(emulator.jwks);
   });
   control.get("/jwks/fetches", (c) => c.json({ fetches: emulator.jwksFetches }));
