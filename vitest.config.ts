@@ -43,6 +43,8 @@ const gatewayBindings = {
   BRAND_ACCENT: "#0b57d0",
   // Tests that exhaust the budget set their own; the others must never meet it.
   STREAM_API_BUDGET: "1000000",
+  STREAM_API_USER_SHARE: "1000000",
+  STREAM_API_NETWORK_SHARE: "1000000",
   PREPARE_DOWNLOADS: "",
   AUDIT_RETENTION_DAYS: "90",
   AUDIT_RETRY_SECONDS: "1",

@@ -75,8 +75,11 @@ export interface Config {
   shareLinkMaxActive: number;
   /** A new link's leak limits unless it sets its own (SHARE_LINK_MAX_NETWORKS, SHARE_LINK_MAX_COUNTRIES); null: none. */
   shareLinkLeak: { maxNetworks: number | null; maxCountries: number | null; windowSeconds: number };
-  /** Stream API calls the gateway may make per 5 minutes, account-wide (STREAM_API_BUDGET). */
-  streamApiBudget: number;
+  /**
+   * Stream API calls per 5 minutes: the gateway's (STREAM_API_BUDGET), and at most what one user
+   * (STREAM_API_USER_SHARE) or one network (STREAM_API_NETWORK_SHARE) may cause of them.
+   */
+  streamApiBudget: { limit: number; userShare: number; networkShare: number };
   webhookSecret: string | null;
   prepareDownloads: ReadonlyArray<DownloadType>;
   auditRetentionDays: number;
@@ -123,6 +126,10 @@ export interface GatewaySettings {
     timeoutMs?: number;
     /** Stream API calls per 5 minutes for the whole gateway, default 900. */
     apiBudget?: number;
+    /** Of those, at most this many for one user, default 10. */
+    apiUserShare?: number;
+    /** And for one network (IPv4 address, IPv6 /64), default 200. */
+    apiNetworkShare?: number;
     /** The `secret` of Stream's webhook subscription; none: the webhook receiver is off. */
     webhookSecret?: string;
   };
@@ -183,6 +190,8 @@ export const SETTINGS = {
   STREAM_DELIVERY_BASE: ["stream.deliveryBase", "text"],
   STREAM_TIMEOUT_MS: ["stream.timeoutMs", "integer"],
   STREAM_API_BUDGET: ["stream.apiBudget", "integer"],
+  STREAM_API_USER_SHARE: ["stream.apiUserShare", "integer"],
+  STREAM_API_NETWORK_SHARE: ["stream.apiNetworkShare", "integer"],
   STREAM_WEBHOOK_SECRET: ["stream.webhookSecret", "text"],
   AUTH_JWKS_URL: ["auth.jwksUrl", "text"],
   AUTH_HS256_SECRET: ["auth.hs256Secret", "text"],
@@ -550,14 +559,27 @@ export function parseSettings(settings: object, provided: Provided = NOTHING_PRO
       maxCountries: r.integer("SHARE_LINK_MAX_COUNTRIES", 0, 0, 250) || null,
       windowSeconds: r.integer("SHARE_LINK_LEAK_WINDOW", 86_400, 60, 30 * 86_400),
     },
-    // Stream allows 1,200 calls per 5 minutes per token, shared with the app's own calls and the
-    // dashboard, and locks the token out for 5 minutes past it; 900 leaves the app headroom.
-    streamApiBudget: r.integer("STREAM_API_BUDGET", 900, 1, 1_000_000),
+    streamApiBudget: streamApiBudget(r),
     webhookSecret: r.text("STREAM_WEBHOOK_SECRET"),
     prepareDownloads: members(r, "PREPARE_DOWNLOADS", DOWNLOAD_TYPES, []),
     auditRetentionDays: r.integer("AUDIT_RETENTION_DAYS", 90, 1, 3650),
     auditRetrySeconds: r.integer("AUDIT_RETRY_SECONDS", 10, 0, 3600),
     events: events(r),
     brand: brand(r),
+  };
+}
+
+/**
+ * Stream allows 1,200 calls per 5 minutes per user, shared with the app's own calls and the
+ * dashboard, and locks them out for 5 minutes past it; 900 leaves the app headroom. A user's first
+ * download of a video costs one or two calls (none once the gateway knows the video), so 10 is
+ * five new videos per user per 5 minutes; a network gets more, as many users may share one address.
+ */
+function streamApiBudget(r: Reader): Config["streamApiBudget"] {
+  const limit = r.integer("STREAM_API_BUDGET", 900, 1, 1_000_000);
+  return {
+    limit,
+    userShare: Math.min(limit, r.integer("STREAM_API_USER_SHARE", 10, 1, 1_000_000)),
+    networkShare: Math.min(limit, r.integer("STREAM_API_NETWORK_SHARE", 200, 1, 1_000_000)),
   };
 }

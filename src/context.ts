@@ -22,6 +22,11 @@ export interface Deps extends Gateway {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+/** The request's deps with its Stream calls charged to `user` (null: a share link's visitor) and the asking network. */
+export function chargedTo(d: Deps, user: string | null): Deps {
+  return { ...d, stream: d.streamFor({ user, network: d.client.network }) };
+}
+
 // One Deps per request: the routes and the default hooks (library.ts) share its D1 session and clock.
 const perRequest = new WeakMap<object, Deps>();
 

@@ -13,14 +13,14 @@ import type { MemoryCache } from "./memory-cache";
 import { misconfigured } from "./problems";
 import { AUDIT_QUEUE_SHARDS, auditSink, type AuditSink } from "./record/audit-queue";
 import { eventPoster, type EventPoster } from "./events/delivery";
-import { eventSink, type EventSink } from "./events/events";
+import { appEvent, eventSink, type EventSink } from "./events/events";
 import type { QueueMessage } from "./queue";
 import { dailyQuota, type DailyQuota } from "./record/quota";
 import type { UserQuota } from "./record/quota-object";
 import { StreamBindingClient } from "./stream/binding-client";
 import { streamApiBudget } from "./stream/budget";
 import type { StreamApiBudget } from "./stream/budget-object";
-import { CallGate } from "./stream/call-gate";
+import { CallGate, type Payer } from "./stream/call-gate";
 import { StreamClient, type StreamApi } from "./stream/client";
 import { createTicketKey, type TicketKey } from "./mint/ticket";
 import { createSigner, type Signer } from "./mint/token";
@@ -64,7 +64,10 @@ export interface Gateway extends Hooks {
   config: Config;
   /** The primary database; requests read through a session of it (context.ts). */
   database: D1Database;
+  /** Stream, for the gateway's own work (webhooks, crons): charged to the account's budget only. */
   stream: StreamApi;
+  /** Stream, for a request: charged to its user's and network's shares as well (budget.ts). */
+  streamFor(payer: Payer): StreamApi;
   signer: Signer;
   ticketKey: TicketKey;
   admin: AdminGate;
@@ -94,16 +97,19 @@ interface Parts {
 }
 
 export function buildGateway(config: Config, bindings: GatewayBindings, { stream: streamBinding, cache, wiring, consumerExported }: Parts, hooks: Hooks): Gateway {
-  const gate = new CallGate(streamApiBudget(bindings.STREAM_BUDGET, config.stream.accountId, config.streamApiBudget));
+  const events = eventSink(bindings.AUDIT_QUEUE, config.events !== null);
+  const spent = (seconds: number) => events.notify(appEvent("stream.budget_exhausted", Date.now(), { limit: config.streamApiBudget.limit, retryAfter: seconds }));
+  const gate = new CallGate(streamApiBudget(bindings.STREAM_BUDGET, config, spent));
   return {
     ...hooks,
     config,
     database: bindings.DB,
     stream: streamApi(config, streamBinding, gate),
+    streamFor: (payer) => streamApi(config, streamBinding, gate.charging(payer)),
     quota: quotaOf(config, bindings),
     audit: auditSink([bindings.AUDIT_QUEUE, ...AUDIT_QUEUE_SHARDS.flatMap((name) => bindings[name] ?? [])], bindings.DB, consumerExported),
     links: shareLinkStore(bindings.SHARE_LINKS, bindings.DB, config.shareLinkLeak.windowSeconds * 1000),
-    events: eventSink(bindings.AUDIT_QUEUE, config.events !== null),
+    events,
     eventPoster: config.events === null ? null : eventPoster(config.events, (request) => (bindings.EVENTS_SERVICE ?? globalThis).fetch(request)),
     signer: createSigner(config.stream),
     ticketKey: createTicketKey(config.stream),

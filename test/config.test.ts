@@ -32,6 +32,8 @@ const WRONG: Record<Setting, [string | null, unknown, RegExp, Context?]> = {
   STREAM_DELIVERY_BASE: ["https://customer-x.example/path", "https://customer-x.example/path", /must be an origin/],
   STREAM_TIMEOUT_MS: ["50", 50, /between 100 and 60000/],
   STREAM_API_BUDGET: ["0", 0, /between 1 and/],
+  STREAM_API_USER_SHARE: ["0", 0, /between 1 and/],
+  STREAM_API_NETWORK_SHARE: ["0", 0, /between 1 and/],
   STREAM_WEBHOOK_SECRET: [null, 42, /must be a string/],
   AUTH_JWKS_URL: ["not a url", "not a url", /absolute URL/, JWKS_ONLY],
   AUTH_HS256_SECRET: ["short", "short", /at least 32 bytes/],

@@ -1,5 +1,5 @@
 // Test helpers for the gateway: app tokens signed like the app would, and requests through SELF.
-import { SELF, createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { SELF, createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { SignJWT, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import worker from "../src/dev";
@@ -245,3 +245,16 @@ export async function clearOfLimiterRollover(): Promise<void> {
 
 /** The timeout of a test that waits with clearOfLimiterRollover (up to 10 s) and then sends its burst. */
 export const LIMITER_BURST_TIMEOUT_MS = 30_000;
+
+/**
+ * Clears the Stream API budget and closes Stream's breaker (src/stream/budget-object.ts): both are
+ * account-wide, so a test that spent the budget or made Stream fail would leave them for the next.
+ */
+export async function resetStreamBudget(): Promise<void> {
+  const budget = env.STREAM_BUDGET.get(env.STREAM_BUDGET.idFromName(env.STREAM_ACCOUNT_ID));
+  await runInDurableObject(budget, (_object, state) => {
+    state.storage.sql.exec("DELETE FROM spent");
+    state.storage.kv.delete("breaker");
+    state.storage.kv.delete("announced");
+  });
+}

@@ -6,7 +6,7 @@ import type { AuditEvent } from "../record/audit";
 import type { ShareLink, Suspension } from "../share-links/store";
 import * as z from "../http/zod";
 
-export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked"] as const;
+export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked", "stream.budget_exhausted"] as const;
 export type AppEventType = (typeof APP_EVENT_TYPES)[number];
 
 /** One event: `id` is the Standard Webhooks message id, the same on every delivery attempt. */

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
-import { type AppContext, type AppEnv, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitle/entitle";
 import { preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
@@ -33,7 +33,8 @@ const DownloadUrlBody = z.strictObject({ type: Type, filename: Filename });
 async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, type: DownloadType, readOnly: boolean): Promise<Ensured> {
   await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
   await requireEntitlement(d, user, video, c);
-  return readOnly ? lookUpDownload(d, video, type) : ensureDownload(d, video, type);
+  const charged = chargedTo(d, user.id);
+  return readOnly ? lookUpDownload(charged, video, type) : ensureDownload(charged, video, type);
 }
 
 function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
@@ -138,7 +139,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const user = await d.identify(c, { allowCookie: true });
     await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
     await requireEntitlement(d, user, video, c);
-    const status = await downloadStatus(d, video);
+    const status = await downloadStatus(chargedTo(d, user.id), video);
     return c.json({ video, ...status }, 200, { "cache-control": "no-store" });
   });
   return routes;

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import { DOWNLOAD_TYPES } from "../config";
-import { type AppContext, type AppEnv, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
 import { isCountryCode } from "../countries";
 import { LINK_DELIVERIES, type ShareLink } from "./store";
 import { listAuditEvents } from "../record/audit";
@@ -143,7 +143,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     const source = await requireEntitlement(d, user, video, c);
     // Checks now that the video can be served at all, and starts Stream on the file, so that the
     // people the link is for rarely wait. A link is not refused because the file is still being made.
-    await ensureDownload(d, video, body.type);
+    await ensureDownload(chargedTo(d, user.id), video, body.type);
 
     const { secret, publicId } = await linkNames(newLinkSecret());
     const link: ShareLink = {

@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import { DELIVERY_MODES, type DeliveryMode } from "../config";
-import { type AppContext, type AppEnv, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
 import { readState, type DownloadState } from "../ensure/download-state";
 import type { ShareLink } from "./store";
 import { downloadSize } from "./file-size";
@@ -242,7 +242,7 @@ export function shareRoutes(): Hono<AppEnv> {
       });
     }
 
-    const ensured = await ensureDownload(d, link.video, link.type);
+    const ensured = await ensureDownload(chargedTo(d, null), link.video, link.type);
     if (ensured.kind !== "ready") {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
       const percent = ensured.kind === "preparing" ? ensured.percent : 0;

@@ -12,6 +12,10 @@ export type StreamFailure =
   | { kind: "rate-limited"; seconds: number }
   /** The gateway's own budget of Stream calls (STREAM_API_BUDGET) is spent for `seconds`. */
   | { kind: "budget-spent"; seconds: number }
+  /** This user's or network's share of that budget is spent for `seconds`; others may still call. */
+  | { kind: "share-spent"; scope: "user" | "network"; seconds: number }
+  /** Stream failed several calls in a row: nobody asks it again for `seconds` (budget.ts). */
+  | { kind: "breaker-open"; seconds: number }
   /** No answer: network errors, timeouts and 5xx, after the retries. */
   | { kind: "no-answer" }
   /** An answer that does not read as Stream's. */
@@ -29,7 +33,7 @@ export class StreamCallError extends Error {
 
   /** Whether Stream may answer later: the caller may try again (the cron does). */
   get passing(): boolean {
-    return this.failure.kind === "rate-limited" || this.failure.kind === "budget-spent" || this.failure.kind === "no-answer" || this.failure.kind === "unreadable";
+    return this.failure.kind !== "credentials-refused" && this.failure.kind !== "refused";
   }
 }
 
@@ -39,6 +43,10 @@ export function streamProblem(failure: StreamFailure): Problem {
       return retryLater("upstream-unavailable", "Stream rate limit: calls paused", failure.seconds);
     case "budget-spent":
       return retryLater("upstream-unavailable", "The gateway's Stream API budget is spent for now", failure.seconds);
+    case "share-spent":
+      return retryLater("rate-limited", `Your share of the gateway's Stream API calls is spent for now (STREAM_API_${failure.scope.toUpperCase()}_SHARE)`, failure.seconds);
+    case "breaker-open":
+      return retryLater("upstream-unavailable", "Stream is failing; the gateway asks it again shortly", failure.seconds);
     case "no-answer":
       return retryLater("upstream-unavailable", "Stream did not answer", OUTAGE_RETRY_SECONDS);
     case "unreadable":

@@ -2,7 +2,7 @@
 // test that failed on the code before it. A grant takes one use, one quota unit and one audit
 // row; HEAD takes nothing; Stream's API budget and D1 are protected; bodies are read no further
 // than their cap.
-import { createExecutionContext, createScheduledController, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { SignJWT, generateKeyPair } from "jose";
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/index";
@@ -10,7 +10,7 @@ import { gatewayOf } from "../../src/index";
 import { readBody } from "../../src/http/validate";
 import { issueTicket } from "../../src/mint/ticket";
 import { Problem } from "../../src/problems";
-import { ACCOUNT, DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
+import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
 import { linkSecret, linkByIdOrSecret,
   admin,
   appToken,
@@ -23,11 +23,13 @@ import { linkSecret, linkByIdOrSecret,
   expectProblem,
   gateway,
   quotaUsed,
+  keptQueue,
   randomUid,
   randomUser,
   shareLinkRow,
   ticketPath,
 } from "../helpers";
+import type { QueueMessage } from "../../src/queue";
 
 const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" } };
 
@@ -189,8 +191,6 @@ describe("the grant's own URL (stream mode)", () => {
 
 describe("3. Stream's API budget is the gateway's to protect", () => {
   test("a gateway-wide budget: with STREAM_API_BUDGET=5, random UIDs reach Stream 5 times, then 503 with Retry-After", async () => {
-    const stub = env.STREAM_BUDGET.get(env.STREAM_BUDGET.idFromName(ACCOUNT));
-    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
     const budget = envWith({ STREAM_API_BUDGET: "5" });
     const token = await appToken(randomUser(), { videos: "*" });
     const uids = Array.from({ length: 9 }, randomUid);
@@ -208,7 +208,51 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     let calls = 0;
     for (const uid of uids) calls += (await counters(uid)).api;
     expect(calls).toBe(5);
-    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
+  });
+
+  test("a user's share (STREAM_API_USER_SHARE=3): three random UIDs reach Stream, the fourth is 429 for that user only", async () => {
+    const shared = envWith({ STREAM_API_USER_SHARE: "3" });
+    const prober = await appToken(randomUser(), { videos: "*" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await callWorker(shared, `/v1/videos/${randomUid()}/download`, { token: prober });
+      if (res.status === 429) {
+        await expectProblem(res, 429, "rate-limited");
+        expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      } else await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([403, 403, 403, 429, 429, 429]);
+    // Someone else still reaches Stream: their first download works.
+    const { uid } = await seedVideo(READY);
+    const other = await appToken(randomUser(), { videos: [uid] });
+    expect((await callWorker(shared, `/v1/videos/${uid}/download`, { token: other })).status).toBe(302);
+  });
+
+  test("a network's share (STREAM_API_NETWORK_SHARE=4) holds across users; another network is not affected", async () => {
+    const shared = envWith({ STREAM_API_NETWORK_SHARE: "4" });
+    const ask = async (ip: string) => {
+      const token = await appToken(randomUser(), { videos: "*" });
+      const res = await callWorker(shared, `/v1/videos/${randomUid()}/download`, { token, headers: { "cf-connecting-ip": ip } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const crowd = [];
+    for (let i = 0; i < 6; i++) crowd.push(await ask(`2001:db8:77:1::${i + 1}`));
+    expect(crowd).toEqual([403, 403, 403, 403, 429, 429]);
+    expect(await ask("203.0.113.77")).toBe(403);
+  });
+
+  test("a spent budget is logged and told to the app once per window (stream.budget_exhausted)", async () => {
+    const sent: QueueMessage[] = [];
+    const spent = { ...envWith({ STREAM_API_BUDGET: "1", EVENTS_URL: "https://app.example/hooks", EVENTS_SECRET: "whsec_dGVzdC1vbmx5LWV2ZW50cy1zZWNyZXQtMDEyMzQ1Njc4OQ==" }), AUDIT_QUEUE: keptQueue(sent) } as Env;
+    const token = await appToken(randomUser(), { videos: "*" });
+    const logged = vi.spyOn(console, "error");
+    for (let i = 0; i < 4; i++) await (await callWorker(spent, `/v1/videos/${randomUid()}/download`, { token })).arrayBuffer();
+    const events = sent.flatMap((m) => (m.kind === "event" ? [m.event] : []));
+    expect(events).toEqual([expect.objectContaining({ type: "stream.budget_exhausted", data: { limit: 1, retryAfter: expect.any(Number) } })]);
+    expect(logged.mock.calls.filter(([line]) => String(line).startsWith("Stream API budget spent"))).toHaveLength(1);
+    logged.mockRestore();
   });
 
   test("share-link creation is rate-limited per user (429 rate-limited with Retry-After)", async () => {
@@ -497,8 +541,6 @@ describe("the grant's URL stays a URL", () => {
 
 describe("the outside review's second round", () => {
   test("with the API budget spent, an unknown UID answers 503 every time (never 202) and leaves no row", async () => {
-    const stub = env.STREAM_BUDGET.get(env.STREAM_BUDGET.idFromName(ACCOUNT));
-    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
     const spent = envWith({ STREAM_API_BUDGET: "1" });
     const token = await appToken(randomUser(), { videos: "*" });
     await callWorker(spent, `/v1/videos/${randomUid()}/download`, { token });
@@ -509,7 +551,6 @@ describe("the outside review's second round", () => {
     }
     const rows = await env.DB.prepare("SELECT count(*) AS n FROM download_state WHERE video_id = ?1").bind(uid).first<{ n: number }>();
     expect(rows?.n).toBe(0);
-    await runInDurableObject(stub, (_, state) => state.storage.kv.delete("slots"));
   });
 
   test("HEAD answers 429 like GET once the daily quota is used up", async () => {

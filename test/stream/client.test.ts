@@ -14,7 +14,7 @@ import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from
 const config = parseConfig(env);
 const { api, accountId, timeoutMs } = config.stream;
 if (api.kind !== "rest") throw new Error("the test project configures STREAM_API_TOKEN");
-const client = new StreamClient({ ...api, accountId, timeoutMs }, new CallGate(streamApiBudget(env.STREAM_BUDGET, accountId, config.streamApiBudget)));
+const client = new StreamClient({ ...api, accountId, timeoutMs }, new CallGate(streamApiBudget(env.STREAM_BUDGET, config, async () => {})));
 const UNKNOWN = "0123456789abcdef0123456789abcdef";
 
 const inject = injectFault;
@@ -127,11 +127,23 @@ describe("outages", () => {
     expect((await counters(uid)).byOperation).toEqual({ "downloads.get": 2 });
   });
 
-  test("three 500s give up after 3 attempts with upstream-unavailable and a retry-after", async () => {
+  test("two 500s give up after 2 attempts with upstream-unavailable and a retry-after", async () => {
     const { uid } = await seedVideo();
-    await inject({ operation: "downloads.create", video: uid, status: 500, times: 3 });
+    await inject({ operation: "downloads.create", video: uid, status: 500, times: 2 });
     expectUnavailable(await problemOf(client.createDownload(uid, "default")), 5);
-    expect((await counters(uid)).byOperation).toEqual({ "downloads.create": 3 });
+    expect((await counters(uid)).byOperation).toEqual({ "downloads.create": 2 });
+  });
+
+  test("three outages in a row open the breaker: Stream is not asked again until its backoff has passed", async () => {
+    const { uid } = await seedVideo();
+    await inject({ operation: "videos.get", video: uid, status: 502 });
+    expectUnavailable(await problemOf(client.getVideo(uid)), 5);
+    const open = await problemOf(client.getVideo(uid));
+    expect(open.type).toBe("upstream-unavailable");
+    for (let i = 0; i < 10; i++) expect((await problemOf(client.getVideo(uid))).type).toBe("upstream-unavailable");
+    // Two attempts, then one more that opened it; the next ten never left the gateway.
+    expect((await counters(uid)).byOperation).toEqual({ "videos.get": 3 });
+    expect(Number(open.options.headers?.["retry-after"])).toBeGreaterThanOrEqual(1);
   });
 
   test("a Stream slower than the timeout on every call fails within a bounded time", async () => {
@@ -140,7 +152,7 @@ describe("outages", () => {
     const started = Date.now();
     expectUnavailable(await problemOf(client.getVideo(uid)), 5);
     expect(Date.now() - started).toBeLessThan(4000);
-    expect((await counters(uid)).byOperation).toEqual({ "videos.get": 3 });
+    expect((await counters(uid)).byOperation).toEqual({ "videos.get": 2 });
   });
 
   test("a 401 is not retried and names the setting, never the token", async () => {
