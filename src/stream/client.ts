@@ -9,7 +9,8 @@ import { StreamCallError } from "./errors";
 
 type RestConfig = Extract<Config["stream"]["api"], { kind: "rest" }> & { accountId: string; timeoutMs: number };
 
-export type DownloadStatus = "ready" | "inprogress" | "error";
+const DOWNLOAD_STATUSES = ["ready", "inprogress", "error"] as const;
+export type DownloadStatus = (typeof DOWNLOAD_STATUSES)[number];
 export interface StreamDownload {
   status: DownloadStatus;
   percentComplete: number;
@@ -30,13 +31,16 @@ export interface StreamVideo {
 }
 
 /**
- * Whether a video can be played (and so have downloads). `status.state` decides: Stream's own
- * webhook example shows an errored video with `readyToStream: true`, and the SDK says
- * `readyToStream` is absent while a video is not ready (emulator/README.md › Assumptions).
+ * Whether a video can be played (and so have downloads): Stream's webhooks page says
+ * `readyToStream` must be true besides the state, so both must say so. An errored video is not,
+ * whatever its flag (an older error example showed `readyToStream: true`); a missing flag is not
+ * ready (the SDK: absent while not ready); a state other than `ready` (`inprogress`,
+ * `live-inprogress`, …) is not, even with the flag, which Stream sets once one quality level is
+ * encoded. A missing state leaves the flag to decide (docs/stream-behaviour.md §2).
  */
 export function readyStreamable(video: { state?: string | null; readyToStream?: boolean | null }): boolean {
-  if (video.state === "error") return false;
-  return video.readyToStream === true || video.state === "ready";
+  const state = video.state ?? null;
+  return video.readyToStream === true && (state === null || state === "ready");
 }
 
 /** The Stream calls the gateway makes, over REST (this file) or the Workers binding (binding-client.ts). */
@@ -69,10 +73,21 @@ export class CreateRefusedError extends Error {
 const UID = /^[0-9a-f]{32}$/;
 
 
-export const Download = z.object({
-  status: z.enum(["ready", "inprogress", "error"]),
-  percentComplete: z.number().check(z.minimum(0), z.maximum(100)),
-});
+/**
+ * A download as Stream's API reference types it: `status` and `percentComplete` both optional.
+ * A missing status is `ready` only at 100 %, else `inprogress` (polled, never served too early);
+ * a missing percentage is 100 for a ready download, else 0 (docs/stream-behaviour.md §1).
+ */
+const Download = z.pipe(
+  z.object({
+    status: z.nullish(z.enum(DOWNLOAD_STATUSES)),
+    percentComplete: z.nullish(z.number().check(z.minimum(0), z.maximum(100))),
+  }),
+  z.transform(({ status, percentComplete }): StreamDownload => {
+    const read = status ?? (percentComplete === 100 ? "ready" : "inprogress");
+    return { status: read, percentComplete: percentComplete ?? (read === "ready" ? 100 : 0) };
+  }),
+);
 export const Downloads = z.object({ default: z.optional(Download), audio: z.optional(Download) });
 // The official SDK types every video field optional, workers-types declare requireSignedURLs
 // nullable, and readyToStream may be missing while a video is not ready: nothing here may fail a
@@ -93,11 +108,10 @@ export const knownDuration = (value: number | null | undefined): number | null =
 /** Stream's video, REST's or the binding's (whose fields of interest have the same names). */
 export function toVideo(video: z.infer<typeof Video>, uid: string): StreamVideo {
   const name = video.meta?.["name"];
-  const state = video.status?.state ?? "unknown";
   return {
     uid,
-    readyToStream: readyStreamable({ state, readyToStream: video.readyToStream }),
-    state,
+    readyToStream: readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream }),
+    state: video.status?.state ?? "unknown",
     errorReasonCode: video.status?.errorReasonCode || null,
     requireSignedURLs: video.requireSignedURLs === true,
     name: typeof name === "string" ? name : null,
@@ -141,8 +155,9 @@ export class StreamClient implements StreamApi {
     const answer = await this.#callVideo("POST", uid, `/downloads/${type}`);
     if (answer.status >= 400 && answer.status < 500) throw new CreateRefusedError(uid, answer.status, errorCodes(answer));
     // The downloads guide and SDK answer keyed by type like GET; one API reference page shows a
-    // flat `{status, percentComplete, url}`, which can only be the requested type.
-    const Created = z.union([z.pipe(Download, z.transform((download): StreamDownloads => ({ [type]: download }))), Downloads]);
+    // flat `{status, percentComplete, url}`, which can only be the requested type. Every field of
+    // an entry is optional, so the shape is told by its keys, not by which schema parses.
+    const Created = z.pipe(z.transform((result: unknown) => (keyedByType(result) ? result : { [type]: result })), Downloads);
     return this.#result(answer, Created);
   }
 
@@ -185,16 +200,16 @@ export class StreamClient implements StreamApi {
 /** One attempt; null when Stream could not be reached or did not answer in time. */
 async function send(
   url: string,
-  method: string,
+  method: "GET" | "POST",
   apiToken: string,
   timeoutMs: number,
 ): Promise<{ status: number; headers: Headers; text: string } | null> {
   try {
-    const res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${apiToken}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const headers = new Headers({ authorization: `Bearer ${apiToken}` });
+    // The API reference marks a JSON body required for creating a download, the only POST made
+    // here; its example sends `{}` (docs/stream-behaviour.md §1).
+    if (method === "POST") headers.set("content-type", "application/json");
+    const res = await fetch(url, { method, headers, body: method === "POST" ? "{}" : null, signal: AbortSignal.timeout(timeoutMs) });
     // The body is read under the same timeout: a stalled body is an outage too.
     return { status: res.status, headers: res.headers, text: await res.text() };
   } catch {
@@ -206,6 +221,11 @@ async function send(
 function retryAfterSeconds(header: string | null): number {
   const seconds = header === null || header.trim() === "" ? Number.NaN : Number(header);
   return Number.isFinite(seconds) && seconds >= 0 ? Math.max(1, Math.ceil(seconds)) : LOCKOUT_SECONDS;
+}
+
+/** A create's answer keyed by download type, as GET's is (not one flat entry). */
+function keyedByType(result: unknown): boolean {
+  return typeof result === "object" && result !== null && ("default" in result || "audio" in result);
 }
 
 function errorCodes(answer: Answer): number[] {

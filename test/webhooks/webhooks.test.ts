@@ -221,6 +221,22 @@ describe("PREPARE_DOWNLOADS", () => {
     expect(await rows(uid)).toEqual([]);
   });
 
+  test.each([
+    ["state ready but readyToStream false (both must hold, Stream's webhooks page)", { readyToStream: false }],
+    ["state ready and no readyToStream (absent while not ready)", { readyToStream: undefined }],
+    ["live-inprogress with readyToStream true", { status: { state: "live-inprogress" } }],
+  ])("%s: no downloads, and refusals of users who asked stay", async (_, fields) => {
+    const uid = await refusedWhileProcessing();
+    await control("POST", `/videos/${uid}/state`, { state: "ready" });
+    const body = JSON.stringify({ ...(JSON.parse(await videoBody(uid)) as object), ...fields });
+    expect((await deliverWith(PREPARE, body, await signature(body))).status).toBe(200);
+    expect(await creates(uid)).toBe(0);
+    expect(await rows(uid)).toMatchObject([
+      { type: "audio", status: "pending", refusal: "video-not-ready" },
+      { type: "default", status: "pending", refusal: "video-not-ready" },
+    ]);
+  });
+
   test("a public video gets no downloads unless ALLOW_PUBLIC_VIDEOS", async () => {
     const { uid } = await seedVideo({ requireSignedURLs: false });
     const body = await videoBody(uid);
