@@ -16,9 +16,17 @@ export function deliveryUrl(config: Config, token: string, type: DownloadType, f
   return url.href;
 }
 
-/** A video's poster at Stream, `height` pixels tall; the token may be view-only. */
-export function thumbnailUrl(config: Config, token: string, height: number): string {
-  return `${config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg?height=${height}`;
+/**
+ * A video's poster at Stream, exactly `width`×`height`: both sides and the fit are named, because
+ * Stream's defaults are 640×640 and `crop` (docs/stream-behaviour.md §6). `crop` keeps the centre,
+ * as the share page's `object-fit: cover` box would. The token may be view-only.
+ */
+export function thumbnailUrl(config: Config, token: string, size: { width: number; height: number }): string {
+  const url = new URL(`${config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg`);
+  url.searchParams.set("width", String(size.width));
+  url.searchParams.set("height", String(size.height));
+  url.searchParams.set("fit", "crop");
+  return url.href;
 }
 
 export function redirectTo(url: string): Response {

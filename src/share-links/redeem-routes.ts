@@ -107,8 +107,8 @@ async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLi
 /** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
 const POSTER_TOKEN_SECONDS = 60;
 
-/** Twice the page's 180 px poster, for dense screens. */
-const POSTER_HEIGHT = 360;
+/** Twice the page's 320×180 poster box, for dense screens. */
+const POSTER_SIZE = { width: 640, height: 360 };
 
 /** Whether Stream has answered about the video at least once, with no refusal standing: it has a poster. */
 const playable = (state: DownloadState | null): state is DownloadState =>
@@ -208,9 +208,16 @@ export function shareRoutes(): Hono<AppEnv> {
     await requireCreatorStillEntitled(d, c, link);
     if (!playable(await readState(d.db, link.video, link.type))) throw new Problem("not-found", "This video has no poster yet.");
     const { token } = await mintDownloadToken(d.signer, { video: link.video, ttlSeconds: POSTER_TOKEN_SECONDS, view: true });
-    const upstream = await fetch(thumbnailUrl(d.config, token, POSTER_HEIGHT), {
+    const upstream = await fetch(thumbnailUrl(d.config, token, POSTER_SIZE), {
       signal: AbortSignal.timeout(d.config.stream.timeoutMs),
     }).catch(() => null);
+    // An errored video's thumbnail answers 424 (docs/stream-behaviour.md §1), one Stream does not
+    // have 404: there is no poster, and asking again will not make one, so no Retry-After; the
+    // page's image stays empty.
+    if (upstream?.status === 404 || upstream?.status === 424) {
+      await upstream.body?.cancel();
+      throw new Problem("not-found", "This video has no poster.");
+    }
     const type = upstream?.headers.get("content-type") ?? "";
     if (upstream === null || !upstream.ok || !type.startsWith("image/")) {
       await upstream?.body?.cancel();
