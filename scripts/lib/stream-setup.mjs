@@ -2,6 +2,7 @@
 // Stream's API, their secrets stored for the gateway (wrangler secrets, or .dev.vars locally).
 // It never prints a secret: key ids and URLs yes, JWKs, tokens and webhook secrets no.
 import { spawn } from "node:child_process";
+import { EVENTS_QUEUE, EventSubscriptionError, ensureEventSubscription } from "./event-subscription.mjs";
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -31,6 +32,11 @@ Webhook (Stream allows one subscription per account)
   --force               replace a subscription that points elsewhere (its receiver stops getting
                         notifications); without it setup refuses and changes nothing.
                         A subscription already pointing at the URL is kept, with its secret.
+
+Events (Stream's event subscriptions, so downloads are not polled: docs/stream-behaviour.md)
+  --no-events           leave them off. By default setup makes sure the queue
+                        ${EVENTS_QUEUE} exists and Stream publishes its video and download
+                        events to it (the token then also needs Queues Write).
 
 Keys
   --rotate              create a new key and switch the gateway to it; the old key stays valid
@@ -70,7 +76,18 @@ const ApiError = z.object({
 const Envelope = z.object({ success: z.boolean(), errors: z.array(ApiError).default([]), result: z.unknown() });
 const KeyList = z.array(z.object({ id: z.string(), created: z.string().optional() }));
 const NewKey = z.object({ id: z.string().min(1), jwk: z.string().min(1) });
-const Webhook = z.object({ notificationUrl: z.string(), secret: z.string().min(1) });
+/**
+ * The URL a webhook subscription answer names: the docs call it `notificationUrl`, the SDK
+ * declares `notification_url` as well (docs/stream-behaviour.md §4); the documented one first.
+ */
+export function notificationUrlOf(result) {
+  const url = result?.notificationUrl ?? result?.notification_url;
+  return typeof url === "string" ? url : null;
+}
+const Webhook = z
+  .looseObject({ secret: z.string().min(1) })
+  .transform((result) => ({ notificationUrl: notificationUrlOf(result), secret: result.secret }))
+  .refine((webhook) => webhook.notificationUrl !== null);
 const Jwk = z.object({ kty: z.literal("RSA"), d: z.string(), kid: z.string().optional() });
 
 // Stream's own codes (docs/stream-behaviour.md §5) with what to check; the codes and messages are always
@@ -259,6 +276,7 @@ const OPTIONS = {
   "gateway-url": { type: "string" },
   "webhook-url": { type: "string" },
   "no-webhook": { type: "boolean" },
+  "no-events": { type: "boolean" },
   force: { type: "boolean" },
   rotate: { type: "boolean" },
   "delete-old": { type: "boolean" },
@@ -325,6 +343,7 @@ export function parseSetupArgs(argv, env) {
     deleteOld: values["delete-old"] ?? false,
     oldKey: values["old-key"],
     deleteKey,
+    events: !(values["no-events"] ?? false) && deleteKey === undefined,
     local: values.local ?? false,
     devVars: values["dev-vars"] ?? ".dev.vars",
     wranglerEnv: values.env,
@@ -467,6 +486,14 @@ export async function runSetup(argv, { env, stdout, stderr }) {
     const keys = await api.listKeys();
     if (plan.deleteKey !== undefined) await deleteOnly(plan, api, store, keys, say);
     else await createAndStore(plan, api, store, keys, previousKey, { say, warn });
+    if (plan.events) {
+      try {
+        await ensureEventSubscription(plan, { say, warn });
+      } catch (error) {
+        if (!(error instanceof EventSubscriptionError)) throw error;
+        throw new SetupError(`${error.message}. The key and webhook are stored; without events the gateway polls Stream. Give the token Queues Write and run setup again, or pass --no-events.`);
+      }
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -6,10 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SignJWT, importJWK } from "jose";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { readDevVars } from "../../scripts/lib/dev-vars.mjs";
+import { runSetup } from "../../scripts/lib/stream-setup.mjs";
 
 const SETUP = resolve("scripts/setup.mjs");
 const ACCOUNT = devAccount.accountId;
@@ -224,6 +225,57 @@ describe("npm run setup --local", () => {
 
     expect((await local("--delete-key", current, "--force")).code).toBe(0);
     expect(await keyIds()).not.toContain(current);
+  });
+});
+
+describe("Stream's webhook answers naming the URL notification_url (the SDK declares it beside notificationUrl)", () => {
+  const originalFetch = globalThis.fetch;
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Stream's answers about the webhook with the URL under `notification_url` (and `notificationUrl` too when `both`). */
+  function snakeCaseWebhook(both: boolean): void {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const res = await originalFetch(input, init);
+      if (!String(input instanceof Request ? input.url : input).endsWith("/stream/webhook") || !res.ok) return res;
+      const body = (await res.json()) as Envelope<Record<string, unknown>>;
+      const { notificationUrl, ...rest } = body.result;
+      const result = { ...rest, notification_url: notificationUrl, ...(both ? { notificationUrl } : {}) };
+      return Response.json({ ...body, result }, { status: res.status });
+    });
+  }
+
+  /** setup in this process (so that its fetch is the one reshaped), writing .dev.vars in `work`. */
+  async function inProcess(...args: string[]): Promise<Run> {
+    let output = "";
+    const write = (text: string) => (output += text);
+    const code = await runSetup(["--local", "--dev-vars", join(work, ".dev.vars"), ...emulatorFlags(), ...args], { env: {}, stdout: { write }, stderr: { write } });
+    return { code, output };
+  }
+
+  test.each([
+    ["only notification_url", false],
+    ["both names", true],
+  ])("with %s: a new subscription's secret is stored, one pointing here is kept, one pointing elsewhere is refused", async (_, both) => {
+    snakeCaseWebhook(both);
+    const subscribed = await inProcess("--gateway-url", GATEWAY);
+    expect(subscribed.code, subscribed.output).toBe(0);
+    expect(subscribed.output).toContain(`Webhook: subscribed ${NOTIFICATION_URL}.`);
+    const secret = devVars().STREAM_WEBHOOK_SECRET;
+
+    const kept = await inProcess("--gateway-url", GATEWAY);
+    expect(kept.code, kept.output).toBe(0);
+    expect(kept.output).toContain("kept it and its secret");
+    expect(devVars().STREAM_WEBHOOK_SECRET).toBe(secret);
+
+    vi.restoreAllMocks();
+    expect(await webhook()).toMatchObject({ notificationUrl: NOTIFICATION_URL, secret });
+    await stream("PUT", "/webhook", { notificationUrl: "https://other.example/hook" });
+    snakeCaseWebhook(both);
+    const refused = await inProcess("--gateway-url", GATEWAY);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain("The account's webhook already goes to https://other.example/hook");
+    vi.restoreAllMocks();
+    expect((await webhook())?.notificationUrl).toBe("https://other.example/hook");
   });
 });
 
