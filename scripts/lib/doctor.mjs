@@ -1,21 +1,24 @@
 // The logic of `npm run doctor`: why do signed download links answer 401/403? It checks, for the
 // local pair `npm run dev` runs or for the production configuration, what a download needs: the
 // settings, the signing key (imports; Stream lists it; Stream accepts what it signs), the API
-// token, the webhook subscription, and optionally one video and a deployed gateway. It reads
-// from Stream, never writes, prints setting names and key ids but never a secret, and names the
-// fix for each failed check. Exit 0 when every check passes, 1 otherwise, 2 for a usage error.
+// token, the webhook subscription, videos whose allowedOrigins might refuse downloads, and
+// optionally one video and a deployed gateway. It reads from Stream, never writes, prints setting
+// names and key ids but never a secret, and names the fix for each failed check; a warning fails
+// nothing. Exit 0 when every check passes, 1 otherwise, 2 for a usage error.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { importJWK, jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
+import { notificationUrlOf } from "./stream-setup.mjs";
 
 export const HELP = `npm run doctor -- [options]
 
 Checks what signed Stream downloads need and prints the fix for whatever fails: the gateway's
 settings, the signing key (STREAM_KEY_ID, STREAM_KEY_JWK), the API token, the webhook, and
-optionally one video end to end. Reads from Stream; never writes.
+optionally one video end to end; warns (!) about videos whose allowedOrigins might refuse their
+downloads. Reads from Stream; never writes.
 
 Where the settings come from
   (default)             the local pair of \`npm run dev\`: wrangler.toml [vars], .dev.vars, and the
@@ -40,6 +43,10 @@ What else to check
 Exit codes: 0 every check passed; 1 something failed (each failure says how to fix it); 2 usage.
 `;
 
+/** How each check's result is printed; only "fail" changes the exit code. */
+const MARKS = { pass: "✓", fail: "✗", skip: "–", warn: "!" };
+/** Videos a warning names by UID before it only counts the rest. */
+const NAMED_VIDEOS = 5;
 const SECRETS = ["STREAM_ACCOUNT_ID", "STREAM_API_TOKEN", "STREAM_KEY_ID", "STREAM_KEY_JWK", "AUTH_HS256_SECRET", "ADMIN_API_TOKEN", "STREAM_WEBHOOK_SECRET"];
 const TIMEOUT_MS = 10_000;
 const UID = /^[0-9a-f]{32}$/;
@@ -119,7 +126,7 @@ async function gatewayModule() {
   const result = await build({
     stdin: {
       contents: `export { parseConfig } from "./src/config";
-        export { readyStreamable } from "./src/stream/client";
+        export { Downloads, readyStreamable } from "./src/stream/client";
         export { createSigner, mintDownloadToken } from "./src/mint/token";`,
       resolveDir: new URL("../..", import.meta.url).pathname,
       loader: "ts",
@@ -156,15 +163,19 @@ async function call(url, init = {}, { bytes = true } = {}) {
 
 const codes = (body) => (Array.isArray(body?.errors) ? body.errors.map((e) => `${e.code} ${e.message}`).join("; ") : "");
 
-/** Runs the checks; `report(check)` is called for each as it finishes. Returns whether all passed. */
+/**
+ * Runs the checks; `report(check)` is called for each as it finishes, `check.result` one of
+ * MARKS' keys. Returns whether none failed.
+ */
 export async function diagnose(options, settings, report) {
   let failed = false;
-  const pass = (name, detail) => report({ name, ok: true, detail });
+  const pass = (name, detail) => report({ name, result: "pass", detail });
   const fail = (name, detail, fix) => {
     failed = true;
-    report({ name, ok: false, detail, fix });
+    report({ name, result: "fail", detail, fix });
   };
-  const skip = (name, detail) => report({ name, ok: null, detail });
+  const skip = (name, detail) => report({ name, result: "skip", detail });
+  const warn = (name, detail, fix) => report({ name, result: "warn", detail, fix });
   const where = options.remote ? "wrangler.toml [vars] or `wrangler secret put NAME` (and as an environment variable for doctor)" : ".dev.vars (or wrangler.toml [vars])";
 
   // 1. Settings, validated by the gateway's own code.
@@ -207,7 +218,11 @@ export async function diagnose(options, settings, report) {
       fail("Stream API", `Stream's API did not answer at ${stream.api.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : "start the local pair with `npm run dev` (or set STREAM_API_BASE)");
     } else if (answer.status === 429) {
       const wait = answer.headers.get("retry-after") ?? "300";
-      fail("Stream API", `Stream rate-limits this API token (429): it is locked out for ${wait} s`, `wait ${wait} s; the gateway keeps its own calls under STREAM_API_BUDGET, so look for other users of this token (your app, scripts, the dashboard)`);
+      fail(
+        "Stream API",
+        `Stream rate-limits the user who owns STREAM_API_TOKEN (429): every call is locked out for ${wait} s`,
+        `wait ${wait} s; Stream's limit (1,200 calls per 5 minutes) is per user, counted across the dashboard, API keys and every token of that user, and the gateway keeps its own calls under STREAM_API_BUDGET, so look for the others (your app, scripts, the dashboard)`,
+      );
     } else if (answer.status === 401 || answer.status === 403 || answer.status === 400) {
       fail(
         "API token",
@@ -222,7 +237,9 @@ export async function diagnose(options, settings, report) {
     refusal(listed, "listing the signing keys");
     return false;
   }
-  const videos = await api("GET", "?limit=5");
+  // One list call: Stream answers up to 1,000 videos, newest first; the allowedOrigins check and
+  // the sampled video read it.
+  const videos = await api("GET", "");
   if (videos.status !== 200 || !Array.isArray(videos.body?.result)) {
     refusal(videos, "reading videos");
     return false;
@@ -246,27 +263,31 @@ export async function diagnose(options, settings, report) {
       : `\`npm run setup -- --gateway-url ${expected ?? "https://<your gateway>"}${force ? " --force" : ""}\` (it also creates a new signing key and switches the gateway to it; the old one stays valid)`;
   const hook = await api("GET", "/webhook");
   const subscribed = hook.status === 200 ? hook.body?.result : null;
-  if (!subscribed?.notificationUrl) {
+  const notificationUrl = notificationUrlOf(subscribed);
+  if (notificationUrl === null) {
     fail("webhook", "no webhook subscription", `${setupFix(false)}; without a webhook the gateway still works by polling, but PREPARE_DOWNLOADS needs one`);
   } else if (receiver === null) {
-    skip("webhook", `subscribed to ${subscribed.notificationUrl}; pass --gateway-url to compare it with this gateway`);
-  } else if (normalised(subscribed.notificationUrl) !== receiver) {
-    fail("webhook", `Stream calls ${subscribed.notificationUrl}, not ${receiver}`, `${setupFix(true)}; Stream allows one subscription per account, so the other receiver stops getting notifications`);
+    skip("webhook", `subscribed to ${notificationUrl}; pass --gateway-url to compare it with this gateway`);
+  } else if (normalised(notificationUrl) !== receiver) {
+    fail("webhook", `Stream calls ${notificationUrl}, not ${receiver}`, `${setupFix(true)}; Stream allows one subscription per account, so the other receiver stops getting notifications`);
   } else if (config.webhookSecret === null || (subscribed.secret && subscribed.secret !== config.webhookSecret)) {
-    fail("webhook", `Stream calls ${subscribed.notificationUrl}, but STREAM_WEBHOOK_SECRET is ${config.webhookSecret === null ? "not set" : "not the subscription's secret"}`, `store the subscription's secret: ${setupFix(false)}; setup keeps a subscription that already points here, with its secret`);
+    fail("webhook", `Stream calls ${notificationUrl}, but STREAM_WEBHOOK_SECRET is ${config.webhookSecret === null ? "not set" : "not the subscription's secret"}`, `store the subscription's secret: ${setupFix(false)}; setup keeps a subscription that already points here, with its secret`);
   } else {
-    pass("webhook", `Stream calls ${subscribed.notificationUrl} with the secret the gateway holds`);
+    pass("webhook", `Stream calls ${notificationUrl} with the secret the gateway holds`);
   }
 
-  // 5. One video, end to end at Stream: the first byte with a freshly minted token.
-  const sample = options.video ?? (await sampleVideo(api, videos.body.result));
+  // 5. Videos whose allowedOrigins Stream might apply to their downloads.
+  checkAllowedOrigins(videos.body.result, stream, { pass, warn });
+
+  // 6. One video, end to end at Stream: the first byte with a freshly minted token.
+  const sample = options.video ?? (await sampleVideo(api, videos.body.result, gatewayCode));
   if (sample === null) {
     skip("video", "no ready, signed video with a ready MP4 among the first few; pass --video UID");
   } else {
     await checkVideo(sample, { api, stream, signer, gatewayCode, keyFix, pass, fail });
   }
 
-  // 6. A gateway: local by default, or --url.
+  // 7. A gateway: local by default, or --url.
   const gateway = options.url ?? (options.remote ? null : options.localGateway);
   if (gateway !== null) await checkGateway(gateway, options, settings, { pass, fail, skip });
   return !failed;
@@ -288,14 +309,40 @@ function settingsJwkKid(settings) {
   }
 }
 
+/**
+ * Whether Stream applies a video's allowedOrigins to its MP4 and M4A is not documented
+ * (docs/stream-behaviour.md §3): if it does, such a video's downloads may be refused to browsers.
+ */
+function checkAllowedOrigins(videos, stream, { pass, warn }) {
+  const restricted = videos.filter((v) => typeof v?.uid === "string" && Array.isArray(v.allowedOrigins) && v.allowedOrigins.length > 0);
+  if (restricted.length === 0) {
+    pass("allowed origins", `none of the ${videos.length} videos listed restricts allowedOrigins`);
+    return;
+  }
+  const named = restricted.slice(0, NAMED_VIDEOS).map((v) => `${v.uid} (${v.allowedOrigins.join(", ")})`);
+  const more = restricted.length > NAMED_VIDEOS ? ` and ${restricted.length - NAMED_VIDEOS} more` : "";
+  warn(
+    "allowed origins",
+    `${restricted.length} of the ${videos.length} videos listed restrict allowedOrigins: ${named.join(", ")}${more}. Whether Stream applies allowedOrigins to /downloads/*.mp4 and *.m4a is undocumented; if it does, their downloads may be refused to browsers whose Origin or Referer is not listed (the gateway's redirects send no Referer)`,
+    `if their downloads fail, clear it: curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -H "Content-Type: application/json" -d '{"allowedOrigins":[]}' ${stream.api.apiBase}/accounts/${stream.accountId}/stream/<uid>; the emulator can enforce it (quirk allowedOriginsOnDownloads, emulator/README.md › Assumptions) to try your app against that reading`,
+  );
+}
+
 /** Without --video: a ready, signed video of the first page whose MP4 is ready (a few reads at most). */
-async function sampleVideo(api, videos) {
-  const candidates = videos.filter((v) => typeof v?.uid === "string" && v.status?.state === "ready" && v.requireSignedURLs === true);
+async function sampleVideo(api, videos, gatewayCode) {
+  const candidates = videos.filter(
+    (v) => typeof v?.uid === "string" && gatewayCode.readyStreamable({ state: v.status?.state, readyToStream: v.readyToStream }) && v.requireSignedURLs === true,
+  );
   for (const video of candidates.slice(0, 3)) {
     const downloads = await api("GET", `/${video.uid}/downloads`);
-    if (downloads.body?.result?.default?.status === "ready") return video.uid;
+    if (readDownloads(gatewayCode, downloads.body?.result).default?.status === "ready") return video.uid;
   }
   return null;
+}
+
+/** A downloads answer read as the gateway reads it (entries may lack status or percentComplete); {} if unreadable. */
+function readDownloads(gatewayCode, result) {
+  return gatewayCode.Downloads.safeParse(result).data ?? {};
 }
 
 async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass, fail }) {
@@ -311,19 +358,20 @@ async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass,
   }
   const video = details.body.result;
   const state = video.status?.state ?? "unknown";
-  if (!gatewayCode.readyStreamable({ state, readyToStream: video.readyToStream })) {
-    fail(name, `the video is ${state}, not ready to stream`, state === "error" ? "it failed to process: upload it again" : "wait for Stream to finish processing it");
+  if (!gatewayCode.readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream })) {
+    const why = state === "ready" ? "the video is ready but not readyToStream (both must hold for it to play)" : `the video is ${state}, not ready to stream`;
+    fail(name, why, state === "error" ? "it failed to process: upload it again" : "wait for Stream to finish processing it");
     return;
   }
   if (video.requireSignedURLs !== true) {
     fail(name, "the video does not require signed URLs: its MP4 is public, and the gateway refuses it (409 video-not-protected)", `curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -d '{"requireSignedURLs":true}' ${stream.api.apiBase}/accounts/${stream.accountId}/stream/${uid}`);
     return;
   }
-  const downloads = await api("GET", `/${uid}/downloads`);
-  const def = downloads.body?.result?.default;
-  const described = ["default", "audio"].map((t) => `${t}: ${downloads.body?.result?.[t]?.status ?? "none"}`).join(", ");
+  const downloads = readDownloads(gatewayCode, (await api("GET", `/${uid}/downloads`)).body?.result);
+  const def = downloads.default;
+  const described = ["default", "audio"].map((t) => `${t}: ${downloads[t]?.status ?? "none"}`).join(", ");
   if (!def) {
-    fail(name, `ready and signed, but Stream has no MP4 download of it (${described})`, `create it: a first request through the gateway does, or \`curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" ${stream.api.apiBase}/accounts/${stream.accountId}/stream/${uid}/downloads\`; PREPARE_DOWNLOADS=default makes one for every new video`);
+    fail(name, `ready and signed, but Stream has no MP4 download of it (${described})`, `create it: a first request through the gateway does, or \`curl -X POST -H "Authorization: Bearer $STREAM_API_TOKEN" -H "Content-Type: application/json" -d '{}' ${stream.api.apiBase}/accounts/${stream.accountId}/stream/${uid}/downloads\`; PREPARE_DOWNLOADS=default makes one for every new video`);
     return;
   }
   if (def.status !== "ready") {
@@ -408,12 +456,13 @@ export async function runDoctor(argv, { env = process.env, cwd = ".", out = proc
     }
     const settings = gatewaySettings(options, env, cwd);
     out.write(`doctor: ${options.remote ? `production configuration${options.envName ? ` [env.${options.envName}]` : ""}` : "the local pair of `npm run dev`"}\n`);
+    let warned = false;
     const ok = await diagnose(options, settings, (check) => {
-      const mark = check.ok === true ? "✓" : check.ok === false ? "✗" : "–";
-      out.write(`${mark} ${check.name}: ${check.detail}\n`);
+      warned ||= check.result === "warn";
+      out.write(`${MARKS[check.result]} ${check.name}: ${check.detail}\n`);
       if (check.fix) out.write(`    fix: ${check.fix}\n`);
     });
-    out.write(ok ? "All checks passed.\n" : "Some checks failed: see the fixes above.\n");
+    out.write(!ok ? "Some checks failed: see the fixes above.\n" : warned ? "All checks passed; see the warning above.\n" : "All checks passed.\n");
     return ok ? 0 : 1;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -3,7 +3,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { runDoctor } from "../../scripts/lib/doctor.mjs";
@@ -59,6 +59,8 @@ describe("npm run doctor", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain(`✓ video ${uid}`);
     expect(run.output).toContain("(206)");
+    expect(run.output).toMatch(/✓ allowed origins: none of the \d+ videos listed restricts allowedOrigins/);
+    expect(run.output).toContain("All checks passed.\n");
     expect(run.output).not.toMatch(/✗/);
     for (const secret of [devAccount.apiToken, devAccount.signingKey.jwk, WEBHOOK_SECRET]) expect(run.output).not.toContain(secret);
   });
@@ -115,7 +117,7 @@ describe("npm run doctor", () => {
         await control("POST", "/faults", { operation: "*", status: 429, retryAfter: 300 });
         return { env: healthy(), args: [] };
       },
-      /✗ Stream API: Stream rate-limits this API token \(429\): it is locked out for 300 s[\s\S]*fix: wait 300 s/,
+      /✗ Stream API: Stream rate-limits the user who owns STREAM_API_TOKEN \(429\): every call is locked out for 300 s[\s\S]*fix: wait 300 s; Stream's limit \(1,200 calls per 5 minutes\) is per user, counted across the dashboard, API keys and every token of that user/,
     ],
     [
       "an errored video that says readyToStream: true (judged as the gateway does)",
@@ -139,6 +141,62 @@ describe("npm run doctor", () => {
     expect(run.output).toMatch(diagnosis);
     expect(run.code, run.output).toBe(1);
     expect(run.output).not.toContain(devAccount.signingKey.jwk);
+  });
+
+  test("videos restricting allowedOrigins are a warning naming them and the risk, not a failure: exit 0", async () => {
+    const restricted = await video({ allowedOrigins: ["example.com", "*.example.com"] });
+    const run = await doctor(healthy(), "--video", await video());
+    expect(run.output).toContain(`! allowed origins: 1 of the `);
+    expect(run.output).toContain(`videos listed restrict allowedOrigins: ${restricted} (example.com, *.example.com).`);
+    expect(run.output).toMatch(/Whether Stream applies allowedOrigins to \/downloads\/\*\.mp4 and \*\.m4a is undocumented; if it does, their downloads may be refused to browsers whose Origin or Referer is not listed/);
+    expect(run.output).toMatch(/fix: if their downloads fail, clear it: curl -X POST .*\{"allowedOrigins":\[\]\}.*quirk allowedOriginsOnDownloads/);
+    expect(run.output).toContain("All checks passed; see the warning above.");
+    expect(run.code, run.output).toBe(0);
+  });
+
+  test("a warning names at most 5 videos and counts the rest", async () => {
+    for (let i = 0; i < 7; i++) await video({ allowedOrigins: [`site${i}.example`] });
+    const run = await doctor(healthy());
+    expect(run.output).toMatch(/! allowed origins: 7 of the \d+ videos listed restrict allowedOrigins: (?:[0-9a-f]{32} \(site\d\.example\), ){4}[0-9a-f]{32} \(site\d\.example\) and 2 more\./);
+    expect(run.code, run.output).toBe(0);
+  });
+
+  describe("Stream's answers read as the gateway reads them", () => {
+    const originalFetch = globalThis.fetch;
+    afterEach(() => vi.restoreAllMocks());
+
+    /** Stream's REST answers whose path ends with `suffix`, their `result` through `edit`. */
+    function reshape(suffix: string, edit: (result: Record<string, unknown>) => unknown): void {
+      vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+        const res = await originalFetch(input, init);
+        if (!new URL(input instanceof Request ? input.url : String(input)).pathname.endsWith(suffix) || !res.ok) return res;
+        const body = (await res.json()) as { result: Record<string, unknown> };
+        return Response.json({ ...body, result: edit(body.result) }, { status: res.status });
+      });
+    }
+
+    test("a webhook answer naming its URL notification_url (the SDK declares it) is the subscription", async () => {
+      reshape("/stream/webhook", ({ notificationUrl, ...rest }) => ({ ...rest, notification_url: notificationUrl }));
+      const run = await doctor(healthy());
+      expect(run.output).toContain(`✓ webhook: Stream calls ${GATEWAY}/webhooks/stream with the secret the gateway holds`);
+      expect(run.code, run.output).toBe(0);
+    });
+
+    test("an MP4 entry without status at 100 % is ready, as the gateway reads it", async () => {
+      const uid = await video();
+      reshape(`/${uid}/downloads`, (result) => ({ default: { percentComplete: (result["default"] as { percentComplete: number }).percentComplete } }));
+      const run = await doctor(healthy(), "--video", uid);
+      expect(run.output).toContain(`✓ video ${uid}: ready, signed, default: ready, audio: none;`);
+      expect(run.code, run.output).toBe(0);
+    });
+
+    test("a video that is ready but not readyToStream fails: both must hold for it to play", async () => {
+      const uid = await video();
+      reshape(`/${uid}`, (result) => ({ ...result, readyToStream: false }));
+      const run = await doctor(healthy(), "--video", uid);
+      expect(run.output).toMatch(/✗ video [0-9a-f]{32}: the video is ready but not readyToStream \(both must hold for it to play\)[\s\S]*fix: wait for Stream to finish processing it/);
+      expect(run.code, run.output).toBe(1);
+    });
   });
 
   test("in local mode the fixes stay local: no setup command that would reach a real account", async () => {
