@@ -1,7 +1,8 @@
-// DAILY_DOWNLOAD_QUOTA: downloads per user per UTC day (Stream bills every download as the
-// video's full length). The count lives in one UserQuota Durable Object per user, not in D1: a
-// download costs one call to that user's object (created near where the user first downloaded),
-// and no user's downloads queue behind anyone else's.
+// DAILY_DOWNLOAD_QUOTA: downloads per user per UTC day (each may be fetched whole, which Stream
+// bills as the video's full length: docs/stream-behaviour.md §1). The count lives in one
+// UserQuota Durable Object per user, not in D1: a download costs one call to that user's object
+// (created near where the user first downloaded), and no user's downloads queue behind anyone
+// else's.
 import type { Refusal, UserQuota } from "./quota-object";
 import { failingClosed, Problem, retryLater } from "../problems";
 

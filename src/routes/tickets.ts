@@ -73,7 +73,8 @@ const FETCH_AFTER_POST = (): Operation => ({
 
 const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
   const d = deps(c);
-  // Each fetch through here is billed by Stream as a whole download: the per-IP limit bounds a loop.
+  // Stream bills each fetch through here for the part of the file it delivers, a whole download
+  // for a full GET (docs/stream-behaviour.md §1): the per-IP limit bounds a loop.
   await enforceRateLimits(d.limiters, { ip: d.client.ip });
   const ticket = await readTicket(d.ticketKey, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
