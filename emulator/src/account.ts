@@ -16,7 +16,7 @@ export function theAccount(env: EmulatorEnv): DurableObjectStub<StreamAccount> {
 /**
  * One Durable Object holds the whole emulated account, so the API, the delivery host and the
  * control routes see one consistent state, it survives restarts of `wrangler dev`, and its alarm
- * delivers webhooks when processing finishes even if nobody is asking.
+ * delivers webhooks and publishes events when they are due even if nobody is asking.
  */
 export class StreamAccount extends DurableObject<EmulatorEnv> {
   private readonly emulator: Emulator;
@@ -36,8 +36,13 @@ export class StreamAccount extends DurableObject<EmulatorEnv> {
       // Counters, faults, quirks, the rate limit and the logs: written on every change, read back
       // here after an eviction.
       storage.kv,
-      // Webhooks go out through a service binding when one is configured (tests), else fetch.
-      (request) => (env.WEBHOOK_TARGET ?? globalThis).fetch(request),
+      {
+        // Webhooks go out through a service binding when one is configured (tests), else fetch.
+        webhook: (request) => (env.WEBHOOK_TARGET ?? globalThis).fetch(request),
+        // wrangler.toml declares the producer, but the hosts that take the bundled script (the
+        // workerd tests, Miniflare in Node tests) bind it only when told to.
+        events: env.STREAM_EVENTS as Queue | undefined,
+      },
     );
     void ctx.blockConcurrencyWhile(async () => {
       const saved = await storage.get<AccountState>(STATE_KEY);
@@ -57,6 +62,6 @@ export class StreamAccount extends DurableObject<EmulatorEnv> {
   }
 
   override async alarm(): Promise<void> {
-    await this.emulator.deliverDueWebhooks();
+    await this.emulator.deliverDue();
   }
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { downloadRoutes } from "./api/downloads";
 import { keyRoutes } from "./api/keys";
+import { queueRoutes, subscriptionRoutes } from "./api/subscriptions";
 import { tokenRoutes } from "./api/token";
 import { videoRoutes } from "./api/videos";
 import { webhookRoutes } from "./api/webhook";
@@ -13,7 +14,8 @@ import { fail, noRoute } from "./envelope";
 // api.cloudflare.com and customer-<code>.cloudflarestream.com.
 export function buildApp(emulator: Emulator): Hono {
   const app = new Hono();
-  const stream = "/client/v4/accounts/:account/stream";
+  const account = "/client/v4/accounts/:account";
+  const stream = `${account}/stream`;
   const uid = ":uid{[0-9a-f]{32}}";
 
   app.route("/__emulator", controlRoutes(emulator));
@@ -22,6 +24,8 @@ export function buildApp(emulator: Emulator): Hono {
   app.route(`${stream}/${uid}/downloads`, downloadRoutes(emulator));
   app.route(`${stream}/${uid}/token`, tokenRoutes(emulator));
   app.route(stream, videoRoutes(emulator));
+  app.route(`${account}/event_subscriptions/subscriptions`, subscriptionRoutes(emulator));
+  app.route(`${account}/queues`, queueRoutes(emulator));
   app.on(["GET", "HEAD"], "/:id/thumbnails/thumbnail.jpg", (c) => thumbnail(emulator, c.req.raw, c.req.param("id")));
   app.on(["GET", "HEAD"], "/:id/downloads/:file", (c) =>
     deliver(emulator, c.req.raw, c.req.param("id"), c.req.param("file")),

@@ -16,6 +16,24 @@ export function ok(result: unknown, status = 200): Response {
   });
 }
 
+/**
+ * One page of a list, with Cloudflare's V4 `result_info` (`page` and `per_page` in the query,
+ * from 1 and 20 by default, at most 100 a page).
+ */
+export function page<T>(items: readonly T[], query: { page?: string; per_page?: string }): Response {
+  const perPage = Math.min(100, Math.max(1, Number.parseInt(query.per_page ?? "", 10) || 20));
+  const number = Math.max(1, Number.parseInt(query.page ?? "", 10) || 1);
+  const result = items.slice((number - 1) * perPage, number * perPage);
+  const result_info = {
+    page: number,
+    per_page: perPage,
+    count: result.length,
+    total_count: items.length,
+    total_pages: Math.ceil(items.length / perPage),
+  };
+  return new Response(JSON.stringify({ result, result_info, success: true, errors: [], messages: [] }), { headers: JSON_TYPE });
+}
+
 export function fail(status: number, errors: ApiError[], headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify({ result: null, success: false, errors, messages: [] }), {
     status,

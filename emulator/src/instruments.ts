@@ -49,6 +49,12 @@ export const REST_OPERATIONS = [
   "webhook.get",
   "webhook.delete",
   "token.create",
+  "queues.subscriptions.create",
+  "queues.subscriptions.list",
+  "queues.subscriptions.get",
+  "queues.subscriptions.edit",
+  "queues.subscriptions.delete",
+  "queues.list",
 ] as const;
 export type RestOperation = (typeof REST_OPERATIONS)[number];
 
@@ -76,7 +82,9 @@ export type Operation =
   /** A HEAD on the delivery host: headers only, no body served (counted apart from downloads). */
   | "delivery.head"
   /** A poster frame served (thumbnails are not downloads: they cost no delivered minutes). */
-  | "delivery.thumbnail";
+  | "delivery.thumbnail"
+  /** A message sent to the events queue (not a call anyone made). */
+  | "events.publish";
 
 const isRest = (operation: string) => (REST_OPERATIONS as readonly string[]).includes(operation);
 

@@ -1,7 +1,8 @@
 // What a call does to the account, shared by the REST routes (api/) and the Workers binding
 // (binding-calls.ts), so that both see one behaviour and differ only in how they answer.
 import type { Emulator } from "./emulator";
-import { videoState, type DownloadType, type VideoRecord } from "./store";
+import { downloadEvent } from "./events/publish";
+import { downloadSettlesAt, setVideoState, videoState, type DownloadType, type VideoRecord, type VideoState } from "./store";
 
 /** Why Stream refuses to create a download: neither has a documented REST code (emulator/README.md › Assumptions). */
 export type DownloadRefusal = "not-ready" | "too-long";
@@ -26,7 +27,9 @@ export async function createDownload(
   // Live recordings over 4 hours cannot be downloaded (Stream's changelog).
   if (video.refusesDownloads === true || video.refusesDownloads === type) return { ok: false, refusal: "too-long" };
   if (!video.downloads[type]) {
-    video.downloads[type] = { createdAt: now, endsAt: now + video.downloadMs, outcome: video.downloadOutcome[type] };
+    const download = { createdAt: now, endsAt: now + video.downloadMs, outcome: video.downloadOutcome[type] };
+    video.downloads[type] = { ...download, eventAt: downloadSettlesAt(download) };
+    emulator.happened(downloadEvent("download.created", video, type, now, emulator.settings));
     await emulator.save();
   }
   return { ok: true };
@@ -35,9 +38,36 @@ export async function createDownload(
 /** False when the video has no download of that type. */
 export async function deleteDownload(emulator: Emulator, video: VideoRecord, type: DownloadType): Promise<boolean> {
   if (!video.downloads[type]) return false;
+  emulator.happened(downloadEvent("download.deleted", video, type, emulator.now(), emulator.settings));
   delete video.downloads[type];
   await emulator.save();
   return true;
+}
+
+/** What the video edit (`POST …/stream/{uid}`) and the control API may change. */
+export interface VideoEdit {
+  requireSignedURLs?: boolean;
+  allowedOrigins?: string[];
+  meta?: Record<string, unknown>;
+}
+
+export async function editVideo(emulator: Emulator, video: VideoRecord, edit: VideoEdit): Promise<void> {
+  const now = emulator.now();
+  if (edit.requireSignedURLs !== undefined) video.requireSignedURLs = edit.requireSignedURLs;
+  if (edit.allowedOrigins !== undefined) video.allowedOrigins = edit.allowedOrigins;
+  if (edit.meta !== undefined) video.meta = edit.meta;
+  video.modified = now;
+  emulator.videoUpdated(video, videoState(video, now) === "ready");
+  await emulator.save();
+}
+
+/** Sets the processing state now (control API); leaving `ready` is an update of a ready video. */
+export async function changeVideoState(emulator: Emulator, video: VideoRecord, state: VideoState): Promise<void> {
+  const now = emulator.now();
+  const wasReady = videoState(video, now) === "ready";
+  setVideoState(video, state, now);
+  emulator.videoUpdated(video, wasReady && state !== "ready");
+  await emulator.save();
 }
 
 export interface VideoQuery {

@@ -27,6 +27,11 @@ export const Quirks = z
      * reaches Stream over another address family or exit than it reached the gateway with.
      */
     deliveryClientIp: z.string().max(64).nullable(),
+    /**
+     * Event subscriptions: `download.ready` and `download.errored` exist (Stream counts 14 event
+     * types, which they complete), or only the documented download events do.
+     */
+    downloadCompletionEvents: z.boolean(),
   })
   .strict();
 export type Quirks = z.infer<typeof Quirks>;
@@ -39,4 +44,5 @@ export const DEFAULT_QUIRKS: Quirks = {
   deliveryNotReady: 404,
   keyKid: "id",
   deliveryClientIp: null,
+  downloadCompletionEvents: true,
 };

@@ -13,7 +13,7 @@ import {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function downloadFile(type: DownloadType): string {
+function downloadFile(type: DownloadType): string {
   return type === "audio" ? "audio.m4a" : "default.mp4";
 }
 
@@ -60,6 +60,10 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number,
   };
 }
 
+export function downloadUrl(video: VideoRecord, type: DownloadType, settings: Settings): string {
+  return `${settings.deliveryBase}/${video.uid}/downloads/${downloadFile(type)}`;
+}
+
 /** `GET …/downloads`: an object keyed by type, holding only the types that were created. */
 export function renderDownloads(video: VideoRecord, settings: Settings, now: number) {
   const result: Partial<Record<DownloadType, { status: DownloadStatus; url: string; percentComplete: number }>> = {};
@@ -67,8 +71,7 @@ export function renderDownloads(video: VideoRecord, settings: Settings, now: num
     const download = video.downloads[type];
     if (!download) continue;
     const { status, percentComplete } = downloadProgress(download, now);
-    const url = `${settings.deliveryBase}/${video.uid}/downloads/${downloadFile(type)}`;
-    result[type] = { status, url, percentComplete };
+    result[type] = { status, url: downloadUrl(video, type, settings), percentComplete };
   }
   return result;
 }

@@ -1,6 +1,7 @@
 // The emulated account's state. Processing and download generation are timelines computed from
-// timestamps on every read, so that no timer has to run for a state to move on; only webhook
-// delivery needs an alarm (see account.ts).
+// timestamps on every read, so that no timer has to run for a state to move on; only what goes
+// out (webhooks, published events) needs an alarm (see account.ts).
+import type { StreamEvent, StreamEventType } from "./events/catalog";
 
 export type VideoState = "queued" | "inprogress" | "ready" | "error";
 export type Outcome = "ready" | "error";
@@ -44,6 +45,11 @@ export interface DownloadRecord {
   /** When generation ends, with `outcome`. */
   endsAt: number;
   outcome: Outcome;
+  /**
+   * When its `download.ready` or `download.errored` event is owed; absent once it is published,
+   * and for downloads the control API seeded as already existing.
+   */
+  eventAt?: number;
 }
 
 export interface KeyRecord {
@@ -71,6 +77,18 @@ export interface Jwks {
   keys: Record<string, unknown>[];
 }
 
+/** An event subscription (Queues' REST API) of source `stream`, always to the emulator's one queue. */
+export interface EventSubscription {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** Without the `cf.stream.` prefix, as the API takes them. */
+  events: StreamEventType[];
+  queueId: string;
+  created: number;
+  modified: number;
+}
+
 export interface AccountState {
   videos: Record<string, VideoRecord>;
   keys: Record<string, KeyRecord>;
@@ -81,10 +99,14 @@ export interface AccountState {
    * that it survives the Durable Object's eviction. Absent from states saved before it was.
    */
   jwks?: Jwks;
+  /** Absent from states saved before event subscriptions were emulated. */
+  eventSubscriptions?: Record<string, EventSubscription>;
+  /** Events that happened and that the alarm has yet to publish, oldest first. */
+  outbox?: StreamEvent[];
 }
 
 export function emptyState(): AccountState {
-  return { videos: {}, keys: {}, webhook: null, platformKey: null, jwks: { keys: [] } };
+  return { videos: {}, keys: {}, webhook: null, platformKey: null, jwks: { keys: [] }, eventSubscriptions: {}, outbox: [] };
 }
 
 export function currentStage(video: VideoRecord, now: number): { stage: Stage; next: Stage | undefined } {
@@ -110,14 +132,19 @@ export function videoPercent(video: VideoRecord, now: number): string {
   return Math.min(100, Math.max(0, pct)).toFixed(6);
 }
 
+/** When a download stops being in progress. */
+export function downloadSettlesAt(download: DownloadRecord): number {
+  // An injected failure strikes halfway, so clients see progress first and then the error.
+  return download.outcome === "error" ? download.createdAt + (download.endsAt - download.createdAt) / 2 : download.endsAt;
+}
+
 export function downloadProgress(
   download: DownloadRecord,
   now: number,
 ): { status: DownloadStatus; percentComplete: number } {
-  // An injected failure strikes halfway, so clients see progress first and then the error.
-  const failsAt = download.createdAt + (download.endsAt - download.createdAt) / 2;
-  if (download.outcome === "error" && now >= failsAt) return { status: "error", percentComplete: 50 };
-  if (now >= download.endsAt) return { status: "ready", percentComplete: 100 };
+  if (now >= downloadSettlesAt(download)) {
+    return download.outcome === "error" ? { status: "error", percentComplete: 50 } : { status: "ready", percentComplete: 100 };
+  }
   const span = download.endsAt - download.createdAt;
   const pct = span <= 0 ? 100 : ((now - download.createdAt) / span) * 100;
   return { status: "inprogress", percentComplete: Math.floor(pct * 10) / 10 };

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { badRequest, ok } from "../envelope";
 import type { Emulator } from "../emulator";
-import { listVideos } from "../operations";
+import { editVideo, listVideos } from "../operations";
 import { renderVideo } from "../render";
 import { guarded, guardedVideo, readBody } from "./guard";
 
@@ -38,14 +38,10 @@ export function videoRoutes(emulator: Emulator): Hono {
     guardedVideo(emulator, "videos.edit", async (c, video) => {
       const edit = await readBody(c, VideoEdit);
       if (!edit.ok) return edit.response;
-      if (edit.value.uid !== undefined && edit.value.uid !== video.uid) return badRequest("uid does not match the video");
-      if (edit.value.requireSignedURLs !== undefined) video.requireSignedURLs = edit.value.requireSignedURLs;
-      if (edit.value.allowedOrigins !== undefined) video.allowedOrigins = edit.value.allowedOrigins;
-      if (edit.value.meta !== undefined) video.meta = edit.value.meta;
-      const now = emulator.now();
-      video.modified = now;
-      await emulator.save();
-      return ok(renderVideo(video, emulator.settings, now, emulator.quirks));
+      const { uid, ...changes } = edit.value;
+      if (uid !== undefined && uid !== video.uid) return badRequest("uid does not match the video");
+      await editVideo(emulator, video, changes);
+      return ok(renderVideo(video, emulator.settings, emulator.now(), emulator.quirks));
     }),
   );
 

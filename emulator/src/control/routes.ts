@@ -1,11 +1,13 @@
 // The emulator-only control API under /__emulator: seed and steer videos, inject faults, tune
-// the rate limiter, read counters and webhook deliveries, reset. Real Stream has none of it.
+// the rate limiter, read counters, webhook deliveries and published events, reset. Real Stream
+// has none of it.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { Emulator } from "../emulator";
 import { FAULT_OPERATIONS } from "../instruments";
 import { renderDownloads, renderVideo } from "../render";
-import { DOWNLOAD_TYPES, advanceVideo, setVideoState, type DownloadType } from "../store";
+import { changeVideoState, editVideo } from "../operations";
+import { DOWNLOAD_TYPES, advanceVideo, downloadSettlesAt, type DownloadType } from "../store";
 import { DEFAULT_QUIRKS, Quirks } from "../quirks";
 import { newVideo } from "../videos";
 
@@ -119,10 +121,11 @@ export function controlRoutes(emulator: Emulator): Hono {
     if (!video) return missing(c);
     const body = await parse(c, VideoPatch);
     if (body instanceof Response) return body;
-    if (body.downloadSeconds !== undefined) video.downloadMs = body.downloadSeconds * 1000;
-    if (body.downloadOutcome) video.downloadOutcome = { ...video.downloadOutcome, ...body.downloadOutcome };
-    if (body.requireSignedURLs !== undefined) video.requireSignedURLs = body.requireSignedURLs;
-    await emulator.save();
+    const { downloadSeconds, downloadOutcome, ...edit } = body;
+    if (downloadSeconds !== undefined) video.downloadMs = downloadSeconds * 1000;
+    if (downloadOutcome) video.downloadOutcome = { ...video.downloadOutcome, ...downloadOutcome };
+    if (Object.keys(edit).length > 0) await editVideo(emulator, video, edit);
+    else await emulator.save();
     return c.json(view(video.uid));
   });
 
@@ -138,8 +141,7 @@ export function controlRoutes(emulator: Emulator): Hono {
     if (!video) return missing(c);
     const body = await parse(c, z.object({ state: State }).strict());
     if (body instanceof Response) return body;
-    setVideoState(video, body.state, emulator.now());
-    await emulator.save();
+    await changeVideoState(emulator, video, body.state);
     return c.json(view(video.uid));
   });
 
@@ -160,6 +162,8 @@ export function controlRoutes(emulator: Emulator): Hono {
     const now = emulator.now();
     download.createdAt = Math.min(download.createdAt, now - 1);
     download.endsAt = now;
+    // Its event, if one is still owed, is owed now.
+    if (download.eventAt !== undefined) download.eventAt = downloadSettlesAt(download);
     await emulator.save();
     return c.json(view(video.uid));
   });
@@ -203,6 +207,11 @@ export function controlRoutes(emulator: Emulator): Hono {
   });
 
   control.get("/webhook-deliveries", (c) => c.json(emulator.webhookLog.entries()));
+
+  // The queue, whether the STREAM_EVENTS binding lets anything out, and the last messages sent.
+  control.get("/events", (c) =>
+    c.json({ queue: { ...emulator.settings.eventsQueue, bound: emulator.publishes }, published: emulator.eventLog.entries() }),
+  );
 
   // Subscribes with a chosen secret, so that a gateway whose STREAM_WEBHOOK_SECRET is fixed in
   // its config can receive the emulator's webhooks (real Stream picks the secret itself).
