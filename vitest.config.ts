@@ -94,6 +94,7 @@ const gatewayWorker: TestedWorker = {
   queueConsumers: {
     "stream-download-audit": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 5, deadLetterQueue: "stream-download-audit-dlq" },
     "stream-download-audit-dlq": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 100 },
+    "stream-download-stream-events": { maxBatchSize: 100, maxBatchTimeout: 0, maxRetries: 10 },
   },
 };
 
@@ -152,6 +153,8 @@ function workerdProject(name: string, include: string[], setupFiles: string[], w
                 PROCESSING_SECONDS: "1",
               },
               durableObjects: { ACCOUNT: { className: "StreamAccount", useSQLite: true } },
+              // Stream's event subscriptions publish into the gateway's queue, as under `npm run dev`.
+              queueProducers: { STREAM_EVENTS: "stream-download-stream-events" },
               serviceBindings: { WEBHOOK_TARGET: `vitest-plugin-runner-${name}` },
             },
           ],

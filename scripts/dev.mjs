@@ -5,6 +5,7 @@ import { buildClient } from "../client/build.mjs";
 import { devAuth, devToken } from "./dev-token.mjs";
 import { DEV_EVENTS_SECRET, ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
 import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
+import { ensureEventSubscription } from "./lib/event-subscription.mjs";
 
 const gatewayPort = Number(process.env.PORT ?? 8787);
 const emulatorPort = Number(process.env.EMULATOR_PORT ?? 8788);
@@ -69,6 +70,14 @@ if (webhookSecret) {
   if (!res.ok) console.error(`Could not subscribe the emulator's webhook: ${res.status} ${await res.text()}`);
 } else {
   console.log("No STREAM_WEBHOOK_SECRET in .dev.vars: the emulator's webhook is not subscribed.");
+}
+// Stream's events reach the gateway through a local queue, as in production: the emulator's
+// producer binding and the gateway's consumer meet through wrangler's dev registry.
+const { STREAM_ACCOUNT_ID: accountId, STREAM_API_TOKEN: apiToken } = readDevVars();
+try {
+  await ensureEventSubscription({ apiBase: `${emulator}/client/v4`, accountId, apiToken }, { say: () => {}, warn: (line) => console.error(line) });
+} catch (error) {
+  console.error(`Could not subscribe the emulator's events (the gateway polls instead): ${error instanceof Error ? error.message : error}`);
 }
 const keynote = `${gateway}/v1/videos/c0ffee00000000000000000000000001/download`;
 // With a JWKS there is no token to print: the identity provider issues them, and the demo's

@@ -20,7 +20,7 @@ import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./webhooks/routes";
 import { scheduled } from "./scheduled";
 import { consumeQueue, gatewayQueue } from "./queue";
-import { auditQueueNames, DEFAULT_QUEUES } from "./wiring";
+import { DEFAULT_QUEUES, gatewayQueueNames } from "./wiring";
 import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
 import type { Gateway } from "./gateway";
@@ -156,7 +156,7 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
 }
 
 /** The default names of the gateway's queues: a batch of one is never the host's, even while the gateway cannot be built. */
-const defaultQueue = (name: string) => auditQueueNames(DEFAULT_QUEUES).includes(name) || name === DEFAULT_QUEUES.deadLetter;
+const defaultQueue = (name: string) => gatewayQueueNames(DEFAULT_QUEUES).includes(name);
 
 /**
  * Whether the gateway took the event. A gateway that cannot be built (a wrong setting, logged)

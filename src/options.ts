@@ -43,7 +43,7 @@ export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> exten
   hookTimeoutMs?: number;
   /** The crons the gateway acts on (list them in wrangler's [triggers]); any other cron is the host's. Default DEFAULT_CRONS. */
   crons?: Partial<Wiring["crons"]>;
-  /** Its queues' names: what `AUDIT_QUEUE` sends to, and that queue's dead-letter queue. Default DEFAULT_QUEUES. */
+  /** Its queues' names: what `AUDIT_QUEUE` sends to, that queue's dead-letter queue, and the one Stream's events arrive in. Default DEFAULT_QUEUES. */
   queues?: Partial<Wiring["queues"]>;
 }
 

@@ -8,7 +8,8 @@ import { AuditEventSchema, writeAuditBatch, type AuditMessage } from "./record/a
 import type { AuditEvent } from "./record/audit";
 import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "./events/events";
 import { deliverEvents } from "./events/delivery";
-import { auditQueueNames } from "./wiring";
+import { gatewayQueueNames } from "./wiring";
+import { applyStreamEvent } from "./ensure/stream-events";
 
 export type QueueMessage = AuditMessage | EventMessage;
 
@@ -18,17 +19,17 @@ const QueueMessageSchema = z.discriminatedUnion("kind", [
 ]);
 
 /** Whether a batch comes from one of the gateway's queues (wiring.ts). */
-export const gatewayQueue = (batch: MessageBatch<unknown>, gateway: Gateway): boolean =>
-  auditQueueNames(gateway.wiring.queues).includes(batch.queue) || batch.queue === gateway.wiring.queues.deadLetter;
+export const gatewayQueue = (batch: MessageBatch<unknown>, gateway: Gateway): boolean => gatewayQueueNames(gateway.wiring.queues).includes(batch.queue);
 
 export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {
   // Another queue's messages would be dropped below as malformed: refused whole instead, so that
   // they are retried (and their queue's dead-letter queue keeps them) while the wiring is fixed.
   if (!gatewayQueue(batch, gateway)) {
     throw new Error(
-      `queue: the gateway was handed a batch of ${batch.queue}, which is not its queue (${gateway.wiring.queues.audit} or ${gateway.wiring.queues.deadLetter}); see the queues option`,
+      `queue: the gateway was handed a batch of ${batch.queue}, which is not its queue (${gatewayQueueNames(gateway.wiring.queues).join(", ")}); see the queues option`,
     );
   }
+  if (batch.queue === gateway.wiring.queues.streamEvents) return consumeStreamEvents(batch, gateway, now);
   const audit: Array<{ message: Message<unknown>; event: AuditEvent }> = [];
   const events: Array<{ message: Message<unknown>; event: AppEvent }> = [];
   for (const message of batch.messages) {
@@ -48,4 +49,21 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
     writeAuditBatch(database, audit, now, config.auditRetrySeconds, (written) => sink.send(written.map(grantedEvent))),
     deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
   ]);
+}
+
+/**
+ * Stream's events, one at a time in order (a batch may hold a download's "created" and "ready").
+ * One that fails (D1 refusing) is retried by the queue; the others are acknowledged.
+ */
+async function consumeStreamEvents(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {
+  const deps = { config: gateway.config, db: gateway.database, stream: gateway.stream, cache: gateway.cache, now };
+  for (const message of batch.messages) {
+    try {
+      if ((await applyStreamEvent(deps, message.body)) === "ignored") console.warn(`stream events: ignored message ${message.id}`);
+      message.ack();
+    } catch (error) {
+      console.error(`stream events: message ${message.id} failed; the queue retries it`, error instanceof Error ? error.message : error);
+      message.retry();
+    }
+  }
 }

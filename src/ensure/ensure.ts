@@ -1,9 +1,10 @@
 // Step 3: make sure Stream has generated the download. `download_state` is a cache of what
-// Stream said (Stream sends no event when a download finishes or is deleted), trusted for
-// READY_TTL_SECONDS and then revalidated in the background; ready state is also kept in isolate
-// memory, so a ready video's download costs no Stream call and, on a warm isolate, no D1 read.
-// Everything that asks Stream goes through the row's poll lease: one call per video and type per
-// interval, however many users wait.
+// Stream said, by its answers and its events (stream-events.ts), trusted for READY_TTL_SECONDS and
+// then revalidated in the background; ready state is also kept in isolate memory, so a ready
+// video's download costs no Stream call and, on a warm isolate, no D1 read. What Stream said of
+// the video itself is in the catalogue (catalogue.ts). Everything that asks Stream goes through the
+// row's poll lease: one call per video and type per interval, however many users wait, and while
+// Stream's events are live only a slow safety check.
 import type { Config } from "../config";
 import {
   claimNewState,
@@ -20,6 +21,8 @@ import { Problem } from "../problems";
 import type { DownloadType } from "../config";
 import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { StreamCallError } from "../stream/errors";
+import { catalogued, forgetCatalogued, recordVideo } from "./catalogue";
+import { eventsLive, noteMissedCompletion, SAFETY_POLL_SECONDS } from "./stream-events";
 
 export interface EnsureDeps {
   config: Config;
@@ -54,6 +57,7 @@ export function forgetDownloads(cache: MemoryCache, video: string): void {
 /** Drops what the gateway believes about the video, in D1 and here (admin refresh): the next request asks Stream. */
 export async function forgetVideo(deps: EnsureDeps, video: string): Promise<void> {
   await deleteState(deps.db, video);
+  await forgetCatalogued(deps.db, video);
   forgetDownloads(deps.cache, video);
 }
 
@@ -94,7 +98,7 @@ function refusalFor(video: StreamVideo, config: Config): Refusal | null {
 
 const failed = () => new Problem("download-failed", "Stream could not generate this download.");
 
-function answer(deps: EnsureDeps, state: DownloadState): Ensured {
+async function answer(deps: EnsureDeps, state: DownloadState): Promise<Ensured> {
   switch (state.status) {
     case "ready":
       deps.cache.set(readyKey(state.video, state.type), state.videoName, deps.config.memoryCacheSeconds * 1000, deps.now);
@@ -103,7 +107,8 @@ function answer(deps: EnsureDeps, state: DownloadState): Ensured {
       throw failed();
     default:
       if (state.refusal) throw refusalProblem(state.refusal);
-      return { kind: "preparing", percent: state.percent, retryAfter: pollInterval(deps.config, state.polls), state };
+      // While Stream's events are live, coming back costs a D1 read, not a Stream call.
+      return { kind: "preparing", percent: state.percent, retryAfter: (await paced(deps, state)) ? 1 : pollInterval(deps.config, state.polls), state };
   }
 }
 
@@ -120,9 +125,27 @@ function shared<T>(deps: EnsureDeps, key: string, ask: () => Promise<T>): Promis
   return asked;
 }
 
+/** Whether this download waits for Stream's events instead of polls (stream-events.ts). */
+const paced = (deps: EnsureDeps, state: DownloadState): Promise<boolean> | false => state.status === "inprogress" && eventsLive(deps.db, deps.cache, deps.now);
+
 /**
- * An unknown video leaves nothing in D1 (anyone entitled to "*" could fill it with random UIDs):
- * it is remembered in isolate memory for MEMORY_CACHE_SECONDS, so asking again costs no Stream call.
+ * The video as Stream last said: from the catalogue where it may answer (a video ready to stream,
+ * a UID Stream does not know), else one look-up shared by this isolate's requests, recorded there.
+ */
+function videoOf(deps: EnsureDeps, uid: string): Promise<StreamVideo | null> {
+  return shared(deps, detailsKey(uid), async () => {
+    const known = await catalogued(deps.db, uid, deps.now, deps.config.readyTtlSeconds * 1000);
+    if (known !== null) return known.kind === "video" ? known.video : null;
+    const video = await deps.stream.getVideo(uid);
+    await recordVideo(deps.db, uid, video, deps.now);
+    return video;
+  });
+}
+
+/**
+ * An unknown video leaves no download row; the catalogue remembers Stream's answer for one budget
+ * window (catalogue.ts), and this isolate for MEMORY_CACHE_SECONDS, so asking again costs no
+ * Stream call. Look-ups are charged to the asker's share, so random UIDs cannot fill either.
  */
 async function forgetUnknown(deps: EnsureDeps, state: DownloadState): Promise<never> {
   await deleteState(deps.db, state.video, state.type);
@@ -137,7 +160,7 @@ async function forgetUnknown(deps: EnsureDeps, state: DownloadState): Promise<ne
 async function askStream(deps: EnsureDeps, state: DownloadState, create: boolean): Promise<DownloadState> {
   const next: DownloadState = { ...state, checkedAt: deps.now, polls: state.polls + 1, refusal: null };
   if (state.status === "pending") {
-    const video = await shared(deps, detailsKey(state.video), () => deps.stream.getVideo(state.video));
+    const video = await videoOf(deps, state.video);
     if (video === null) return forgetUnknown(deps, state);
     const refusal = refusalFor(video, deps.config);
     if (refusal) {
@@ -181,6 +204,7 @@ async function createDownload(deps: EnsureDeps, state: DownloadState) {
     console.warn(error.message);
     deps.cache.delete(detailsKey(state.video));
     const video = await deps.stream.getVideo(state.video);
+    await recordVideo(deps.db, state.video, video, deps.now);
     if (video === null) return forgetUnknown(deps, state);
     const refusal = refusalFor(video, deps.config) ?? (video.state === "ready" ? "video-not-downloadable" : "video-not-ready");
     await saveState(deps.db, { ...state, status: "pending", refusal });
@@ -293,10 +317,15 @@ async function resolve(deps: EnsureDeps, video: string, type: DownloadType, opti
   }
   if (state.status === "error") return answer(deps, state);
 
-  const before = deps.now - recheckAfterMs(deps.config, state);
+  const live = await paced(deps, state);
+  const before = deps.now - (live ? SAFETY_POLL_SECONDS * 1000 : recheckAfterMs(deps.config, state));
+  // Most waiting users come before the lease is due: they cost a read, not a write.
+  if (state.polledAt > before) return answer(deps, state);
   const leased = await takePollLease(deps.db, video, type, deps.now, before);
   if (!leased) return answer(deps, state);
-  return answer(deps, await askStream(deps, leased, options.create));
+  const asked = await askStream(deps, leased, options.create);
+  if (live && asked.status === "ready") await noteMissedCompletion(deps.db, deps.cache, deps.now);
+  return answer(deps, asked);
 }
 
 export type TypeStatus =

@@ -5,7 +5,7 @@ import { type AppEnv, deps } from "../context";
 import { UID_PATTERN, parseInput, readBody } from "../http/validate";
 import { Problem, invalidRequest } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "./signature";
-import { knownDuration, readyStreamable } from "../stream/client";
+import { toVideo, Video } from "../stream/client";
 import { onVideoProcessed } from "./video-processed";
 import { body, documented, ok, problems, type Operation } from "../http/openapi";
 
@@ -14,14 +14,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 // Only the fields the gateway uses; Stream sends the whole video object, and the rest may change.
 // Null or missing fields are read as the Stream client reads them (stream/client.ts).
-const WebhookVideo = z.object({
-  uid: z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID")),
-  readyToStream: z.nullish(z.boolean()),
-  status: z.nullish(z.object({ state: z.nullish(z.string()) })),
-  requireSignedURLs: z.nullish(z.boolean()),
-  meta: z.nullish(z.record(z.string(), z.unknown())),
-  duration: z.nullish(z.number()),
-});
+const WebhookVideo = z.extend(Video, { uid: z.string().check(z.regex(UID_PATTERN, "must be a 32-character lowercase hex Stream video UID")) });
 
 const REFUSALS: Record<SignatureFailure | "disabled", string> = {
   disabled: "the webhook receiver is disabled: STREAM_WEBHOOK_SECRET is not set",
@@ -67,17 +60,7 @@ export function webhookRoutes(): Hono<AppEnv> {
     }
 
     const video = parseInput(WebhookVideo, parseJson(body), "body");
-    const name = video.meta?.["name"];
-    const prepared = await onVideoProcessed(
-      { config: d.config, db: d.db, stream: d.stream, cache: d.cache, now: d.now },
-      {
-        uid: video.uid,
-        readyToStream: readyStreamable({ state: video.status?.state, readyToStream: video.readyToStream }),
-        requireSignedURLs: video.requireSignedURLs === true,
-        name: typeof name === "string" ? name : null,
-        duration: knownDuration(video.duration),
-      },
-    );
+    const prepared = await onVideoProcessed({ config: d.config, db: d.db, stream: d.stream, cache: d.cache, now: d.now }, toVideo(video, video.uid), d.now);
     // Stream documents no redelivery, so a failed preparation is not its to retry: the row stays
     // unfinished for the cron's re-check and the next request. A 5xx is left for the exception
     // (D1 failing, so that nothing could be recorded).

@@ -1,6 +1,7 @@
-// What the gateway does when Stream reports that a video finished processing (docs/http-api.md): record
-// readiness in the download_state cache and, with PREPARE_DOWNLOADS, create the downloads at once
-// so that the first user does not wait for Stream to generate them.
+// What the gateway does when Stream reports a video's state, by its webhook or its events
+// (docs/http-api.md): record it in the catalogue and, once the video is ready, in the download_state
+// cache, and with PREPARE_DOWNLOADS create the downloads at once so that the first user does not
+// wait for Stream to generate them.
 import type { Config } from "../config";
 import { isBlocked } from "../entitle/blocked-table";
 import { claimNewState, readState, saveState, takePollLease, unfinishedStates, type DownloadState } from "../ensure/download-state";
@@ -8,20 +9,11 @@ import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
 import { clearNotReadyRefusals } from "../ensure/video-readiness";
 import type { DownloadType } from "../config";
-import { CreateRefusedError, type StreamApi } from "../stream/client";
+import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
+import { recordVideo } from "../ensure/catalogue";
 import { Problem } from "../problems";
 import { StreamCallError } from "../stream/errors";
 import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../ensure/ensure";
-
-export interface ProcessedVideo {
-  uid: string;
-  /** Playable as `readyStreamable` decides it: an errored video is not, whatever its flag says. */
-  readyToStream: boolean;
-  requireSignedURLs: boolean;
-  name: string | null;
-  /** Seconds, or null while unknown. */
-  duration: number | null;
-}
 
 export interface WebhookDeps {
   config: Config;
@@ -35,8 +27,10 @@ export interface WebhookDeps {
 /** Per download type: created at Stream now, left alone, or failed (the row stays 'pending'). */
 export type Preparation = "created" | "skipped" | "failed";
 
-export async function onVideoProcessed(deps: WebhookDeps, video: ProcessedVideo): Promise<Preparation[]> {
-  // A webhook for a failed video changes nothing: the next lease holder asks Stream anyway.
+/** `at`: when Stream said so (an event's timestamp), so that older news never overwrites newer. */
+export async function onVideoProcessed(deps: WebhookDeps, video: StreamVideo, at: number): Promise<Preparation[]> {
+  await recordVideo(deps.db, video.uid, video, at);
+  // A failed video changes nothing more: the next lease holder asks Stream anyway.
   if (!video.readyToStream) return [];
   await clearNotReadyRefusals(deps.db, video.uid);
   // What this isolate remembers of the video (its details, "unknown") is stale from now on.
@@ -66,7 +60,7 @@ async function takeDownload(deps: WebhookDeps, video: string, type: DownloadType
   return takePollLease(deps.db, video, type, deps.now, before);
 }
 
-async function prepare(deps: WebhookDeps, video: ProcessedVideo, type: DownloadType): Promise<Preparation> {
+async function prepare(deps: WebhookDeps, video: StreamVideo, type: DownloadType): Promise<Preparation> {
   const state = await takeDownload(deps, video.uid, type);
   if (!state) return "skipped";
   try {

@@ -9,7 +9,7 @@ import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, expect, test, vi, type MockInstance } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
 import { api, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
-import { ADMIN_TOKEN, appToken, callWorker, createShareLink, envWith, gateway, randomUser } from "../helpers";
+import { ADMIN_TOKEN, appToken, callWorker, createShareLink, envWith, gateway, randomUser, resetStreamBudget } from "../helpers";
 
 const READY = { name: "Secret plans", downloads: { default: "ready", audio: "ready" } };
 const BROWSER = "text/html,application/xhtml+xml";
@@ -211,6 +211,9 @@ async function streamFailures(): Promise<void> {
   await inject({ operation: "delivery", video: uid, status: 500 });
   await keep("delivery 500", gateway(`/v1/videos/${uid}/download?mode=stream`, { token }));
   await removeFaults();
+  // Stream is back: the breaker the outages opened closes, so the background work below meets
+  // Stream's refusals, not the breaker.
+  await resetStreamBudget();
 
   // Background work that fails: revalidating a stale ready state, preparing downloads for a webhook.
   const stale = envWith({ READY_TTL_SECONDS: "1", MEMORY_CACHE_SECONDS: "0", POLL_INTERVAL_SECONDS: "1" });

@@ -108,6 +108,39 @@ function expectNoSecrets(output: string, secrets: (string | undefined)[]) {
 }
 
 describe("npm run setup --local", () => {
+  test("subscribes Stream's events to the gateway's queue once; a rerun keeps it; a Stream that refuses the inferred events gets the documented ones", async () => {
+    const subscriptions = async () => {
+      const res = await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return ((await res.json()) as { result: { id: string; events: string[]; destination: { queue_id: string } }[] }).result;
+    };
+    for (const s of await subscriptions()) {
+      await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions/${s.id}`, { method: "DELETE", headers: { authorization: `Bearer ${TOKEN}` } });
+    }
+    const first = await local("--no-webhook");
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain("Events: Stream now publishes its video and download events to stream-download-stream-events.");
+    const [made, ...others] = await subscriptions();
+    expect(others).toEqual([]);
+    expect(made!.events.sort()).toEqual(["download.created", "download.deleted", "download.errored", "download.ready", "video_state.errored", "video_state.ready", "video_state.updated"]);
+
+    const again = await local("--no-webhook");
+    expect(again.output).toContain(`subscription ${made!.id}); kept it.`);
+    expect(await subscriptions()).toHaveLength(1);
+
+    await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions/${made!.id}`, { method: "DELETE", headers: { authorization: `Bearer ${TOKEN}` } });
+    await fetch(`${emulator}/__emulator/quirks`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ downloadCompletionEvents: false }) });
+    try {
+      const strict = await local("--no-webhook");
+      expect(strict.code, strict.output).toBe(0);
+      expect(strict.output).toContain("Stream refused download.ready and download.errored");
+      expect((await subscriptions())[0]!.events).not.toContain("download.ready");
+    } finally {
+      await fetch(`${emulator}/__emulator/quirks`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ downloadCompletionEvents: true }) });
+    }
+    const off = await local("--no-webhook", "--no-events");
+    expect(off.output).not.toContain("Events:");
+  });
+
   test("writes a key Stream lists, whose JWK signs tokens the delivery host accepts, and the webhook's secret", async () => {
     const path = join(work, ".dev.vars");
     writeFileSync(path, "# mine\nAUTH_HS256_SECRET=keep-me\nSTREAM_KEY_ID=stale\nSTREAM_KEY_ID=stale-twice\n", { mode: 0o644 });

@@ -1,0 +1,82 @@
+// The account's videos as the gateway knows them, learnt from Stream's events, its webhook and
+// the gateway's own look-ups (migration 0011). Only two answers are trusted without asking
+// Stream: a video ready to stream (until READY_TTL_SECONDS has passed, as download rows are), and
+// a UID Stream said it does not know (for one budget window, so that a UID costs at most one
+// look-up per window, whoever asks). Anything else, a video still processing above all, is asked
+// again: Stream sends no event when a video is uploaded, so absence from the catalogue never
+// proves that a video does not exist.
+import type { Db } from "../db/types";
+import type { StreamVideo } from "../stream/client";
+
+/** How long "Stream does not know this UID" stands: the API budget's window (budget-object.ts). */
+export const ABSENT_MS = 300_000;
+
+export type Catalogued = { kind: "video"; video: StreamVideo } | { kind: "absent" };
+
+interface Row {
+  uid: string;
+  known: number;
+  state: string | null;
+  ready_to_stream: number;
+  require_signed: number;
+  name: string | null;
+  duration: number | null;
+  error_code: string | null;
+  checked_at: number;
+}
+
+/** What the catalogue answers for without Stream, or null: ask Stream. */
+export async function catalogued(db: Db, uid: string, now: number, readyTtlMs: number): Promise<Catalogued | null> {
+  const row = await db.prepare("SELECT * FROM stream_videos WHERE uid = ?1").bind(uid).first<Row>();
+  if (row === null) return null;
+  if (row.known === 0) return now - row.checked_at < ABSENT_MS ? { kind: "absent" } : null;
+  if (row.ready_to_stream !== 1 || now - row.checked_at >= readyTtlMs) return null;
+  return {
+    kind: "video",
+    video: {
+      uid,
+      readyToStream: true,
+      state: row.state ?? "ready",
+      errorReasonCode: row.error_code,
+      requireSignedURLs: row.require_signed === 1,
+      name: row.name,
+      duration: row.duration,
+    },
+  };
+}
+
+/** Records what Stream said of `uid` at `at` (null: it has no such video), unless newer news is kept. */
+export async function recordVideo(db: Db, uid: string, video: StreamVideo | null, at: number): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO stream_videos (uid, known, state, ready_to_stream, require_signed, name, duration, error_code, checked_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+       ON CONFLICT (uid) DO UPDATE SET known = excluded.known, state = excluded.state, ready_to_stream = excluded.ready_to_stream,
+         require_signed = excluded.require_signed, name = excluded.name, duration = excluded.duration,
+         error_code = excluded.error_code, checked_at = excluded.checked_at
+       WHERE excluded.checked_at >= stream_videos.checked_at`,
+    )
+    .bind(
+      uid,
+      video === null ? 0 : 1,
+      video?.state ?? null,
+      video?.readyToStream ? 1 : 0,
+      video?.requireSignedURLs ? 1 : 0,
+      video?.name ?? null,
+      video?.duration ?? null,
+      video?.errorReasonCode ?? null,
+      at,
+    )
+    .run();
+}
+
+/** Forgets what is known of `uid` (an admin's refresh): the next request asks Stream. */
+export async function forgetCatalogued(db: Db, uid: string): Promise<void> {
+  await db.prepare("DELETE FROM stream_videos WHERE uid = ?1").bind(uid).run();
+}
+
+/** The daily cron: "no such video" answers past their window, so random UIDs leave nothing behind. */
+export async function pruneCatalogue(db: Db, now: number): Promise<number> {
+  const result = await db.prepare("DELETE FROM stream_videos WHERE known = 0 AND checked_at < ?1").bind(now - ABSENT_MS).run();
+  return result.meta.changes;
+}
