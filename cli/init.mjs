@@ -70,12 +70,14 @@ export const QUEUE_PRODUCER = { binding: "AUDIT_QUEUE", queue: "stream-download-
 /**
  * The consumers of the audit queue `audit` and its dead-letter queue (named as the gateway's
  * `queues` option derives it), as the gateway's own wrangler.toml, which says why: 5 tries, then
- * the dead-letter queue, whose 100 tries 6 hours apart outlast its 14 days of retention.
+ * the dead-letter queue, whose 100 tries 6 hours apart outlast its 14 days of retention. And the
+ * queue Stream's event subscription publishes to (`npm run setup` subscribes it).
  * @param {string} audit
  */
 export const queueConsumers = (audit) => [
   { queue: audit, max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: `${audit}-dlq` },
   { queue: `${audit}-dlq`, max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
+  { queue: "stream-download-stream-events", max_batch_size: 100, max_batch_timeout: 1, max_retries: 10 },
 ];
 const QUEUE_RETENTION_SECONDS = 1_209_600;
 

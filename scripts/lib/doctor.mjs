@@ -12,6 +12,7 @@ import { importJWK, jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
 import { notificationUrlOf } from "./stream-setup.mjs";
+import { DOCUMENTED_EVENTS, EVENTS_QUEUE, INFERRED_EVENTS, findEventSubscription } from "./event-subscription.mjs";
 
 export const HELP = `npm run doctor -- [options]
 
@@ -276,6 +277,9 @@ export async function diagnose(options, settings, report) {
     pass("webhook", `Stream calls ${notificationUrl} with the secret the gateway holds`);
   }
 
+  // 4b. Stream's events reach the gateway's queue (docs/design.md › Stream's events).
+  await checkEvents(stream, local, { pass, warn });
+
   // 5. Videos whose allowedOrigins Stream might apply to their downloads.
   checkAllowedOrigins(videos.body.result, stream, { pass, warn });
 
@@ -291,6 +295,31 @@ export async function diagnose(options, settings, report) {
   const gateway = options.url ?? (options.remote ? null : options.localGateway);
   if (gateway !== null) await checkGateway(gateway, options, settings, { pass, fail, skip });
   return !failed;
+}
+
+/** Without a subscription the gateway still works, polling Stream: a warning, not a failure. */
+async function checkEvents(stream, local, { pass, warn }) {
+  const fix = local ? "restart `npm run dev`: it subscribes the emulator's events to the local queue" : "`npm run setup` (its token needs Queues Write), or see docs/operations.md › Setup";
+  let found;
+  try {
+    found = await findEventSubscription({ apiBase: stream.api.apiBase, accountId: stream.accountId, apiToken: stream.api.apiToken });
+  } catch (error) {
+    warn("events", `could not read the event subscriptions (${error.message}); the gateway polls Stream unless they are set up`, `${fix}; the API token needs Queues Read to check them`);
+    return;
+  }
+  const { queue, subscription } = found;
+  if (queue === null || subscription === null || subscription.enabled === false) {
+    const what = queue === null ? `no queue ${EVENTS_QUEUE}` : subscription === null ? `no subscription sends Stream's events to ${EVENTS_QUEUE}` : `the subscription ${subscription.id} is disabled`;
+    warn("events", `${what}: downloads in progress are polled (every POLL_INTERVAL_SECONDS) instead of learnt from Stream's events`, fix);
+    return;
+  }
+  const missing = DOCUMENTED_EVENTS.filter((e) => !subscription.events.includes(e));
+  const completion = INFERRED_EVENTS.filter((e) => subscription.events.includes(e));
+  if (missing.length > 0) {
+    warn("events", `subscription ${subscription.id} lacks ${missing.join(", ")}`, fix);
+  } else {
+    pass("events", `Stream publishes ${subscription.events.length} event types to ${EVENTS_QUEUE}${completion.length === INFERRED_EVENTS.length ? "" : " (not the finished-download ones: downloads in progress stay polled)"}`);
+  }
 }
 
 function normalised(url) {

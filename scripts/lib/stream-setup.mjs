@@ -97,7 +97,7 @@ const HINTS = new Map([
   [6003, "The API token is malformed: copy it again, without spaces or line breaks."],
   [9106, "No API token was sent."],
   [7003, "Stream knows no such account (or object): check the account id."],
-  [971, "Rate limited: Stream locks an over-limit token out for 5 minutes."],
+  [971, "Rate limited: Stream locks an over-limit user (every one of its tokens) out for 5 minutes."],
 ]);
 
 export class StreamApiError extends SetupError {

@@ -20,7 +20,7 @@ export interface ApiBudget {
 /** An attempt's answer when Stream could not be reached, timed out or failed (5xx). */
 export const OUTAGE = Symbol("outage");
 
-/** Stream locks an over-limit token out for 5 minutes; assumed when a 429 names no wait. */
+/** Stream locks an over-limit user (all its tokens) out for 5 minutes; assumed when a 429 names no wait. */
 export const LOCKOUT_SECONDS = 300;
 const MAX_ATTEMPTS = 2;
 const BACKOFF_BASE_MS = 100;

@@ -37,7 +37,7 @@ export async function onVideoProcessed(deps: WebhookDeps, video: StreamVideo, at
   forgetDownloads(deps.cache, video.uid);
   if (deps.config.prepareDownloads.length === 0) return [];
   // Same gates as the request path: a public video's MP4 would be public, and a blocked video is
-  // served to nobody, so neither is worth a billed download.
+  // served to nobody, so neither is worth having Stream generate one.
   if (!video.requireSignedURLs && !deps.config.allowPublicVideos) return [];
   if (await isBlocked(deps.db, video.uid)) return [];
   return Promise.all(deps.config.prepareDownloads.map((type) => prepare(deps, video, type)));
@@ -100,7 +100,7 @@ export async function retryPreparations(deps: EnsureDeps, limit: number): Promis
   const unfinished = await unfinishedStates(deps.db, deps.config.prepareDownloads, before, limit);
   let failed = 0;
   for (const { video, type } of unfinished) {
-    // The kill switch holds here as on the request path: a blocked video gets no billed download.
+    // The kill switch holds here as on the request path: a blocked video gets no download made.
     if (await isBlocked(deps.db, video)) continue;
     try {
       await ensureDownload(deps, video, type);

@@ -98,8 +98,8 @@ test("a wrangler.toml that is not TOML is reported, not thrown", () => {
   expect(problems[0]).not.toContain("\n");
 });
 
-test("the queues deploy creates when missing: the audit queue and its dead-letter queue, each once", () => {
-  expect(queueNames(parse(committed))).toEqual(["stream-download-audit", "stream-download-audit-dlq"]);
+test("the queues deploy creates when missing: the audit queue, its dead-letter queue and the Stream events queue, each once", () => {
+  expect(queueNames(parse(committed))).toEqual(["stream-download-audit", "stream-download-audit-dlq", "stream-download-stream-events"]);
   expect(queueNames(parse('name = "x"'))).toEqual([]);
 });
 
@@ -135,7 +135,7 @@ test("docs/operations.md's staging environment passes the checks, binds what the
   });
   expect(names(staging)).toEqual(names(config));
   const plan = deploymentPlan(toml, "staging");
-  expect(plan.queues.map((q) => q.queue)).toEqual(["stream-download-audit-staging", "stream-download-audit-staging-dlq"]);
+  expect(plan.queues.map((q) => q.queue)).toEqual(["stream-download-audit-staging", "stream-download-audit-staging-dlq", "stream-download-stream-events-staging"]);
   expect(plan.steps).toEqual([
     ["wrangler", "d1", "migrations", "apply", "DB", "--remote", "-c", "wrangler.toml", "--env", "staging"],
     ["wrangler", "deploy", "-c", "wrangler.toml", "--env", "staging"],

@@ -8,6 +8,7 @@ import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { runDoctor } from "../../scripts/lib/doctor.mjs";
 import { emulatorVars } from "../../cli/init.mjs";
+import { ensureEventSubscription } from "../../scripts/lib/event-subscription.mjs";
 
 const GATEWAY = "https://downloads.example.com";
 const WEBHOOK_SECRET = "doctor-test-webhook-secret";
@@ -29,6 +30,7 @@ const control = <T>(method: string, path: string, body?: unknown): Promise<T> =>
 beforeEach(async () => {
   await control("POST", "/reset");
   await control("PUT", "/webhook", { notificationUrl: `${GATEWAY}/webhooks/stream`, secret: WEBHOOK_SECRET });
+  await ensureEventSubscription({ apiBase: `${origin}/client/v4`, accountId: devAccount.accountId, apiToken: devAccount.apiToken }, { say: () => {}, warn: () => {} });
 });
 
 /** A ready video that requires signed URLs, with its MP4 ready (or as `options` say). */
@@ -60,9 +62,21 @@ describe("npm run doctor", () => {
     expect(run.output).toContain(`✓ video ${uid}`);
     expect(run.output).toContain("(206)");
     expect(run.output).toMatch(/✓ allowed origins: none of the \d+ videos listed restricts allowedOrigins/);
+    expect(run.output).toContain("✓ events: Stream publishes 7 event types to stream-download-stream-events");
     expect(run.output).toContain("All checks passed.\n");
     expect(run.output).not.toMatch(/✗/);
     for (const secret of [devAccount.apiToken, devAccount.signingKey.jwk, WEBHOOK_SECRET]) expect(run.output).not.toContain(secret);
+  });
+
+  test("without Stream's event subscription: a warning with its fix (the gateway polls), not a failure", async () => {
+    const listed = await fetch(`${origin}/client/v4/accounts/${devAccount.accountId}/event_subscriptions/subscriptions`, { headers: { authorization: `Bearer ${devAccount.apiToken}` } });
+    for (const { id } of ((await listed.json()) as { result: { id: string }[] }).result) {
+      await fetch(`${origin}/client/v4/accounts/${devAccount.accountId}/event_subscriptions/subscriptions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${devAccount.apiToken}` } });
+    }
+    const run = await doctor(healthy(), "--video", await video());
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/! events: no subscription sends Stream's events to stream-download-stream-events: downloads in progress are polled[\s\S]*fix: `npm run setup`/);
+    expect(run.output).toContain("All checks passed; see the warning above.\n");
   });
 
   test.each([

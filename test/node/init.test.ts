@@ -70,6 +70,7 @@ const GATEWAY_LIMITERS = [
 const GATEWAY_CONSUMERS = [
   { queue: "stream-download-audit", max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: "stream-download-audit-dlq" },
   { queue: "stream-download-audit-dlq", max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
+  { queue: "stream-download-stream-events", max_batch_size: 100, max_batch_timeout: 1, max_retries: 10 },
 ];
 
 const MINIMAL = 'name = "my-app"\nmain = "src/index.ts"\ncompatibility_date = "2026-11-09"\n';
@@ -424,5 +425,5 @@ test("what init adds is what the gateway's own wrangler.toml and wiring use", ()
   expect(own.queues.consumers).toEqual(queueConsumers(QUEUE_PRODUCER.queue));
   expect(own.triggers.crons).toEqual(CRONS);
   expect(Object.values(DEFAULT_CRONS)).toEqual(CRONS);
-  expect([DEFAULT_QUEUES.audit, DEFAULT_QUEUES.deadLetter]).toEqual(queueConsumers(QUEUE_PRODUCER.queue).map((consumer) => consumer.queue));
+  expect([DEFAULT_QUEUES.audit, DEFAULT_QUEUES.deadLetter, DEFAULT_QUEUES.streamEvents]).toEqual(queueConsumers(QUEUE_PRODUCER.queue).map((consumer) => consumer.queue));
 });
