@@ -2,7 +2,7 @@
 // (binding-calls.ts), so that both see one behaviour and differ only in how they answer.
 import type { Emulator } from "./emulator";
 import { downloadEvent } from "./events/publish";
-import { downloadSettlesAt, setVideoState, videoState, type DownloadType, type VideoRecord, type VideoState } from "./store";
+import { downloadSettlesAt, readyToStreamAt, setVideoState, videoState, type DownloadType, type VideoRecord, type VideoState } from "./store";
 
 /** Why Stream refuses to create a download: neither has a documented REST code (emulator/README.md › Assumptions). */
 export type DownloadRefusal = "not-ready" | "too-long";
@@ -22,8 +22,9 @@ export async function createDownload(
   type: DownloadType,
   now: number,
 ): Promise<{ ok: true } | { ok: false; refusal: DownloadRefusal }> {
-  // Downloads can only be enabled once the video is ready to view.
-  if (videoState(video, now) !== "ready") return { ok: false, refusal: "not-ready" };
+  // Downloads can only be enabled once the video is ready to view: its state ready, and ready to
+  // stream (the two differ under the quirk readyBeforeStreamableSeconds).
+  if (readyToStreamAt(video, now, emulator.quirks) === null) return { ok: false, refusal: "not-ready" };
   // Live recordings over 4 hours cannot be downloaded (Stream's changelog).
   if (video.refusesDownloads === true || video.refusesDownloads === type) return { ok: false, refusal: "too-long" };
   if (!video.downloads[type]) {

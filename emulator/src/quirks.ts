@@ -32,6 +32,26 @@ export const Quirks = z
      * types, which they complete), or only the documented download events do.
      */
     downloadCompletionEvents: z.boolean(),
+    /**
+     * `POST …/downloads` without a body: accepted like `{}`, or refused with 400 as the API
+     * reference's "request body required" reads.
+     */
+    createRequiresBody: z.boolean(),
+    /**
+     * Download entries as the examples show them ("documented"), or as the API reference allows
+     * ("sparse": `status` and `percentComplete` are optional): no `percentComplete`, and no
+     * `status` while generation is in progress.
+     */
+    downloadFields: z.enum(["documented", "sparse"]),
+    /** The webhook subscription's URL field in answers: the docs' `notificationUrl`, the SDK's `notification_url`, or both. */
+    webhookUrlField: z.enum(["camel", "snake", "both"]),
+    /**
+     * Seconds a video that reached `ready` still says `readyToStream: false` (the webhooks page: a
+     * video plays once both hold); its downloads are refused meanwhile. 0: ready is streamable.
+     */
+    readyBeforeStreamableSeconds: z.number().min(0).max(3600),
+    /** The delivery host applies a video's `allowedOrigins` to MP4/M4A downloads too (undocumented). */
+    allowedOriginsOnDownloads: z.boolean(),
   })
   .strict();
 export type Quirks = z.infer<typeof Quirks>;
@@ -45,4 +65,9 @@ export const DEFAULT_QUIRKS: Quirks = {
   keyKid: "id",
   deliveryClientIp: null,
   downloadCompletionEvents: true,
+  createRequiresBody: false,
+  downloadFields: "documented",
+  webhookUrlField: "camel",
+  readyBeforeStreamableSeconds: 0,
+  allowedOriginsOnDownloads: false,
 };

@@ -5,6 +5,7 @@ import {
   DOWNLOAD_TYPES,
   currentStage,
   downloadProgress,
+  readyToStreamAt,
   videoPercent,
   type DownloadStatus,
   type DownloadType,
@@ -21,9 +22,9 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number,
   const { stage } = currentStage(video, now);
   const ready = stage.state === "ready";
   const sparse = quirks.videoFields === "sparse";
-  const readyToStream = ready || (stage.state === "error" && quirks.erroredReadyToStream);
+  const streamableAt = readyToStreamAt(video, now, quirks);
+  const readyToStream = streamableAt !== null || (stage.state === "error" && quirks.erroredReadyToStream);
   const base = `${settings.deliveryBase}/${video.uid}`;
-  const readyStage = video.stages.find((s) => s.state === "ready" && s.at <= now);
   return {
     uid: video.uid,
     creator: null,
@@ -31,7 +32,7 @@ export function renderVideo(video: VideoRecord, settings: Settings, now: number,
     ...(ready ? { thumbnail: `${base}/thumbnails/thumbnail.jpg`, preview: `${base}/watch` } : {}),
     thumbnailTimestampPct: 0,
     ...(sparse && !readyToStream ? {} : { readyToStream }),
-    readyToStreamAt: readyStage ? iso(readyStage.at) : null,
+    readyToStreamAt: streamableAt === null ? null : iso(streamableAt),
     status: {
       state: stage.state,
       pctComplete: videoPercent(video, now),
@@ -74,6 +75,18 @@ export function renderDownloads(video: VideoRecord, settings: Settings, now: num
     result[type] = { status, url: downloadUrl(video, type, settings), percentComplete };
   }
   return result;
+}
+
+/** The REST API's downloads: under `downloadFields: sparse`, only what the API reference requires. */
+export function renderApiDownloads(video: VideoRecord, settings: Settings, now: number, quirks: Quirks) {
+  const downloads = renderDownloads(video, settings, now);
+  if (quirks.downloadFields === "documented") return downloads;
+  const sparse: Partial<Record<DownloadType, { status?: DownloadStatus; url: string }>> = {};
+  for (const type of DOWNLOAD_TYPES) {
+    const download = downloads[type];
+    if (download) sparse[type] = download.status === "inprogress" ? { url: download.url } : { status: download.status, url: download.url };
+  }
+  return sparse;
 }
 
 /**

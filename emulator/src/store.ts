@@ -2,8 +2,14 @@
 // timestamps on every read, so that no timer has to run for a state to move on; only what goes
 // out (webhooks, published events) needs an alarm (see account.ts).
 import type { StreamEvent, StreamEventType } from "./events/catalog";
+import type { Quirks } from "./quirks";
 
-export type VideoState = "queued" | "inprogress" | "ready" | "error";
+/**
+ * Processing states. `live-inprogress` (the SDK's state list) is a live input's recording still
+ * being made: not ready, so no downloads, until it moves on.
+ */
+export const VIDEO_STATES = ["queued", "inprogress", "live-inprogress", "ready", "error"] as const;
+export type VideoState = (typeof VIDEO_STATES)[number];
 export type Outcome = "ready" | "error";
 export type DownloadType = "default" | "audio";
 export type DownloadStatus = "inprogress" | "ready" | "error";
@@ -121,6 +127,17 @@ export function currentStage(video: VideoRecord, now: number): { stage: Stage; n
 
 export function videoState(video: VideoRecord, now: number): VideoState {
   return currentStage(video, now).stage.state;
+}
+
+/**
+ * When the video became ready to stream, or null while it is not: its `ready` state, and under
+ * the quirk `readyBeforeStreamableSeconds` that many seconds after it.
+ */
+export function readyToStreamAt(video: VideoRecord, now: number, quirks: Pick<Quirks, "readyBeforeStreamableSeconds">): number | null {
+  const { stage } = currentStage(video, now);
+  if (stage.state !== "ready") return null;
+  const at = stage.at + quirks.readyBeforeStreamableSeconds * 1000;
+  return now >= at ? at : null;
 }
 
 /** Stream reports `pctComplete` as a string with six decimals (docs/stream-behaviour.md §2). */

@@ -300,6 +300,18 @@ describe("processing", () => {
     expect(last.thumbnail).toBe(`${DELIVERY_BASE}/${uid}/thumbnails/thumbnail.jpg`);
   });
 
+  test("a live recording still in progress (the SDK's live-inprogress) is listed by that state, not ready to stream, and its downloads are refused", async () => {
+    const { uid } = await seedVideo({ state: "live-inprogress" });
+    const video = await getVideo(uid);
+    expect(video).toMatchObject({ uid, readyToStream: false, status: { state: "live-inprogress", pctComplete: "0.000000" } });
+    expect(video).not.toHaveProperty("thumbnail");
+    expect((await api<Video[]>("?status=live-inprogress")).body.result.map((v) => v.uid)).toContain(uid);
+    expectJson(await api(`/${uid}/downloads`, { method: "POST" }), 400, badRequest("the video is not ready to stream yet"));
+    const other = await seedVideo({ state: "queued", processingSeconds: 600 });
+    await control("POST", `/videos/${other.uid}/state`, { state: "live-inprogress" });
+    expect((await getVideo(other.uid)).status.state).toBe("live-inprogress");
+  });
+
   test("advance moves a video to its next stage at once", async () => {
     const { uid } = await seedVideo({ state: "queued", processingSeconds: 600 });
     expect((await control<Video>("POST", `/videos/${uid}/advance`)).status.state).toBe("inprogress");

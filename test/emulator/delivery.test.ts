@@ -335,9 +335,60 @@ describe("videos and downloads that cannot be served", () => {
     await expectRefused(await download(await tokenFor(uid), "audio.m4a"), 404, /audio download has not been enabled/);
   });
 
+  test("a live recording still in progress (live-inprogress) is not ready: its downloads answer 404", async () => {
+    const { uid } = await seedVideo({ ...READY, state: "live-inprogress" });
+    await expectRefused(await download(await tokenFor(uid)), 404, /not ready to stream/);
+  });
+
   test("a download still in progress answers 404", async () => {
     const { uid } = await seedVideo({ downloads: { default: "inprogress" }, downloadSeconds: 60 });
     await expectRefused(await download(await tokenFor(uid)), 404, /default download is not ready/);
+  });
+});
+
+describe("thumbnails", () => {
+  const thumbnail = (id: string, query = "") => fetch(`${DELIVERY_BASE}/${id}/thumbnails/thumbnail.jpg${query}`);
+
+  test("a ready video's poster frame is a JPEG at Stream's defaults: 640×640, cropped, from 0 s", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: false });
+    const res = await thumbnail(uid);
+    expect({ status: res.status, type: res.headers.get("content-type"), made: res.headers.get("x-emulator-thumbnail") }).toEqual({
+      status: 200,
+      type: "image/jpeg",
+      made: "time=0s width=640 height=640 fit=crop",
+    });
+    expect([...new Uint8Array(await res.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8]);
+  });
+
+  test("time, width, height and fit are read from the query, through a token too", async () => {
+    const { uid } = await seedVideo();
+    const res = await thumbnail(await tokenFor(uid, { downloadable: undefined }), "?time=5m2s&width=640&height=360&fit=clip");
+    expect({ status: res.status, made: res.headers.get("x-emulator-thumbnail") }).toEqual({
+      status: 200,
+      made: "time=5m2s width=640 height=360 fit=clip",
+    });
+    await res.arrayBuffer();
+  });
+
+  test.each([
+    ["width=0", /^width must be a whole number of pixels from 1 to 10000/],
+    ["width=abc", /^width must be/],
+    ["height=-5", /^height must be/],
+    ["height=10001", /^height must be/],
+    ["width=12.5", /^width must be/],
+    ["fit=stretch", /^fit must be one of crop, clip, scale, fill/],
+    ["time=soon", /^time must be a time such as 1s, 8m or 5m2s/],
+    ["time=5", /^time must be/],
+  ])("?%s answers 400", async (query, reason) => {
+    const { uid } = await seedVideo({ requireSignedURLs: false });
+    await expectRefused(await thumbnail(uid, `?${query}`), 400, reason);
+  });
+
+  test("an errored video's thumbnail answers 424 (Stream's changelog, 2024-06-11); one still processing 404", async () => {
+    const errored = await seedVideo({ requireSignedURLs: false, state: "error" });
+    await expectRefused(await thumbnail(errored.uid), 424, /failed to process/);
+    const processing = await seedVideo({ requireSignedURLs: false, state: "queued", processingSeconds: 600 });
+    await expectRefused(await thumbnail(processing.uid), 404, /no thumbnail until it is ready/);
   });
 });
 

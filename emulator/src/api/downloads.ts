@@ -1,10 +1,11 @@
 import { Hono, type Context } from "hono";
-import { fail, noRoute, ok } from "../envelope";
+import { z } from "zod";
+import { badRequest, fail, noRoute, ok } from "../envelope";
 import type { Emulator } from "../emulator";
 import { REFUSAL_MESSAGES, TOO_LONG_CODE, createDownload, deleteDownload } from "../operations";
-import { renderDownloads } from "../render";
+import { renderApiDownloads } from "../render";
 import type { DownloadType } from "../store";
-import { apiPath, guardedVideo } from "./guard";
+import { apiPath, guardedVideo, readBody } from "./guard";
 
 // Exactly the five operations Stream has (docs/stream-behaviour.md §1): there is no GET of one type, and
 // a request for it falls through to the unknown-route answer like any other path.
@@ -18,6 +19,9 @@ export function downloadRoutes(emulator: Emulator): Hono {
   const create = guardedVideo(emulator, "downloads.create", async (c, video) => {
     const type = typeOf(c);
     if (!type) return noRoute(apiPath(c));
+    if (emulator.quirks.createRequiresBody && (await c.req.text()).trim() === "") return badRequest("a request body is required");
+    const body = await readBody(c, z.object({}));
+    if (!body.ok) return body.response;
     const now = emulator.now();
     const created = await createDownload(emulator, video, type, now);
     if (!created.ok) {
@@ -28,7 +32,7 @@ export function downloadRoutes(emulator: Emulator): Hono {
       const { status, code } = emulator.quirks.notReadyCreate;
       return fail(status, [{ code, message }]);
     }
-    const downloads = renderDownloads(video, emulator.settings, now);
+    const downloads = renderApiDownloads(video, emulator.settings, now, emulator.quirks);
     return ok(emulator.quirks.createResponse === "flat" ? downloads[type] : downloads);
   });
 
@@ -40,7 +44,7 @@ export function downloadRoutes(emulator: Emulator): Hono {
 
   api.get(
     "/",
-    guardedVideo(emulator, "downloads.get", (_c, video) => ok(renderDownloads(video, emulator.settings, emulator.now()))),
+    guardedVideo(emulator, "downloads.get", (_c, video) => ok(renderApiDownloads(video, emulator.settings, emulator.now(), emulator.quirks))),
   );
   api.post("/", create);
   api.delete("/", remove);

@@ -7,12 +7,12 @@ import type { Emulator } from "../emulator";
 import { FAULT_OPERATIONS } from "../instruments";
 import { renderDownloads, renderVideo } from "../render";
 import { changeVideoState, editVideo } from "../operations";
-import { DOWNLOAD_TYPES, advanceVideo, downloadSettlesAt, type DownloadType } from "../store";
+import { DOWNLOAD_TYPES, VIDEO_STATES, advanceVideo, downloadSettlesAt, type DownloadType } from "../store";
 import { DEFAULT_QUIRKS, Quirks } from "../quirks";
 import { newVideo } from "../videos";
 
 const Uid = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters");
-const State = z.enum(["queued", "inprogress", "ready", "error"]);
+const State = z.enum(VIDEO_STATES);
 const Outcome = z.enum(["ready", "error"]);
 const PerType = <T extends z.ZodType>(schema: T) =>
   z.object({ default: schema.optional(), audio: schema.optional() }).strict();
@@ -40,6 +40,7 @@ const VideoPatch = z
     downloadSeconds: z.number().min(0).optional(),
     downloadOutcome: PerType(Outcome).optional(),
     requireSignedURLs: z.boolean().optional(),
+    allowedOrigins: z.array(z.string()).optional(),
   })
   .strict();
 

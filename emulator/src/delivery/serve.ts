@@ -3,12 +3,44 @@
 import { applyFault } from "../api/guard";
 import type { Emulator } from "../emulator";
 import { MEDIA, THUMBNAIL } from "../media";
-import { downloadProgress, videoState, type DownloadType } from "../store";
+import { downloadProgress, readyToStreamAt, videoState, type DownloadType } from "../store";
 import { evaluateAccessRules } from "./access-rules";
 import { contentRange, decideRange } from "./range";
 import { verifyToken } from "./verify";
 
 const FILES: Record<string, DownloadType> = { "default.mp4": "default", "audio.m4a": "audio" };
+
+// Stream's thumbnail attributes and their defaults (its "Display thumbnails" page): a time such
+// as `8m` or `5m2s`, a size in pixels, and how a size that differs from the video's is met.
+const THUMBNAIL_FITS = ["crop", "clip", "scale", "fill"] as const;
+const THUMBNAIL_TIME = /^(?=\d)(\d+h)?(\d+m)?(\d+(\.\d+)?s)?$/;
+// Stream documents no largest size; this bound is the emulator's.
+const THUMBNAIL_MAX_PIXELS = 10_000;
+
+interface ThumbnailOptions {
+  time: string;
+  width: number;
+  height: number;
+  fit: (typeof THUMBNAIL_FITS)[number];
+}
+
+/** The thumbnail a query asks for, or why it is refused. */
+function thumbnailOptions(query: URLSearchParams): ThumbnailOptions | string {
+  const time = query.get("time") ?? "0s";
+  if (!THUMBNAIL_TIME.test(time)) return "time must be a time such as 1s, 8m or 5m2s";
+  const size = (name: "width" | "height"): number | string => {
+    const raw = query.get(name) ?? "640";
+    const pixels = /^\d+$/.test(raw) ? Number(raw) : 0;
+    return pixels >= 1 && pixels <= THUMBNAIL_MAX_PIXELS ? pixels : `${name} must be a whole number of pixels from 1 to ${THUMBNAIL_MAX_PIXELS}`;
+  };
+  const width = size("width");
+  if (typeof width === "string") return width;
+  const height = size("height");
+  if (typeof height === "string") return height;
+  const fit = query.get("fit") ?? "crop";
+  if (!(THUMBNAIL_FITS as readonly string[]).includes(fit)) return `fit must be one of ${THUMBNAIL_FITS.join(", ")}`;
+  return { time, width, height, fit: fit as ThumbnailOptions["fit"] };
+}
 const UID = /^[0-9a-f]{32}$/;
 // Stream documents `?filename=` as at most 120 characters of [A-Za-z0-9_-], extension appended
 // by Stream; its own example passes `MY_VIDEO.mp4`, so a trailing extension is tolerated.
@@ -46,9 +78,36 @@ export async function thumbnail(emulator: Emulator, request: Request, id: string
   const uid = await resolve(emulator, request, id, false);
   if (typeof uid !== "string") return uid;
   emulator.counters.count("delivery.thumbnail", uid);
-  if (videoState(emulator.video(uid)!, emulator.now()) !== "ready") return refuse(404, "the video has no thumbnail until it is ready");
-  const headers = { "content-type": "image/jpeg", "content-length": String(THUMBNAIL.length), "cache-control": "private, max-age=0" };
+  const options = thumbnailOptions(new URL(request.url).searchParams);
+  if (typeof options === "string") return refuse(400, options);
+  const state = videoState(emulator.video(uid)!, emulator.now());
+  if (state === "error") return refuse(424, "the video failed to process");
+  if (state !== "ready") return refuse(404, "the video has no thumbnail until it is ready");
+  // Every size is the same poster frame; the header says what Stream would have made of the query.
+  const { time, width, height, fit } = options;
+  const headers = {
+    "content-type": "image/jpeg",
+    "content-length": String(THUMBNAIL.length),
+    "cache-control": "private, max-age=0",
+    "x-emulator-thumbnail": `time=${time} width=${width} height=${height} fit=${fit}`,
+  };
   return new Response(request.method === "HEAD" ? null : THUMBNAIL, { headers });
+}
+
+/**
+ * Whether a request may have a video whose `allowedOrigins` are `allowed`: an empty list allows
+ * every origin; otherwise the host of the request's Origin (or, failing that, its Referer) must
+ * be listed, by name (with or without its port) or under a `*.` wildcard for subdomains. A
+ * request that names no origin is refused.
+ */
+function originAllowed(allowed: readonly string[], headers: Headers): boolean {
+  if (allowed.length === 0) return true;
+  const from = headers.get("origin") ?? headers.get("referer");
+  if (from === null || !URL.canParse(from)) return false;
+  const { host, hostname } = new URL(from);
+  return allowed.some((entry) =>
+    entry.startsWith("*.") ? hostname.endsWith(entry.slice(1)) : entry === host || entry === hostname,
+  );
 }
 
 export async function deliver(emulator: Emulator, request: Request, id: string, file: string): Promise<Response> {
@@ -63,11 +122,16 @@ export async function deliver(emulator: Emulator, request: Request, id: string, 
 
   const video = emulator.video(uid)!;
   const now = emulator.now();
+  const { quirks } = emulator;
   // Since 2024-06-11 Stream answers 424 for anything of an errored video (docs/stream-behaviour.md §1).
   if (videoState(video, now) === "error") return refuse(424, "the video failed to process");
+  if (quirks.allowedOriginsOnDownloads && !originAllowed(video.allowedOrigins, request.headers)) {
+    return refuse(403, "the request's origin is not one of the video's allowedOrigins");
+  }
   const download = video.downloads[type];
   if (!download) return refuse(404, `the ${type} download has not been enabled for this video`);
-  if (downloadProgress(download, now).status !== "ready") return refuse(emulator.quirks.deliveryNotReady, `the ${type} download is not ready`);
+  if (readyToStreamAt(video, now, quirks) === null) return refuse(quirks.deliveryNotReady, "the video is not ready to stream");
+  if (downloadProgress(download, now).status !== "ready") return refuse(quirks.deliveryNotReady, `the ${type} download is not ready`);
 
   const media = MEDIA[type];
   const headers = new Headers({
