@@ -10,7 +10,7 @@ import { gatewayOf } from "../../src/index";
 import { readBody } from "../../src/http/validate";
 import { issueTicket } from "../../src/mint/ticket";
 import { Problem } from "../../src/problems";
-import { DELIVERY_BASE, counters, seedVideo, sleep } from "../emulator/helpers";
+import { DELIVERY_BASE, counters, injectFault, removeFault, seedVideo, sleep } from "../emulator/helpers";
 import { linkSecret, linkByIdOrSecret,
   admin,
   appToken,
@@ -19,6 +19,7 @@ import { linkSecret, linkByIdOrSecret,
   LIMITER_BURST_TIMEOUT_MS,
   callWorker,
   createShareLink,
+  download,
   envWith,
   expectProblem,
   gateway,
@@ -241,6 +242,22 @@ describe("3. Stream's API budget is the gateway's to protect", () => {
     for (let i = 0; i < 6; i++) crowd.push(await ask(`2001:db8:77:1::${i + 1}`));
     expect(crowd).toEqual([403, 403, 403, 403, 429, 429]);
     expect(await ask("203.0.113.77")).toBe(403);
+  });
+
+  test("with Stream answering 502, 20 requests for unknown videos reach it at most 10 times (the breaker), all 503 with Retry-After", async () => {
+    const token = await appToken(randomUser(), { videos: "*" });
+    const fault = await injectFault({ operation: "*", status: 502 });
+    try {
+      const before = (await counters()).api;
+      for (let i = 0; i < 20; i++) {
+        const res = await download(randomUid(), { token });
+        await expectProblem(res, 503, "upstream-unavailable");
+        expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      }
+      expect((await counters()).api - before).toBeLessThanOrEqual(10);
+    } finally {
+      await removeFault(fault);
+    }
   });
 
   test("a spent budget is logged and told to the app once per window (stream.budget_exhausted)", async () => {
