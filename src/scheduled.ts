@@ -2,8 +2,8 @@
 // AUDIT_RETENTION_DAYS (and events whose delivery failed that long ago), share links expired for more than 30 days,
 // expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for
-// again, since Stream documents no webhook redelivery, and the catalogue forgets "no such video"
-// answers past their window. Both say so when the audit queue has no
+// again, since Stream documents no webhook redelivery; the catalogue forgets "no such video"
+// answers past their window and records what one list call says of the account's videos. Both say so when the audit queue has no
 // consumer. Any other cron is the host's: the gateway does nothing for it.
 import type { Db } from "./db/types";
 import type { Gateway } from "./gateway";
@@ -11,7 +11,7 @@ import { auditFreshness } from "./record/audit";
 import { retryPreparations } from "./webhooks/video-processed";
 import { moveLegacyLinks } from "./share-links/store";
 import { nameLinksInFailures } from "./events/failures";
-import { pruneCatalogue } from "./ensure/catalogue";
+import { pruneCatalogue, syncCatalogue } from "./ensure/catalogue";
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
 
@@ -49,6 +49,11 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     const deps = { ...gateway, db, now: Date.now(), waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
     await pruneCatalogue(db, deps.now);
+    try {
+      await syncCatalogue(db, gateway.stream, deps.now);
+    } catch (error) {
+      console.error(`re-check (${controller.cron}): the catalogue's list sync failed; the next run tries again`, error instanceof Error ? error.message : error);
+    }
     if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
     return true;
   }

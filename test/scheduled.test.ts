@@ -6,7 +6,8 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { auditStatement } from "../src/record/audit";
 import worker from "../src/index";
 import { linkNames } from "../src/share-links/ids";
-import { envWith } from "./helpers";
+import { appToken, download, envWith, randomUid, randomUser } from "./helpers";
+import { counters, seedVideo } from "./emulator/helpers";
 
 const DAY = 86_400_000;
 // Far from the real clock, to show that scheduledTime, not Date.now(), sets the cutoffs.
@@ -127,5 +128,32 @@ describe("share link retention", () => {
       { id: "expired-legacy-link-secret-0000", public_id: null, secret: null },
       { id: rowKey, public_id: publicId, secret: "still-live-legacy-link-secret-00" },
     ]);
+  });
+});
+
+describe("the 10-minute re-check keeps the catalogue", () => {
+  const recheck = async (testEnv: Env = env) => {
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "*/10 * * * *" }), testEnv, ctx);
+    await waitOnExecutionContext(ctx);
+  };
+
+  test("one list call records the account's videos: a ready one's first download then costs only its create", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, downloadSeconds: 60 });
+    const before = (await counters()).byOperation["videos.list"] ?? 0;
+    await recheck();
+    expect(((await counters()).byOperation["videos.list"] ?? 0) - before).toBe(1);
+    const token = await appToken(randomUser(), { videos: [uid] });
+    expect((await download(uid, { token })).status).toBe(202);
+    expect((await counters(uid)).byOperation).toEqual({ "downloads.create": 1 });
+  });
+
+  test("a UID Stream said it does not know is forgotten after its window, so random UIDs leave nothing", async () => {
+    const unknown = randomUid();
+    expect((await download(unknown)).status).toBe(403);
+    expect(await env.DB.prepare("SELECT known FROM stream_videos WHERE uid = ?1").bind(unknown).first()).toEqual({ known: 0 });
+    await env.DB.prepare("UPDATE stream_videos SET checked_at = checked_at - 300001 WHERE uid = ?1").bind(unknown).run();
+    await recheck();
+    expect(await env.DB.prepare("SELECT known FROM stream_videos WHERE uid = ?1").bind(unknown).first()).toBeNull();
   });
 });

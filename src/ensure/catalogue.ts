@@ -6,7 +6,7 @@
 // again: Stream sends no event when a video is uploaded, so absence from the catalogue never
 // proves that a video does not exist.
 import type { Db } from "../db/types";
-import type { StreamVideo } from "../stream/client";
+import type { StreamApi, StreamVideo } from "../stream/client";
 
 /** How long "Stream does not know this UID" stands: the API budget's window (budget-object.ts). */
 export const ABSENT_MS = 300_000;
@@ -68,6 +68,28 @@ export async function recordVideo(db: Db, uid: string, video: StreamVideo | null
       at,
     )
     .run();
+}
+
+/**
+ * The 10-minute cron's list sync: one list call (Stream answers up to 1,000 videos) recorded in one
+ * statement, so that a video made ready before the events began, or whose event was lost, costs
+ * no look-up on its first download. It proves nothing about videos it does not list.
+ */
+export async function syncCatalogue(db: Db, stream: StreamApi, now: number): Promise<number> {
+  const videos = await stream.listVideos();
+  const rows = videos.map((v) => [v.uid, v.state, v.readyToStream ? 1 : 0, v.requireSignedURLs ? 1 : 0, v.name, v.duration, v.errorReasonCode]);
+  await db
+    .prepare(
+      `INSERT INTO stream_videos (uid, known, state, ready_to_stream, require_signed, name, duration, error_code, checked_at)
+       SELECT value ->> 0, 1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (uid) DO UPDATE SET known = 1, state = excluded.state, ready_to_stream = excluded.ready_to_stream,
+         require_signed = excluded.require_signed, name = excluded.name, duration = excluded.duration,
+         error_code = excluded.error_code, checked_at = excluded.checked_at
+       WHERE excluded.checked_at >= stream_videos.checked_at`,
+    )
+    .bind(JSON.stringify(rows), now)
+    .run();
+  return videos.length;
 }
 
 /** Forgets what is known of `uid` (an admin's refresh): the next request asks Stream. */
