@@ -1,7 +1,7 @@
 // The emulator's event subscriptions, publisher side: which messages reach the queue, when, and
-// in what shape (emulator/README.md › Event subscriptions). The workerd tests run the emulator
-// without a STREAM_EVENTS binding, so here the account is built in the test with a fake queue
-// and a clock the test moves; `alarm()` does what workerd does when the account's alarm is due.
+// in what shape (emulator/README.md › Event subscriptions). The account is built in the test
+// with a fake queue (or none) and a clock the test moves, so that every case and its timing are
+// pinned without waiting; `alarm()` does what workerd does when the account's alarm is due.
 import { beforeEach, describe, expect, test } from "vitest";
 import devAccount from "../../../emulator/fixtures/dev-account.json";
 import { buildApp } from "../../../emulator/src/app";
