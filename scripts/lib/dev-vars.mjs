@@ -31,6 +31,7 @@ export function ensureDevVars(path = ".dev.vars") {
 
 /** The values of `.dev.vars` (KEY=value lines; comments and blanks skipped). */
 export function readDevVars(path = ".dev.vars") {
+  /** @type {Record<string, string>} */
   const vars = {};
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)$/.exec(line);

@@ -79,15 +79,15 @@ export async function ensureEventSubscription(account, { say, warn }, queueName 
     queue = z.object({ queue_id: z.string(), queue_name: z.string() }).parse(await call("POST", "/queues", { queue_name: queueName }));
     say(`Events: created the queue ${queueName}.`);
   }
-  const wanted = [...DOCUMENTED_EVENTS, ...INFERRED_EVENTS];
   if (subscription !== null) {
     const missing = DOCUMENTED_EVENTS.filter((e) => !subscription.events.includes(e));
     if (missing.length === 0 && subscription.enabled !== false) {
       say(`Events: Stream already publishes to ${queueName} (subscription ${subscription.id}); kept it.`);
       return subscription;
     }
-    await call("PATCH", `/event_subscriptions/subscriptions/${subscription.id}`, { enabled: true, events: [...new Set([...subscription.events, ...wanted])] });
-    say(`Events: subscription ${subscription.id} now sends ${wanted.join(", ")} to ${queueName}.`);
+    const edit = (events) => call("PATCH", `/event_subscriptions/subscriptions/${subscription.id}`, { enabled: true, events: [...new Set([...subscription.events, ...events])] });
+    await withInferred(edit, warn);
+    say(`Events: subscription ${subscription.id} now sends its video and download events to ${queueName}.`);
     return subscription;
   }
   const create = (events) =>
@@ -98,13 +98,18 @@ export async function ensureEventSubscription(account, { say, warn }, queueName 
       destination: { type: "queues.queue", queue_id: queue.queue_id },
       events,
     });
+  subscription = await withInferred(create, warn);
+  say(`Events: Stream now publishes its video and download events to ${queueName}.`);
+  return subscription;
+}
+
+/** `send` with every event the gateway wants; if Stream refuses the inferred two, with the documented ones. */
+async function withInferred(send, warn) {
   try {
-    subscription = await create(wanted);
+    return await send([...DOCUMENTED_EVENTS, ...INFERRED_EVENTS]);
   } catch (error) {
     if (!(error instanceof EventSubscriptionError) || error.status !== 400) throw error;
     warn(`Events: Stream refused ${INFERRED_EVENTS.join(" and ")} (${error.message}); subscribing the documented events only. Downloads in progress are then polled, as without events.`);
-    subscription = await create(DOCUMENTED_EVENTS);
+    return send(DOCUMENTED_EVENTS);
   }
-  say(`Events: Stream now publishes its video and download events to ${queueName}.`);
-  return subscription;
 }

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildClient } from "../../client/build.mjs";
-import { DEV_EVENTS_SECRET, DEV_WEBHOOK_SECRET, ensureDevVars } from "../../scripts/lib/dev-vars.mjs";
+import { DEV_EVENTS_SECRET, DEV_WEBHOOK_SECRET, ensureDevVars, readDevVars } from "../../scripts/lib/dev-vars.mjs";
+import { ensureEventSubscription } from "../../scripts/lib/event-subscription.mjs";
 import { OFFLINE_ENV, startWrangler, stopAll, waitFor } from "../../scripts/lib/servers.mjs";
 
 declare module "vitest" {
@@ -98,13 +99,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       env: OFFLINE_ENV,
       stdio: "ignore",
     });
-    const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--persist-to", persistTo, "--env-file", envFile];
+    const common = ["--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--env-file", envFile];
     children.push(
       startWrangler(
         "emulator",
         [
           "-c", "emulator/wrangler.toml", "--port", String(emulatorPort), "--inspector-port", String(emulatorPort + 1000),
           "--var", `DELIVERY_BASE:${emulator}`,
+          // A state directory of its own: two workerd processes writing one SQLite directory
+          // at start-up can meet SQLITE_BUSY.
+          "--persist-to", join(work, "emulator-state"),
           ...common,
         ],
         { output: quiet ? "none" : "all" },
@@ -116,6 +120,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
           "--var", `STREAM_API_BASE:${emulator}/client/v4`, "--var", `STREAM_DELIVERY_BASE:${emulator}`,
           "--var", "PREPARE_DOWNLOADS:default,audio", "--var", "DEMO_ENABLED:true", "--var", "AUTH_COOKIE_NAME:sdg_session",
           "--var", `EVENTS_URL:http://127.0.0.1:${gatewayPort}/demo/events`, "--var", `EVENTS_SECRET:${DEV_EVENTS_SECRET}`,
+          "--persist-to", persistTo,
           ...common,
         ],
         { output: quiet ? "none" : "all" },
@@ -129,6 +134,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       body: JSON.stringify({ notificationUrl: `${gateway}/webhooks/stream`, secret: DEV_WEBHOOK_SECRET }),
     });
     if (!res.ok) throw new Error(`could not subscribe the emulator's webhook: ${res.status} ${await res.text()}`);
+    // And Stream's events reach its queue, through this run's own dev registry.
+    const vars = readDevVars(envFile);
+    const account = { apiBase: `${emulator}/client/v4`, accountId: vars["STREAM_ACCOUNT_ID"], apiToken: vars["STREAM_API_TOKEN"] };
+    await ensureEventSubscription(account, { say: () => {}, warn: (line: string) => console.error(line) });
   } catch (error) {
     for (const child of children) console.error((child as ChildProcess & { recentOutput(): string }).recentOutput());
     await stopServers(children);
