@@ -10,5 +10,8 @@ beforeAll(async () => {
     notReadyCreate: { status: 422, code: 10_000 },
     erroredReadyToStream: true,
     deliveryNotReady: 424,
+    createRequiresBody: true,
+    downloadFields: "sparse",
+    webhookUrlField: "snake",
   });
 });
