@@ -2,20 +2,16 @@
 // or created, through the Queues REST API (`…/queues`, `…/event_subscriptions/subscriptions`).
 // Used by `npm run setup`, by `npm run dev` against the emulator, and checked by `npm run doctor`.
 import { z } from "zod";
+import { accountApi, shaped, StreamApiError } from "./cloudflare-api.mjs";
 
 export const EVENTS_QUEUE = "stream-download-stream-events";
-const API_TIMEOUT_MS = 30_000;
 
 /** What the gateway learns from (src/ensure/stream-events.ts): the documented events, then the two only inferred. */
 export const DOCUMENTED_EVENTS = ["video_state.ready", "video_state.updated", "video_state.errored", "download.created", "download.deleted"];
 export const INFERRED_EVENTS = ["download.ready", "download.errored"];
 
-const Envelope = z.object({
-  success: z.boolean(),
-  errors: z.array(z.object({ code: z.number().optional(), message: z.string().optional() })).default([]),
-  result: z.unknown(),
-});
-const Queues = z.array(z.object({ queue_id: z.string(), queue_name: z.string() }));
+const Queue = z.object({ queue_id: z.string(), queue_name: z.string() });
+const Queues = z.array(Queue);
 const Subscriptions = z.array(
   z.object({
     id: z.string(),
@@ -26,41 +22,13 @@ const Subscriptions = z.array(
   }),
 );
 
-export class EventSubscriptionError extends Error {
-  constructor(request, status, errors) {
-    super(`${request}: HTTP ${status}${errors.length ? ` (${errors.map((e) => `${e.code ?? "?"} ${e.message ?? ""}`.trim()).join("; ")})` : ""}`);
-    this.status = status;
-  }
-}
-
-function accountApi({ apiBase, accountId, apiToken }) {
-  const base = `${apiBase.replace(/\/+$/, "")}/accounts/${encodeURIComponent(accountId)}`;
-  return async function call(method, path, body) {
-    const request = `${method} …${path}`;
-    let res;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiToken}`, ...(body ? { "content-type": "application/json" } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(API_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new EventSubscriptionError(request, 0, [{ message: `could not reach ${apiBase}: ${error.cause?.message ?? error.message}` }]);
-    }
-    const parsed = Envelope.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new EventSubscriptionError(request, res.status, []);
-    if (!res.ok || !parsed.data.success) throw new EventSubscriptionError(request, res.status, parsed.data.errors);
-    return parsed.data.result;
-  };
-}
-
 /** The subscription that sends Stream's events to `queueName`, and the queue; null parts where none. */
 export async function findEventSubscription(account, queueName = EVENTS_QUEUE) {
   const call = accountApi(account);
-  const queue = Queues.parse(await call("GET", `/queues?name=${encodeURIComponent(queueName)}`)).find((q) => q.queue_name === queueName) ?? null;
+  const queues = shaped(Queues, await call("GET", `/queues?name=${encodeURIComponent(queueName)}`), "GET …/queues");
+  const queue = queues.find((q) => q.queue_name === queueName) ?? null;
   if (queue === null) return { queue: null, subscription: null };
-  const subscriptions = Subscriptions.parse(await call("GET", "/event_subscriptions/subscriptions?per_page=100"));
+  const subscriptions = shaped(Subscriptions, await call("GET", "/event_subscriptions/subscriptions?per_page=100"), "GET …/event_subscriptions/subscriptions");
   const subscription =
     subscriptions.find((s) => s.source.type === "stream" && (s.destination.queue_id ?? s.destination.queueId) === queue.queue_id) ?? null;
   return { queue, subscription };
@@ -76,7 +44,7 @@ export async function ensureEventSubscription(account, { say, warn }, queueName 
   const call = accountApi(account);
   let { queue, subscription } = await findEventSubscription(account, queueName);
   if (queue === null) {
-    queue = z.object({ queue_id: z.string(), queue_name: z.string() }).parse(await call("POST", "/queues", { queue_name: queueName }));
+    queue = shaped(Queue, await call("POST", "/queues", { queue_name: queueName }), "POST …/queues");
     say(`Events: created the queue ${queueName}.`);
   }
   if (subscription !== null) {
@@ -108,8 +76,8 @@ async function withInferred(send, warn) {
   try {
     return await send([...DOCUMENTED_EVENTS, ...INFERRED_EVENTS]);
   } catch (error) {
-    if (!(error instanceof EventSubscriptionError) || error.status !== 400) throw error;
-    warn(`Events: Stream refused ${INFERRED_EVENTS.join(" and ")} (${error.message}); subscribing the documented events only. Downloads in progress are then polled, as without events.`);
+    if (!(error instanceof StreamApiError) || error.status !== 400) throw error;
+    warn(`Events: Stream refused ${INFERRED_EVENTS.join(" and ")}; subscribing the documented events only. Downloads in progress are then polled, as without events.`);
     return send(DOCUMENTED_EVENTS);
   }
 }

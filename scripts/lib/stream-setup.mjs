@@ -2,7 +2,8 @@
 // Stream's API, their secrets stored for the gateway (wrangler secrets, or .dev.vars locally).
 // It never prints a secret: key ids and URLs yes, JWKs, tokens and webhook secrets no.
 import { spawn } from "node:child_process";
-import { EVENTS_QUEUE, EventSubscriptionError, ensureEventSubscription } from "./event-subscription.mjs";
+import { accountApi, SetupError, shaped, StreamApiError } from "./cloudflare-api.mjs";
+import { EVENTS_QUEUE, ensureEventSubscription } from "./event-subscription.mjs";
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -10,7 +11,6 @@ import { readDevVars } from "./dev-vars.mjs";
 
 export const DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
 const WEBHOOK_PATH = "/webhooks/stream";
-const API_TIMEOUT_MS = 30_000;
 
 export const HELP = `npm run setup -- [options]
 
@@ -63,17 +63,8 @@ not be stored is deleted again); 2 usage error (nothing was sent to Stream).
 /** Exit code 2: the command line is wrong; nothing was sent anywhere. */
 export class UsageError extends Error {}
 
-/** Exit code 1: Stream, wrangler or the account's state stopped the setup. */
-export class SetupError extends Error {}
+export { SetupError, StreamApiError };
 
-const ApiError = z.object({
-  code: z.number(),
-  message: z.string(),
-  get error_chain() {
-    return z.array(ApiError).optional();
-  },
-});
-const Envelope = z.object({ success: z.boolean(), errors: z.array(ApiError).default([]), result: z.unknown() });
 const KeyList = z.array(z.object({ id: z.string(), created: z.string().optional() }));
 const NewKey = z.object({ id: z.string().min(1), jwk: z.string().min(1) });
 /**
@@ -90,71 +81,10 @@ const Webhook = z
   .refine((webhook) => webhook.notificationUrl !== null);
 const Jwk = z.object({ kty: z.literal("RSA"), d: z.string(), kid: z.string().optional() });
 
-// Stream's own codes (docs/stream-behaviour.md §5) with what to check; the codes and messages are always
-// printed as Stream sent them.
-const HINTS = new Map([
-  [10000, "The API token is wrong, expired, lacks Stream Write, or does not cover this account."],
-  [6003, "The API token is malformed: copy it again, without spaces or line breaks."],
-  [9106, "No API token was sent."],
-  [7003, "Stream knows no such account (or object): check the account id."],
-  [971, "Rate limited: Stream locks an over-limit user (every one of its tokens) out for 5 minutes."],
-]);
-
-export class StreamApiError extends SetupError {
-  constructor(request, status, errors, retryAfter) {
-    const lines = [`Stream refused ${request} (HTTP ${status}):`];
-    const list = (items, indent) => {
-      for (const e of items) {
-        lines.push(`${indent}${e.code} ${e.message}`);
-        list(e.error_chain ?? [], `${indent}  `);
-      }
-    };
-    list(errors, "  ");
-    const hint = errors.map((e) => HINTS.get(e.code)).find(Boolean);
-    if (hint) lines.push(hint);
-    if (retryAfter) lines.push(`Retry after ${retryAfter} s.`);
-    super(lines.join("\n"));
-    this.status = status;
-  }
-}
-
-function shaped(schema, value, what) {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new SetupError(`Stream's answer to ${what} has an unexpected shape.`);
-  return parsed.data;
-}
 
 /** The Stream calls setup makes, with Stream's error envelope turned into a StreamApiError. */
-export function streamApi({ apiBase, accountId, apiToken }) {
-  const base = `${apiBase.replace(/\/+$/, "")}/accounts/${encodeURIComponent(accountId)}/stream`;
-  async function call(method, path, body) {
-    const request = `${method} …/stream${path}`;
-    let res;
-    try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiToken}`, ...(body ? { "content-type": "application/json" } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(API_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new SetupError(`${request}: could not reach ${apiBase} (${error.cause?.message ?? error.message}).`);
-    }
-    const text = await res.text();
-    let envelope;
-    try {
-      envelope = Envelope.safeParse(JSON.parse(text));
-    } catch {
-      envelope = undefined;
-    }
-    if (!envelope?.success) {
-      throw new SetupError(`${request}: HTTP ${res.status} without Cloudflare's API envelope (is ${apiBase} the API base?).`);
-    }
-    if (!res.ok || !envelope.data.success) {
-      throw new StreamApiError(request, res.status, envelope.data.errors, res.headers.get("retry-after"));
-    }
-    return envelope.data.result;
-  }
+export function streamApi(account) {
+  const call = accountApi(account, "/stream");
   return {
     listKeys: async () => shaped(KeyList, await call("GET", "/keys"), "GET …/stream/keys"),
     createKey: async () => shaped(NewKey, await call("POST", "/keys"), "POST …/stream/keys"),
@@ -490,8 +420,8 @@ export async function runSetup(argv, { env, stdout, stderr }) {
       try {
         await ensureEventSubscription(plan, { say, warn });
       } catch (error) {
-        if (!(error instanceof EventSubscriptionError)) throw error;
-        throw new SetupError(`${error.message}. The key and webhook are stored; without events the gateway polls Stream. Give the token Queues Write and run setup again, or pass --no-events.`);
+        if (!(error instanceof SetupError)) throw error;
+        throw new SetupError(`${error.message}\nThe key and webhook are stored; without events the gateway polls Stream. Give the token Queues Write and run setup again, or pass --no-events.`);
       }
     }
     return 0;
