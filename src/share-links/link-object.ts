@@ -46,7 +46,23 @@ export interface RedeemInput {
   /** SHARE_LINK_LEAK_WINDOW in ms. */
   windowMs: number;
   grant: GrantName;
+  /** Where the grant ends, handed back to the same network while it lasts (`resume`). */
+  handout: Handout;
   event: AuditEvent;
+}
+
+/** What `resume` finds: the link as the object holds it (null before its first use), and the grant to hand back. */
+export interface Resumed {
+  link: ShareLink | null;
+  handout: Handout | null;
+}
+
+/** A grant as the network that redeemed it was handed it. */
+export interface Handout {
+  grant: GrantName;
+  /** The gateway's /d/<ticket>, or Stream's tokenized URL. */
+  url: string;
+  via: "gateway" | "stream";
 }
 
 /** A grant as its ticket names it: its id and its expiry (unix seconds). */
@@ -57,6 +73,8 @@ export interface GrantName {
 
 /** Grants are kept in the order they expire, so that the expired are dropped cheaply. */
 const grantKey = (g: GrantName) => `grant:${String(g.expiresAt).padStart(12, "0")}:${g.id}`;
+/** Each network's latest grant, handed back to it while it lasts: one per network, overwritten. */
+const handoutKey = (network: string) => `handout:${network}`;
 
 /** How many expired grants a use drops: more than a use adds, so they never pile up. */
 const PRUNE_PER_USE = 4;
@@ -170,6 +188,7 @@ export class ShareLinkObject extends DurableObject {
     const used = this.save({ ...link, uses: link.uses + 1 });
     // The budget is set by the first fetch, from the length Stream states.
     this.ctx.storage.kv.put(grantKey(input.grant), { network: input.network ?? UNKNOWN, switched: null, budget: null } satisfies Grant);
+    this.ctx.storage.kv.put(handoutKey(input.network ?? UNKNOWN), input.handout);
     const expired = this.ctx.storage.kv.list({ prefix: "grant:", end: grantKey({ id: "", expiresAt: Math.floor(input.now / 1000) }), limit: PRUNE_PER_USE });
     for (const [key] of expired) this.ctx.storage.kv.delete(key);
     this.ctx.storage.kv.put(`outbox:${input.event.id}`, input.event);
@@ -181,6 +200,20 @@ export class ShareLinkObject extends DurableObject {
       await this.ctx.storage.setAlarm(due);
     }
     return { kind: "granted", link: used };
+  }
+
+  /**
+   * The grant `network` was handed, while it lasts past `until` and the link is live: a POST that
+   * hands back a grant already given takes no use (a resume, a second click), whatever the link's
+   * uses left; only a new grant counts. A network that cannot be told apart ("unknown") gets none.
+   * With the link as it stands, so that a refusal is worded from the truth, not a cached copy.
+   */
+  resume(network: string | null, until: number): Resumed {
+    const link = this.link ?? null;
+    if (link === null || network === null || this.liveness(link) !== null) return { link, handout: null };
+    const handout = this.ctx.storage.kv.get<Handout>(handoutKey(network));
+    const live = handout !== undefined && handout.grant.expiresAt * 1000 > until && this.ctx.storage.kv.get<Grant>(grantKey(handout.grant)) !== undefined;
+    return { link, handout: live ? handout : null };
   }
 
   /**

@@ -23,7 +23,7 @@ import { recordLinkGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
-import { accessFor, deliver, grantAudit, mintGrant } from "../deliver/hand-over";
+import { accessFor, deliver, grantAudit, mintGrant, type Minted } from "../deliver/hand-over";
 import { thumbnailUrl } from "../deliver/delivery";
 import { documented, json, LINK_SECRET, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "../http/openapi";
 
@@ -64,20 +64,35 @@ const PASSWORD_WINDOW_SECONDS = 60;
 const FOR_GOOD_MS = 600_000;
 const linkKey = (secret: string) => `share-link:${secret}`;
 
-async function loadLink(d: Deps, secret: string, from: "memory" | "object"): Promise<ShareLink> {
+/**
+ * The link a URL's secret names, refused when it cannot be used; `usedUp` lets a used-up link
+ * through, for the POST that may hand a network back the grant it already has.
+ */
+async function loadLink(d: Deps, secret: string, from: "memory" | "object", usedUp: "refused" | "allowed" = "refused"): Promise<ShareLink> {
+  const allowed = (refusal: string | null) => refusal === null || (refusal === "link-exhausted" && usedUp === "allowed");
   const known = d.cache.get<ShareLink>(linkKey(secret), d.now);
   if (known !== undefined) {
     const refusal = linkRefusal(known, d.now);
-    if (refusal === null && from === "memory") return known;
+    if (allowed(refusal) && from === "memory") return known;
     // A suspension is lifted by its owner: asked again.
-    if (refusal !== null && refusal !== "link-suspended") throw refusalProblem(refusal);
+    if (!allowed(refusal) && refusal !== "link-suspended") throw refusalProblem(refusal!);
   }
   const link = await d.links.bySecret(secret);
   if (!link) throw unknownLink();
   remember(d, secret, link);
-  const problem = linkProblem(link, d.now);
+  const problem = allowed(linkRefusal(link, d.now)) ? null : linkProblem(link, d.now);
   if (problem) throw problem;
   return link;
+}
+
+/**
+ * A link's grant: the URL is in the body too, so a command-line client that does not follow
+ * redirects sees where the file is, and where to resume it.
+ */
+function linkGrant(minted: Minted): Response {
+  const response = deliver(minted);
+  if (minted.answer === "url") return response;
+  return new Response(`${minted.url}\n`, { status: response.status, headers: { ...Object.fromEntries(response.headers), "content-type": "text/plain; charset=utf-8" } });
 }
 
 function remember(d: Deps, secret: string, link: ShareLink): void {
@@ -234,7 +249,7 @@ export function shareRoutes(): Hono<AppEnv> {
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
     const secret = c.req.param("id");
-    const link = await loadLink(d, secret, "memory");
+    const link = await loadLink(d, secret, "memory", "allowed");
     const mode = linkMode(c.req.raw, link, query.mode, d.config.deliveryModes);
     await requireCreatorStillEntitled(d, c, link);
     try {
@@ -248,6 +263,16 @@ export function shareRoutes(): Hono<AppEnv> {
         headers: error.options.headers ?? {},
       });
     }
+
+    // Every POST that hands out a new grant takes a use; one from a network whose grant still
+    // lasts gets that grant back (a resume, a second click) and takes nothing.
+    const { handout, link: held } = await d.links.resume(link, d.client.network, d.now + MIN_GRANT_MS);
+    if (handout !== null) {
+      return linkGrant({ answer: handout.via === "gateway" ? "ticket" : "redirect", url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
+    }
+    if (held !== null) remember(d, secret, held);
+    const refused = linkProblem(held ?? link, d.now);
+    if (refused !== null) throw refused;
 
     const ensured = await ensureDownload(chargedTo(d, null), link.video, link.type);
     if (ensured.kind !== "ready") {
@@ -274,6 +299,7 @@ export function shareRoutes(): Hono<AppEnv> {
       network: d.client.network,
       country: d.client.country,
       grant: { id: minted.grant, expiresAt: minted.expiresAt },
+      handout: { grant: { id: minted.grant, expiresAt: minted.expiresAt }, url: minted.url, via: minted.answer === "redirect" ? "stream" : "gateway" },
       event,
     });
     if (redeemed.kind === "unknown") throw unknownLink();
@@ -285,7 +311,7 @@ export function shareRoutes(): Hono<AppEnv> {
     if (redeemed.link.uses === link.maxUses) {
       await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));
     }
-    return deliver(minted);
+    return linkGrant(minted);
   });
   return routes;
 }

@@ -429,9 +429,9 @@ describe("6. a user's own share link does not bypass their daily quota", () => {
 
   test("while a crowd races for a link's last use, nobody is told the creator's quota is gone for the day", async () => {
     const { quota, uid, user, token, id } = await quotaAndLink(3, 1);
-    // The creator downloads while 20 strangers click the one-use link.
+    // The creator downloads while 20 strangers, each on a network of their own, click the one-use link.
     const clicks = Array.from({ length: 20 }, (_, i) =>
-      callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": `198.51.100.${i + 1}` } }),
+      callWorker(quota, `/s/${id}?mode=redirect`, { method: "POST", headers: { "cf-connecting-ip": `198.51.${i + 1}.7` } }),
     );
     const own = callWorker(quota, `/v1/videos/${uid}/download`, { token });
     const answers = await Promise.all([...clicks, own].map(async (r) => {

@@ -3,9 +3,9 @@
 // several networks, fetches of the grants' URLs (whole or ranged), revocations and reinstatements;
 // the commands of a round are sent at once, and the link's object fails at random (the call never
 // reaches it). After each sequence: grants never pass the use limit, uses = audit rows = grants,
-// no grant delivers more than 3 times the file's bytes (whole or ranged), nothing is served after the revocation was
-// answered, the leak limit is exact, an object that cannot be reached never grants (503), and no
-// answer is a 500.
+// no grant delivers more than 3 times the file's bytes (whole or ranged), nothing is served after
+// the revocation was answered, a grant handed back goes only to its own network, the leak limit is
+// exact, an object that cannot be reached never grants (503), and no answer is a 500.
 import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -93,6 +93,7 @@ describe("share-link control under any sequence", () => {
         let revokedBefore = false;
         let reinstated = false;
         let servedAfterRevocation = 0;
+        let handedBackElsewhere = 0;
 
         for (const round of rounds) {
           // Revocations answered in an earlier round bind every request of this one.
@@ -104,7 +105,11 @@ describe("share-link control under any sequence", () => {
                   const res = await call(`/s/${link.secret}`, { method: "POST", headers: { "cf-connecting-ip": ipOf(c.network) } });
                   await res.arrayBuffer();
                   if (res.status === 303) {
-                    grants.push({ path: new URL(res.headers.get("location") ?? "").pathname, network: c.network });
+                    const path = new URL(res.headers.get("location") ?? "").pathname;
+                    // A grant handed back (a second POST from its network) is no new grant, and goes to no other network.
+                    const given = grants.find((g) => g.path === path);
+                    if (given !== undefined) handedBackElsewhere += given.network === c.network ? 0 : 1;
+                    else grants.push({ path, network: c.network });
                     grantedNetworks.add(c.network);
                   }
                   return { c, status: res.status };
@@ -147,6 +152,7 @@ describe("share-link control under any sequence", () => {
         const size = fileSize;
         if (size !== null) expect([...delivered.values()].filter((bytes) => bytes > 3 * size)).toEqual([]);
         expect(servedAfterRevocation).toBe(0);
+        expect(handedBackElsewhere).toBe(0);
         if (maxNetworks !== null && !reinstated) expect(grantedNetworks.size).toBeLessThanOrEqual(maxNetworks);
       }),
       { numRuns: 40 },

@@ -394,7 +394,8 @@ describe("expiry at the boundary (injected clock)", () => {
     const link = (await links.bySecret(created.secret))!;
     const use = (now: number) => {
       const event = { id: crypto.randomUUID(), at: now, user: null, link: link.id, video: uid, type: "default", mode: "stream", country: null, network: null, outcome: "granted" };
-      return links.redeem(link, { now, network: null, country: null, grant: { id: crypto.randomUUID(), expiresAt: Math.floor(now / 1000) + 60 }, event });
+      const grant = { id: crypto.randomUUID(), expiresAt: Math.floor(now / 1000) + 60 };
+      return links.redeem(link, { now, network: null, country: null, grant, handout: { grant, url: "https://gateway.example/d/x", via: "gateway" }, event });
     };
 
     expect(await use(expiresAt - 1)).toMatchObject({ kind: "granted", link: { uses: 1 } });
