@@ -1,6 +1,7 @@
 // The gateway-wide Stream API budget's counter and Stream's circuit breaker: one Durable Object
 // per Stream account (see budget.ts for why both exist).
 import { DurableObject } from "cloudflare:workers";
+import type { Charge, Scope, Taken } from "./call-gate";
 
 const WINDOW_SLOTS = 30;
 const SLOT_MS = 10_000;
@@ -12,21 +13,6 @@ const BREAKER_FIRST_MS = 5_000;
 const BREAKER_MAX_MS = 60_000;
 /** A probe that never reports back (its request died) frees the breaker for another after this. */
 const PROBE_TIMEOUT_MS = 15_000;
-
-/** Who a call is charged to, besides the account: the user, and the network it came from. */
-export interface Charge {
-  accountLimit: number;
-  user: { id: string; share: number } | null;
-  network: { id: string; share: number } | null;
-}
-
-export type Scope = "account" | "user" | "network" | "breaker";
-
-export type Taken =
-  /** `watched`: Stream failed lately, so the caller reports how this call went (`report`). */
-  | { ok: true; watched: boolean }
-  /** `announce`: the first refusal of the account's budget in this window, for the gateway to log and tell the app. */
-  | { ok: false; scope: Scope; seconds: number; announce: boolean };
 
 interface Breaker {
   failures: number;

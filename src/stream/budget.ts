@@ -7,8 +7,8 @@
 // Stream's circuit breaker: outages open it for a backoff, so a failing Stream is asked once per
 // backoff, not once per request. Hot downloads make no API call, so they never ask.
 import type { Config } from "../config";
-import type { Charge, StreamApiBudget, Taken } from "./budget-object";
-import type { ApiBudget, Payer } from "./call-gate";
+import type { StreamApiBudget } from "./budget-object";
+import type { ApiBudget, Charge, Payer, Taken } from "./call-gate";
 
 export function streamApiBudget(
   namespace: DurableObjectNamespace<StreamApiBudget>,

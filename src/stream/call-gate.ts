@@ -2,8 +2,22 @@
 // budget and the payer's share of it, and Stream's circuit breaker (budget.ts) are checked before
 // each attempt; a 429 pauses every call of the client; an outage is retried once, then left to
 // the breaker.
-import type { Taken } from "./budget-object";
 import { StreamCallError } from "./errors";
+
+/** Who a call is charged to, besides the account: the user, and the network it came from. */
+export interface Charge {
+  accountLimit: number;
+  user: { id: string; share: number } | null;
+  network: { id: string; share: number } | null;
+}
+
+export type Scope = "account" | "user" | "network" | "breaker";
+
+export type Taken =
+  /** `watched`: Stream failed lately, so the caller reports how this call went (`report`). */
+  | { ok: true; watched: boolean }
+  /** `announce`: the first refusal of the account's budget in this window, for the gateway to log and tell the app. */
+  | { ok: false; scope: Scope; seconds: number; announce: boolean };
 
 /** Who a call is made for: the signed-in user, and the network (IPv4 address or IPv6 /64) asking. */
 export interface Payer {
