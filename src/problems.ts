@@ -23,6 +23,7 @@ export const PROBLEM_STATUS = {
   "rate-limited": 429,
   "too-many-links": 409,
   "download-failed": 502,
+  "download-preparing": 503,
   "upstream-unavailable": 503,
   misconfigured: 500,
   internal: 500,
@@ -50,6 +51,7 @@ const TITLES: Record<ProblemType, string> = {
   "rate-limited": "Too many requests",
   "too-many-links": "Too many active share links",
   "download-failed": "The download could not be prepared",
+  "download-preparing": "The download is still being prepared",
   "upstream-unavailable": "A service the gateway depends on is unavailable",
   misconfigured: "The gateway is misconfigured",
   internal: "Internal error",
@@ -128,6 +130,18 @@ export function failingClosed(part: string, detail: string, retryAfterSeconds: n
       throw retryLater("upstream-unavailable", detail, retryAfterSeconds);
     }
   };
+}
+
+/**
+ * Stream is still making the file, told to a client that asked for neither JSON nor HTML
+ * (`curl -fL -o file.mp4`, wget): a 2xx would be saved as the file, a 503 with `Retry-After` is
+ * retried (`curl --retry`). JSON clients get the 202 with the same progress instead.
+ */
+export function downloadPreparing(percentComplete: number, seconds: number): Problem {
+  return new Problem("download-preparing", `Cloudflare Stream is preparing this file (${Math.floor(percentComplete)}% done). Ask again in ${seconds} s.`, {
+    headers: { "retry-after": String(seconds) },
+    extensions: { retryAfter: seconds, percentComplete },
+  });
 }
 
 export function payloadTooLarge(maxBytes: number): Problem {

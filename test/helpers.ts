@@ -22,10 +22,21 @@ export async function appToken(sub: string, claims: JWTPayload = {}, ttlSeconds 
 /** A random user id, so that per-user rate limits and caches never leak between tests. */
 export const randomUser = () => `user-${crypto.randomUUID()}`;
 
+/**
+ * A request's headers, with the bearer token, asking for JSON unless told otherwise, as API clients
+ * and the button helper do: while Stream prepares a file, that is the 202 with the progress (a
+ * client that asks for neither JSON nor HTML gets 503, test/routes/preparing.test.ts).
+ */
+function clientHeaders(init: HeadersInit | undefined, token: string | undefined): Headers {
+  const headers = new Headers(init);
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  if (!headers.has("accept")) headers.set("accept", "application/json");
+  return headers;
+}
+
 export function gateway(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
   const { token, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
+  const headers = clientHeaders(rest.headers, token);
   return SELF.fetch(`${GATEWAY}${path}`, { redirect: "manual", ...rest, headers });
 }
 
@@ -55,8 +66,7 @@ export interface WorkerCall extends RequestInit {
  */
 export async function callWorker(testEnv: Env, path: string, init: WorkerCall = {}): Promise<Response> {
   const { token, cf, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (token) headers.set("authorization", `Bearer ${token}`);
+  const headers = clientHeaders(rest.headers, token);
   const request = new Request(`${GATEWAY}${path}`, { redirect: "manual", ...rest, headers, cf } as RequestInit);
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, testEnv, ctx);

@@ -82,7 +82,8 @@ export function problems(...types: ProblemType[]): Record<string, JsonSchema> {
 }
 
 export const PREPARING = {
-  description: "Stream is preparing the file; retry after `Retry-After` seconds. Browsers get a progress page.",
+  description:
+    "Stream is preparing the file; retry after `Retry-After` seconds. Browsers get a progress page; clients that ask for neither JSON nor HTML get 503 download-preparing instead.",
   headers: { "Retry-After": { schema: { type: "integer" } } },
   content: json(ref("Preparing")),
 };
@@ -143,6 +144,7 @@ const SCHEMAS = {
       field: { type: "string", description: "invalid-request: the offending field" },
       setting: { type: "string", description: "misconfigured: the setting (never its value)" },
       retryAfter: { type: "integer", description: "429/503: seconds to wait" },
+      percentComplete: { type: "number", description: "download-preparing: how far Stream is with the file" },
     },
   },
   Preparing: {

@@ -1,8 +1,8 @@
 // Turning outcomes into responses: problems as RFC 9457 JSON (or the same facts as a small HTML
-// page for browsers), and the 202 "preparing" answer with its progress page.
+// page for browsers), and the "preparing" answers: the progress page, the JSON 202, the 503.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { Problem, problemHeaders, retryLater } from "../problems";
+import { downloadPreparing, Problem, problemHeaders, retryLater } from "../problems";
 import { StreamCallError, streamProblem } from "../stream/errors";
 import { HTML_HEADERS, escapeHtml, page, wantsHtml } from "./html";
 import { isLinkSecret, secretRef } from "../share-links/ids";
@@ -38,12 +38,12 @@ function hostException(error: HTTPException, request: Request): Response {
 const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone", 429: "Too Many Requests" };
 
 /**
- * 202 while Stream prepares the file: JSON for `fetch` callers; for a browser navigation, a page
- * that refreshes itself (no script needed under the strict CSP) and lands on the download when
- * it is ready.
+ * While Stream prepares the file: for a browser navigation, a 202 page that refreshes itself (no
+ * script needed under the strict CSP) and lands on the download when it is ready; a 202 with the
+ * progress for clients that ask for JSON; for any other client, 503 download-preparing.
  */
-export function preparingResponse(request: Request, percent: number, retryAfter: number, headers: Record<string, string> = {}): Response {
-  const common = { "retry-after": String(retryAfter), "cache-control": "no-store", ...headers };
+export function preparingResponse(request: Request, percent: number, retryAfter: number): Response {
+  const common = { "retry-after": String(retryAfter), "cache-control": "no-store" };
   if (wantsHtml(request)) {
     const rounded = Math.floor(percent);
     const body = page(
@@ -55,9 +55,25 @@ export function preparingResponse(request: Request, percent: number, retryAfter:
     );
     return new Response(body, { status: 202, headers: { ...HTML_HEADERS, ...common } });
   }
+  // `curl -fL -o file.mp4` would take a 202 for success and save its JSON as the file.
+  if (!asksForJson(request)) return problemResponse(downloadPreparing(percent, retryAfter), request);
+  return preparingJson(percent, retryAfter);
+}
+
+/** The 202 a JSON client (the button helper, `fetch` with `Accept: application/json`) polls on. */
+export function preparingJson(percent: number, retryAfter: number): Response {
   return new Response(JSON.stringify({ status: "inprogress", percentComplete: percent, retryAfter }), {
     status: 202,
-    headers: { "content-type": "application/json", ...common },
+    headers: { "content-type": "application/json", "retry-after": String(retryAfter), "cache-control": "no-store" },
+  });
+}
+
+/** Whether `Accept` lists application/json with a q above 0 (`*\/*`, curl's and fetch's default, does not count). */
+function asksForJson(request: Request): boolean {
+  return (request.headers.get("accept") ?? "").split(",").some((range) => {
+    const [type, ...parameters] = range.split(";").map((part) => part.trim().toLowerCase());
+    const q = parameters.find((parameter) => parameter.startsWith("q="));
+    return type === "application/json" && (q === undefined || Number(q.slice(2)) > 0);
   });
 }
 

@@ -6,7 +6,7 @@ import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
 import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
 import { requireEntitlement } from "../entitle/entitle";
-import { preparingResponse } from "../http/respond";
+import { preparingJson, preparingResponse } from "../http/respond";
 import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
 import { recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
@@ -37,12 +37,11 @@ async function prepare(d: Deps, c: AppContext, user: AppUser, video: string, typ
   return readOnly ? lookUpDownload(charged, video, type) : ensureDownload(charged, video, type);
 }
 
-function preparing(d: Deps, request: Request, ensured: Exclude<Ensured, { kind: "ready" }>): Response {
+/** How far Stream is with the file, and when to ask again. */
+function progress(d: Deps, ensured: Exclude<Ensured, { kind: "ready" }>): { percent: number; retryAfter: number } {
   // "absent" only answers a HEAD, which creates nothing: the GET would start the download and say
   // to come back after a poll interval.
-  return ensured.kind === "preparing"
-    ? preparingResponse(request, ensured.percent, ensured.retryAfter)
-    : preparingResponse(request, 0, d.config.pollIntervalSeconds);
+  return ensured.kind === "preparing" ? ensured : { percent: 0, retryAfter: d.config.pollIntervalSeconds };
 }
 
 /** Steps 4 to 6 for a signed-in user: mint, record the grant (quota, audit), deliver. */
@@ -62,7 +61,7 @@ const DOWNLOAD = (): Operation => ({
     202: PREPARING,
     302: REDIRECT,
     303: TICKET,
-    ...problems("invalid-request", "unauthenticated", "not-entitled", "cross-site-request", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "upstream-unavailable"),
+    ...problems("invalid-request", "unauthenticated", "not-entitled", "cross-site-request", "video-not-ready", "video-not-protected", "video-not-downloadable", "rate-limited", "quota-exceeded", "misconfigured", "download-failed", "download-preparing", "upstream-unavailable"),
   },
 });
 
@@ -101,7 +100,10 @@ export function downloadRoutes(): Hono<AppEnv> {
 
     const user = await d.identify(c, { allowCookie: true });
     const ensured = await prepare(d, c, user, video, query.type, head);
-    if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
+    if (ensured.kind !== "ready") {
+      const { percent, retryAfter } = progress(d, ensured);
+      return preparingResponse(c.req.raw, percent, retryAfter);
+    }
     const access = accessFor(d, query.mode);
     if (head) {
       // What the GET would answer, quota included, without taking anything.
@@ -126,7 +128,11 @@ export function downloadRoutes(): Hono<AppEnv> {
     const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
     const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
     const ensured = await prepare(d, c, user, video, body.type, false);
-    if (ensured.kind !== "ready") return preparing(d, c.req.raw, ensured);
+    if (ensured.kind !== "ready") {
+      // Its answer is JSON whatever the client: the 202 is never mistaken for the file.
+      const { percent, retryAfter } = progress(d, ensured);
+      return preparingJson(percent, retryAfter);
+    }
     const access = accessFor(d, "redirect");
 
     const name = body.filename ?? ensured.videoName;
