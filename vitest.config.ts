@@ -41,6 +41,7 @@ const gatewayBindings = {
   BRAND_NAME: "",
   BRAND_LOGO_URL: "",
   BRAND_ACCENT: "#0b57d0",
+  RECIPIENT_LANGUAGE: "",
   // Tests that exhaust the budget set their own; the others must never meet it.
   STREAM_API_BUDGET: "1000000",
   STREAM_API_USER_SHARE: "1000000",

@@ -4,6 +4,7 @@
 import * as z from "./http/zod";
 import { isCountryCode } from "./countries";
 import { misconfigured as misconfiguredProblem, type Problem } from "./problems";
+import { isLanguage, LANGUAGES, type Language } from "./share-links/language/catalogue";
 
 export const DELIVERY_MODES = ["redirect", "stream"] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
@@ -87,6 +88,8 @@ export interface Config {
   auditRetrySeconds: number;
   /** How the share pages present the app (BRAND_NAME, BRAND_LOGO_URL, BRAND_ACCENT). */
   brand: Brand;
+  /** The one language of the share pages (RECIPIENT_LANGUAGE); null: each visitor's Accept-Language chooses. */
+  recipientLanguage: Language | null;
   /** Where download and link events are POSTed (EVENTS_URL, EVENTS_SECRET); null: no events. */
   events: EventsConfig | null;
 }
@@ -161,6 +164,8 @@ export interface GatewaySettings {
   };
   shareLinks?: { maxTtlSeconds?: number; maxActive?: number; maxNetworks?: number; maxCountries?: number; leakWindowSeconds?: number };
   brand?: { name?: string; logoUrl?: string; accent?: string };
+  /** The share pages' one language ("en", "de", "fr", "es" or "ja"); none: each visitor's browser chooses. */
+  recipientLanguage?: string;
   /** Where the app hears about downloads and links (Standard Webhooks); none: no events. */
   events?: { url?: string; secret?: string };
   audit?: { retentionDays?: number; retrySeconds?: number };
@@ -222,6 +227,7 @@ export const SETTINGS = {
   BRAND_NAME: ["brand.name", "text"],
   BRAND_LOGO_URL: ["brand.logoUrl", "text"],
   BRAND_ACCENT: ["brand.accent", "text"],
+  RECIPIENT_LANGUAGE: ["recipientLanguage", "text"],
   EVENTS_URL: ["events.url", "text"],
   EVENTS_SECRET: ["events.secret", "text"],
   AUDIT_RETENTION_DAYS: ["audit.retentionDays", "integer"],
@@ -466,6 +472,12 @@ function brand(r: Reader): Brand {
   return { name, logoUrl, accent };
 }
 
+function recipientLanguage(r: Reader): Language | null {
+  const language = r.text("RECIPIENT_LANGUAGE")?.toLowerCase() ?? null;
+  if (language === null || isLanguage(language)) return language;
+  throw r.fail("RECIPIENT_LANGUAGE", `must be one of ${LANGUAGES.map((l) => `"${l}"`).join(", ")}, or empty to follow each visitor's browser`);
+}
+
 /** EVENTS_URL and EVENTS_SECRET: both, or neither (no events). */
 function events(r: Reader): EventsConfig | null {
   const target = r.text("EVENTS_URL");
@@ -566,6 +578,7 @@ export function parseSettings(settings: object, provided: Provided = NOTHING_PRO
     auditRetrySeconds: r.integer("AUDIT_RETRY_SECONDS", 10, 0, 3600),
     events: events(r),
     brand: brand(r),
+    recipientLanguage: recipientLanguage(r),
   };
 }
 

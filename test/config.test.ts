@@ -64,6 +64,7 @@ const WRONG: Record<Setting, [string | null, unknown, RegExp, Context?]> = {
   BRAND_NAME: ["x".repeat(81), "x".repeat(81), /at most 80 characters/],
   BRAND_LOGO_URL: ["http://logo.example/logo.png", "http://logo.example/logo.png", /https URL/],
   BRAND_ACCENT: ["red", "red", /colour like/],
+  RECIPIENT_LANGUAGE: ["pt", "pt", /must be one of "en", "de", "fr", "es", "ja"/],
   EVENTS_URL: ["ftp://app.example/events", "ftp://app.example/events", /https URL/],
   EVENTS_SECRET: [SHORT_WHSEC, SHORT_WHSEC, /24 random bytes/, EVENTS],
   AUDIT_RETENTION_DAYS: ["0", 0, /between 1 and 3650/],
