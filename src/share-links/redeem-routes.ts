@@ -1,7 +1,7 @@
 // The public side of share links (docs/http-api.md): GET /s/:id shows the link and uses nothing;
 // POST /s/:id checks it, waits for Stream, mints, takes one use atomically with the creator's
 // quota and its audit row, then delivers.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import * as z from "../http/zod";
 import { DELIVERY_MODES, type DeliveryMode } from "../config";
 import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
@@ -11,12 +11,12 @@ import { downloadSize } from "./file-size";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../http/html";
 import { preparingResponse } from "../http/respond";
-import { landingPage, linkFacts, linkJson, linkPreparingPage, type LinkFacts } from "./pages";
+import { deadEndPage, landingPage, linkFacts, linkJson, linkPreparingPage, pageSettings, type LinkFacts } from "./pages";
 import { mintDownloadToken } from "../mint/token";
 import { formOrJsonBody, parseInput, readBody } from "../http/validate";
 import { verifyPassword } from "./password";
 import { clientNetwork } from "../mint/access-rules";
-import { linkProblem, linkRefusal, refusalProblem, unknownLink } from "./status";
+import { expiredLink, linkProblem, linkRefusal, pausedLink, unknownLink, UnusableLink } from "./status";
 import { linkEvent } from "../events/events";
 import { announceSuspension } from "./suspension";
 import { recordLinkGrant } from "../record/grant";
@@ -75,7 +75,7 @@ async function loadLink(d: Deps, secret: string, from: "memory" | "object", used
     const refusal = linkRefusal(known, d.now);
     if (allowed(refusal) && from === "memory") return known;
     // A suspension is lifted by its owner: asked again.
-    if (!allowed(refusal) && refusal !== "link-suspended") throw refusalProblem(refusal!);
+    if (!allowed(refusal) && refusal !== "link-suspended") throw linkProblem(known, d.now);
   }
   const link = await d.links.bySecret(secret);
   if (!link) throw unknownLink();
@@ -109,14 +109,14 @@ function remember(d: Deps, secret: string, link: ShareLink): void {
  */
 async function requireCreatorStillEntitled(d: Deps, c: AppContext, link: ShareLink): Promise<void> {
   const paused = (await videoBlocked(d, link.video))
-    ? "The video of this link is not available at the moment. The link works again if it becomes available."
+    ? "video-unavailable"
     : link.fromGrant && !(await d.stillEntitled(link, c))
-      ? "The person who shared this link no longer has access to this video. The link works again if their access returns."
+      ? "access-lost"
       : null;
   if (paused === null) return;
   // A link taken from this isolate's memory may have been revoked since (a block and a deleted grant revoke): that says more.
   const now = await d.links.bySecret(link.secret);
-  throw (now && linkProblem(now, d.now)) ?? new Problem("link-paused", paused);
+  throw (now && linkProblem(now, d.now)) ?? pausedLink(paused);
 }
 
 /** How long a poster fetch's view-only token lasts: it never leaves the gateway, so one minute. */
@@ -201,19 +201,37 @@ const REDEEM = (): Operation => ({
   },
 });
 
+type LinkContext = Context<AppEnv, "/s/:id">;
+
+/**
+ * A person who opens a link that cannot be used gets a page that says why and what to do, in
+ * their language; programs, and every other problem, get the gateway's problem+json as anywhere.
+ */
+function forPeople(handler: (c: LinkContext) => Promise<Response>): (c: LinkContext) => Promise<Response> {
+  return async (c) => {
+    try {
+      return await handler(c);
+    } catch (error) {
+      if (!(error instanceof UnusableLink) || !wantsHtml(c.req.raw)) throw error;
+      const d = deps(c);
+      return deadEndPage(error, pageSettings(d.config, c.req.raw, d.now));
+    }
+  };
+}
+
 export function shareRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
-  routes.get("/s/:id", documented(LANDING), async (c) => {
+  routes.get("/s/:id", documented(LANDING), forPeople(async (c) => {
     const d = deps(c);
     // Showing a link costs a D1 read and, for a link made under a revocable right, asking the app again.
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const link = await loadLink(d, c.req.param("id"), "object");
     await requireCreatorStillEntitled(d, c, link);
     const facts = await pageFacts(d, link);
-    if (wantsHtml(c.req.raw)) return landingPage(facts, d.config.stream.deliveryBase, d.config.brand, d.now);
+    if (wantsHtml(c.req.raw)) return landingPage(facts, pageSettings(d.config, c.req.raw, d.now));
     return c.json(linkJson(facts, d.base), 200, { "cache-control": "no-store", "x-robots-tag": "noindex, nofollow" });
-  });
+  }));
 
   // The poster, fetched from Stream by the gateway for a live link: the token stays here.
   routes.get("/s/:id/poster.jpg", documented(POSTER), async (c) => {
@@ -243,7 +261,7 @@ export function shareRoutes(): Hono<AppEnv> {
     });
   });
 
-  routes.post("/s/:id", documented(REDEEM), async (c) => {
+  routes.post("/s/:id", documented(REDEEM), forPeople(async (c) => {
     const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
     const d = deps(c);
     await enforceRateLimits(d.limiters, { ip: d.client.ip });
@@ -257,11 +275,7 @@ export function shareRoutes(): Hono<AppEnv> {
     } catch (error) {
       // A person with the wrong password gets the page back, with the reason, not a dead end.
       if (!(error instanceof Problem) || !wantsHtml(c.req.raw)) throw error;
-      return landingPage(await pageFacts(d, link), d.config.stream.deliveryBase, d.config.brand, d.now, {
-        status: error.status,
-        reason: error.detail,
-        headers: error.options.headers ?? {},
-      });
+      return landingPage(await pageFacts(d, link), pageSettings(d.config, c.req.raw, d.now), { problem: error, typed: (body.password ?? "") !== "" });
     }
 
     // Every POST that hands out a new grant takes a use; one from a network whose grant still
@@ -279,12 +293,12 @@ export function shareRoutes(): Hono<AppEnv> {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
       const percent = ensured.kind === "preparing" ? ensured.percent : 0;
       return wantsHtml(c.req.raw)
-        ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), d.config.stream.deliveryBase, d.config.brand, { percent, retryAfter }, body.password ?? null)
+        ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), pageSettings(d.config, c.req.raw, d.now), { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
     const access = accessFor(d, mode, link);
     // A grant must outlive the request: a link in its last seconds is as good as expired.
-    if (link.expiresAt - d.now < MIN_GRANT_MS) throw new Problem("link-expired", "This link has expired.");
+    if (link.expiresAt - d.now < MIN_GRANT_MS) throw expiredLink(link);
     const notAfter = Math.floor(link.expiresAt / 1000);
 
     // Minted first (a minting fault costs no use), then the creator's quota and the use, which
@@ -312,6 +326,6 @@ export function shareRoutes(): Hono<AppEnv> {
       await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));
     }
     return linkGrant(minted);
-  });
+  }));
   return routes;
 }

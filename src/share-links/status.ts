@@ -1,34 +1,87 @@
-// Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors).
+// Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors),
+// and what the page a person then sees may say about it (pages.ts › deadEndPage).
+import type { DownloadType } from "../config";
 import type { ShareLink } from "./store";
 import { Problem } from "../problems";
 import type { LinkRefusal } from "./link-object";
 
-/** Why a link cannot be used now, or null. */
-export function linkRefusal(link: ShareLink, now: number): LinkRefusal | null {
-  if (link.revokedAt !== null) return "link-revoked";
-  if (link.suspension !== null) return "link-suspended";
-  if (link.expiresAt <= now) return "link-expired";
-  if (link.maxUses !== null && link.uses >= link.maxUses) return "link-exhausted";
+/** Why a link made under a revocable right is on hold (redeem-routes.ts › requireCreatorStillEntitled). */
+export type PauseCause = "video-unavailable" | "access-lost";
+
+/**
+ * A link that cannot be used, with what its page may tell whoever holds the URL: only facts the
+ * link's object holds, and per state only those that tell that person nothing the link did not
+ * show while it worked (docs/http-api.md › Share links):
+ * - used up, expired: the kind of file, how many downloads it allowed, when it expired. The link
+ *   did its job or ran its time, and its landing page showed as much to whoever held it.
+ * - revoked: when, and nothing of the file. A revocation withdraws what was shared (it went to
+ *   the wrong person, or its video was blocked), so the page stops describing it at once.
+ * - suspended: nothing. A link used from more places than allowed has travelled beyond the people
+ *   it was meant for; those now holding it should learn no more than that it stopped.
+ * - paused: why, and nothing of the file: its sharer no longer holds the right to it, or the video
+ *   is held.
+ * The video's title is on none of them: the link's object does not hold it, and reading it would
+ * cost every dead end a D1 read, where today they are answered from the object or from memory.
+ */
+export type DeadEnd =
+  | { kind: "not-found" }
+  | { kind: "link-exhausted"; type: DownloadType; allowed: number }
+  | { kind: "link-expired"; type: DownloadType; at: number }
+  | { kind: "link-revoked"; at: number }
+  | { kind: "link-suspended" }
+  | { kind: "link-paused"; because: PauseCause };
+
+// For programs and logs; people read the page's own words, in their language.
+const DETAILS: Record<LinkRefusal | "not-found", string> = {
+  "not-found": "There is no such link.",
+  "link-revoked": "The link was revoked and will not work again.",
+  "link-suspended": "This link was suspended because it was used from more places than the person who shared it allowed. Ask them to check it.",
+  "link-expired": "The link's expiry time has passed.",
+  "link-exhausted": "Every download the link allowed has been used.",
+};
+
+const PAUSED: Record<PauseCause, string> = {
+  "video-unavailable": "The video of this link is not available at the moment. The link works again if it becomes available.",
+  "access-lost": "The person who shared this link no longer has access to this video. The link works again if their access returns.",
+};
+
+/** As problem+json for programs; the share routes render it as a page for people. */
+export class UnusableLink extends Problem {
+  constructor(readonly deadEnd: DeadEnd) {
+    super(deadEnd.kind, deadEnd.kind === "link-paused" ? PAUSED[deadEnd.because] : DETAILS[deadEnd.kind]);
+  }
+}
+
+const expired = (link: ShareLink): Extract<DeadEnd, { kind: "link-expired" }> => ({ kind: "link-expired", type: link.type, at: link.expiresAt });
+
+/** A link past its expiry, or so close to it that nothing is worth handing out. */
+export const expiredLink = (link: ShareLink) => new UnusableLink(expired(link));
+
+/** The one order of the checks: a revoked link says so even once it has also expired. */
+function refused(link: ShareLink, now: number): Extract<DeadEnd, { kind: LinkRefusal }> | null {
+  if (link.revokedAt !== null) return { kind: "link-revoked", at: link.revokedAt };
+  if (link.suspension !== null) return { kind: "link-suspended" };
+  if (link.expiresAt <= now) return expired(link);
+  if (link.maxUses !== null && link.uses >= link.maxUses) return { kind: "link-exhausted", type: link.type, allowed: link.maxUses };
   return null;
 }
 
-const DETAILS: Record<LinkRefusal, string> = {
-  "link-revoked": "This link has been revoked.",
-  "link-suspended": "This link was suspended because it was used from more places than the person who shared it allowed. Ask them to check it.",
-  "link-expired": "This link has expired.",
-  "link-exhausted": "This link has no downloads left.",
-};
+/** Why a link cannot be used now, or null. */
+export const linkRefusal = (link: ShareLink, now: number): LinkRefusal | null => refused(link, now)?.kind ?? null;
 
+export function linkProblem(link: ShareLink, now: number): UnusableLink | null {
+  const end = refused(link, now);
+  return end === null ? null : new UnusableLink(end);
+}
+
+/** A grant URL's link refused, where the link itself is not at hand (routes/tickets.ts). */
 export const refusalProblem = (refusal: LinkRefusal): Problem => new Problem(refusal, DETAILS[refusal]);
 
-export function linkProblem(link: ShareLink, now: number): Problem | null {
-  const refusal = linkRefusal(link, now);
-  return refusal === null ? null : refusalProblem(refusal);
-}
+export const pausedLink = (because: PauseCause) => new UnusableLink({ kind: "link-paused", because });
 
 export function remainingUses(link: ShareLink): number | null {
   return link.maxUses === null ? null : Math.max(0, link.maxUses - link.uses);
 }
 
 /** Unknown and malformed ids look the same. */
-export const unknownLink = () => new Problem("not-found", "There is no such link.");
+export const unknownLink = () => new UnusableLink({ kind: "not-found" });
