@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { buildClient } from "../client/build.mjs";
 import { devAuth, devToken } from "./dev-token.mjs";
 import { DEV_EVENTS_SECRET, ensureDevVars, readDevVars } from "./lib/dev-vars.mjs";
-import { OFFLINE_ENV, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
+import { OFFLINE_ENV, recordDevServers, startWrangler, stopOnExit, waitFor } from "./lib/servers.mjs";
 import { ensureEventSubscription } from "./lib/event-subscription.mjs";
 
 const gatewayPort = Number(process.env.PORT ?? 8787);
@@ -58,6 +58,8 @@ try {
   console.error(`${error instanceof Error ? error.message : error}; stopping.`);
   process.exit(1);
 }
+// `npm run doctor` finds the pair here, on whatever ports it was given.
+recordDevServers({ gateway, emulator });
 // Stream allows one webhook per account and picks its secret; the emulator's control API lets
 // the local account call this gateway with the secret .dev.vars holds.
 const webhookSecret = readDevVars().STREAM_WEBHOOK_SECRET;
@@ -87,7 +89,7 @@ const tryIt = auth.jwksUrl
       "  Your identity provider issues the app tokens: the gateway verifies them with the JWKS at",
       `  ${auth.jwksUrl} (AUTH_JWKS_URL). Download a demo video end to end with one`,
       "  (its videos claim, or a D1 grant, must cover the video):",
-      `    curl -fL -o keynote.mp4 -H "Authorization: Bearer <a token from your identity provider>" \\`,
+      `    curl -fL --retry 30 -o keynote.mp4 -H "Authorization: Bearer <a token from your identity provider>" \\`,
       `      ${keynote}`,
       ...(isEmulatorJwks(auth.jwksUrl)
         ? [
@@ -99,7 +101,7 @@ const tryIt = auth.jwksUrl
     ]
   : [
       "  Download a demo video end to end (a dev user token for all videos, valid 24 h):",
-      `    curl -fL -o keynote.mp4 -H "Authorization: Bearer ${await devToken("dev-user", "*")}" \\`,
+      `    curl -fL --retry 30 -o keynote.mp4 -H "Authorization: Bearer ${await devToken("dev-user", "*")}" \\`,
       `      ${keynote}`,
       "  More tokens: npm run token -- <user> [uid,…|*]",
     ];

@@ -11,6 +11,7 @@ import { build } from "esbuild";
 import { importJWK, jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
 import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
+import { DEV_SERVERS_FILE, recordedDevServers } from "./servers.mjs";
 import { notificationUrlOf } from "./stream-setup.mjs";
 import { DOCUMENTED_EVENTS, EVENTS_QUEUE, INFERRED_EVENTS, findEventSubscription } from "./event-subscription.mjs";
 
@@ -23,6 +24,7 @@ downloads. Reads from Stream; never writes.
 
 Where the settings come from
   (default)             the local pair of \`npm run dev\`: wrangler.toml [vars], .dev.vars, and the
+                        ports the running \`npm run dev\` recorded (${DEV_SERVERS_FILE}), else
                         emulator at http://localhost:$EMULATOR_PORT (8788), gateway at $PORT (8787)
   --remote              the production configuration: wrangler.toml [vars] only; give the
                         secrets as environment variables (wrangler cannot read them back)
@@ -55,7 +57,7 @@ const UID = /^[0-9a-f]{32}$/;
 export class UsageError extends Error {}
 
 /** The command line as options; a UsageError for anything else. */
-export function parseOptions(argv, env) {
+export function parseOptions(argv, env, cwd = ".") {
   let values;
   try {
     ({ values } = parseArgs({
@@ -87,9 +89,30 @@ export function parseOptions(argv, env) {
     url: values.url?.replace(/\/$/, "") ?? null,
     gatewayUrl: values["gateway-url"]?.replace(/\/$/, "") ?? null,
     appToken: values["app-token"] ?? env.DOCTOR_APP_TOKEN ?? null,
-    /** Where `npm run dev` serves the gateway (its PORT). */
-    localGateway: `http://localhost:${env.PORT ?? 8787}`,
+    local: localPair(env, cwd),
   };
+}
+
+/**
+ * Where `npm run dev` runs: PORT and EMULATOR_PORT when given, else what the running
+ * `npm run dev` recorded, else its default ports; `source` says which.
+ */
+function localPair(env, cwd) {
+  const recorded = recordedDevServers(cwd);
+  return {
+    gateway: env.PORT ? `http://localhost:${env.PORT}` : (recorded?.gateway ?? "http://localhost:8787"),
+    emulator: env.EMULATOR_PORT ? `http://localhost:${env.EMULATOR_PORT}` : (recorded?.emulator ?? "http://localhost:8788"),
+    source: env.PORT || env.EMULATOR_PORT ? "given" : recorded !== null ? "recorded" : "default",
+  };
+}
+
+/** The fix when the local pair does not answer, by where doctor looked for it. */
+function startLocalPair(options) {
+  return {
+    given: "start `npm run dev` with the PORT and EMULATOR_PORT given here, or leave them out: doctor finds a running `npm run dev` by itself",
+    recorded: `the \`npm run dev\` recorded in ${DEV_SERVERS_FILE} runs but does not answer: see its output`,
+    default: "start the local pair with `npm run dev` (on any PORT and EMULATOR_PORT: doctor finds where it runs)",
+  }[options.local.source];
 }
 
 /**
@@ -105,7 +128,7 @@ export function gatewaySettings(options, env, cwd = ".") {
     if (section === undefined) throw new UsageError(`wrangler.toml has no [env.${options.envName}]`);
     vars = Object.fromEntries(Object.entries(section.vars ?? {}).map(([k, v]) => [k, String(v)]));
   } else {
-    const emulator = `http://localhost:${env.EMULATOR_PORT ?? 8788}`;
+    const { emulator } = options.local;
     // As `npm run dev` and `npm run token` do: the dev-only fixtures when there is no .dev.vars yet.
     ensureDevVars(`${cwd}/.dev.vars`);
     vars = {
@@ -216,7 +239,7 @@ export async function diagnose(options, settings, report) {
   const listed = await api("GET", "/keys");
   const refusal = (answer, what) => {
     if (answer.status === 0) {
-      fail("Stream API", `Stream's API did not answer at ${stream.api.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : "start the local pair with `npm run dev` (or set STREAM_API_BASE)");
+      fail("Stream API", `Stream's API did not answer at ${stream.api.apiBase} (${answer.error})`, options.remote ? "check STREAM_API_BASE (normally https://api.cloudflare.com/client/v4) and the network" : startLocalPair(options));
     } else if (answer.status === 429) {
       const wait = answer.headers.get("retry-after") ?? "300";
       fail(
@@ -255,7 +278,7 @@ export async function diagnose(options, settings, report) {
   }
 
   // 4. The webhook points at this gateway.
-  const expected = options.gatewayUrl ?? options.url ?? (options.remote ? null : options.localGateway);
+  const expected = options.gatewayUrl ?? options.url ?? (options.remote ? null : options.local.gateway);
   const receiver = expected === null ? null : new URL("/webhooks/stream", expected).href;
   // Setup also creates (and switches the gateway to) a new signing key: say so.
   const setupFix = (force) =>
@@ -292,7 +315,7 @@ export async function diagnose(options, settings, report) {
   }
 
   // 7. A gateway: local by default, or --url.
-  const gateway = options.url ?? (options.remote ? null : options.localGateway);
+  const gateway = options.url ?? (options.remote ? null : options.local.gateway);
   if (gateway !== null) await checkGateway(gateway, options, settings, { pass, fail, skip });
   return !failed;
 }
@@ -423,7 +446,7 @@ async function checkVideo(uid, { api, stream, signer, gatewayCode, keyFix, pass,
 async function checkGateway(gateway, options, settings, { pass, fail, skip }) {
   const health = await call(`${gateway}/healthz`);
   if (health.status !== 200 || health.body?.ok !== true) {
-    fail("gateway", `${gateway}/healthz answered ${health.status === 0 ? `nothing (${health.error})` : health.status}`, options.url ? "check the URL and `npx wrangler deployments list`" : "start the local pair with `npm run dev`");
+    fail("gateway", `${gateway}/healthz answered ${health.status === 0 ? `nothing (${health.error})` : health.status}`, options.url ? "check the URL and `npx wrangler deployments list`" : startLocalPair(options));
     return;
   }
   await checkAuditConsumer(gateway, settings, { pass, fail, skip });
@@ -434,8 +457,8 @@ async function checkGateway(gateway, options, settings, { pass, fail, skip }) {
   }
   const granted = await call(`${gateway}/v1/videos/${options.video}/download`, { headers: { authorization: `Bearer ${options.appToken}` } });
   const location = granted.headers.get("location");
-  if (granted.status === 202) {
-    fail("gateway download", "the gateway is preparing the download (202): Stream is still making the file", "run doctor again once it is ready (the answer's Retry-After says when)");
+  if (granted.body?.type === "download-preparing") {
+    fail("gateway download", "the gateway is preparing the download (503 download-preparing): Stream is still making the file", "run doctor again once it is ready (the answer's Retry-After says when)");
     return;
   }
   if ((granted.status !== 302 && granted.status !== 303) || location === null) {
@@ -478,7 +501,7 @@ async function checkAuditConsumer(gateway, settings, { pass, fail, skip }) {
 export async function runDoctor(argv, { env = process.env, cwd = ".", out = process.stdout } = {}) {
   let options;
   try {
-    options = parseOptions(argv, env);
+    options = parseOptions(argv, env, cwd);
     if (options.help) {
       out.write(HELP);
       return 0;

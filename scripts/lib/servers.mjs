@@ -1,6 +1,9 @@
 // Starts `wrangler dev` servers in their own process groups and stops them by group, so that
-// no workerd is ever left behind (killing the npx pid alone leaves workerd running).
+// no workerd is ever left behind (killing the npx pid alone leaves workerd running); and records
+// where `npm run dev` runs, for `npm run doctor` to find it on any ports.
 import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 export const OFFLINE_ENV = {
   ...process.env,
@@ -18,6 +21,19 @@ const ALARMING = /✘|\[ERROR\]/;
 
 /** How many lines after an error's are shown with it. */
 const ERROR_DETAIL_LINES = 20;
+
+/**
+ * A server's line with the capabilities in its URLs cut, as the gateway's own log lines cut them
+ * (`loggedPath`, docs/operations.md › Logs and monitoring): wrangler prints every request's path,
+ * and a share link's secret, a grant's ticket or the signed token in a Stream URL (the
+ * emulator's lines) opens the file to whoever reads the terminal.
+ */
+export function maskCapabilities(line) {
+  return line
+    .replace(/\/s\/([A-Za-z0-9_-]+)/g, (_, secret) => `/s/${secret.slice(0, 4)}…`)
+    .replace(/\/d\/[^\s/?#"]+/g, "/d/…")
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, "eyJ…");
+}
 
 /**
  * `output`: "none" (tests), "all", or "errors" (the default): then the server's output is kept,
@@ -46,7 +62,7 @@ export function startServer(name, [command, ...args], { output = "errors", cwd =
   const take = (stream) => (chunk) => {
     for (const text of chunk.toString().split("\n")) {
       if (text.trim() === "") continue;
-      const line = `[${name}] ${text}`;
+      const line = `[${name}] ${maskCapabilities(text)}`;
       kept.push(line);
       kept.splice(0, Math.max(0, kept.length - KEPT_LINES));
       if (ALARMING.test(text)) details = ERROR_DETAIL_LINES + 1;
@@ -99,5 +115,47 @@ export function stopOnExit() {
       stopAll();
       process.exit(130);
     });
+  }
+}
+
+/** Where `npm run dev` records its servers while it runs (git-ignored, under wrangler's own state). */
+export const DEV_SERVERS_FILE = ".wrangler/dev-servers.json";
+
+/** Records this process's pair (`{ gateway, emulator }` URLs) and forgets it again when this process exits. */
+export function recordDevServers(servers, cwd = process.cwd()) {
+  const file = join(cwd, DEV_SERVERS_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...servers, pid: process.pid }, null, 2)}\n`);
+  process.on("exit", () => {
+    // Another `npm run dev` started since in this checkout owns the record now.
+    if (recordedBy(file) === process.pid) rmSync(file, { force: true });
+  });
+}
+
+/** The pair a running `npm run dev` recorded, or null: none recorded, or its process is gone (killed without its exit handler). */
+export function recordedDevServers(cwd = process.cwd()) {
+  const file = join(cwd, DEV_SERVERS_FILE);
+  const pid = recordedBy(file);
+  if (pid === null || !alive(pid)) return null;
+  const { gateway, emulator } = JSON.parse(readFileSync(file, "utf8"));
+  return typeof gateway === "string" && typeof emulator === "string" ? { gateway, emulator } : null;
+}
+
+function recordedBy(file) {
+  try {
+    const { pid } = JSON.parse(readFileSync(file, "utf8"));
+    return Number.isInteger(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return error.code === "EPERM";
   }
 }

@@ -1,12 +1,13 @@
 // `npm run doctor` against the real Stream emulator in Miniflare, with one seeded fault per
 // diagnosis: each failure must be named with its fix, and a healthy account must pass.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { runDoctor } from "../../scripts/lib/doctor.mjs";
+import { DEV_SERVERS_FILE } from "../../scripts/lib/servers.mjs";
 import { emulatorVars } from "../../cli/init.mjs";
 import { ensureEventSubscription } from "../../scripts/lib/event-subscription.mjs";
 
@@ -231,6 +232,40 @@ describe("npm run doctor", () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  });
+
+  /** Doctor in local mode, in a checkout of its own where a running `npm run dev` recorded `pair`. */
+  async function withRecord(pair: { gateway: string; emulator: string }, env: Record<string, string>): Promise<{ code: number; output: string }> {
+    const work = mkdtempSync(join(tmpdir(), "doctor-recorded-"));
+    try {
+      copyFileSync("wrangler.toml", join(work, "wrangler.toml"));
+      mkdirSync(join(work, ".wrangler"));
+      writeFileSync(join(work, DEV_SERVERS_FILE), JSON.stringify({ ...pair, pid: process.pid }));
+      let output = "";
+      const code = await runDoctor([], { env, cwd: work, out: { write: (text: string) => (output += text) } });
+      return { code, output };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  test("with no flags and no PORT, doctor checks the pair `npm run dev` recorded, on its ports, and says so when its gateway does not answer", async () => {
+    // A gateway port nothing listens on, and the emulator's own origin: only the record names them.
+    const gateway = "http://localhost:9";
+    await control("PUT", "/webhook", { notificationUrl: `${gateway}/webhooks/stream`, secret: "dev-only-webhook-secret" });
+    const { code, output } = await withRecord({ gateway, emulator: origin }, {});
+    expect(output).toContain("✓ API token: Stream accepts STREAM_API_TOKEN");
+    expect(output).toContain(`✓ webhook: Stream calls ${gateway}/webhooks/stream with the secret the gateway holds`);
+    expect(output).toContain(`✗ gateway: ${gateway}/healthz answered nothing`);
+    expect(output).toContain(`the \`npm run dev\` recorded in ${DEV_SERVERS_FILE} runs but does not answer`);
+    expect(code).toBe(1);
+  });
+
+  test("PORT and EMULATOR_PORT given to doctor win over the record, and the fix names them", async () => {
+    const { code, output } = await withRecord({ gateway: "http://localhost:9", emulator: origin }, { EMULATOR_PORT: "9" });
+    expect(output).toContain("Stream's API did not answer at http://localhost:9/client/v4");
+    expect(output).toContain("fix: start `npm run dev` with the PORT and EMULATOR_PORT given here");
+    expect(code).toBe(1);
   });
 
   test("usage errors exit 2 with the help text; --help exits 0", async () => {
