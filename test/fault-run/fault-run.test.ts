@@ -38,26 +38,28 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
   const grants = new Map<string, number>();
   const statuses: number[] = [];
   const granted = (who: string) => grants.set(who, (grants.get(who) ?? 0) + 1);
-  // Each of the IN_FLIGHT clients its own address, so that the per-IP limit stays out of the way.
-  const from = (i: number) => ({ "cf-connecting-ip": `203.0.113.${i + 1}` });
+  // Each request a network of its own, so that the per-IP limit stays out of the way and no link
+  // hands a request the grant an earlier one from its network got (that would be no new grant).
+  let requests = 0;
+  const from = () => ({ "cf-connecting-ip": `203.${Math.floor(requests / 250)}.${requests++ % 250}.7` });
   const shots = [
     async (i: number) => {
-      const res = await callWorker(quota, `/v1/videos/${uid}/download`, { token: tokens[i % 3], headers: from(i) });
+      const res = await callWorker(quota, `/v1/videos/${uid}/download`, { token: tokens[i % 3], headers: from() });
       if (res.status === 302) granted(users[i % 3]!);
       return res;
     },
     async (i: number) => {
-      const res = await callWorker(quota, `/v1/videos/${uid}/download-url`, { method: "POST", token: tokens[i % 3], headers: from(i) });
+      const res = await callWorker(quota, `/v1/videos/${uid}/download-url`, { method: "POST", token: tokens[i % 3], headers: from() });
       if (res.status === 200) granted(users[i % 3]!);
       return res;
     },
     async (i: number) => {
-      const res = await callWorker(quota, `/s/${limited}?mode=redirect`, { method: "POST", headers: from(i) });
+      const res = await callWorker(quota, `/s/${limited}?mode=redirect`, { method: "POST", headers: from() });
       if (res.status === 302) granted(limited);
       return res;
     },
     async (i: number) => {
-      const res = await callWorker(quota, `/s/${unlimited}?mode=stream`, { method: "POST", headers: from(i) });
+      const res = await callWorker(quota, `/s/${unlimited}?mode=stream`, { method: "POST", headers: from() });
       if (res.status === 303) granted(unlimited);
       return res;
     },
