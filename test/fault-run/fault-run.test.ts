@@ -53,12 +53,12 @@ test("under consumer and D1 faults: audit rows = grants = uses = quota taken, ea
       if (res.status === 200) granted(users[i % 3]!);
       return res;
     },
-    async (i: number) => {
+    async () => {
       const res = await callWorker(quota, `/s/${limited}?mode=redirect`, { method: "POST", headers: from() });
       if (res.status === 302) granted(limited);
       return res;
     },
-    async (i: number) => {
+    async () => {
       const res = await callWorker(quota, `/s/${unlimited}?mode=stream`, { method: "POST", headers: from() });
       if (res.status === 303) granted(unlimited);
       return res;
