@@ -3,13 +3,13 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "../http/zod";
 import { deps } from "../context";
-import { parseInput, readJsonBody } from "../http/validate";
+import { parseInput, readBody, readJsonBody } from "../http/validate";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
 import { serveAsset, type WorkerEnv } from "./assets";
-import { receiveEvent, receivedEvents } from "./events";
+import { eventsFor, receiveEvent } from "./events";
 
 const PAGE_HEADERS = {
   // Scripts and styles from the gateway's own origin only: no inline script, no eval.
@@ -24,6 +24,9 @@ const PAGE_HEADERS = {
 const NO_STORE = { "cache-control": "no-store" };
 
 const SignInBody = z.strictObject({ user: z.string().check(z.maxLength(64)) });
+
+/** The gateway's events are a few hundred bytes; a body past this is not one of them (413). */
+const EVENT_MAX_BYTES = 64 * 1024;
 
 const onlyWhenEnabled: MiddlewareHandler<WorkerEnv> = async (c, next) => {
   if (c.env.DEMO_ENABLED !== "true") throw new Problem("not-found", "No such route.");
@@ -80,13 +83,19 @@ export function demoRoutes(): Hono<WorkerEnv> {
     return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
   });
 
-  // What the app's backend would hear: the gateway's events, which `npm run dev` sends here.
+  // What the app's backend would hear: the gateway's events, which `npm run dev` sends here. The
+  // body is read no further than its cap before the signature is checked: anyone can POST here.
   routes.post("/demo/events", async (c) => {
     const secret = c.env.EVENTS_SECRET;
     if (typeof secret !== "string" || secret === "") throw new Problem("not-found", "Events are off: EVENTS_SECRET is not set.");
-    return receiveEvent(c.req.raw, secret);
+    const body = new TextDecoder().decode(await readBody(c.req.raw, EVENT_MAX_BYTES));
+    return receiveEvent(body, c.req.raw.headers, secret);
   });
-  routes.get("/demo/events", (c) => c.json({ events: receivedEvents() }, 200, NO_STORE));
+  // Each user sees the events about them: link ids and other users' downloads are not for everyone.
+  routes.get("/demo/events", async (c) => {
+    const user = await deps(c).identify(c, { allowCookie: false });
+    return c.json({ events: eventsFor(user.id) }, 200, NO_STORE);
+  });
 
   // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
   routes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));
