@@ -107,7 +107,8 @@ function sharePageCsp(brand: Brand, nonce: string | null, formRedirect: string |
 const newNonce = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
 
 // System fonts, one accent colour (--accent, set by each page: BRAND_ACCENT, validated as a hex
-// colour in config.ts, so it is safe inside the style element), a card that fits 320 px and up, a 48 px button.
+// colour in config.ts, so it is safe inside the style element), a card that fits 320 px and up
+// (a fact's label takes at most 45% of it: some languages' labels are long), a 48 px button.
 const STYLES = `*{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#f3f4f6}
 main{max-width:30rem;margin:0 auto;padding:1rem}
@@ -118,7 +119,7 @@ main{max-width:30rem;margin:0 auto;padding:1rem}
 .body{padding:1.25rem}
 h1{font-size:1.375rem;line-height:1.3;margin:0 0 .25rem;overflow-wrap:anywhere}
 .lede{margin:0 0 1rem;color:#4b5563}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0 0 1.25rem}
+dl{display:grid;grid-template-columns:fit-content(45%) 1fr;gap:.25rem 1rem;margin:0 0 1.25rem}
 dt{color:#4b5563}dd{margin:0;font-weight:500;overflow-wrap:anywhere}
 label{display:block;font-weight:500;margin-bottom:.25rem}
 input{width:100%;min-height:48px;padding:.5rem .75rem;font:inherit;border:1px solid #9ca3af;border-radius:8px}
