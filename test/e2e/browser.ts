@@ -1,6 +1,7 @@
 // The browser side of the suite: Debian's Chromium through playwright-core (never a downloaded
 // browser, docs/operations.md › Toolchain notes), downloads saved and read back, screenshots under screenshots/.
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { chromium, type Browser, type ConsoleMessage, type Page } from "playwright-core";
 
@@ -21,6 +22,19 @@ export function launchChromium(): Promise<Browser> {
       "--disable-dev-shm-usage",
     ],
   });
+}
+
+// axe-core's browser build, run in the page as a tester's browser extension would.
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** The ids of axe-core's rules the page breaks at `impacts` (every impact when none are named). */
+export async function axeViolations(page: Page, impacts: string[] = []): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations.filter((v) => impacts.length === 0 || impacts.includes(v.impact ?? "")).map((v) => v.id);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

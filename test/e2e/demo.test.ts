@@ -2,11 +2,9 @@
 // Stream prepared the file), share links with and without a password, revocation, a refusal.
 // docs/client.md › Demo describes the page, its users and its data-testids.
 import { linkNames } from "../../src/share-links/ids";
-import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { fileType, fixture, launchChromium, saveDownload, screenshot, type SavedDownload } from "./browser";
+import { axeViolations, fileType, fixture, launchChromium, saveDownload, screenshot, type SavedDownload } from "./browser";
 
 const gateway = inject("gateway");
 const dir = inject("downloads");
@@ -213,9 +211,6 @@ describe("a share link", () => {
 
 });
 
-// axe-core's browser build, run in the page as a tester's browser extension would.
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
 describe("the share page a recipient sees", () => {
   let link: { id: string; url: string };
   beforeAll(async () => {
@@ -237,12 +232,7 @@ describe("the share page a recipient sees", () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
       // The page's own script (allowed by its nonce) wrote the expiry in the reader's time zone.
       expect(await page.locator("time[data-local]").textContent()).not.toMatch(/UTC$/);
-      await page.evaluate(AXE);
-      const violations = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
-        return (await axe.run()).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
-      });
-      expect(violations).toEqual([]);
+      expect(await axeViolations(page, ["serious", "critical"])).toEqual([]);
       expect(errors).toEqual([]);
       await screenshot(page, `09-share-page-${width}`);
       await context.close();
@@ -300,7 +290,7 @@ describe("a password-protected share link", () => {
 
     const revoked = await visit(link.url);
     expect(revoked.status).toBe(410);
-    expect(await revoked.page.getByRole("heading", { level: 1 }).textContent()).toBe("This link has been revoked");
+    expect(await revoked.page.getByRole("heading", { level: 1 }).textContent()).toBe("This link has been turned off");
     expect(await revoked.page.locator('[data-problem="link-revoked"][data-status="410"]').isVisible()).toBe(true);
     expect(await revoked.page.getByText("link-revoked").count()).toBe(0);
     await screenshot(revoked.page, "08-link-revoked");
