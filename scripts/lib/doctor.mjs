@@ -24,8 +24,9 @@ downloads. Reads from Stream; never writes.
 
 Where the settings come from
   (default)             the local pair of \`npm run dev\`: wrangler.toml [vars], .dev.vars, and the
-                        ports the running \`npm run dev\` recorded (${DEV_SERVERS_FILE}), else
-                        emulator at http://localhost:$EMULATOR_PORT (8788), gateway at $PORT (8787)
+                        emulator and gateway on localhost at $EMULATOR_PORT and $PORT when set,
+                        else where the running \`npm run dev\` recorded them
+                        (${DEV_SERVERS_FILE}), else at 8788 and 8787
   --remote              the production configuration: wrangler.toml [vars] only; give the
                         secrets as environment variables (wrangler cannot read them back)
   --env NAME            with --remote: wrangler.toml's [env.NAME] instead of the top level
