@@ -207,13 +207,16 @@ async function main() {
   });
   const ticket = new URL(granted.headers.get("location"), gateway).pathname;
   const onGateway = { port: direct.gateway, groups: { gateway: groups.gateway, emulator: groups.emulator } };
+  let posts = 0;
   const plan = [
     { key: "healthz", label: "GET /healthz (baseline)", path: "/healthz", expect: 200, ...onGateway },
     { key: "download", label: "GET /v1/videos/:uid/download", path: `/v1/videos/${READY_VIDEO}/download`, expect: 302, hot: true, ...onGateway },
     {
-      // Delivered through the gateway (a link's default): the grant is a 303 to its /d/ URL.
+      // Delivered through the gateway (a link's default): the grant is a 303 to its /d/ URL. Each
+      // POST from a network of its own: a second one from a network would get its grant back.
       key: "share", label: "POST /s/<secret> (share link)", method: "POST", path: new URL(link.url).pathname,
       headers: { "content-type": "application/json" }, body: "{}", expect: 303, hot: true, ...onGateway,
+      ip: () => `10.${(posts >> 8) & 255}.${posts++ & 255}.1`,
     },
     { key: "stream", label: "GET /d/<ticket> (stream mode's file, 68 KB)", path: ticket, expect: 200, hot: true, ...onGateway },
     { key: "peer", label: "peer Worker (docs example)", path: `/${READY_VIDEO}`, expect: 302, port: direct.peer, groups: { peer: groups.peer } },
@@ -244,7 +247,8 @@ async function main() {
 
   process.stdout.write(`bench: ${WAITING_USERS} users asking for one download in progress, ${WAITING_PER_SECOND}/s … `);
   const waitingLoad = summarize(
-    [await load({ port: direct.gateway, path: `/v1/videos/${WAITING_VIDEO}/download` }, { users, amount: WAITING_USERS, overallRate: WAITING_PER_SECOND })],
+    // As the button helper asks: a client that does not ask for JSON gets a 503 while the file is made.
+    [await load({ port: direct.gateway, path: `/v1/videos/${WAITING_VIDEO}/download`, headers: { accept: "application/json" } }, { users, amount: WAITING_USERS, overallRate: WAITING_PER_SECOND })],
     202,
   );
   const waitingCounts = await counters(WAITING_VIDEO);

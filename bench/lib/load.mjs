@@ -30,7 +30,7 @@ export async function load(route, { users, seconds, amount, overallRate, groups 
             ...(route.body === undefined ? {} : { body: route.body }),
             setupRequest: (request) => {
               const user = users[next++ % users.length];
-              const headers = { ...request.headers, ...route.headers, authorization: `Bearer ${user.token}`, "cf-connecting-ip": user.ip };
+              const headers = { ...request.headers, ...route.headers, authorization: `Bearer ${user.token}`, "cf-connecting-ip": route.ip?.() ?? user.ip };
               return { ...request, headers };
             },
           },

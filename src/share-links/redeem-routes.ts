@@ -197,7 +197,7 @@ const REDEEM = (): Operation => ({
     202: PREPARING,
     302: REDIRECT,
     303: TICKET,
-    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "upstream-unavailable", "misconfigured"),
+    ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "download-preparing", "upstream-unavailable", "misconfigured"),
   },
 });
 
