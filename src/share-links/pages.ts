@@ -180,15 +180,15 @@ ${s.script === null ? "" : `<script nonce="${nonce}">${s.script}</script>\n`}</b
 </html>`;
 }
 
+/** A value for a script: JSON, with `<` escaped so no string can close the script element. */
+const scriptValue = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+
 // Times in the reader's own zone, in the page's own locale, where the browser knows the zone;
 // the server's UTC text stays otherwise.
-const LOCAL_TIMES = `var options = ${JSON.stringify(DATE_TIME)};
+const LOCAL_TIMES = `var options = ${scriptValue(DATE_TIME)};
 document.querySelectorAll("time[data-local]").forEach(function (t) {
   try { t.textContent = new Date(t.dateTime).toLocaleString(t.getAttribute("data-local"), options); } catch (e) {}
 });`;
-
-/** A value for a script: JSON, with `<` escaped so no string can close the script element. */
-const scriptValue = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
 
 // After a download starts, the page stays: ask the gateway (JSON, which uses nothing) how many
 // are left, and say when none are.
