@@ -143,7 +143,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     const source = await requireEntitlement(d, user, video, c);
     // Checks now that the video can be served at all, and starts Stream on the file, so that the
     // people the link is for rarely wait. A link is not refused because the file is still being made.
-    await ensureDownload(chargedTo(d, user.id), video, body.type);
+    const ensured = await ensureDownload(chargedTo(d, user.id), video, body.type);
 
     const { secret, publicId } = await linkNames(newLinkSecret());
     const link: ShareLink = {
@@ -161,6 +161,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
       lockToIp: body.lockToIp,
       passwordHash: body.password === undefined ? null : await hashPassword(body.password),
       note: body.note ?? null,
+      title: ensured.kind === "ready" ? ensured.videoName : (ensured.state?.videoName ?? null),
       fromGrant: source === "grant",
       revokedAt: null,
       maxNetworks: body.maxNetworks === undefined ? d.config.shareLinkLeak.maxNetworks : body.maxNetworks,

@@ -278,24 +278,24 @@ ${downloadForm(f, p, password, "checkAgain")}`;
 }
 
 /** A dead end's words: what happened (a heading and why), what to do next, and what kind of file it was, where its state may say. */
-function deadEndWords(end: DeadEnd, p: PageSettings): { title: string; why: string; next: string; file: DownloadType | null } {
+function deadEndWords(end: DeadEnd, p: PageSettings): { title: string; why: string; next: string; file: DownloadType | null; shared: string | null } {
   switch (end.kind) {
     case "not-found":
-      return { title: say(p, "notFoundTitle"), why: say(p, "notFoundWhy"), next: say(p, "notFoundNext"), file: null };
+      return { title: say(p, "notFoundTitle"), why: say(p, "notFoundWhy"), next: say(p, "notFoundNext"), file: null, shared: null };
     case "link-exhausted": {
       const count = new Intl.NumberFormat(p.locale.format).format(end.allowed);
-      return { title: say(p, "exhaustedTitle"), why: say(p, "exhaustedWhy", { count }), next: say(p, "askForNewLink"), file: end.type };
+      return { title: say(p, "exhaustedTitle"), why: say(p, "exhaustedWhy", { count }), next: say(p, "askForNewLink"), file: end.type, shared: end.title };
     }
     case "link-expired":
-      return { title: say(p, "expiredTitle"), why: say(p, "expiredWhy", { date: timeElement(end.at, p.locale) }), next: say(p, "askForNewLink"), file: end.type };
+      return { title: say(p, "expiredTitle"), why: say(p, "expiredWhy", { date: timeElement(end.at, p.locale) }), next: say(p, "askForNewLink"), file: end.type, shared: end.title };
     case "link-revoked":
-      return { title: say(p, "revokedTitle"), why: say(p, "revokedWhy", { date: timeElement(end.at, p.locale) }), next: say(p, "revokedNext"), file: null };
+      return { title: say(p, "revokedTitle"), why: say(p, "revokedWhy", { date: timeElement(end.at, p.locale) }), next: say(p, "revokedNext"), file: null, shared: null };
     case "link-suspended":
-      return { title: say(p, "suspendedTitle"), why: say(p, "suspendedWhy"), next: say(p, "suspendedNext"), file: null };
+      return { title: say(p, "suspendedTitle"), why: say(p, "suspendedWhy"), next: say(p, "suspendedNext"), file: null, shared: null };
     case "link-paused":
       return end.because === "access-lost"
-        ? { title: say(p, "pausedTitle"), why: say(p, "pausedAccessWhy"), next: say(p, "pausedAccessNext"), file: null }
-        : { title: say(p, "pausedTitle"), why: say(p, "pausedVideoWhy"), next: say(p, "pausedVideoNext"), file: null };
+        ? { title: say(p, "pausedTitle"), why: say(p, "pausedAccessWhy"), next: say(p, "pausedAccessNext"), file: null, shared: null }
+        : { title: say(p, "pausedTitle"), why: say(p, "pausedVideoWhy"), next: say(p, "pausedVideoNext"), file: null, shared: null };
   }
 }
 
@@ -304,8 +304,9 @@ function deadEndWords(end: DeadEnd, p: PageSettings): { title: string; why: stri
  * the problem's `type` and status in data attributes (the JSON says the same to programs).
  */
 export function deadEndPage(problem: UnusableLink, p: PageSettings): Response {
-  const { title, why, next, file } = deadEndWords(problem.deadEnd, p);
-  const shared = file === null ? "" : `<dl><dt>${say(p, "fileLabel")}</dt><dd>${say(p, FILE_KIND[file])}</dd></dl>\n`;
+  const { title, why, next, file, shared: what } = deadEndWords(problem.deadEnd, p);
+  const named = what === null ? "" : `<dt>${say(p, "titleLabel")}</dt><dd>${escapeHtml(what)}</dd>`;
+  const shared = file === null ? "" : `<dl>${named}<dt>${say(p, "fileLabel")}</dt><dd>${say(p, FILE_KIND[file])}</dd></dl>\n`;
   const body = `<h1>${title}</h1>
 <p class="lede" data-problem="${problem.type}" data-status="${problem.status}">${why}</p>
 ${shared}<p class="next">${next}</p>`;

@@ -12,21 +12,21 @@ export type PauseCause = "video-unavailable" | "access-lost";
  * A link that cannot be used, with what its page may tell whoever holds the URL: only facts the
  * link's object holds, and per state only those that tell that person nothing the link did not
  * show while it worked (docs/http-api.md › Share links):
- * - used up, expired: the kind of file, how many downloads it allowed, when it expired. The link
- *   did its job or ran its time, and its landing page showed as much to whoever held it.
+ * - used up, expired: the video's title (as it was when the link was made), the kind of file, how
+ *   many downloads it allowed, when it expired. The link did its job or ran its time, and its
+ *   landing page showed as much to whoever held it.
  * - revoked: when, and nothing of the file. A revocation withdraws what was shared (it went to
  *   the wrong person, or its video was blocked), so the page stops describing it at once.
  * - suspended: nothing. A link used from more places than allowed has travelled beyond the people
  *   it was meant for; those now holding it should learn no more than that it stopped.
  * - paused: why, and nothing of the file: its sharer no longer holds the right to it, or the video
  *   is held.
- * The video's title is on none of them: the link's object does not hold it, and reading it would
- * cost every dead end a D1 read, where today they are answered from the object or from memory.
+ * The title is the one the link keeps, so no dead end costs a read of the catalogue.
  */
 export type DeadEnd =
   | { kind: "not-found" }
-  | { kind: "link-exhausted"; type: DownloadType; allowed: number }
-  | { kind: "link-expired"; type: DownloadType; at: number }
+  | { kind: "link-exhausted"; type: DownloadType; allowed: number; title: string | null }
+  | { kind: "link-expired"; type: DownloadType; at: number; title: string | null }
   | { kind: "link-revoked"; at: number }
   | { kind: "link-suspended" }
   | { kind: "link-paused"; because: PauseCause };
@@ -52,7 +52,8 @@ export class UnusableLink extends Problem {
   }
 }
 
-const expired = (link: ShareLink): Extract<DeadEnd, { kind: "link-expired" }> => ({ kind: "link-expired", type: link.type, at: link.expiresAt });
+// `?? null`: a link an object took over before titles were kept has none.
+const expired = (link: ShareLink): Extract<DeadEnd, { kind: "link-expired" }> => ({ kind: "link-expired", type: link.type, at: link.expiresAt, title: link.title ?? null });
 
 /** A link past its expiry, or so close to it that nothing is worth handing out. */
 export const expiredLink = (link: ShareLink) => new UnusableLink(expired(link));
@@ -62,7 +63,7 @@ function refused(link: ShareLink, now: number): Extract<DeadEnd, { kind: LinkRef
   if (link.revokedAt !== null) return { kind: "link-revoked", at: link.revokedAt };
   if (link.suspension !== null) return { kind: "link-suspended" };
   if (link.expiresAt <= now) return expired(link);
-  if (link.maxUses !== null && link.uses >= link.maxUses) return { kind: "link-exhausted", type: link.type, allowed: link.maxUses };
+  if (link.maxUses !== null && link.uses >= link.maxUses) return { kind: "link-exhausted", type: link.type, allowed: link.maxUses, title: link.title ?? null };
   return null;
 }
 

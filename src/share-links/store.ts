@@ -24,6 +24,8 @@ export interface ShareLink {
   lockToIp: boolean;
   passwordHash: string | null;
   note: string | null;
+  /** The video's name when the link was made (a used-up or expired link's page shows it); null when unknown. */
+  title: string | null;
   fromGrant: boolean;
   revokedAt: number | null;
   /** Suspended when used from more networks or countries than these within SHARE_LINK_LEAK_WINDOW; null: no limit. */
@@ -58,6 +60,7 @@ interface Row {
   password_hash: string | null;
   note: string | null;
   from_grant: number;
+  title: string | null;
   revoked_at: number | null;
   max_networks: number | null;
   max_countries: number | null;
@@ -86,6 +89,7 @@ async function fromRow(r: Row): Promise<ShareLink> {
     lockToIp: r.lock_to_ip === 1,
     passwordHash: r.password_hash,
     note: r.note,
+    title: r.title,
     fromGrant: r.from_grant === 1,
     revokedAt: r.revoked_at,
     maxNetworks: r.max_networks,
@@ -104,8 +108,8 @@ export async function insertLink(db: Db, l: ShareLink, rowKey: string, maxActive
   const result = await db
     .prepare(
       `INSERT INTO share_links (id, public_id, secret, creator, video_id, type, delivery, created_at, expires_at, max_uses, uses, countries,
-         lock_to_ip, password_hash, note, from_grant, revoked_at, max_networks, max_countries)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, NULL, ?16, ?17
+         lock_to_ip, password_hash, note, from_grant, revoked_at, max_networks, max_countries, title)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12, ?13, ?14, ?15, NULL, ?16, ?17, ?19
        WHERE (SELECT count(*) FROM share_links
               WHERE creator = ?4 AND revoked_at IS NULL AND expires_at > ?8 AND (max_uses IS NULL OR uses < max_uses)) < ?18`,
     )
@@ -128,6 +132,7 @@ export async function insertLink(db: Db, l: ShareLink, rowKey: string, maxActive
       l.maxNetworks,
       l.maxCountries,
       maxActive,
+      l.title,
     )
     .run();
   return result.meta.changes === 1;

@@ -122,10 +122,11 @@ describe("dead ends", () => {
     // The machine's slug is an attribute, never text a person reads.
     expect(blocks.join(" ")).not.toMatch(/link-|410/);
 
-    // What was shared: its kind where the link ran its course, nothing where it was withdrawn or
-    // has travelled too far; its title on none (the link's object does not hold it).
+    // What was shared: its title (as the link kept it) and kind where the link ran its course,
+    // nothing where it was withdrawn or has travelled too far.
     expect(blocks.includes("Video (MP4)")).toBe(expected.file);
-    expect(html).not.toContain(NAME);
+    expect(blocks.includes(NAME)).toBe(expected.file);
+    if (!expected.file) expect(html).not.toContain(NAME);
     expect(html).not.toContain("poster.jpg");
 
     await expectProblem(await gateway(`/s/${link.secret}`), 410, state);

@@ -7,6 +7,7 @@ export const de: Catalogue = {
   sharedVideo: "Jemand hat dieses Video zum Herunterladen mit Ihnen geteilt.",
   sharedAudioBy: "{who} hat diese Audiodatei zum Herunterladen mit Ihnen geteilt.",
   sharedAudio: "Jemand hat diese Audiodatei zum Herunterladen mit Ihnen geteilt.",
+  titleLabel: "Titel",
   fileLabel: "Datei",
   videoFile: "Video (MP4)",
   audioFile: "Audio (M4A)",

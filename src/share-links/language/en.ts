@@ -7,6 +7,7 @@ export const en = {
   sharedVideo: "Someone shared this video with you to download.",
   sharedAudioBy: "{who} shared this audio file with you to download.",
   sharedAudio: "Someone shared this audio file with you to download.",
+  titleLabel: "Title",
   fileLabel: "File",
   videoFile: "Video (MP4)",
   audioFile: "Audio (M4A)",

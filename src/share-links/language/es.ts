@@ -7,6 +7,7 @@ export const es: Catalogue = {
   sharedVideo: "Alguien ha compartido este vídeo contigo para que lo descargues.",
   sharedAudioBy: "{who} ha compartido este archivo de audio contigo para que lo descargues.",
   sharedAudio: "Alguien ha compartido este archivo de audio contigo para que lo descargues.",
+  titleLabel: "Título",
   fileLabel: "Archivo",
   videoFile: "Vídeo (MP4)",
   audioFile: "Audio (M4A)",

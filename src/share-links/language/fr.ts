@@ -7,6 +7,7 @@ export const fr: Catalogue = {
   sharedVideo: "Quelqu’un a partagé cette vidéo avec vous\u00a0: vous pouvez la télécharger.",
   sharedAudioBy: "{who} a partagé ce fichier audio avec vous\u00a0: vous pouvez le télécharger.",
   sharedAudio: "Quelqu’un a partagé ce fichier audio avec vous\u00a0: vous pouvez le télécharger.",
+  titleLabel: "Titre",
   fileLabel: "Fichier",
   videoFile: "Vidéo (MP4)",
   audioFile: "Audio (M4A)",

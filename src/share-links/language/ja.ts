@@ -7,6 +7,7 @@ export const ja: Catalogue = {
   sharedVideo: "この動画があなたに共有されました。ダウンロードできます。",
   sharedAudioBy: "{who} からこの音声ファイルが共有されました。ダウンロードできます。",
   sharedAudio: "この音声ファイルがあなたに共有されました。ダウンロードできます。",
+  titleLabel: "タイトル",
   fileLabel: "ファイル",
   videoFile: "動画（MP4）",
   audioFile: "音声（M4A）",
