@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { EntitlementSource, Entitle, StillEntitled } from "./entitle/entitle";
 import { isUserId, type AppUser } from "./identify/app-token";
-import { retryLater, unauthenticated } from "./problems";
+import { errorText, retryLater, unauthenticated } from "./problems";
 
 /** The user as an app's identify hook may answer it: `claims` may be left out. */
 export interface HostUser {
@@ -118,8 +118,4 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value === "") return "an empty string";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -9,7 +9,5 @@ const { app, handler } = referenceWorker([assetRoutes(), demoRoutes()]);
 
 export { app };
 export { gatewayOf } from "./worker";
-export { StreamApiBudget } from "./stream/budget-object";
-export { UserQuota } from "./record/quota-object";
-export { ShareLinkObject } from "./share-links/link-object";
+export * from "./objects";
 export default handler;

@@ -7,7 +7,5 @@ const { app, handler } = referenceWorker([assetRoutes()]);
 /** The Hono app itself, for tests that inspect its routes (openapi.test.ts) or mount it. */
 export { app };
 export { gatewayOf } from "./worker";
-export { StreamApiBudget } from "./stream/budget-object";
-export { UserQuota } from "./record/quota-object";
-export { ShareLinkObject } from "./share-links/link-object";
+export * from "./objects";
 export default handler;

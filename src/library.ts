@@ -26,9 +26,7 @@ import { Problem } from "./problems";
 import type { Gateway } from "./gateway";
 import { serveLinkObjects } from "./share-links/link-object";
 
-export { StreamApiBudget } from "./stream/budget-object";
-export { UserQuota } from "./record/quota-object";
-export { ShareLinkObject } from "./share-links/link-object";
+export * from "./objects";
 export type { AuditEvent } from "./record/audit";
 export type { AppEvent, AppEventType } from "./events/events";
 export type { QueueMessage } from "./queue";

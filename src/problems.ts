@@ -95,6 +95,9 @@ export class Problem extends HTTPException {
 }
 
 /** The headers of a problem+json response. */
+/** What a log line says of a thrown value: its kind and message, not its stack or its whole object. */
+export const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
 export function problemHeaders(problem: Problem): Record<string, string> {
   return { "content-type": "application/problem+json", "x-content-type-options": "nosniff", "cache-control": "no-store", ...problem.options.headers };
 }
@@ -126,7 +129,7 @@ export function failingClosed(part: string, detail: string, retryAfterSeconds: n
     try {
       return await call();
     } catch (error) {
-      console.error(`${part} unavailable`, error instanceof Error ? error.message : error);
+      console.error(`${part} unavailable`, errorText(error));
       throw retryLater("upstream-unavailable", detail, retryAfterSeconds);
     }
   };

@@ -10,6 +10,7 @@ import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "
 import { deliverEvents } from "./events/delivery";
 import { gatewayQueueNames } from "./wiring";
 import { applyStreamEvent } from "./ensure/stream-events";
+import { errorText } from "./problems";
 
 export type QueueMessage = AuditMessage | EventMessage;
 
@@ -62,7 +63,7 @@ async function consumeStreamEvents(batch: MessageBatch<unknown>, gateway: Gatewa
       if ((await applyStreamEvent(deps, message.body)) === "ignored") console.warn(`stream events: ignored message ${message.id}`);
       message.ack();
     } catch (error) {
-      console.error(`stream events: message ${message.id} failed; the queue retries it`, error instanceof Error ? error.message : error);
+      console.error(`stream events: message ${message.id} failed; the queue retries it`, errorText(error));
       message.retry();
     }
   }

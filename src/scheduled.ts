@@ -12,6 +12,7 @@ import { retryPreparations } from "./webhooks/video-processed";
 import { moveLegacyLinks } from "./share-links/store";
 import { nameLinksInFailures } from "./events/failures";
 import { pruneCatalogue, syncCatalogue } from "./ensure/catalogue";
+import { errorText } from "./problems";
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
 
@@ -52,7 +53,7 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     try {
       await syncCatalogue(db, gateway.stream, deps.now);
     } catch (error) {
-      console.error(`re-check (${controller.cron}): the catalogue's list sync failed; the next run tries again`, error instanceof Error ? error.message : error);
+      console.error(`re-check (${controller.cron}): the catalogue's list sync failed; the next run tries again`, errorText(error));
     }
     if (retried > 0) console.log(`re-check (${controller.cron}): ${retried} unfinished downloads asked for again, ${failed} still failing`);
     return true;

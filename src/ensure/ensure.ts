@@ -17,7 +17,7 @@ import {
 } from "./download-state";
 import type { Db } from "../db/types";
 import type { MemoryCache } from "../memory-cache";
-import { Problem } from "../problems";
+import { Problem, errorText } from "../problems";
 import type { DownloadType } from "../config";
 import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { StreamCallError } from "../stream/errors";
@@ -228,7 +228,7 @@ async function dropUnconfirmed(deps: EnsureDeps, video: string, type: DownloadTy
     const left = await readState(deps.db, video, type);
     if (left?.status === "pending" && left.refusal === null) await deleteState(deps.db, video, type);
   } catch (error) {
-    console.error("dropping an unconfirmed download state failed", video, type, error instanceof Error ? error.message : error);
+    console.error("dropping an unconfirmed download state failed", video, type, errorText(error));
   }
 }
 
@@ -237,7 +237,7 @@ async function revalidate(deps: EnsureDeps, state: DownloadState): Promise<void>
   try {
     await askStream(deps, { ...state, status: "pending" }, false);
   } catch (error) {
-    console.error("revalidating download state failed", state.video, state.type, error instanceof Error ? error.message : error);
+    console.error("revalidating download state failed", state.video, state.type, errorText(error));
   }
 }
 

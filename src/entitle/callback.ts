@@ -6,9 +6,9 @@ import * as z from "../http/zod";
 import type { AppUser } from "../identify/app-token";
 import type { EntitlementConfig } from "../config";
 import { createStandardWebhookSigner, type StandardWebhookSigner } from "../http/standard-webhooks";
-import { readBody } from "../http/validate";
+import { readBody, tryJson } from "../http/validate";
 import type { MemoryCache } from "../memory-cache";
-import { retryLater } from "../problems";
+import { retryLater, errorText } from "../problems";
 import type { EntitlementSource } from "./entitle";
 
 type CallbackConfig = Extract<EntitlementConfig, { kind: "callback" }>;
@@ -76,21 +76,14 @@ async function askBackend(config: CallbackConfig, send: Send, sign: StandardWebh
     const res = await send(request);
     const text = new TextDecoder().decode(await readBody(res, MAX_ANSWER_BYTES));
     if (res.status === 200) {
-      const answer = Answer.safeParse(parseJson(text));
+      const answer = Answer.safeParse(tryJson(text));
       if (answer.success) return answer.data.entitled;
     }
     // Logged without the body (it is the app's); the status says enough.
     console.error(`ENTITLEMENT_URL (${where}) answered ${res.status} without {"entitled": true|false}`);
   } catch (error) {
-    console.error(`ENTITLEMENT_URL (${where}) could not be reached or answered too much:`, error instanceof Error ? error.message : String(error));
+    console.error(`ENTITLEMENT_URL (${where}) could not be reached or answered too much:`, errorText(error));
   }
   throw unavailable();
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -8,6 +8,7 @@ import type { EventsConfig } from "../config";
 import { retryDelaySeconds } from "../record/audit-queue";
 import type { AppEvent } from "./events";
 import { recordFailure } from "./failures";
+import { errorText } from "../problems";
 
 /**
  * Tries per event. The queue (wrangler.toml `max_retries = 5`) delivers a message 6 times before
@@ -60,7 +61,7 @@ export async function deliverEvents(
       message.ack();
       return;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorText(error);
       if (message.attempts < EVENT_ATTEMPTS) {
         console.error(`events: ${event.type} ${event.id} not delivered (attempt ${message.attempts}): ${reason}`);
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
@@ -71,7 +72,7 @@ export async function deliverEvents(
         console.error(`events: ${event.type} ${event.id} given up after ${message.attempts} attempts: ${reason}`);
         message.ack();
       } catch (recording) {
-        console.error(`events: the failure of ${event.id} could not be recorded`, recording instanceof Error ? recording.message : recording);
+        console.error(`events: the failure of ${event.id} could not be recorded`, errorText(recording));
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
       }
     }

@@ -5,6 +5,7 @@
 import type { AuditEvent } from "../record/audit";
 import type { ShareLink, Suspension } from "../share-links/store";
 import * as z from "../http/zod";
+import { errorText } from "../problems";
 
 export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked", "stream.budget_exhausted"] as const;
 export type AppEventType = (typeof APP_EVENT_TYPES)[number];
@@ -84,7 +85,7 @@ export function eventSink(queue: Queue<EventMessage>, enabled: boolean): EventSi
       try {
         await send(events);
       } catch (error) {
-        console.error(`events: ${events.map((e) => `${e.type} ${e.id}`).join(", ")} could not be queued`, error instanceof Error ? error.message : error);
+        console.error(`events: ${events.map((e) => `${e.type} ${e.id}`).join(", ")} could not be queued`, errorText(error));
       }
     },
   };

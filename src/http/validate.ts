@@ -60,12 +60,20 @@ export async function readBody(message: Request | Response, maxBytes: number): P
   return body;
 }
 
-function parseJson(text: string): unknown {
+/** The text as JSON, or undefined when it is none (no JSON value is undefined). */
+export function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw invalidRequest("body", "the body is not valid JSON");
+    return undefined;
   }
+}
+
+/** A request body's text as JSON, or 400 invalid-request. */
+export function parseJson(text: string): unknown {
+  const value = tryJson(text);
+  if (value === undefined) throw invalidRequest("body", "the body is not valid JSON");
+  return value;
 }
 
 /** A body read by `readBody`, parsed as JSON; an empty body is `{}`. */

@@ -8,7 +8,7 @@
 // too (src/queue.ts sorts a batch by kind).
 import type { Db } from "../db/types";
 import * as z from "../http/zod";
-import { retryLater } from "../problems";
+import { retryLater, errorText } from "../problems";
 import { indexUses } from "../share-links/store";
 import { auditRowsStatement, auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
 
@@ -79,20 +79,20 @@ export function auditSink(queues: readonly [Queue<AuditMessage>, ...Queue<AuditM
         await queues[shardOf(event.id, queues.length)]!.send({ kind: "audit", event }, { contentType: "json" });
         firstSentAt ??= sentAt;
         if (writeDirectly()) {
-          waitUntil(auditStatement(db, event).run().catch((error: unknown) => console.error("audit: the direct write failed; the event waits in the queue", describe(error))));
+          waitUntil(auditStatement(db, event).run().catch((error: unknown) => console.error("audit: the direct write failed; the event waits in the queue", errorText(error))));
         }
         if (sentAt - markedAt >= CONSUMER_GRACE_MS) {
           markedAt = sentAt;
-          waitUntil(watch(sentAt).catch((error: unknown) => console.error("audit: the consumer check failed", describe(error))));
+          waitUntil(watch(sentAt).catch((error: unknown) => console.error("audit: the consumer check failed", errorText(error))));
         }
         return;
       } catch (error) {
-        console.error("audit queue refused an event; writing it to D1 directly", describe(error));
+        console.error("audit queue refused an event; writing it to D1 directly", errorText(error));
       }
       try {
         await auditStatement(db, event).run();
       } catch (error) {
-        console.error("audit event could not be recorded; the grant is refused", describe(error));
+        console.error("audit event could not be recorded; the grant is refused", errorText(error));
         throw retryLater("upstream-unavailable", "The download could not be recorded. Try again shortly.", 5);
       }
     },
@@ -102,7 +102,7 @@ export function auditSink(queues: readonly [Queue<AuditMessage>, ...Queue<AuditM
         const oldest = metrics.flatMap((m) => (m.oldestMessageTimestamp === undefined ? [] : [m.oldestMessageTimestamp.getTime()]));
         return { waiting: metrics.reduce((sum, m) => sum + m.backlogCount, 0), oldestSentAt: oldest.length === 0 ? null : Math.min(...oldest) };
       } catch (error) {
-        console.error("audit queue metrics unavailable", describe(error));
+        console.error("audit queue metrics unavailable", errorText(error));
         return null;
       }
     },
@@ -149,11 +149,10 @@ export async function writeAuditBatch(
     await then(events);
   } catch (error) {
     const attempts = Math.max(...items.map(({ message }) => message.attempts));
-    console.error(`audit: a batch of ${items.length} could not be written (attempt ${attempts}); retrying`, describe(error));
+    console.error(`audit: a batch of ${items.length} could not be written (attempt ${attempts}); retrying`, errorText(error));
     for (const { message } of items) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, retryBaseSeconds) });
     return;
   }
   for (const { message } of items) message.ack();
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

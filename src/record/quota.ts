@@ -4,7 +4,7 @@
 // (created near where the user first downloaded), and no user's downloads queue behind anyone
 // else's.
 import type { Refusal, UserQuota } from "./quota-object";
-import { failingClosed, Problem, retryLater } from "../problems";
+import { failingClosed, Problem, retryLater, errorText } from "../problems";
 
 const DAY_MS = 86_400_000;
 
@@ -57,7 +57,7 @@ export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: 
         await of(user).giveBack(quotaDay(now));
       } catch (error) {
         // The user is then one download short today: logged, since nothing else can be done.
-        console.error(`daily quota: a download of ${user} could not be given back`, error instanceof Error ? error.message : error);
+        console.error(`daily quota: a download of ${user} could not be given back`, errorText(error));
       }
     },
   };

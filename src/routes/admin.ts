@@ -8,7 +8,7 @@ import { requireAdmin } from "../identify/admin";
 import { type AppEnv, deps } from "../context";
 import { AuditFilter, BlockReason, gatewayAdmin, GrantPairs, LinksOf, MAX_BATCH, User, Video } from "../admin/actions";
 import { forgetFailures, listFailures, oldestFailures } from "../events/failures";
-import { invalidRequest, retryLater } from "../problems";
+import { invalidRequest, retryLater, errorText } from "../problems";
 import { listGrants } from "../entitle/grants-table";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { pageLimit, parseInput, parseUid, readJsonBody } from "../http/validate";
@@ -135,7 +135,7 @@ export function adminRoutes(): Hono<AppEnv> {
     try {
       await d.events.send(events);
     } catch (error) {
-      console.error("events: redelivery could not be queued", error instanceof Error ? error.message : error);
+      console.error("events: redelivery could not be queued", errorText(error));
       throw retryLater("upstream-unavailable", "The events could not be queued again. Try again shortly.", 5);
     }
     await forgetFailures(d.db, events.map((e) => e.id));

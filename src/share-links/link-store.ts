@@ -3,7 +3,7 @@
 // URL's secret by a digest, so a use asks no database; the object takes the link over from D1 on
 // its first use. The object failing fails closed: 503, never a grant.
 import type { Db } from "../db/types";
-import { failingClosed } from "../problems";
+import { failingClosed, errorText } from "../problems";
 import { linkNames } from "./ids";
 import type { GrantName, Guess, Opened, Redeemed, RedeemInput, Resumed, ShareLinkObject } from "./link-object";
 import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
@@ -94,7 +94,7 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
     async passwordRight(link, network, now) {
       await of(link)
         .passwordRight(network, now)
-        .catch((error: unknown) => console.error("share link: a network that entered the password could not be remembered", error instanceof Error ? error.message : error));
+        .catch((error: unknown) => console.error("share link: a network that entered the password could not be remembered", errorText(error)));
     },
     open: (link, input) => ask(async () => (await of(link).open({ ...input, windowMs })) as Opened),
     stillLive: (link) => ask(() => of(link).stillLive()),
@@ -102,12 +102,12 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       // Left in the outbox, the event is sent again by the object's alarm: one row all the same.
       await of(link)
         .sent(eventId)
-        .catch((error: unknown) => console.error("share link: an outbox entry could not be cleared", error instanceof Error ? error.message : error));
+        .catch((error: unknown) => console.error("share link: an outbox entry could not be cleared", errorText(error)));
     },
     async close(link, grant, unsent) {
       await of(link)
         .close(grant, unsent)
-        .catch((error: unknown) => console.error("share link: a grant's unsent bytes could not be given back", error instanceof Error ? error.message : error));
+        .catch((error: unknown) => console.error("share link: a grant's unsent bytes could not be given back", errorText(error)));
     },
     async revoke(id, now, creator) {
       await ask(() => of(id).revoke(now));

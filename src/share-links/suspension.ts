@@ -3,9 +3,10 @@
 import type { Deps } from "../context";
 import { linkSuspended } from "../events/events";
 import type { ShareLink } from "./store";
+import { errorText } from "../problems";
 
 export async function announceSuspension(d: Deps, link: ShareLink): Promise<void> {
   if (link.suspension === null) return;
-  d.waitUntil(d.links.indexSuspension(link).catch((error: unknown) => console.error("share link: a suspension could not be indexed", error instanceof Error ? error.message : error)));
+  d.waitUntil(d.links.indexSuspension(link).catch((error: unknown) => console.error("share link: a suspension could not be indexed", errorText(error))));
   await d.events.notify(linkSuspended({ ...link, suspension: link.suspension }));
 }

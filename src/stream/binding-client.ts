@@ -12,6 +12,7 @@
 // (emulator/README.md › Workers binding).
 import * as z from "../http/zod";
 import { StreamCallError } from "./errors";
+import { errorText } from "../problems";
 import type { DownloadType } from "../config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
@@ -109,7 +110,7 @@ export class StreamBindingClient implements StreamApi {
       } catch (error) {
         const refusal = refusalOf(error);
         if (refusal === null) {
-          console.error("Stream binding failed:", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+          console.error("Stream binding failed:", errorText(error));
           return OUTAGE;
         }
         // The binding's RateLimitedError names no wait: Stream's lockout is assumed, as for a REST 429 without one.

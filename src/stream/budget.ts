@@ -9,6 +9,7 @@
 import type { Config } from "../config";
 import type { StreamApiBudget } from "./budget-object";
 import type { ApiBudget, Charge, Payer, Taken } from "./call-gate";
+import { errorText } from "../problems";
 
 export function streamApiBudget(
   namespace: DurableObjectNamespace<StreamApiBudget>,
@@ -32,7 +33,7 @@ export function streamApiBudget(
       } catch (error) {
         // Open, not closed: a hiccup of the budget's object must not stop every first download
         // (Stream's own limit still stands behind it).
-        console.error("Stream API budget unavailable; calling Stream without it", error instanceof Error ? error.message : error);
+        console.error("Stream API budget unavailable; calling Stream without it", errorText(error));
         return { ok: true, watched: false };
       }
       if (!taken.ok && taken.announce) {
@@ -45,7 +46,7 @@ export function streamApiBudget(
       try {
         await object().report(outcome);
       } catch (error) {
-        console.error("Stream's breaker could not be told how a call went", error instanceof Error ? error.message : error);
+        console.error("Stream's breaker could not be told how a call went", errorText(error));
       }
     },
   };

@@ -3,6 +3,7 @@
 // retries on outages, and a 429 pauses every call of the client until its Retry-After. The same
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
 import * as z from "../http/zod";
+import { tryJson } from "../http/validate";
 import type { Config, DownloadType } from "../config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import { StreamCallError } from "./errors";
@@ -180,7 +181,7 @@ export class StreamClient implements StreamApi {
       if (res.status === 401 || res.status === 403) {
         throw new StreamCallError({ kind: "credentials-refused", setting: "STREAM_API_TOKEN" });
       }
-      return { request, status: res.status, body: parseJson(res.text) };
+      return { request, status: res.status, body: tryJson(res.text) };
     });
   }
 
@@ -233,10 +234,3 @@ function errorCodes(answer: Answer): number[] {
   return parsed.success ? parsed.data.errors.map((e) => e.code) : [];
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

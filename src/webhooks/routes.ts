@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import * as z from "../http/zod";
 import { type AppEnv, deps } from "../context";
-import { UID_PATTERN, parseInput, readBody } from "../http/validate";
+import { UID_PATTERN, parseInput, parseJson, readBody } from "../http/validate";
 import { Problem, invalidRequest } from "../problems";
 import { verifyWebhookSignature, type SignatureFailure } from "./signature";
 import { toVideo, Video } from "../stream/client";
@@ -30,9 +30,10 @@ function refused(reason: keyof typeof REFUSALS): Problem {
   });
 }
 
-function parseJson(body: Uint8Array): unknown {
+/** Stream signs the raw bytes: they must be UTF-8 as sent, never read with replacement characters. */
+function bodyText(body: Uint8Array): string {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
   } catch {
     throw invalidRequest("body", "the body is not valid JSON");
   }
@@ -59,7 +60,7 @@ export function webhookRoutes(): Hono<AppEnv> {
       throw refused(check.reason);
     }
 
-    const video = parseInput(WebhookVideo, parseJson(body), "body");
+    const video = parseInput(WebhookVideo, parseJson(bodyText(body)), "body");
     const prepared = await onVideoProcessed({ config: d.config, db: d.db, stream: d.stream, cache: d.cache, now: d.now }, toVideo(video, video.uid), d.now);
     // Stream documents no redelivery, so a failed preparation is not its to retry: the row stays
     // unfinished for the cron's re-check and the next request. A 5xx is left for the exception

@@ -11,7 +11,7 @@ import { clearNotReadyRefusals } from "../ensure/video-readiness";
 import type { DownloadType } from "../config";
 import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { recordVideo } from "../ensure/catalogue";
-import { Problem } from "../problems";
+import { Problem, errorText } from "../problems";
 import { StreamCallError } from "../stream/errors";
 import { ensureDownload, forgetDownloads, pollInterval, type EnsureDeps } from "../ensure/ensure";
 
@@ -82,7 +82,7 @@ async function prepare(deps: WebhookDeps, video: StreamVideo, type: DownloadType
     // No write: the row stays 'pending' with the lease just taken (polled_at = now), which is
     // exactly what a request path that could not reach Stream leaves. After the poll interval a
     // user's request, or Stream's redelivery of this webhook, takes the lease and tries again.
-    console.error("preparing download failed", video.uid, type, error instanceof Error ? error.message : error);
+    console.error("preparing download failed", video.uid, type, errorText(error));
     // Refused by Stream (deleted since, or not downloadable): the request path classifies it when
     // someone asks; retrying would only ask again.
     return error instanceof CreateRefusedError ? "skipped" : "failed";
