@@ -98,7 +98,8 @@ function refusalFor(video: StreamVideo, config: Config): Refusal | null {
 
 const failed = () => new Problem("download-failed", "Stream could not generate this download.");
 
-async function answer(deps: EnsureDeps, state: DownloadState): Promise<Ensured> {
+/** `live`: whether Stream's events are live, when the caller has asked already (`paced`). */
+async function answer(deps: EnsureDeps, state: DownloadState, live?: boolean): Promise<Ensured> {
   switch (state.status) {
     case "ready":
       deps.cache.set(readyKey(state.video, state.type), state.videoName, deps.config.memoryCacheSeconds * 1000, deps.now);
@@ -108,7 +109,7 @@ async function answer(deps: EnsureDeps, state: DownloadState): Promise<Ensured> 
     default:
       if (state.refusal) throw refusalProblem(state.refusal);
       // While Stream's events are live, coming back costs a D1 read, not a Stream call.
-      return { kind: "preparing", percent: state.percent, retryAfter: (await paced(deps, state)) ? 1 : pollInterval(deps.config, state.polls), state };
+      return { kind: "preparing", percent: state.percent, retryAfter: (live ?? (await paced(deps, state))) ? 1 : pollInterval(deps.config, state.polls), state };
   }
 }
 
@@ -320,9 +321,9 @@ async function resolve(deps: EnsureDeps, video: string, type: DownloadType, opti
   const live = await paced(deps, state);
   const before = deps.now - (live ? SAFETY_POLL_SECONDS * 1000 : recheckAfterMs(deps.config, state));
   // Most waiting users come before the lease is due: they cost a read, not a write.
-  if (state.polledAt > before) return answer(deps, state);
+  if (state.polledAt > before) return answer(deps, state, live);
   const leased = await takePollLease(deps.db, video, type, deps.now, before);
-  if (!leased) return answer(deps, state);
+  if (!leased) return answer(deps, state, live);
   const asked = await askStream(deps, leased, options.create);
   if (live && asked.status === "ready") await noteMissedCompletion(deps.db, deps.cache, deps.now);
   return answer(deps, asked);
