@@ -7,5 +7,7 @@ const { app, handler } = referenceWorker([assetRoutes()]);
 /** The Hono app itself, for tests that inspect its routes (openapi.test.ts) or mount it. */
 export { app };
 export { gatewayOf } from "./worker";
-export * from "./objects";
+// By name, not `export *`: `wrangler types` types the Durable Object bindings from the names the
+// main module exports.
+export { ShareLinkObject, StreamApiBudget, UserQuota } from "./objects";
 export default handler;
