@@ -95,8 +95,9 @@ export class Problem extends HTTPException {
 }
 
 /** The headers of a problem+json response. */
-/** What a log line says of a thrown value: its kind and message, not its stack or its whole object. */
-export const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+/** What a log line (or a kept failure) says of a thrown value: its message, and its kind unless plain `Error`; never its stack. */
+export const errorText = (error: unknown): string =>
+  !(error instanceof Error) ? String(error) : error.name === "Error" ? error.message : `${error.name}: ${error.message}`;
 
 export function problemHeaders(problem: Problem): Record<string, string> {
   return { "content-type": "application/problem+json", "x-content-type-options": "nosniff", "cache-control": "no-store", ...problem.options.headers };
