@@ -31,7 +31,9 @@ export type LinkRefusal = "link-revoked" | "link-suspended" | "link-expired" | "
 export type Redeemed =
   | { kind: "unknown" }
   | { kind: "refused"; link: ShareLink; suspended: boolean }
-  | { kind: "granted"; link: ShareLink };
+  | { kind: "granted"; link: ShareLink }
+  /** The network's grant, still lasting, handed back: no use taken, nothing recorded. */
+  | { kind: "resumed"; link: ShareLink; handout: Handout };
 
 export type Opened =
   | { kind: "open"; reserved: number }
@@ -46,15 +48,11 @@ export interface RedeemInput {
   /** SHARE_LINK_LEAK_WINDOW in ms. */
   windowMs: number;
   grant: GrantName;
-  /** Where the grant ends, handed back to the same network while it lasts (`resume`). */
+  /** Where the grant ends, handed back to the same network while it lasts (`resumable`). */
   handout: Handout;
+  /** A grant of this network's that ends before this is not handed back: a new one is taken. */
+  grantsUntil: number;
   event: AuditEvent;
-}
-
-/** What `resume` finds: the link as the object holds it (null before its first use), and the grant to hand back. */
-export interface Resumed {
-  link: ShareLink | null;
-  handout: Handout | null;
 }
 
 /** A grant as the network that redeemed it was handed it. */
@@ -181,6 +179,8 @@ export class ShareLinkObject extends DurableObject {
   async redeem(input: RedeemInput): Promise<Redeemed> {
     const link = this.link;
     if (link === undefined) return { kind: "unknown" };
+    const handout = this.resumable(link, input.network, input.grantsUntil);
+    if (handout !== null) return { kind: "resumed", link, handout };
     const refusal = linkRefusal(link, input.now);
     if (refusal !== null) return { kind: "refused", link, suspended: false };
     const over = this.count(link, input.now, input.windowMs, input.network ?? UNKNOWN, input.country ?? UNKNOWN);
@@ -206,14 +206,12 @@ export class ShareLinkObject extends DurableObject {
    * The grant `network` was handed, while it lasts past `until` and the link is live: a POST that
    * hands back a grant already given takes no use (a resume, a second click), whatever the link's
    * uses left; only a new grant counts. A network that cannot be told apart ("unknown") gets none.
-   * With the link as it stands, so that a refusal is worded from the truth, not a cached copy.
    */
-  resume(network: string | null, until: number): Resumed {
-    const link = this.link ?? null;
-    if (link === null || network === null || this.liveness(link) !== null) return { link, handout: null };
+  private resumable(link: ShareLink, network: string | null, until: number): Handout | null {
+    if (network === null || this.liveness(link) !== null) return null;
     const handout = this.ctx.storage.kv.get<Handout>(handoutKey(network));
-    const live = handout !== undefined && handout.grant.expiresAt * 1000 > until && this.ctx.storage.kv.get<Grant>(grantKey(handout.grant)) !== undefined;
-    return { link, handout: live ? handout : null };
+    if (handout === undefined || handout.grant.expiresAt * 1000 <= until) return null;
+    return this.ctx.storage.kv.get<Grant>(grantKey(handout.grant)) === undefined ? null : handout;
   }
 
   /**

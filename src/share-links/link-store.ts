@@ -5,7 +5,7 @@
 import type { Db } from "../db/types";
 import { failingClosed, errorText } from "../problems";
 import { linkNames } from "./ids";
-import type { GrantName, Guess, Opened, Redeemed, RedeemInput, Resumed, ShareLinkObject } from "./link-object";
+import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
 import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
 
 export interface ShareLinkStore {
@@ -18,8 +18,6 @@ export interface ShareLinkStore {
   list: typeof listLinks extends (db: Db, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   /** Takes one use (link-object.ts › redeem). */
   redeem(link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed>;
-  /** The grant `network` was handed and may have back, taking no use (link-object.ts › resume). */
-  resume(link: ShareLink, network: string | null, until: number): Promise<Resumed>;
   /** One attempt at the link's password from `network` (link-object.ts › guess); `passwordRight` exempts the network afterwards. */
   guess(link: ShareLink, network: string, now: number): Promise<Guess>;
   passwordRight(link: string, network: string, now: number): Promise<void>;
@@ -85,8 +83,6 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       await handOver(link);
       return redeem();
     },
-    // An object that never took its link over handed out nothing.
-    resume: (link, network, until) => ask(async () => (await of(link.id).resume(network, until)) as Resumed),
     async guess(link, network, now) {
       await adopted(link);
       return ask(async () => (await of(link.id).guess(network, now)) as Guess);

@@ -278,16 +278,6 @@ export function shareRoutes(): Hono<AppEnv> {
       return landingPage(await pageFacts(d, link), pageSettings(d.config, c.req.raw, d.now), { problem: error, typed: (body.password ?? "") !== "" });
     }
 
-    // Every POST that hands out a new grant takes a use; one from a network whose grant still
-    // lasts gets that grant back (a resume, a second click) and takes nothing.
-    const { handout, link: held } = await d.links.resume(link, d.client.network, d.now + MIN_GRANT_MS);
-    if (handout !== null) {
-      return linkGrant({ answer: handout.via === "gateway" ? "ticket" : "redirect", url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
-    }
-    if (held !== null) remember(d, secret, held);
-    const refused = linkProblem(held ?? link, d.now);
-    if (refused !== null) throw refused;
-
     const ensured = await ensureDownload(chargedTo(d, null), link.video, link.type);
     if (ensured.kind !== "ready") {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
@@ -314,6 +304,7 @@ export function shareRoutes(): Hono<AppEnv> {
       country: d.client.country,
       grant: { id: minted.grant, expiresAt: minted.expiresAt },
       handout: { grant: { id: minted.grant, expiresAt: minted.expiresAt }, url: minted.url, via: minted.answer === "redirect" ? "stream" : "gateway" },
+      grantsUntil: d.now + MIN_GRANT_MS,
       event,
     });
     if (redeemed.kind === "unknown") throw unknownLink();
@@ -321,6 +312,12 @@ export function shareRoutes(): Hono<AppEnv> {
     if (redeemed.kind === "refused") {
       if (redeemed.suspended) await announceSuspension(d, redeemed.link);
       throw linkProblem(redeemed.link, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
+    }
+    // Every POST that hands out a new grant takes a use; one from a network whose grant still
+    // lasts gets that grant back (a resume, a second click) and takes nothing.
+    if (redeemed.kind === "resumed") {
+      const { handout } = redeemed;
+      return linkGrant({ answer: handout.via === "gateway" ? "ticket" : "redirect", url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
     }
     if (redeemed.link.uses === link.maxUses) {
       await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));
