@@ -46,28 +46,8 @@ export async function catalogued(db: Db, uid: string, now: number, readyTtlMs: n
 }
 
 /** Records what Stream said of `uid` at `at` (null: it has no such video), unless newer news is kept. */
-export async function recordVideo(db: Db, uid: string, video: StreamVideo | null, at: number): Promise<void> {
-  await db
-    .prepare(
-      `INSERT INTO stream_videos (uid, known, state, ready_to_stream, require_signed, name, duration, error_code, checked_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-       ON CONFLICT (uid) DO UPDATE SET known = excluded.known, state = excluded.state, ready_to_stream = excluded.ready_to_stream,
-         require_signed = excluded.require_signed, name = excluded.name, duration = excluded.duration,
-         error_code = excluded.error_code, checked_at = excluded.checked_at
-       WHERE excluded.checked_at >= stream_videos.checked_at`,
-    )
-    .bind(
-      uid,
-      video === null ? 0 : 1,
-      video?.state ?? null,
-      video?.readyToStream ? 1 : 0,
-      video?.requireSignedURLs ? 1 : 0,
-      video?.name ?? null,
-      video?.duration ?? null,
-      video?.errorReasonCode ?? null,
-      at,
-    )
-    .run();
+export function recordVideo(db: Db, uid: string, video: StreamVideo | null, at: number): Promise<void> {
+  return upsert(db, [video ?? { uid }], at);
 }
 
 /**
@@ -77,19 +57,26 @@ export async function recordVideo(db: Db, uid: string, video: StreamVideo | null
  */
 export async function syncCatalogue(db: Db, stream: StreamApi, now: number): Promise<number> {
   const videos = await stream.listVideos();
-  const rows = videos.map((v) => [v.uid, v.state, v.readyToStream ? 1 : 0, v.requireSignedURLs ? 1 : 0, v.name, v.duration, v.errorReasonCode]);
+  await upsert(db, videos, now);
+  return videos.length;
+}
+
+/** One statement for any number of videos; `{ uid }` alone is a UID Stream does not know. */
+async function upsert(db: Db, videos: Array<StreamVideo | { uid: string }>, at: number): Promise<void> {
+  const rows = videos.map((v) =>
+    "state" in v ? [v.uid, 1, v.state, v.readyToStream ? 1 : 0, v.requireSignedURLs ? 1 : 0, v.name, v.duration, v.errorReasonCode] : [v.uid, 0, null, 0, 0, null, null, null],
+  );
   await db
     .prepare(
       `INSERT INTO stream_videos (uid, known, state, ready_to_stream, require_signed, name, duration, error_code, checked_at)
-       SELECT value ->> 0, 1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?2 FROM json_each(?1) WHERE true
-       ON CONFLICT (uid) DO UPDATE SET known = 1, state = excluded.state, ready_to_stream = excluded.ready_to_stream,
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, ?2 FROM json_each(?1) WHERE true
+       ON CONFLICT (uid) DO UPDATE SET known = excluded.known, state = excluded.state, ready_to_stream = excluded.ready_to_stream,
          require_signed = excluded.require_signed, name = excluded.name, duration = excluded.duration,
          error_code = excluded.error_code, checked_at = excluded.checked_at
        WHERE excluded.checked_at >= stream_videos.checked_at`,
     )
-    .bind(JSON.stringify(rows), now)
+    .bind(JSON.stringify(rows), at)
     .run();
-  return videos.length;
 }
 
 /** Forgets what is known of `uid` (an admin's refresh): the next request asks Stream. */
