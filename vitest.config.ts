@@ -192,7 +192,7 @@ export default defineConfig(async () => ({
       // the other way (emulator/README.md › Assumptions): the gateway must not depend on the emulator's reading.
       workerdProject(
         "gateway-quirks",
-        ["routes/downloads", "share-links/redeem-routes", "share-links/owner-routes", "webhooks/webhooks", "ensure/status"].map((file) => `test/${file}.test.ts`),
+        ["routes/downloads", "routes/share-page", "routes/share-links", "routes/webhooks", "ensure/status"].map((file) => `test/${file}.test.ts`),
         ["./test/other-quirks.ts"],
       ),
       {

@@ -4,7 +4,7 @@
 import { importJWK, SignJWT } from "jose";
 import { test } from "vitest";
 import devAccount from "../emulator/fixtures/dev-account.json";
-import { parseConfig } from "../src/config";
+import { parseConfig } from "../src/config/config";
 import { createSigner, mintDownloadToken } from "../src/mint/token";
 
 // The dev key through the gateway's own config parser, exactly as a deployment would load it.

@@ -13,7 +13,7 @@ export class NoDevToken extends Error {}
  * How the local gateway verifies app tokens (wrangler.toml's [vars], .dev.vars over them):
  * `{ secret }` when it accepts HS256 tokens signed here, `{ jwksUrl }` when your identity
  * provider issues them, `{ problem }` when the gateway would refuse its auth settings.
- * Blank values count as unset, as in the gateway (src/config.ts).
+ * Blank values count as unset, as in the gateway (src/config/config.ts).
  */
 export function devAuth(vars = readGatewayVars()) {
   const jwksUrl = vars.AUTH_JWKS_URL?.trim() || null;

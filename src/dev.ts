@@ -9,5 +9,5 @@ const { app, handler } = referenceWorker([assetRoutes(), demoRoutes()]);
 
 export { app };
 export { gatewayOf } from "./worker";
-export * from "./objects";
+export * from "./app/objects";
 export default handler;

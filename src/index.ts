@@ -9,5 +9,5 @@ export { app };
 export { gatewayOf } from "./worker";
 // By name, not `export *`: `wrangler types` types the Durable Object bindings from the names the
 // main module exports.
-export { ShareLinkObject, StreamApiBudget, UserQuota } from "./objects";
+export { ShareLinkObject, StreamApiBudget, UserQuota } from "./app/objects";
 export default handler;

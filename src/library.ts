@@ -6,38 +6,38 @@
 // This file is the package's entry point (package.json "exports" › "."): what it exports is the
 // public API.
 import { Hono } from "hono";
-import type { AppEnv } from "./context";
-import { cors } from "./http/cors";
+import type { AppEnv } from "./gateway/context";
+import { cors } from "./routes/cors";
 import { mountPath } from "./http/mount";
-import { documented, ok, openApiDocument, PUBLIC, type Operation } from "./http/openapi";
-import { handleError } from "./http/respond";
-import { gatewayResolver, type OptionsSource } from "./options";
+import { documented, ok, openApiDocument, PUBLIC, type Operation } from "./routes/openapi";
+import { handleError } from "./routes/respond";
+import { gatewayResolver, type OptionsSource } from "./app/options";
 import { adminRoutes } from "./routes/admin";
 import { downloadRoutes } from "./routes/downloads";
-import { shareRoutes } from "./share-links/redeem-routes";
-import { shareLinkRoutes } from "./share-links/owner-routes";
+import { shareRoutes } from "./routes/share-page";
+import { shareLinkRoutes } from "./routes/share-links";
 import { ticketRoutes } from "./routes/tickets";
-import { webhookRoutes } from "./webhooks/routes";
-import { scheduled } from "./scheduled";
-import { consumeQueue, gatewayQueue } from "./queue";
-import { DEFAULT_QUEUES, gatewayQueueNames } from "./wiring";
+import { webhookRoutes } from "./routes/webhooks";
+import { scheduled } from "./app/scheduled";
+import { consumeQueue, gatewayQueue } from "./app/queue";
+import { DEFAULT_QUEUES, gatewayQueueNames } from "./config/wiring";
 import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
-import type { Gateway } from "./gateway";
+import type { Gateway } from "./gateway/gateway";
 import { serveLinkObjects } from "./share-links/link-object";
 
-export * from "./objects";
+export * from "./app/objects";
 export type { AuditEvent } from "./record/audit";
 export type { AppEvent, AppEventType } from "./events/events";
-export type { QueueMessage } from "./queue";
+export type { QueueMessage } from "./app/queue";
 export type { AppUser } from "./identify/app-token";
 export type { EntitlementSource } from "./entitle/entitle";
-export type { EntitleAnswer, EntitleHook, HostUser, IdentifyHook, StillEntitledHook } from "./app-hooks";
-export type { GatewayBindings } from "./gateway";
-export { optionsFromEnv, type OptionsSource, type StreamDownloadsOptions } from "./options";
-export type { DeliveryMode, DownloadType, GatewaySettings } from "./config";
+export type { EntitleAnswer, EntitleHook, HostUser, IdentifyHook, StillEntitledHook } from "./app/hooks";
+export type { GatewayBindings } from "./gateway/gateway";
+export { optionsFromEnv, type OptionsSource, type StreamDownloadsOptions } from "./app/options";
+export type { DeliveryMode, DownloadType, GatewaySettings } from "./config/config";
 export { Problem, type ProblemType, unauthenticated } from "./problems";
-export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./wiring";
+export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./config/wiring";
 export type { AuditPage, AuditQuery, GatewayAdmin, GrantInput } from "./admin/actions";
 
 /** A Worker's own handlers, for what is not the gateway's. */

@@ -3,10 +3,10 @@
 // development entry (dev.ts) adds the demo, so that nothing development-only is deployed.
 import type { Hono } from "hono";
 import type { WorkerEnv } from "./demo/assets";
-import { documented, ok, PUBLIC, type Operation } from "./http/openapi";
-import { problemResponse } from "./http/respond";
+import { documented, ok, PUBLIC, type Operation } from "./routes/openapi";
+import { problemResponse } from "./routes/respond";
 import { streamDownloads } from "./library";
-import { gatewayResolver, optionsFromEnv } from "./options";
+import { gatewayResolver, optionsFromEnv } from "./app/options";
 import { Problem } from "./problems";
 
 const ROOT = (): Operation => ({ summary: "Where this gateway's API is described (the demo, in development)", security: PUBLIC, responses: { 200: ok("Links", { type: "object" }) } });

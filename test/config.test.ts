@@ -1,9 +1,9 @@
-// Every setting's misconfiguration (src/config.ts): a wrong value read from its environment
+// Every setting's misconfiguration (src/config/config.ts): a wrong value read from its environment
 // variable names the variable, the same wrong value given as a typed option names the option, and
 // static options throw when the gateway is built.
 import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, test } from "vitest";
-import { parseConfig, parseSettings, SETTINGS, type Setting, type UnlistedOption } from "../src/config";
+import { parseConfig, parseSettings, SETTINGS, type Setting, type UnlistedOption } from "../src/config/config";
 import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../src/library";
 import { Problem } from "../src/problems";
 import { callHost, expectProblem } from "./helpers";

@@ -5,12 +5,12 @@
 // change is seen at once in this isolate and within MEMORY_CACHE_SECONDS elsewhere, and sends the
 // app's events as the admin API does.
 import { isUserId } from "../identify/app-token";
-import * as z from "../http/zod";
-import type { Deps } from "../context";
-import { block, putGrants, removeGrants, unblock } from "../entitle/manage";
+import * as z from "../input/zod";
+import type { Deps } from "../gateway/context";
+import { block, putGrants, removeGrants, unblock } from "./manage";
 import { appEvent, linkRevoked } from "../events/events";
-import { decodeCursor, encodeCursor } from "../http/cursor";
-import { pageLimit, parseInput, UID_PATTERN } from "../http/validate";
+import { decodeCursor, encodeCursor } from "../input/cursor";
+import { pageLimit, parseInput, UID_PATTERN } from "../input/validate";
 import { auditFreshness, listAuditEvents, type AuditRecord, type ConsumerState } from "../record/audit";
 
 /** Grants, deletions and audit pages at most this large per call. */

@@ -1,8 +1,8 @@
 // Step 5: hand the file over, by redirect (the browser fetches from Stream) or by streaming it
 // through the Worker (Stream sees only the Worker; the filename is guaranteed).
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import { Problem, retryLater } from "../problems";
-import type { DownloadType } from "../config";
+import type { DownloadType } from "../config/config";
 
 export const DOWNLOAD_FILES: Record<DownloadType, { file: string; extension: "mp4" | "m4a" }> = {
   default: { file: "default.mp4", extension: "mp4" },

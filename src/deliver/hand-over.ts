@@ -3,11 +3,11 @@
 // deliver it. Every request that reaches `mintGrant` is a grant, whatever its Range header:
 // resuming happens at the URL a grant ends at (Stream's tokenized URL, or /d/<ticket>), never
 // by a Range on a granting request.
-import type { Deps } from "../context";
-import type { DeliveryMode } from "../config";
+import type { Deps } from "../gateway/context";
+import type { DeliveryMode } from "../config/config";
 import { Problem } from "../problems";
 import { countryPermitted, decideAccess, type AccessDecision } from "../mint/access-rules";
-import type { DownloadType } from "../config";
+import type { DownloadType } from "../config/config";
 import { deliveryUrl, redirectTo } from "./delivery";
 import { savedName, streamFilenameParam } from "./filename";
 import { issueTicket } from "../mint/ticket";

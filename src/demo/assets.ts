@@ -2,8 +2,8 @@
 // (`run_worker_first`): the Worker decides which files exist for whom, and with which headers.
 import { Hono } from "hono";
 import type { Context } from "hono";
-import type { AppEnv } from "../context";
-import { documented, problems, PUBLIC, type Operation } from "../http/openapi";
+import type { AppEnv } from "../gateway/context";
+import { documented, problems, PUBLIC, type Operation } from "../routes/openapi";
 import { Problem } from "../problems";
 
 /** The reference Worker's own routes (demo, assets) also read its Env; the library never does. */

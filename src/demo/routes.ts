@@ -1,9 +1,9 @@
 // The demo page and its dev-only API (docs/client.md › Demo). Served only when DEMO_ENABLED is "true",
 // which `npm run dev` sets; otherwise every /demo route is an unknown route (404).
 import { Hono, type MiddlewareHandler } from "hono";
-import * as z from "../http/zod";
-import { deps } from "../context";
-import { parseInput, readBody, readJsonBody } from "../http/validate";
+import * as z from "../input/zod";
+import { deps } from "../gateway/context";
+import { parseInput, readBody, readJsonBody } from "../input/validate";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";

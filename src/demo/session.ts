@@ -1,7 +1,7 @@
 // The demo's sign-in: the app JWT that the app's backend would issue (HS256 with
 // AUTH_HS256_SECRET, like `npm run token`), and the session cookie that carries it.
 import { SignJWT } from "jose";
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import { misconfigured } from "../problems";
 import type { DemoUser } from "./users";
 

@@ -5,7 +5,7 @@
 // look-up per window, whoever asks). Anything else, a video still processing above all, is asked
 // again: Stream sends no event when a video is uploaded, so absence from the catalogue never
 // proves that a video does not exist.
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 import type { StreamApi, StreamVideo } from "../stream/client";
 
 /** How long "Stream does not know this UID" stands: the API budget's window (budget-object.ts). */

@@ -1,5 +1,5 @@
-import type { DownloadType } from "../config";
-import type { Db } from "../db/types";
+import type { DownloadType } from "../config/config";
+import type { Db } from "../storage/d1";
 
 export type StateStatus = "pending" | "inprogress" | "ready" | "error";
 

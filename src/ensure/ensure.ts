@@ -5,7 +5,7 @@
 // the video itself is in the catalogue (catalogue.ts). Everything that asks Stream goes through the
 // row's poll lease: one call per video and type per interval, however many users wait, and while
 // Stream's events are live only a slow safety check.
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import {
   claimNewState,
   deleteState,
@@ -15,10 +15,10 @@ import {
   type DownloadState,
   type Refusal,
 } from "./download-state";
-import type { Db } from "../db/types";
-import type { MemoryCache } from "../memory-cache";
+import type { Db } from "../storage/d1";
+import type { MemoryCache } from "../storage/memory-cache";
 import { Problem, errorText } from "../problems";
-import type { DownloadType } from "../config";
+import type { DownloadType } from "../config/config";
 import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { StreamCallError } from "../stream/errors";
 import { catalogued, forgetCatalogued, recordVideo } from "./catalogue";

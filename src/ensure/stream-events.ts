@@ -5,13 +5,13 @@
 // documented; the events that say a download finished (`download.ready`, `.errored`) are inferred
 // from Stream's count of its event types, so any `download.*` event carrying a status is applied,
 // and the gateway checks that they really come (`eventPacing`) before it stops polling.
-import * as z from "../http/zod";
-import type { DownloadType } from "../config";
-import type { Db } from "../db/types";
-import { UID_PATTERN } from "../http/validate";
-import type { MemoryCache } from "../memory-cache";
+import * as z from "../input/zod";
+import type { DownloadType } from "../config/config";
+import type { Db } from "../storage/d1";
+import { UID_PATTERN } from "../input/validate";
+import type { MemoryCache } from "../storage/memory-cache";
 import { toVideo, Video } from "../stream/client";
-import { onVideoProcessed, type WebhookDeps } from "../webhooks/video-processed";
+import { onVideoProcessed, type WebhookDeps } from "./video-processed";
 import { deleteState, type StateStatus } from "./download-state";
 
 /** While events are live, a download in progress is still asked about this often: a lost message costs a minute, not forever. */

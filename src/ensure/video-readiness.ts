@@ -1,5 +1,5 @@
 // What a Stream webhook teaches the download_state cache (see download-state.ts for the rows).
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 
 /**
  * The video is ready to stream now: rows that were refused because it was not (or because Stream

@@ -1,4 +1,4 @@
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 
 export async function isBlocked(db: Db, video: string): Promise<boolean> {
   return (await db.prepare("SELECT 1 FROM blocked_videos WHERE video_id = ?1").bind(video).first()) !== null;

@@ -2,12 +2,12 @@
 // keeps its own purchases: one signed POST per user and video, its answer cached briefly. It
 // fails closed: whatever is not a clear answer (an outage, a timeout, a 5xx, an unreadable body)
 // refuses the download with a retryable 503, never lets it through.
-import * as z from "../http/zod";
+import * as z from "../input/zod";
 import type { AppUser } from "../identify/app-token";
-import type { EntitlementConfig } from "../config";
+import type { EntitlementConfig } from "../config/config";
 import { createStandardWebhookSigner, type StandardWebhookSigner } from "../http/standard-webhooks";
-import { readBody, tryJson } from "../http/validate";
-import type { MemoryCache } from "../memory-cache";
+import { readBody, tryJson } from "../input/validate";
+import type { MemoryCache } from "../storage/memory-cache";
 import { retryLater, errorText } from "../problems";
 import type { EntitlementSource } from "./entitle";
 

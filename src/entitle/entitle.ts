@@ -2,11 +2,11 @@
 // says yes (an app may replace that: library options); the admin kill switch says no for
 // everyone. Unknown videos and refusals look the same.
 import type { AppUser } from "../identify/app-token";
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import { isBlocked } from "./blocked-table";
 import { findGrant } from "./grants-table";
-import type { Db } from "../db/types";
-import type { MemoryCache } from "../memory-cache";
+import type { Db } from "../storage/d1";
+import type { MemoryCache } from "../storage/memory-cache";
 import { Problem } from "../problems";
 
 export interface EntitlementDeps {
@@ -43,7 +43,7 @@ function claimGrants(user: AppUser, claim: string, video: string): boolean {
  */
 export type EntitlementSource = "claim" | "grant";
 
-/** May `user` download `video`? The source of the right, or null. The app's hook (app-hooks.ts) is held to this. */
+/** May `user` download `video`? The source of the right, or null. The app's hook (app/hooks.ts) is held to this. */
 export type Entitle<C = unknown> = (user: AppUser, video: string, c: C) => Promise<EntitlementSource | null>;
 
 /** Does a share link's creator still hold the right the link was made under? Asked only for links made under a "grant". */

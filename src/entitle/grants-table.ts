@@ -1,4 +1,4 @@
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 
 export interface Grant {
   user: string;

@@ -2,9 +2,9 @@
 // (`webhook-id` = the event's id, the same on every attempt), answered 2xx or tried again later
 // with backoff. After EVENT_ATTEMPTS tries the event is written to `event_failures` (the admin
 // API lists them and can send them again), so a delivery that finally fails is never silent.
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 import { createStandardWebhookSigner } from "../http/standard-webhooks";
-import type { EventsConfig } from "../config";
+import type { EventsConfig } from "../config/config";
 import { retryDelaySeconds } from "../record/audit-queue";
 import type { AppEvent } from "./events";
 import { recordFailure } from "./failures";

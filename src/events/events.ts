@@ -4,7 +4,7 @@
 // audit event it has written, so a download costs no second send.
 import type { AuditEvent } from "../record/audit";
 import type { ShareLink, Suspension } from "../share-links/store";
-import * as z from "../http/zod";
+import * as z from "../input/zod";
 import { errorText } from "../problems";
 
 export const APP_EVENT_TYPES = ["download.granted", "link.created", "link.exhausted", "link.revoked", "link.suspended", "link.reinstated", "video.blocked", "stream.budget_exhausted"] as const;

@@ -1,6 +1,6 @@
 // Events whose delivery finally failed (delivery.ts): kept until they are queued again
 // (`POST /v1/admin/events/failed/redeliver`) or retention removes them.
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 import type { AppEvent } from "./events";
 import { linkNames, SECRET_LENGTH } from "../share-links/ids";
 

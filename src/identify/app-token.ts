@@ -2,7 +2,7 @@
 // or (GET download/status routes only) a cookie, verified with jose against a shared HS256
 // secret or the identity provider's JWKS.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from "jose";
-import type { AuthConfig } from "../config";
+import type { AuthConfig } from "../config/config";
 import { Problem, retryLater, unauthenticated } from "../problems";
 
 export interface AppUser {

@@ -6,7 +6,7 @@
 // signed webhooks, the bearer-only admin API and the anonymous share-link routes, where no
 // ambient credential of a user is spent.
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../context";
+import type { AppEnv } from "../gateway/context";
 import { Problem } from "../problems";
 
 /**

@@ -2,7 +2,7 @@
 // and treats a token with no matching rule as valid, so the rules are built here as one
 // decision rather than concatenated per source: an appended "block X" after an "allow" would never
 // run, and a lone "allow X" without a final "any block" would let everyone else through.
-import { COUNTRY_CODE, type DeliveryMode } from "../config";
+import { COUNTRY_CODE, type DeliveryMode } from "../config/config";
 
 export type AccessRule = {
   type: "any" | "ip.geoip.country";

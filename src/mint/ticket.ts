@@ -8,8 +8,8 @@
 // needs no setting of its own, cannot be forged without that key, and a key rotation ends every
 // ticket with the tokens the old key signed.
 import { SignJWT, base64url, jwtVerify } from "jose";
-import type { Config } from "../config";
-import type { DownloadType } from "../config";
+import type { Config } from "../config/config";
+import type { DownloadType } from "../config/config";
 
 export interface Ticket {
   /** Random; names the grant in its share link's object, and the ticket's pinned second network (routes/tickets.ts). */

@@ -1,8 +1,8 @@
 // Mints Stream download tokens locally with the account's signing key (docs/stream-behaviour.md §3,
 // option B): no Stream API call per download, so minting never touches Stream's rate limit.
 import { importJWK, SignJWT } from "jose";
-import type { Config } from "../config";
-import { MAX_TOKEN_TTL_SECONDS } from "../config";
+import type { Config } from "../config/config";
+import { MAX_TOKEN_TTL_SECONDS } from "../config/config";
 import { misconfigured } from "../problems";
 import type { AccessRule } from "./access-rules";
 

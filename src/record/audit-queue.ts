@@ -5,9 +5,9 @@
 // written twice leave one row per event. A batch that cannot be written is retried with backoff,
 // then goes to the dead-letter queue, whose consumer is this same code retrying a few times a day,
 // slower than the queue's retention drains it (wrangler.toml). The queue carries the app's events
-// too (src/queue.ts sorts a batch by kind).
-import type { Db } from "../db/types";
-import * as z from "../http/zod";
+// too (src/app/queue.ts sorts a batch by kind).
+import type { Db } from "../storage/d1";
+import * as z from "../input/zod";
 import { retryLater, errorText } from "../problems";
 import { indexUses } from "../share-links/store";
 import { auditRowsStatement, auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
@@ -25,7 +25,7 @@ export interface AuditSink {
  * a queue outage; if D1 refuses too, the grant is not handed out (503), and the caller gives back
  * what it took.
  */
-/** The queue's message for an audit event (src/queue.ts). */
+/** The queue's message for an audit event (src/app/queue.ts). */
 export interface AuditMessage {
   kind: "audit";
   event: AuditEvent;

@@ -1,4 +1,4 @@
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 
 export interface AuditEvent {
   /** Given by the request that granted: the queue delivers at least once, and the row is written once. */

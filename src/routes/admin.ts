@@ -3,18 +3,18 @@
 // (admin/actions.ts). The router guards itself, so mounted anywhere (under /v1/admin here) none
 // of it is reachable without the admin token.
 import { Hono } from "hono";
-import * as z from "../http/zod";
+import * as z from "../input/zod";
 import { requireAdmin } from "../identify/admin";
-import { type AppEnv, deps } from "../context";
+import { type AppEnv, deps } from "../gateway/context";
 import { AuditFilter, BlockReason, gatewayAdmin, GrantPairs, LinksOf, MAX_BATCH, User, Video } from "../admin/actions";
 import { forgetFailures, listFailures, oldestFailures } from "../events/failures";
 import { invalidRequest, retryLater, errorText } from "../problems";
 import { listGrants } from "../entitle/grants-table";
-import { decodeCursor, encodeCursor } from "../http/cursor";
-import { pageLimit, parseInput, parseUid, readJsonBody } from "../http/validate";
+import { decodeCursor, encodeCursor } from "../input/cursor";
+import { pageLimit, parseInput, parseUid, readJsonBody } from "../input/validate";
 import { unknownLink } from "../share-links/status";
 import { forgetVideo } from "../ensure/ensure";
-import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "../http/openapi";
+import { adminOnly, body, documented, LINK_ID, ok, problems, queryParameters, UID, type Operation } from "./openapi";
 
 const GrantsPut = z.strictObject({
   grants: z

@@ -2,20 +2,20 @@
 // identify → entitle → ensure → mint → record → deliver. A grant is recorded (its quota unit and
 // its audit event) before anything that leads to the file leaves the gateway.
 import { Hono } from "hono";
-import * as z from "../http/zod";
+import * as z from "../input/zod";
 import type { AppUser } from "../identify/app-token";
-import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../context";
+import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../gateway/context";
 import { requireEntitlement } from "../entitle/entitle";
-import { preparingJson, preparingResponse } from "../http/respond";
-import { jsonBody, parseInput, parseUid, readBody } from "../http/validate";
+import { preparingJson, preparingResponse } from "./respond";
+import { jsonBody, parseInput, parseUid, readBody } from "../input/validate";
 import { recordUserGrant } from "../record/grant";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { refuseCrossSite } from "../identify/cross-site";
 import { invalidRequest } from "../problems";
-import { DELIVERY_MODES, DOWNLOAD_TYPES, type DownloadType } from "../config";
+import { DELIVERY_MODES, DOWNLOAD_TYPES, type DownloadType } from "../config/config";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
 import { accessFor, deliver, deliverHead, grantAudit, mintGrant, type GrantRequest } from "../deliver/hand-over";
-import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "../http/openapi";
+import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, REDIRECT, ref, TICKET, UID, userAuth, type Operation } from "./openapi";
 
 const Type = z._default(z.enum(DOWNLOAD_TYPES), "default");
 // Long names are cut and reduced, never refused (docs/http-api.md); the cap only bounds the work.

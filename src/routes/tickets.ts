@@ -4,12 +4,12 @@
 // asking the final URL again with a Range, and so do `curl -C -` and `wget -c` here. POST is
 // served like GET for `curl -X POST -L`, which repeats its POST after the share link's 303.
 import { Hono, type Context } from "hono";
-import { documented, pathParameter, problems, PUBLIC, type Operation } from "../http/openapi";
-import { type AppEnv, type Deps, deps } from "../context";
+import { documented, pathParameter, problems, PUBLIC, type Operation } from "./openapi";
+import { type AppEnv, type Deps, deps } from "../gateway/context";
 import type { Opened } from "../share-links/link-object";
 import { refusalProblem as linkProblemOf } from "../share-links/status";
-import { announceSuspension } from "../share-links/suspension";
-import { pinNetwork, pinnedNetwork } from "../deliver/ticket-pins";
+import { announceSuspension } from "../events/suspension";
+import { pinNetwork, pinnedNetwork } from "../mint/ticket-pins";
 import { videoBlocked } from "../entitle/entitle";
 import { enforceRateLimits } from "../limits/rate-limits";
 import { Problem, retryLater } from "../problems";

@@ -2,7 +2,7 @@
 // Durable Object (link-object.ts), the index in D1 (store.ts). A link's object is found from its
 // URL's secret by a digest, so a use asks no database; the object takes the link over from D1 on
 // its first use. The object failing fails closed: 503, never a grant.
-import type { Db } from "../db/types";
+import type { Db } from "../storage/d1";
 import { failingClosed, errorText } from "../problems";
 import { linkNames } from "./ids";
 import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";

@@ -1,6 +1,6 @@
 // Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors),
 // and what the page a person then sees may say about it (pages.ts › deadEndPage).
-import type { DownloadType } from "../config";
+import type { DownloadType } from "../config/config";
 import type { ShareLink } from "./store";
 import { Problem } from "../problems";
 import type { LinkRefusal } from "./link-object";

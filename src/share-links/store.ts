@@ -1,5 +1,5 @@
-import type { DownloadType } from "../config";
-import type { Db } from "../db/types";
+import type { DownloadType } from "../config/config";
+import type { Db } from "../storage/d1";
 import { linkNames, type LinkNames } from "./ids";
 
 /** How a link's grants reach the file (docs/http-api.md › Share links). */

@@ -10,10 +10,10 @@
 // as properties of a plain Error; without it only a message "NotFoundError: …" does. So the
 // status is read from `statusCode`, else from the name, else from the message's prefix
 // (emulator/README.md › Workers binding).
-import * as z from "../http/zod";
+import * as z from "../input/zod";
 import { StreamCallError } from "./errors";
 import { errorText } from "../problems";
-import type { DownloadType } from "../config";
+import type { DownloadType } from "../config/config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import {
   CreateRefusedError,

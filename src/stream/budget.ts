@@ -6,7 +6,7 @@
 // network it is made for (STREAM_API_USER_SHARE, STREAM_API_NETWORK_SHARE). The same object keeps
 // Stream's circuit breaker: outages open it for a backoff, so a failing Stream is asked once per
 // backoff, not once per request. Hot downloads make no API call, so they never ask.
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import type { StreamApiBudget } from "./budget-object";
 import type { ApiBudget, Charge, Payer, Taken } from "./call-gate";
 import { errorText } from "../problems";

@@ -2,9 +2,9 @@
 // downloads (emulator/README.md › Assumptions). Every call has a timeout, at most two jittered
 // retries on outages, and a 429 pauses every call of the client until its Retry-After. The same
 // calls through the Stream Workers binding are binding-client.ts; both answer as `StreamApi`.
-import * as z from "../http/zod";
-import { tryJson } from "../http/validate";
-import type { Config, DownloadType } from "../config";
+import * as z from "../input/zod";
+import { tryJson } from "../input/validate";
+import type { Config, DownloadType } from "../config/config";
 import { type CallGate, LOCKOUT_SECONDS, OUTAGE, unreadable } from "./call-gate";
 import { StreamCallError } from "./errors";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { createAdminGate, requireAdmin } from "../../src/identify/admin";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/config";
 
 const configured = parseConfig(env).adminTokens;
 const tokens = createAdminGate(configured);

@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createVerifier, identifyUser } from "../../src/identify/app-token";
-import { type Config, parseConfig } from "../../src/config";
+import { type Config, parseConfig } from "../../src/config/config";
 import { Problem } from "../../src/problems";
 import { control } from "../emulator/helpers";
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { createVerifier, identifyUser } from "../../src/identify/app-token";
-import { type Config, parseConfig } from "../../src/config";
+import { type Config, parseConfig } from "../../src/config/config";
 import { Problem } from "../../src/problems";
 
 const hs256Auth = tokenAuth(parseConfig(env).auth);

@@ -1,7 +1,7 @@
 // Cross-site forgery refused by the gateway itself (src/identify/cross-site.ts), before any
 // identify runs: here an app's identify hook that reads its session cookie whatever `allowCookie`
 // says, the shortcut that made the POST routes forgeable.
-import { loggedPath } from "../../src/http/respond";
+import { loggedPath } from "../../src/routes/respond";
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { optionsFromEnv, streamDownloads } from "../../src/library";

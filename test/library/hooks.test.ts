@@ -1,4 +1,4 @@
-// The app's hooks fail closed (src/app-hooks.ts): only the documented answers let anyone through,
+// The app's hooks fail closed (src/app/hooks.ts): only the documented answers let anyone through,
 // a host's own HTTPException keeps its 4xx, and a hook that throws or hangs hands out nothing.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";

@@ -1,4 +1,4 @@
-// How the gateway is wired into a Worker (src/wiring.ts, library.ts › worker): only its own crons
+// How the gateway is wired into a Worker (src/config/wiring.ts, library.ts › worker): only its own crons
 // and queues are its own, and a Worker that does not consume its audit queue is noticed.
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { Hono } from "hono";

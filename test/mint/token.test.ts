@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test, vi } from "vitest";
-import { MAX_TOKEN_TTL_SECONDS, parseConfig } from "../../src/config";
+import { MAX_TOKEN_TTL_SECONDS, parseConfig } from "../../src/config/config";
 import { Problem } from "../../src/problems";
 import { type AccessRule, decideAccess } from "../../src/mint/access-rules";
 import { createSigner, mintDownloadToken } from "../../src/mint/token";

@@ -19,7 +19,7 @@ import {
   runInit,
 } from "../../cli/init.mjs";
 import devAccount from "../../emulator/fixtures/dev-account.json";
-import { DEFAULT_CRONS, DEFAULT_QUEUES } from "../../src/wiring";
+import { DEFAULT_CRONS, DEFAULT_QUEUES } from "../../src/config/wiring";
 
 const SECRETS = [devAccount.accountId, devAccount.apiToken, devAccount.signingKey.id, devAccount.signingKey.jwk];
 

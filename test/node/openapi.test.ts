@@ -2,7 +2,7 @@
 // official OpenAPI 3.1 JSON Schema (here in Node: the validator compiles code, which workerd forbids).
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect, test } from "vitest";
-import { openApiDocument } from "../../src/http/openapi";
+import { openApiDocument } from "../../src/routes/openapi";
 import { app } from "../../src/index";
 
 test.each([

@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/dev";
 import type { AuditEvent } from "../../src/record/audit";
-import type { QueueMessage } from "../../src/queue";
+import type { QueueMessage } from "../../src/app/queue";
 import { retryDelaySeconds, writeAuditBatch } from "../../src/record/audit-queue";
 import { auditCount, keptQueue, linkAuditCount, ADMIN_TOKEN, appToken, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUid, randomUser, readyVideo, shareLinkRow } from "../helpers";
 

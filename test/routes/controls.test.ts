@@ -7,7 +7,7 @@ import { SignJWT, generateKeyPair } from "jose";
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/index";
 import { gatewayOf } from "../../src/index";
-import { readBody } from "../../src/http/validate";
+import { readBody } from "../../src/input/validate";
 import { issueTicket } from "../../src/mint/ticket";
 import { Problem } from "../../src/problems";
 import { DELIVERY_BASE, counters, injectFault, removeFault, seedVideo, sleep } from "../emulator/helpers";
@@ -30,7 +30,7 @@ import { linkSecret, linkByIdOrSecret,
   shareLinkRow,
   ticketPath,
 } from "../helpers";
-import type { QueueMessage } from "../../src/queue";
+import type { QueueMessage } from "../../src/app/queue";
 
 const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" } };
 

@@ -3,7 +3,7 @@
 // faults to it, because the emulator is shared with other test files.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
-import { parseConfig } from "../../src/config";
+import { parseConfig } from "../../src/config/config";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
 import { CallGate } from "../../src/stream/call-gate";
