@@ -7,7 +7,7 @@
 import { createMessageBatch, createExecutionContext, env, getQueueResult } from "cloudflare:test";
 import { expect, test } from "vitest";
 import worker, { gatewayOf } from "../src/dev";
-import type { QueueMessage } from "../src/app/queue";
+import type { QueueMessage } from "../src/gateway/gateway";
 import { appToken, callWorker, keptQueue, linkSecret, randomUser } from "../test/helpers";
 import { classify, D1Recorder } from "./d1-recorder";
 

@@ -29,7 +29,7 @@ import { serveLinkObjects } from "./share-links/link-object";
 export * from "./app/objects";
 export type { AuditEvent } from "./record/audit";
 export type { AppEvent, AppEventType } from "./events/events";
-export type { QueueMessage } from "./app/queue";
+export type { QueueMessage } from "./gateway/gateway";
 export type { AppUser } from "./identify/app-token";
 export type { EntitlementSource } from "./entitle/entitle";
 export type { EntitleAnswer, EntitleHook, HostUser, IdentifyHook, StillEntitledHook } from "./app/hooks";

@@ -3,7 +3,7 @@ import { SELF, createExecutionContext, env, runInDurableObject, waitOnExecutionC
 import { SignJWT, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import worker from "../src/dev";
-import type { QueueMessage } from "../src/app/queue";
+import type { QueueMessage } from "../src/gateway/gateway";
 import { seedVideo } from "./emulator/helpers";
 
 export const GATEWAY = "https://gateway.test";

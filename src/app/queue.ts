@@ -4,15 +4,13 @@
 // A written audit event becomes the app's `download.granted` event before it is acknowledged.
 import * as z from "../input/zod";
 import type { Gateway } from "../gateway/gateway";
-import { AuditEventSchema, writeAuditBatch, type AuditMessage } from "../record/audit-queue";
+import { AuditEventSchema, writeAuditBatch } from "../record/audit-queue";
 import type { AuditEvent } from "../record/audit";
-import { AppEventSchema, grantedEvent, type AppEvent, type EventMessage } from "../events/events";
+import { AppEventSchema, grantedEvent, type AppEvent } from "../events/events";
 import { deliverEvents } from "../events/delivery";
 import { gatewayQueueNames } from "../config/wiring";
 import { applyStreamEvent } from "../ensure/stream-events";
 import { errorText } from "../problems";
-
-export type QueueMessage = AuditMessage | EventMessage;
 
 const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("audit"), event: AuditEventSchema }),
@@ -47,7 +45,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gatewa
   }
   const { database, config, events: sink, eventPoster } = gateway;
   await Promise.all([
-    writeAuditBatch(database, audit, now, config.auditRetrySeconds, (written) => sink.send(written.map(grantedEvent))),
+    writeAuditBatch(database, audit, now, config.auditRetrySeconds, (written) => gateway.links.countUses(linksOf(written)), (written) => sink.send(written.map(grantedEvent))),
     deliverEvents(events, eventPoster, database, now, config.auditRetrySeconds),
   ]);
 }
@@ -68,3 +66,6 @@ async function consumeStreamEvents(batch: MessageBatch<unknown>, gateway: Gatewa
     }
   }
 }
+
+/** The share links a batch of audit events used. */
+const linksOf = (events: AuditEvent[]): string[] => [...new Set(events.flatMap((event) => (event.link === null ? [] : [event.link])))];

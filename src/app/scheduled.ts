@@ -5,14 +5,15 @@
 // again, since Stream documents no webhook redelivery; the catalogue forgets "no such video"
 // answers past their window and records what one list call says of the account's videos. Both say so when the audit queue has no
 // consumer. Any other cron is the host's: the gateway does nothing for it.
-import type { Db } from "../storage/d1";
 import type { Gateway } from "../gateway/gateway";
-import { auditFreshness } from "../record/audit";
+import { auditFreshness, deleteAuditBefore } from "../record/audit";
 import { retryPreparations } from "../ensure/video-processed";
-import { moveLegacyLinks } from "../share-links/store";
-import { nameLinksInFailures } from "../events/failures";
+import { deleteStalePending } from "../ensure/download-state";
+import { deleteFailuresBefore, nameLinksInFailures } from "../events/failures";
+import { deleteExpiredPins } from "../mint/ticket-pins";
 import { pruneCatalogue, syncCatalogue } from "../ensure/catalogue";
 import { errorText } from "../problems";
+
 /** Downloads re-checked per run: each costs a few Stream API calls. */
 const RECHECK_LIMIT = 20;
 
@@ -22,22 +23,6 @@ const LEGACY_MOVES_PER_RUN = 1000;
 const DAY_MS = 86_400_000;
 /** Expired links stay this long, so their landing page can still say "expired" rather than 404. */
 const EXPIRED_LINK_GRACE_DAYS = 30;
-// Small deletes keep each statement short (D1 serialises writes, so one huge DELETE would stall
-// downloads); the cap on batches keeps one run within the invocation's query limit, and
-// whatever is left goes at the next run.
-const BATCH = 5000;
-const MAX_BATCHES = 100;
-
-/** Runs `statement` (bound with the cutoff and BATCH) until it deletes less than a full batch. */
-async function deleteInBatches(db: Db, statement: string, cutoff: number): Promise<number> {
-  let deleted = 0;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const changes = (await db.prepare(statement).bind(cutoff, BATCH).run()).meta.changes;
-    deleted += changes;
-    if (changes < BATCH) break;
-  }
-  return deleted;
-}
 
 /** Runs the gateway's cron; false for a cron that is not the gateway's (nothing was done). */
 export async function scheduled(controller: ScheduledController, gateway: Gateway, ctx: ExecutionContext): Promise<boolean> {
@@ -60,33 +45,13 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
   }
   // scheduledTime, not Date.now(): a delayed or retried run deletes what the schedule meant to.
   const now = controller.scheduledTime;
-  const audit = await deleteInBatches(
-    db,
-    "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)",
-    now - config.auditRetentionDays * DAY_MS,
-  );
-  // share_links is WITHOUT ROWID: batches are chosen by its primary key.
-  const links = await deleteInBatches(
-    db,
-    "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)",
-    now - EXPIRED_LINK_GRACE_DAYS * DAY_MS,
-  );
-  const pins = (await db.prepare("DELETE FROM ticket_pins WHERE expires_at < ?1").bind(now).run()).meta.changes;
-  // Links from before public ids that nobody used since the upgrade move here, a batch a day.
-  const moved = await moveLegacyLinks(db, now, LEGACY_MOVES_PER_RUN);
+  const audit = await deleteAuditBefore(db, now - config.auditRetentionDays * DAY_MS);
+  // Links from before public ids that nobody used since the upgrade move here too, a batch a day.
+  const { deleted: links, moved } = await gateway.links.retain(now - EXPIRED_LINK_GRACE_DAYS * DAY_MS, now, LEGACY_MOVES_PER_RUN);
+  const pins = await deleteExpiredPins(db, now);
   const renamed = await nameLinksInFailures(db, LEGACY_MOVES_PER_RUN);
-  const failures = await deleteInBatches(
-    db,
-    "DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures WHERE failed_at < ?1 ORDER BY failed_at LIMIT ?2)",
-    now - config.auditRetentionDays * DAY_MS,
-  );
-  // A refusal (not ready, not protected, failed) is rechecked on demand; one nobody asked about
-  // for a day is dropped rather than kept forever.
-  const states = (
-    await db.prepare("DELETE FROM download_state WHERE status = 'pending' AND polled_at < ?1")
-      .bind(now - DAY_MS)
-      .run()
-  ).meta.changes;
+  const failures = await deleteFailuresBefore(db, now - config.auditRetentionDays * DAY_MS);
+  const states = await deleteStalePending(db, now - DAY_MS);
   console.log(
     `retention (${controller.cron}): deleted ${audit} audit rows, ${links} share links, ${states} stale download states, ${pins} expired ticket pins, ${failures} failed events; moved ${moved} older share links (and ${renamed} kept failed events) to public ids`,
   );

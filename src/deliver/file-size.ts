@@ -1,10 +1,11 @@
 // The file size a share page shows. Stream's API reports the uploaded original's size, not the
 // generated MP4's or M4A's, so the gateway asks Stream's delivery host with a HEAD (headers only:
 // no body is pulled) under a token that never leaves it, once per download, and keeps the answer.
-import type { Deps } from "../gateway/context";
+import type { Config } from "../config/config";
+import type { Db } from "../storage/d1";
 import { saveSize, takeSizeCheck, type DownloadState } from "../ensure/download-state";
-import { deliveryUrl } from "./delivery";
-import { mintDownloadToken } from "../mint/token";
+import { deliveryUrl } from "../mint/urls";
+import { mintDownloadToken, type Signer } from "../mint/token";
 
 /** After a HEAD that told nothing, how long page views go without asking again. */
 const RECHECK_MS = 60 * 60_000;
@@ -21,7 +22,7 @@ const LENGTH = /^\d{1,15}$/;
  * The size of a ready file, or null. The size is worth less than the page: a failing D1, a key
  * that will not sign or a host that will not answer leaves it out, and the page is shown.
  */
-export async function downloadSize(d: Deps, state: DownloadState): Promise<number | null> {
+export async function downloadSize(d: { db: Db; signer: Signer; config: Config; now: number }, state: DownloadState): Promise<number | null> {
   if (state.status !== "ready") return null;
   if (state.downloadBytes !== null) return state.downloadBytes;
   if (state.sizeCheckedAt > d.now - RECHECK_MS) return null;

@@ -4,7 +4,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "../input/zod";
 import { deps } from "../gateway/context";
 import { parseInput, readBody, readJsonBody } from "../input/validate";
-import { enforceRateLimits } from "../limits/rate-limits";
+import { ipLimit } from "../routes/guards";
 import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
@@ -77,11 +77,7 @@ export function demoRoutes(): Hono<WorkerEnv> {
 
   // The account's videos, with the gateway's own Stream client (the download path never lists them).
   // Rate-limited per IP: each call spends the gateway's Stream API budget.
-  routes.get("/demo/videos", async (c) => {
-    const d = deps(c);
-    await enforceRateLimits(d.limiters, { ip: d.client.ip });
-    return c.json({ videos: await d.stream.listVideos() }, 200, NO_STORE);
-  });
+  routes.get("/demo/videos", ipLimit, async (c) => c.json({ videos: await deps(c).stream.listVideos() }, 200, NO_STORE));
 
   // What the app's backend would hear: the gateway's events, which `npm run dev` sends here. The
   // body is read no further than its cap before the signature is checked: anyone can POST here.

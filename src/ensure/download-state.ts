@@ -144,3 +144,12 @@ export async function unfinishedStates(db: Db, types: readonly DownloadType[], b
     .all<{ video_id: string; type: DownloadType }>();
   return rows.results.map((r) => ({ video: r.video_id, type: r.type }));
 }
+
+/**
+ * Retention: deletes the states still pending that nobody asked about since `cutoff`. A refusal
+ * (not ready, not protected, failed) is rechecked on demand; one nobody asked about is dropped
+ * rather than kept forever.
+ */
+export async function deleteStalePending(db: Db, cutoff: number): Promise<number> {
+  return (await db.prepare("DELETE FROM download_state WHERE status = 'pending' AND polled_at < ?1").bind(cutoff).run()).meta.changes;
+}

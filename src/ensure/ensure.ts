@@ -22,7 +22,7 @@ import type { DownloadType } from "../config/config";
 import { CreateRefusedError, type StreamApi, type StreamVideo } from "../stream/client";
 import { StreamCallError } from "../stream/errors";
 import { catalogued, forgetCatalogued, recordVideo } from "./catalogue";
-import { eventsLive, noteMissedCompletion, SAFETY_POLL_SECONDS } from "./stream-events";
+import { eventsLive, noteMissedCompletion, SAFETY_POLL_SECONDS } from "./event-pacing";
 
 export interface EnsureDeps {
   config: Config;

@@ -1,4 +1,5 @@
 import type { Db } from "../storage/d1";
+import { keysetPage } from "../storage/paging";
 
 export interface Grant {
   user: string;
@@ -66,10 +67,6 @@ export async function listGrants(
     )
     .bind(filter.user ?? null, filter.video ?? null, filter.cursor?.user ?? null, filter.cursor?.video ?? null, filter.limit + 1)
     .all<{ user_id: string; video_id: string; expires_at: number | null }>();
-  const page = rows.results.slice(0, filter.limit);
-  const last = page[page.length - 1];
-  return {
-    grants: page.map((r) => ({ user: r.user_id, video: r.video_id, expiresAt: r.expires_at })),
-    next: rows.results.length > filter.limit && last ? { user: last.user_id, video: last.video_id } : null,
-  };
+  const page = keysetPage(rows.results, filter.limit, (r) => ({ user: r.user_id, video: r.video_id }));
+  return { grants: page.rows.map((r) => ({ user: r.user_id, video: r.video_id, expiresAt: r.expires_at })), next: page.next };
 }

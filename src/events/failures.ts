@@ -1,6 +1,7 @@
 // Events whose delivery finally failed (delivery.ts): kept until they are queued again
 // (`POST /v1/admin/events/failed/redeliver`) or retention removes them.
-import type { Db } from "../storage/d1";
+import { deleteInBatches, type Db } from "../storage/d1";
+import { keysetPage } from "../storage/paging";
 import type { AppEvent } from "./events";
 import { linkNames, SECRET_LENGTH } from "../share-links/ids";
 
@@ -26,6 +27,7 @@ interface Row {
   attempts: number;
   last_error: string;
   failed_at: number;
+  event_id: string;
 }
 
 /** Newest first; the cursor is the last row's (failed_at, event_id). */
@@ -40,14 +42,9 @@ export async function listFailures(
     )
     .bind(page.after?.failedAt ?? null, page.after?.id ?? null, page.limit + 1)
     .all<Row>();
-  const failures = rows.results.slice(0, page.limit).map((r) => ({
-    event: JSON.parse(r.event) as AppEvent,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    failedAt: r.failed_at,
-  }));
-  const last = failures[failures.length - 1];
-  return { failures, next: rows.results.length > page.limit && last ? { failedAt: last.failedAt, id: last.event.id } : null };
+  const kept = keysetPage(rows.results, page.limit, (r) => ({ failedAt: r.failed_at, id: r.event_id }));
+  const failures = kept.rows.map((r) => ({ event: JSON.parse(r.event) as AppEvent, attempts: r.attempts, lastError: r.last_error, failedAt: r.failed_at }));
+  return { failures, next: kept.next };
 }
 
 /** The oldest failures' events, to queue again. */
@@ -75,3 +72,7 @@ export async function nameLinksInFailures(db: Db, limit: number): Promise<number
   await db.batch(renamed.map((r) => db.prepare("UPDATE event_failures SET event = json_set(event, '$.data.link', ?2) WHERE event_id = ?1").bind(r.id, r.link)));
   return renamed.length;
 }
+
+/** Retention: deletes the failed events that failed before `cutoff`. */
+export const deleteFailuresBefore = (db: Db, cutoff: number): Promise<number> =>
+  deleteInBatches(db, "DELETE FROM event_failures WHERE event_id IN (SELECT event_id FROM event_failures WHERE failed_at < ?1 ORDER BY failed_at LIMIT ?2)", cutoff);

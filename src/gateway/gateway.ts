@@ -11,10 +11,9 @@ import type { Entitle, StillEntitled } from "../entitle/entitle";
 import type { RateLimiters } from "../limits/rate-limits";
 import type { MemoryCache } from "../storage/memory-cache";
 import { misconfigured } from "../problems";
-import { AUDIT_QUEUE_SHARDS, auditSink, type AuditSink } from "../record/audit-queue";
+import { AUDIT_QUEUE_SHARDS, auditSink, type AuditMessage, type AuditSink } from "../record/audit-queue";
 import { eventPoster, type EventPoster } from "../events/delivery";
-import { appEvent, eventSink, type EventSink } from "../events/events";
-import type { QueueMessage } from "../app/queue";
+import { appEvent, eventSink, type EventMessage, type EventSink } from "../events/events";
 import { dailyQuota, type DailyQuota } from "../record/quota";
 import type { UserQuota } from "../record/quota-object";
 import { StreamBindingClient } from "../stream/binding-client";
@@ -28,6 +27,9 @@ import { createWebhookKey, type WebhookKey } from "../identify/stream-webhook";
 import type { Wiring } from "../config/wiring";
 import type { ShareLinkObject } from "../share-links/link-object";
 import { shareLinkStore, type ShareLinkStore } from "../share-links/link-store";
+
+/** What the gateway's queue carries: audit events, and the app's events (app/queue.ts consumes both). */
+export type QueueMessage = AuditMessage | EventMessage;
 
 /** The bindings the gateway needs, passed in (the reference Worker passes its Env). */
 export interface GatewayBindings {

@@ -1,4 +1,4 @@
-import { coarseNetwork } from "../mint/access-rules";
+import { coarseNetwork } from "./networks";
 
 /** Who is asking, as Cloudflare's edge reports it. */
 export interface ClientInfo {

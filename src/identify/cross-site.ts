@@ -4,10 +4,7 @@
 // › Cross-site requests). The web app's own origins (CORS_ORIGINS) may call, so an app on
 // example.com keeps using a gateway on downloads.example.com. Exempt, by not using this: the
 // signed webhooks, the bearer-only admin API and the anonymous share-link routes, where no
-// ambient credential of a user is spent.
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../gateway/context";
-import { Problem } from "../problems";
+// ambient credential of a user is spent. The routes apply it as a guard (routes/guards.ts).
 
 /**
  * Whether a browser says another site started this request. `Origin` is sent by every browser on
@@ -33,10 +30,3 @@ export function foreignRequest(request: Request, allowedOrigins: readonly string
       return false;
   }
 }
-
-export const refuseCrossSite: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (foreignRequest(c.req.raw, c.get("gateway").config.corsOrigins)) {
-    throw new Problem("cross-site-request", "Another site started this request; it may only come from this site or the app's own origins.");
-  }
-  await next();
-};

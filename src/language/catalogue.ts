@@ -2,7 +2,7 @@
 // object per language with English's keys, so a missing or extra key is a type error, and a
 // phrase with {placeholders} must be given a value for each (docs/http-api.md › Share links).
 import { de } from "./de";
-import { en } from "./en";
+import { en, type Catalogue, type Key } from "./en";
 import { es } from "./es";
 import { fr } from "./fr";
 import { ja } from "./ja";
@@ -10,10 +10,10 @@ import { ja } from "./ja";
 export const LANGUAGES = ["en", "de", "fr", "es", "ja"] as const;
 export type Language = (typeof LANGUAGES)[number];
 
+export type { Catalogue, Key };
+
 export const isLanguage = (value: string): value is Language => (LANGUAGES as readonly string[]).includes(value);
 
-export type Key = keyof typeof en;
-export type Catalogue = { readonly [K in Key]: string };
 
 export const CATALOGUE = { en, de, fr, es, ja } as const satisfies Record<Language, Catalogue>;
 

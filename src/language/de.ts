@@ -1,4 +1,4 @@
-import type { Catalogue } from "./catalogue";
+import type { Catalogue } from "./en";
 
 // Sie, as to a stranger: the visitor is often the app's customer's customer.
 export const de: Catalogue = {

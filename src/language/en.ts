@@ -52,3 +52,7 @@ export const en = {
   notFoundWhy: "There is no shared download at this address.",
   notFoundNext: "Check that you have the whole link, exactly as it was sent to you, or ask the sender to send it again.",
 } as const;
+
+export type Key = keyof typeof en;
+/** What every other language gives: English's keys, each a phrase. */
+export type Catalogue = { readonly [K in Key]: string };

@@ -1,4 +1,4 @@
-import type { Catalogue } from "./catalogue";
+import type { Catalogue } from "./en";
 
 // Tú, as most Spanish apps speak to their users.
 export const es: Catalogue = {

@@ -1,4 +1,4 @@
-import type { Catalogue } from "./catalogue";
+import type { Catalogue } from "./en";
 
 // Vous, as to a stranger; a no-break space before the high punctuation, as French typesetting has it.
 export const fr: Catalogue = {

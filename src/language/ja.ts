@@ -1,4 +1,4 @@
-import type { Catalogue } from "./catalogue";
+import type { Catalogue } from "./en";
 
 // です・ます, as to a stranger; full-width brackets around the Latin parts.
 export const ja: Catalogue = {

@@ -1,7 +1,7 @@
 // Limits that keep one client from spending what others need: per-user and per-IP rate limits
 // (Workers Rate Limiting bindings, configured in wrangler.toml) on every route that can call
 // Stream or write D1, checked right after identify.
-import { clientNetwork } from "../mint/access-rules";
+import { clientNetwork } from "../http/networks";
 import { retryLater } from "../problems";
 
 /** The Workers Rate Limiting bindings the gateway counts with (wrangler.toml [[ratelimits]]). */

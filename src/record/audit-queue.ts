@@ -9,7 +9,6 @@
 import type { Db } from "../storage/d1";
 import * as z from "../input/zod";
 import { retryLater, errorText } from "../problems";
-import { indexUses } from "../share-links/store";
 import { auditRowsStatement, auditStatement, CONSUMER_GRACE_MS, markSent, progressStatement, type AuditEvent } from "./audit";
 
 /** Hands one event to the trail. */
@@ -128,9 +127,10 @@ export function retryDelaySeconds(attempts: number, base: number): number {
 }
 
 /**
- * Writes the batch's audit events in one transaction of three statements, with the share links'
- * use counts (the index: each link's uses are its audit rows) and the consumer's progress (for
- * the admin API's freshness), then runs `then` with them (the app's `download.granted` events).
+ * Writes the batch's audit events in one transaction, with the statements `alongside` makes of
+ * them (the share links' use counts: each link's uses are its audit rows) and the consumer's
+ * progress (for the admin API's freshness), then runs `then` with them (the app's
+ * `download.granted` events).
  * Every message is acknowledged only once both are done; on failure all are retried.
  */
 export async function writeAuditBatch(
@@ -138,14 +138,14 @@ export async function writeAuditBatch(
   items: Array<{ message: Message<unknown>; event: AuditEvent }>,
   now: number,
   retryBaseSeconds: number,
+  alongside: (events: AuditEvent[]) => D1PreparedStatement[],
   then: (events: AuditEvent[]) => Promise<void>,
 ): Promise<void> {
   if (items.length === 0) return;
   const oldest = Math.min(...items.map(({ message }) => message.timestamp.getTime()));
   try {
     const events = items.map(({ event }) => event);
-    const links = [...new Set(events.flatMap((event) => (event.link === null ? [] : [event.link])))];
-    await db.batch([auditRowsStatement(db, events), indexUses(db, links), progressStatement(db, now, oldest)]);
+    await db.batch([auditRowsStatement(db, events), ...alongside(events), progressStatement(db, now, oldest)]);
     await then(events);
   } catch (error) {
     const attempts = Math.max(...items.map(({ message }) => message.attempts));

@@ -1,4 +1,5 @@
-import type { Db } from "../storage/d1";
+import { keysetPage } from "../storage/paging";
+import { deleteInBatches, type Db } from "../storage/d1";
 
 export interface AuditEvent {
   /** Given by the request that granted: the queue delivers at least once, and the row is written once. */
@@ -102,10 +103,9 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
     )
     .bind(...params, q.limit + 1)
     .all<AuditRow>();
-  const page = rows.results.slice(0, q.limit);
-  const last = page[page.length - 1];
+  const page = keysetPage(rows.results, q.limit, (r) => ({ at: r.at, id: r.id }));
   return {
-    events: page.map((r) => ({
+    events: page.rows.map((r) => ({
       id: r.id,
       eventId: r.event_id,
       at: r.at,
@@ -118,7 +118,7 @@ export async function listAuditEvents(db: Db, q: AuditQuery): Promise<{ events: 
       network: r.network,
       outcome: r.outcome,
     })),
-    next: rows.results.length > q.limit && last ? { at: last.at, id: last.id } : null,
+    next: page.next,
   };
 }
 
@@ -191,3 +191,7 @@ export async function markSent(db: Db, now: number): Promise<AuditFreshness> {
   ]);
   return freshnessOf((before?.results[0] as FreshnessRow | undefined) ?? null, now);
 }
+
+/** Retention: deletes the audit rows from before `cutoff`. */
+export const deleteAuditBefore = (db: Db, cutoff: number): Promise<number> =>
+  deleteInBatches(db, "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ?1 ORDER BY at LIMIT ?2)", cutoff);

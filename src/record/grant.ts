@@ -1,10 +1,10 @@
-// Step 6, record: a grant is written down before it is delivered: one download of the daily
-// quota when one is set (quota.ts), a share link's use, and the audit event (audit-queue.ts).
-// None of it is a D1 write: a share link's use is one call to the link's object.
+// Step 5, record: a grant is written down before it is delivered: one download of the daily
+// quota when one is set (quota.ts) and the audit event (audit-queue.ts); a share link's use is
+// recorded with them by share-links/record.ts. None of it is a D1 write.
 // Whatever was taken is given back when a later part fails, so a refused grant costs nothing.
-import type { ShareLinkStore } from "../share-links/link-store";
-import type { Redeemed, RedeemInput } from "../share-links/link-object";
-import type { ShareLink } from "../share-links/store";
+import type { DeliveryMode } from "../config/config";
+import type { ClientInfo } from "../http/client";
+import type { GrantRequest } from "../mint/grant";
 import type { AuditEvent } from "./audit";
 import type { AuditSink } from "./audit-queue";
 import type { DailyQuota } from "./quota";
@@ -17,38 +17,40 @@ export interface Recorder {
 
 /** Records one grant to a signed-in user: the downloads left today, or null without a quota. */
 export async function recordUserGrant(r: Recorder, event: AuditEvent & { user: string }): Promise<number | null> {
-  const left = r.quota === null ? null : await r.quota.take(event.user, event.at, "user");
+  const left = r.quota === null ? null : await r.quota.take(event.user, event, "user");
   try {
     await r.audit.record(event, r.waitUntil);
   } catch (error) {
-    await r.quota?.giveBack(event.user, event.at);
+    await r.quota?.giveBack(event.user, event);
     throw error;
   }
   return left;
 }
 
+/** Who asked, and when. */
+interface GrantContext {
+  now: number;
+  client: ClientInfo;
+}
+
 /**
- * Records one grant through a share link: a download of its creator's quota (provisional: taken
- * before the use is decided, given back when it is not), then the use, which the link's object
- * takes atomically with the grant and the audit event in its outbox (link-object.ts), then the
- * event, handed to the queue here. If it cannot be, the grant stands: the outbox has it, and the
- * object's alarm sends it. The object's answer: granted, with the link's uses after this one, or
- * refused, with why.
+ * The audit event of a grant about to be recorded: by a signed-in user or through a share link,
+ * answered in a delivery mode or as a URL (`download-url`), from the requester's country and
+ * coarse network.
  */
-export async function recordLinkGrant(r: Recorder, links: ShareLinkStore, link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed> {
-  if (r.quota !== null) await r.quota.take(link.creator, input.now, "link owner");
-  let redeemed: Redeemed | undefined;
-  try {
-    redeemed = await links.redeem(link, input);
-  } finally {
-    if (redeemed?.kind !== "granted") await r.quota?.giveBack(link.creator, input.now);
-  }
-  if (redeemed.kind !== "granted") return redeemed;
-  try {
-    await r.audit.record(input.event, r.waitUntil);
-    r.waitUntil(links.sent(link.id, input.event.id));
-  } catch {
-    console.error("share link: a use's audit event waits in its link's outbox");
-  }
-  return redeemed;
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { user: string }): AuditEvent & { user: string };
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { link: string }): AuditEvent & { link: string };
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { user: string } | { link: string }): AuditEvent {
+  return {
+    id: crypto.randomUUID(),
+    at: d.now,
+    user: "user" in by ? by.user : null,
+    link: "link" in by ? by.link : null,
+    video: g.video,
+    type: g.type,
+    mode: answer,
+    country: d.client.country,
+    network: d.client.network,
+    outcome: "granted",
+  };
 }

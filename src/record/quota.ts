@@ -11,17 +11,23 @@ const DAY_MS = 86_400_000;
 /** Whose quota a refusal names: a share link's use takes from its creator's. */
 export type QuotaHolder = "user" | "link owner";
 
+/** The grant a download is counted for: when (its UTC day), and from where. */
+export interface Counted {
+  at: number;
+  country: string | null;
+}
+
 export interface DailyQuota {
   /**
    * Takes one download: the downloads left after it; `quota-exceeded` when none is left (with
    * `Retry-After` until midnight, or 1 s while some are held by share-link grants still being
    * decided). A link owner's take is provisional: the link's use is decided after it.
    */
-  take(user: string, now: number, holder: QuotaHolder): Promise<number>;
+  take(user: string, grant: Counted, holder: QuotaHolder): Promise<number>;
   /** The downloads left, taking none (HEAD); `quota-exceeded` when none is left, as a take would. */
-  check(user: string, now: number): Promise<number>;
+  check(user: string, grant: Counted): Promise<number>;
   /** Gives back a download taken for a grant that was then not handed out. */
-  giveBack(user: string, now: number): Promise<void>;
+  giveBack(user: string, grant: Counted): Promise<void>;
 }
 
 /** The UTC day a quota counts in. */
@@ -40,21 +46,21 @@ export function dailyQuota(namespace: DurableObjectNamespace<UserQuota>, limit: 
   // Closed, not open: a quota that cannot be counted is not a reason to hand out downloads.
   const ask = failingClosed("daily quota", "The daily download quota cannot be checked right now. Try again shortly.", 5);
   return {
-    async take(user, now, holder) {
+    async take(user, { at }, holder) {
       // The RPC stub's type wraps object results; the object answers exactly `number | Refusal`.
-      const left = await ask(async () => (await of(user).take(quotaDay(now), limit, holder === "link owner")) as number | Refusal);
+      const left = await ask(async () => (await of(user).take(quotaDay(at), limit, holder === "link owner")) as number | Refusal);
       if (typeof left === "number") return left;
-      if (left.refused === "used-up") throw quotaExceeded(limit, now, holder);
+      if (left.refused === "used-up") throw quotaExceeded(limit, at, holder);
       throw retryLater("quota-exceeded", `${whose(holder)} last downloads of today are being handed out. Try again in a moment.`, 1);
     },
-    async check(user, now) {
-      const left = await ask(() => of(user).left(quotaDay(now), limit));
-      if (left === 0) throw quotaExceeded(limit, now, "user");
+    async check(user, { at }) {
+      const left = await ask(() => of(user).left(quotaDay(at), limit));
+      if (left === 0) throw quotaExceeded(limit, at, "user");
       return left;
     },
-    async giveBack(user, now) {
+    async giveBack(user, { at }) {
       try {
-        await of(user).giveBack(quotaDay(now));
+        await of(user).giveBack(quotaDay(at));
       } catch (error) {
         // The user is then one download short today: logged, since nothing else can be done.
         console.error(`daily quota: a download of ${user} could not be given back`, errorText(error));

@@ -7,6 +7,7 @@ import { version } from "../../package.json";
 import * as z from "../input/zod";
 import { DOWNLOAD_TYPES } from "../config/config";
 import { PROBLEM_STATUS, type ProblemType } from "../problems";
+import { DELIVERIES } from "../deliver/modes";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -87,15 +88,10 @@ export const PREPARING = {
   headers: { "Retry-After": { schema: { type: "integer" } } },
   content: json(ref("Preparing")),
 };
-export const REDIRECT = {
-  description: "Redirect to the download at Stream's delivery host (`Cache-Control: no-store`)",
-  headers: { Location: { schema: { type: "string", format: "uri" } } },
-};
-export const TICKET = {
-  description:
-    "Stream mode: the grant is recorded and the file is at the Location, the gateway's own /d/<ticket> URL, for the grant's lifetime (resume there with Range)",
-  headers: { Location: { schema: { type: "string", format: "uri" } } },
-};
+/** The answers of the delivery modes, each as its module documents it. */
+export const DELIVERED = Object.fromEntries(
+  Object.values(DELIVERIES).map(({ documented }) => [documented.status, { description: documented.description, headers: { Location: { schema: { type: "string", format: "uri" } } } }]),
+);
 export const userAuth = [{ appToken: [] }, { appCookie: [] }];
 export const bearerOnly = [{ appToken: [] }];
 export const adminOnly = [{ adminToken: [] }];

@@ -1,20 +1,19 @@
 // Share links for signed-in users: create, list, revoke (docs/http-api.md › Share links).
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import * as z from "../input/zod";
 import { DOWNLOAD_TYPES } from "../config/config";
-import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../gateway/context";
+import { type AppEnv, chargedTo, type Deps, deps } from "../gateway/context";
 import { isCountryCode } from "../config/countries";
 import { LINK_DELIVERIES, type ShareLink } from "../share-links/store";
 import { listAuditEvents } from "../record/audit";
 import { linkEvent, linkRevoked } from "../events/events";
 import { requireEntitlement } from "../entitle/entitle";
 import { decodeCursor, encodeCursor } from "../input/cursor";
-import { jsonBody, pageLimit, parseInput, parseUid, readBody } from "../input/validate";
+import { jsonBody, pageLimit, parseInput, readBody } from "../input/validate";
 import { linkNames, newLinkSecret } from "../share-links/ids";
 import { hashPassword } from "../share-links/password";
 import { linkProblem, remainingUses, unknownLink } from "../share-links/status";
-import { enforceRateLimits } from "../limits/rate-limits";
-import { refuseCrossSite } from "../identify/cross-site";
+import { refuseCrossSite, requireUser, videoParam, type UserEnv } from "./guards";
 import { Problem, invalidRequest } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { body, bearerOnly, documented, LINK_ID, ok, problems, queryParameters, ref, UID, type Operation } from "./openapi";
@@ -121,13 +120,12 @@ const REVOKE = (): Operation => ({
 export function shareLinkRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
-  routes.post("/v1/videos/:uid/share-links", documented(CREATE), refuseCrossSite, async (c) => {
+  // The limits come before the password's PBKDF2 and any Stream call: creating links costs both.
+  routes.post("/v1/videos/:uid/share-links", documented(CREATE), videoParam, refuseCrossSite, requireUser({ allowCookie: false }), async (c) => {
     const bytes = await readBody(c.req.raw, 8192);
-    const video = parseUid(c.req.param("uid"));
+    const video = c.var.video;
     const d = deps(c);
-    const user = await d.identify(c, { allowCookie: false });
-    // Before the password's PBKDF2 and any Stream call: creating links costs both.
-    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    const user = c.var.user;
     const body = parseInput(CreateLinkBody, jsonBody(c.req.raw, bytes), "body");
     if (body.expiresIn > d.config.shareLinkMaxTtlSeconds) {
       throw invalidRequest("expiresIn", `expiresIn must be at most ${d.config.shareLinkMaxTtlSeconds} seconds`);
@@ -187,11 +185,10 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     });
   });
 
-  routes.get("/v1/share-links", documented(LIST), async (c) => {
+  routes.get("/v1/share-links", documented(LIST), requireUser({ allowCookie: false }), async (c) => {
     const query = parseInput(ListLinksQuery, c.req.query(), "query");
     const d = deps(c);
-    const user = await d.identify(c, { allowCookie: false });
-    await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+    const user = c.var.user;
     const key = decodeCursor(query.cursor, "number", "string");
     const page = await d.links.list(user.id, { cursor: key && { createdAt: key[0], id: key[1] }, limit: query.limit });
     return c.json(
@@ -204,7 +201,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     );
   });
 
-  routes.get("/v1/share-links/:id/uses", documented(USES), async (c) => {
+  routes.get("/v1/share-links/:id/uses", documented(USES), requireUser({ allowCookie: false }), async (c) => {
     const query = parseInput(UsesQuery, c.req.query(), "query");
     const d = deps(c);
     const link = await ownLink(d, c);
@@ -220,7 +217,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     );
   });
 
-  routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), refuseCrossSite, async (c) => {
+  routes.post("/v1/share-links/:id/reinstate", documented(REINSTATE), refuseCrossSite, requireUser({ allowCookie: false }), async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
     // A link that was not suspended is answered as it is.
@@ -231,7 +228,7 @@ export function shareLinkRoutes(): Hono<AppEnv> {
     return c.json(describe(d, reinstated ?? link), 200, { "cache-control": "no-store" });
   });
 
-  routes.delete("/v1/share-links/:id", documented(REVOKE), refuseCrossSite, async (c) => {
+  routes.delete("/v1/share-links/:id", documented(REVOKE), refuseCrossSite, requireUser({ allowCookie: false }), async (c) => {
     const d = deps(c);
     const link = await ownLink(d, c);
     if (await d.links.revoke(link.id, d.now, link.creator)) await d.events.notify(linkRevoked(link, d.now, "creator"));
@@ -241,10 +238,8 @@ export function shareLinkRoutes(): Hono<AppEnv> {
 }
 
 /** The caller's own link by the path's id; another user's, an unknown and a malformed id answer alike (no oracle). */
-async function ownLink(d: Deps, c: AppContext): Promise<ShareLink> {
-  const user = await d.identify(c, { allowCookie: false });
-  await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
+async function ownLink(d: Deps, c: Context<UserEnv>): Promise<ShareLink> {
   const link = await d.links.forOwner(c.req.param("id") ?? "");
-  if (!link || link.creator !== user.id) throw unknownLink();
+  if (!link || link.creator !== c.var.user.id) throw unknownLink();
   return link;
 }

@@ -15,17 +15,19 @@ import { deadEndPage, landingPage, linkFacts, linkJson, linkPreparingPage, pageS
 import { mintDownloadToken } from "../mint/token";
 import { formOrJsonBody, parseInput, readBody } from "../input/validate";
 import { verifyPassword } from "../share-links/password";
-import { clientNetwork } from "../mint/access-rules";
+import { clientNetwork } from "../http/networks";
 import { expiredLink, linkProblem, linkRefusal, pausedLink, unknownLink, UnusableLink } from "../share-links/status";
 import { linkEvent } from "../events/events";
 import { announceSuspension } from "../events/suspension";
-import { recordLinkGrant } from "../record/grant";
-import { enforceRateLimits } from "../limits/rate-limits";
+import { recordLinkGrant } from "../share-links/record";
+import { ipLimit } from "./guards";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
-import { accessFor, deliver, grantAudit, mintGrant, type Minted } from "../deliver/hand-over";
-import { thumbnailUrl } from "../deliver/delivery";
-import { documented, json, LINK_SECRET, PREPARING, problems, PUBLIC, queryParameters, REDIRECT, ref, schema, TICKET, type Operation } from "./openapi";
+import { accessFor, type Minted } from "../mint/grant";
+import { DELIVERIES, deliveryFor } from "../deliver/modes";
+import { grantAudit } from "../record/grant";
+import { thumbnailUrl } from "../mint/urls";
+import { documented, json, LINK_SECRET, PREPARING, problems, PUBLIC, queryParameters, DELIVERED, ref, schema, type Operation } from "./openapi";
 
 const LinkDownloadBody = z.object({ password: z.optional(z.string().check(z.maxLength(256))) });
 const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) });
@@ -90,8 +92,7 @@ async function loadLink(d: Deps, secret: string, from: "memory" | "object", used
  * redirects sees where the file is, and where to resume it.
  */
 function linkGrant(minted: Minted): Response {
-  const response = deliver(minted);
-  if (minted.answer === "url") return response;
+  const response = DELIVERIES[minted.mode].respond(minted);
   return new Response(`${minted.url}\n`, { status: response.status, headers: { ...Object.fromEntries(response.headers), "content-type": "text/plain; charset=utf-8" } });
 }
 
@@ -195,8 +196,7 @@ const REDEEM = (): Operation => ({
   },
   responses: {
     202: PREPARING,
-    302: REDIRECT,
-    303: TICKET,
+    ...DELIVERED,
     ...problems("invalid-request", "payload-too-large", "not-found", "not-entitled", "link-expired", "link-revoked", "link-exhausted", "link-suspended", "link-paused", "video-not-downloadable", "rate-limited", "quota-exceeded", "download-failed", "download-preparing", "upstream-unavailable", "misconfigured"),
   },
 });
@@ -222,10 +222,9 @@ function forPeople(handler: (c: LinkContext) => Promise<Response>): (c: LinkCont
 export function shareRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
-  routes.get("/s/:id", documented(LANDING), forPeople(async (c) => {
+  // Showing a link costs a D1 read and, for a link made under a revocable right, asking the app again.
+  routes.get("/s/:id", documented(LANDING), ipLimit, forPeople(async (c) => {
     const d = deps(c);
-    // Showing a link costs a D1 read and, for a link made under a revocable right, asking the app again.
-    await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const link = await loadLink(d, c.req.param("id"), "object");
     await requireCreatorStillEntitled(d, c, link);
     const facts = await pageFacts(d, link);
@@ -234,9 +233,8 @@ export function shareRoutes(): Hono<AppEnv> {
   }));
 
   // The poster, fetched from Stream by the gateway for a live link: the token stays here.
-  routes.get("/s/:id/poster.jpg", documented(POSTER), async (c) => {
+  routes.get("/s/:id/poster.jpg", documented(POSTER), ipLimit, async (c) => {
     const d = deps(c);
-    await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const link = await loadLink(d, c.req.param("id"), "object");
     await requireCreatorStillEntitled(d, c, link);
     if (!playable(await readState(d.db, link.video, link.type))) throw new Problem("not-found", "This video has no poster yet.");
@@ -261,10 +259,9 @@ export function shareRoutes(): Hono<AppEnv> {
     });
   });
 
-  routes.post("/s/:id", documented(REDEEM), forPeople(async (c) => {
+  routes.post("/s/:id", documented(REDEEM), ipLimit, forPeople(async (c) => {
     const body = parseInput(LinkDownloadBody, formOrJsonBody(c.req.raw, await readBody(c.req.raw, 4096)), "body");
     const d = deps(c);
-    await enforceRateLimits(d.limiters, { ip: d.client.ip });
     const query = parseInput(LinkDownloadQuery, c.req.query(), "query");
     const secret = c.req.param("id");
     const link = await loadLink(d, secret, "memory", "allowed");
@@ -286,7 +283,7 @@ export function shareRoutes(): Hono<AppEnv> {
         ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), pageSettings(d.config, c.req.raw, d.now), { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
-    const access = accessFor(d, mode, link);
+    const access = accessFor(d, DELIVERIES[mode].throughGateway, link);
     // A grant must outlive the request: a link in its last seconds is as good as expired.
     if (link.expiresAt - d.now < MIN_GRANT_MS) throw expiredLink(link);
     const notAfter = Math.floor(link.expiresAt / 1000);
@@ -295,15 +292,15 @@ export function shareRoutes(): Hono<AppEnv> {
     // the link's object takes with the grant and its audit event; only then does anything that
     // leads to the file leave the gateway.
     const ttlSeconds = link.delivery === "redirect" ? LINK_REDIRECT_TOKEN_SECONDS : undefined;
-    const request = { video: link.video, type: link.type, mode, name: ensured.videoName, access, notAfter, link: link.id, ttlSeconds };
-    const minted = await mintGrant(d, request);
-    const event = grantAudit(d, request, minted, { link: link.id });
+    const request = { video: link.video, type: link.type, name: ensured.videoName, access, notAfter, link: link.id, ttlSeconds };
+    const minted = await deliveryFor(mode, access).mint(d, request);
+    const event = grantAudit(d, request, minted.mode, { link: link.id });
     const redeemed = await recordLinkGrant(d, d.links, link, {
       now: d.now,
       network: d.client.network,
       country: d.client.country,
       grant: { id: minted.grant, expiresAt: minted.expiresAt },
-      handout: { grant: { id: minted.grant, expiresAt: minted.expiresAt }, url: minted.url, via: minted.answer === "redirect" ? "stream" : "gateway" },
+      handout: { grant: { id: minted.grant, expiresAt: minted.expiresAt }, url: minted.url, mode: minted.mode },
       grantsUntil: d.now + MIN_GRANT_MS,
       event,
     });
@@ -317,7 +314,7 @@ export function shareRoutes(): Hono<AppEnv> {
     // lasts gets that grant back (a resume, a second click) and takes nothing.
     if (redeemed.kind === "resumed") {
       const { handout } = redeemed;
-      return linkGrant({ answer: handout.via === "gateway" ? "ticket" : "redirect", url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
+      return linkGrant({ mode: handout.mode, url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
     }
     if (redeemed.link.uses === link.maxUses) {
       await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));

@@ -9,42 +9,17 @@ import { type AppEnv, type Deps, deps } from "../gateway/context";
 import type { Opened } from "../share-links/link-object";
 import { refusalProblem as linkProblemOf } from "../share-links/status";
 import { announceSuspension } from "../events/suspension";
-import { pinNetwork, pinnedNetwork } from "../mint/ticket-pins";
+import { sameRequester } from "../mint/ticket-pins";
 import { videoBlocked } from "../entitle/entitle";
-import { enforceRateLimits } from "../limits/rate-limits";
+import { ipLimit } from "./guards";
 import { Problem, retryLater } from "../problems";
-import { clientNetwork, countryPermitted } from "../mint/access-rules";
-import { DOWNLOAD_FILES, deliveryUrl, streamThrough } from "../deliver/delivery";
+import { countryPermitted } from "../mint/access-rules";
+import { streamThrough } from "../deliver/stream";
+import { DOWNLOAD_FILES, deliveryUrl } from "../mint/urls";
 import { contentDisposition } from "../deliver/filename";
 import { metered } from "../deliver/metered";
 import { readTicket, type Ticket } from "../mint/ticket";
 import { mintDownloadToken } from "../mint/token";
-
-const family = (network: string) => (network.includes(":") ? "IPv6" : "IPv4");
-
-/**
- * How long after the grant the other address family may still claim the ticket. A dual-stack
- * browser switches family, if at all, on the request right after the grant (following the 303);
- * a stranger who learns the URL later finds the slot closed.
- */
-const PIN_WINDOW_SECONDS = 120;
-
-/**
- * An IP-locked grant's ticket admits the network its grant came from (IPv4 address, IPv6 /64)
- * and, since a dual-stack browser may reach the gateway over the other family on its next
- * request, the first network of the other family that asks for it within PIN_WINDOW_SECONDS,
- * pinned for the ticket's lifetime. Anyone else, and a move to a third network, is refused.
- */
-async function sameRequester(d: Deps, ticket: Ticket & { network: string }): Promise<boolean> {
-  const here = d.client.ip === null ? null : clientNetwork(d.client.ip);
-  if (here === null) return false;
-  if (here === ticket.network) return true;
-  if (family(here) === family(ticket.network)) return false;
-  const pinned = await pinnedNetwork(d.db, ticket.id);
-  if (pinned !== null) return pinned === here;
-  if (d.now / 1000 - ticket.issuedAt > PIN_WINDOW_SECONDS) return false;
-  return (await pinNetwork(d.db, ticket.id, here, ticket.expiresAt * 1000)) === here;
-}
 
 const TICKET_PARAMETER = pathParameter("ticket", "The grant ticket a 303 named", "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$");
 const FILE = {
@@ -73,9 +48,6 @@ const FETCH_AFTER_POST = (): Operation => ({
 
 const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
   const d = deps(c);
-  // Stream bills each fetch through here for the part of the file it delivers, a whole download
-  // for a full GET (docs/stream-behaviour.md §1): the per-IP limit bounds a loop.
-  await enforceRateLimits(d.limiters, { ip: d.client.ip });
   const ticket = await readTicket(d.ticketKey, c.req.param("ticket"), d.now);
   if (!ticket) throw new Problem("not-found", "This download URL is unknown or has expired; start the download again.");
   // Countries and the kill switch first: a refused request must not take the lock's second slot.
@@ -83,7 +55,7 @@ const serveTicket = async (c: Context<AppEnv, "/d/:ticket">) => {
     throw new Problem("not-entitled", "Downloads of this video are not available in your country.");
   }
   if (await videoBlocked(d, ticket.video)) throw new Problem("not-entitled", "You are not entitled to download this video.");
-  if (ticket.network !== null && !(await sameRequester(d, { ...ticket, network: ticket.network }))) {
+  if (ticket.network !== null && !(await sameRequester(d.db, { ...ticket, network: ticket.network }, d.client.ip, d.now))) {
     throw new Problem("not-entitled", "This download is locked to the network it was started from.");
   }
 
@@ -174,7 +146,9 @@ function grantRefusal(why: Exclude<Opened, { kind: "open" }>["why"]): Problem {
 export function ticketRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   // Hono answers HEAD with the GET handler.
-  routes.get("/d/:ticket", documented(FETCH), serveTicket);
-  routes.post("/d/:ticket", documented(FETCH_AFTER_POST), serveTicket);
+  // Stream bills each fetch through here for the part of the file it delivers, a whole download
+  // for a full GET (docs/stream-behaviour.md §1): the per-IP limit bounds a loop.
+  routes.get("/d/:ticket", documented(FETCH), ipLimit, serveTicket);
+  routes.post("/d/:ticket", documented(FETCH_AFTER_POST), ipLimit, serveTicket);
   return routes;
 }

@@ -10,10 +10,11 @@
 // D1 keeps the index (the owner's list, admin queries, the audit trail), written by the queue's
 // consumer and by the owner's and admin's actions (store.ts).
 import { DurableObject } from "cloudflare:workers";
+import type { DeliveryMode } from "../config/config";
 import type { AuditEvent } from "../record/audit";
 import type { AuditSink } from "../record/audit-queue";
 import type { ShareLink, Suspension } from "./store";
-import { linkRefusal } from "./status";
+import { linkRefusal, type LinkRefusal } from "./status";
 
 /** A grant handed out through the link, as its /d/ URL is checked. */
 interface Grant {
@@ -24,9 +25,6 @@ interface Grant {
   /** Bytes its fetches may still take: 3 × the file's size, from the first fetch. */
   budget: number | null;
 }
-
-/** What a use or a fetch is refused for; the Worker words it (status.ts). */
-export type LinkRefusal = "link-revoked" | "link-suspended" | "link-expired" | "link-exhausted";
 
 export type Redeemed =
   | { kind: "unknown" }
@@ -60,7 +58,8 @@ export interface Handout {
   grant: GrantName;
   /** The gateway's /d/<ticket>, or Stream's tokenized URL. */
   url: string;
-  via: "gateway" | "stream";
+  /** The delivery mode that minted it, and answers it again. */
+  mode: DeliveryMode;
 }
 
 /** A grant as its ticket names it: its id and its expiry (unix seconds). */

@@ -6,7 +6,22 @@ import type { Db } from "../storage/d1";
 import { failingClosed, errorText } from "../problems";
 import { linkNames } from "./ids";
 import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
-import { findBySecret, findForOwner, indexSuspension, insertLink, liveLinksOf, listLinks, revokeLink, revokeLinksOf, type LinksOf, type RevokedLink, type ShareLink } from "./store";
+import {
+  deleteLinksExpiredBefore,
+  findBySecret,
+  findForOwner,
+  indexSuspension,
+  indexUses,
+  insertLink,
+  liveLinksOf,
+  listLinks,
+  moveLegacyLinks,
+  revokeLink,
+  revokeLinksOf,
+  type LinksOf,
+  type RevokedLink,
+  type ShareLink,
+} from "./store";
 
 export interface ShareLinkStore {
   /** Creates a link unless its creator has `maxActive` live ones; whether it was created. */
@@ -35,6 +50,13 @@ export interface ShareLinkStore {
   reinstate(link: ShareLink, now: number): Promise<ShareLink | null>;
   /** Copies a suspension the link's object decided into the index. */
   indexSuspension(link: ShareLink): Promise<void>;
+  /**
+   * The statements that bring the index's use counts of these links up to date, written in the
+   * audit batch's own transaction (app/queue.ts): each link's uses are its audit rows.
+   */
+  countUses(links: string[]): D1PreparedStatement[];
+  /** Retention (the daily cron): deletes the links expired before `cutoff` and moves up to `moves` links from before public ids. */
+  retain(cutoff: number, now: number, moves: number): Promise<{ deleted: number; moved: number }>;
 }
 
 /** How the index's window of past uses is read when an object takes a link over. */
@@ -52,7 +74,6 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
   const of = (id: string) => namespace.get(namespace.idFromName(id));
   // Closed, not open: a link whose object cannot answer grants nothing.
   const ask = failingClosed("share link object", "This link cannot be checked right now. Try again in a moment.", 1);
-  /** The link's object, having taken the link over from D1 if it had not. */
   /** Hands the link's object its D1 row, when the object has just said it holds none (`adopt` keeps what it holds). */
   async function handOver(link: ShareLink): Promise<ShareLink> {
     const window = await usesInWindow(db, link.id, Math.max(Date.now() - windowMs, link.reinstatedAt ?? 0));
@@ -124,6 +145,8 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       return reinstated;
     },
     indexSuspension: (link) => indexSuspension(db, link.id, link.suspension, null),
+    countUses: (links) => [indexUses(db, links)],
+    retain: async (cutoff, now, moves) => ({ deleted: await deleteLinksExpiredBefore(db, cutoff), moved: await moveLegacyLinks(db, now, moves) }),
   };
   return store;
 }

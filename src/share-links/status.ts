@@ -1,11 +1,13 @@
 // Whether a share link can still be used, as one problem per reason (docs/http-api.md › Errors),
-// and what the page a person then sees may say about it (pages.ts › deadEndPage).
+// and what the page a person then sees may say about it (pages/share-page.ts › deadEndPage).
 import type { DownloadType } from "../config/config";
 import type { ShareLink } from "./store";
 import { Problem } from "../problems";
-import type { LinkRefusal } from "./link-object";
 
-/** Why a link made under a revocable right is on hold (redeem-routes.ts › requireCreatorStillEntitled). */
+/** Why a link cannot be used now: what its object refuses a use or a fetch for, worded here. */
+export type LinkRefusal = "link-revoked" | "link-suspended" | "link-expired" | "link-exhausted";
+
+/** Why a link made under a revocable right is on hold (routes/share-page.ts › requireCreatorStillEntitled). */
 export type PauseCause = "video-unavailable" | "access-lost";
 
 /**

@@ -1,5 +1,6 @@
 import type { DownloadType } from "../config/config";
-import type { Db } from "../storage/d1";
+import { deleteInBatches, type Db } from "../storage/d1";
+import { keysetPage } from "../storage/paging";
 import { linkNames, type LinkNames } from "./ids";
 
 /** How a link's grants reach the file (docs/http-api.md › Share links). */
@@ -193,12 +194,11 @@ export async function listLinks(
     )
     .bind(creator, page.cursor?.createdAt ?? null, page.cursor?.id ?? null, page.limit + 1)
     .all<Row>();
-  const kept = rows.results.slice(0, page.limit);
-  const links = await Promise.all(kept.map(fromRow));
+  const kept = keysetPage(rows.results, page.limit, (r) => ({ createdAt: r.created_at, id: r.public_id ?? r.id }));
+  const links = await Promise.all(kept.rows.map(fromRow));
   // A link listed by its public id must be found by it.
-  await moveLegacy(db, await Promise.all(kept.filter((r) => r.public_id === null).map((r) => linkNames(r.id))));
-  const last = kept[kept.length - 1];
-  return { links, next: rows.results.length > page.limit && last ? { createdAt: last.created_at, id: last.public_id ?? last.id } : null };
+  await moveLegacy(db, await Promise.all(kept.rows.filter((r) => r.public_id === null).map((r) => linkNames(r.id))));
+  return { links, next: kept.next };
 }
 
 /** A link a revocation changed: what its `link.revoked` event names. */
@@ -274,3 +274,7 @@ export function indexUses(db: Db, ids: string[]): D1PreparedStatement {
     )
     .bind(JSON.stringify(ids));
 }
+
+/** Retention: deletes the links that expired before `cutoff` (share_links is WITHOUT ROWID: batches are chosen by its primary key). */
+export const deleteLinksExpiredBefore = (db: Db, cutoff: number): Promise<number> =>
+  deleteInBatches(db, "DELETE FROM share_links WHERE id IN (SELECT id FROM share_links WHERE expires_at < ?1 ORDER BY expires_at LIMIT ?2)", cutoff);

@@ -9,7 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, test } from "vitest";
 import worker from "../../src/dev";
 import { EVENT_ATTEMPTS } from "../../src/events/delivery";
-import type { QueueMessage } from "../../src/app/queue";
+import type { QueueMessage } from "../../src/gateway/gateway";
 import { linkSecret, ADMIN_TOKEN, appToken, callWorker, envWith, expectProblem, keptQueue, randomUser, readyVideo } from "../helpers";
 
 // Dev-only test secret (Standard Webhooks format: whsec_ and base64 of 32 bytes).

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { type AccessInput, coarseNetwork, countryPermitted, decideAccess } from "../../src/mint/access-rules";
+import { type AccessInput, countryPermitted, decideAccess } from "../../src/mint/access-rules";
+import { coarseNetwork } from "../../src/http/networks";
 
 const set = (...codes: string[]) => new Set(codes);
 
@@ -9,7 +10,7 @@ function decide(input: Partial<AccessInput>) {
     blockedCountries: null,
     lockToIp: false,
     clientIp: null,
-    mode: "redirect",
+    throughGateway: false,
     ...input,
   });
 }
@@ -116,7 +117,7 @@ describe("decideAccess in stream mode", () => {
   test("puts no rules in the token (Stream sees the Worker), hands the countries to the gateway and binds the ticket to the client's network", () => {
     expect(
       decide({
-        mode: "stream",
+        throughGateway: true,
         lockToIp: true,
         clientIp: "203.0.113.7",
         allowedCountries: set("GB", "FR"),
@@ -127,12 +128,12 @@ describe("decideAccess in stream mode", () => {
   });
 
   test("an IPv6 client's ticket is bound to its /64, and no lock binds nothing", () => {
-    expect(decide({ mode: "stream", lockToIp: true, clientIp: "2001:db8:1:2:aaaa::7" }).via).toEqual({ kind: "gateway", network: "2001:db8:1:2::/64" });
-    expect(decide({ mode: "stream", lockToIp: false, clientIp: "203.0.113.7" }).via).toEqual({ kind: "gateway", network: null });
+    expect(decide({ throughGateway: true, lockToIp: true, clientIp: "2001:db8:1:2:aaaa::7" }).via).toEqual({ kind: "gateway", network: "2001:db8:1:2::/64" });
+    expect(decide({ throughGateway: true, lockToIp: false, clientIp: "203.0.113.7" }).via).toEqual({ kind: "gateway", network: null });
   });
 
   test("without any country setting there is nothing to check", () => {
-    expect(decide({ mode: "stream" })).toEqual({ rules: [], gatewayCheck: NO_CHECK, via: { kind: "gateway", network: null } });
+    expect(decide({ throughGateway: true })).toEqual({ rules: [], gatewayCheck: NO_CHECK, via: { kind: "gateway", network: null } });
   });
 });
 
@@ -143,8 +144,8 @@ test("no combination of inputs yields more than 3 rules", () => {
       for (const linkCountries of countries)
         for (const lockToIp of [false, true])
           for (const clientIp of [null, "203.0.113.7", "2001:db8::1"])
-            for (const mode of ["redirect", "stream"] as const) {
-              const { rules } = decideAccess({ allowedCountries, blockedCountries, linkCountries, lockToIp, clientIp, mode });
+            for (const throughGateway of [false, true]) {
+              const { rules } = decideAccess({ allowedCountries, blockedCountries, linkCountries, lockToIp, clientIp, throughGateway });
               expect(rules.length).toBeLessThanOrEqual(3);
               for (const rule of rules) if (rule.country) expect(rule.country.length).toBeGreaterThan(0);
             }
@@ -177,7 +178,7 @@ describe("countryPermitted", () => {
   });
 
   test("agrees with the decision for a stream-mode request", () => {
-    const { gatewayCheck } = decide({ mode: "stream", allowedCountries: set("GB", "US"), blockedCountries: set("US") });
+    const { gatewayCheck } = decide({ throughGateway: true, allowedCountries: set("GB", "US"), blockedCountries: set("US") });
     expect(countryPermitted(gatewayCheck, "GB")).toBe(true);
     expect(countryPermitted(gatewayCheck, "US")).toBe(false);
     expect(countryPermitted(gatewayCheck, "DE")).toBe(false);

@@ -97,7 +97,7 @@ describe("mintDownloadToken", () => {
       blockedCountries: null,
       lockToIp: false,
       clientIp: null,
-      mode: "redirect",
+      throughGateway: false,
     }).rules;
     const some = await mintDownloadToken(signer, { video: VIDEO, ttlSeconds: 60, accessRules: rules, now: NOW });
     expect(decode(some.token).claims.accessRules).toEqual(rules);
@@ -147,7 +147,7 @@ describe("a minted token at the emulator's delivery host", () => {
       blockedCountries: new Set(["FR"]),
       lockToIp: false,
       clientIp: null,
-      mode: "redirect",
+      throughGateway: false,
     });
     const { token } = await mintDownloadToken(signer, { video: await readyVideo(), ttlSeconds: 300, accessRules: rules });
     const fromUs = await download(token, { "CF-IPCountry": "US" });
@@ -174,7 +174,7 @@ describe("a minted token at the emulator's delivery host", () => {
     expect(otherFamily.status).toBe(403);
     await otherFamily.body?.cancel();
     // So the gateway never mints one: an IP lock sends the grant through its own /d/<ticket>.
-    expect(decideAccess({ allowedCountries: null, blockedCountries: null, lockToIp: true, clientIp: "2001:db8:1:2::1", mode: "redirect" }).rules).toEqual([]);
+    expect(decideAccess({ allowedCountries: null, blockedCountries: null, lockToIp: true, clientIp: "2001:db8:1:2::1", throughGateway: false }).rules).toEqual([]);
   });
 
   test.each([60, MAX_TOKEN_TTL_SECONDS, 7 * 86_400])(

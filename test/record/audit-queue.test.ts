@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runDur
 import { describe, expect, test, vi } from "vitest";
 import worker from "../../src/dev";
 import type { AuditEvent } from "../../src/record/audit";
-import type { QueueMessage } from "../../src/app/queue";
+import type { QueueMessage } from "../../src/gateway/gateway";
 import { retryDelaySeconds, writeAuditBatch } from "../../src/record/audit-queue";
 import { auditCount, keptQueue, linkAuditCount, ADMIN_TOKEN, appToken, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, quotaUsed, randomUid, randomUser, readyVideo, shareLinkRow } from "../helpers";
 
@@ -99,7 +99,7 @@ describe("the consumer", () => {
       ack: () => acked.push(`m${i}`),
       retry: (options?: QueueRetryOptions) => retried.push([`m${i}`, options]),
     } as unknown as Message<unknown> }));
-    await writeAuditBatch(failingBatches(env.DB), items, Date.now(), 10, async () => {});
+    await writeAuditBatch(failingBatches(env.DB), items, Date.now(), 10, () => [], async () => {});
     expect(acked).toEqual([]);
     expect(retried).toEqual([
       ["m0", { delaySeconds: 40 }],

@@ -30,7 +30,7 @@ import { linkSecret, linkByIdOrSecret,
   shareLinkRow,
   ticketPath,
 } from "../helpers";
-import type { QueueMessage } from "../../src/app/queue";
+import type { QueueMessage } from "../../src/gateway/gateway";
 
 const READY = { name: "Controls", downloads: { default: "ready", audio: "ready" } };
 

@@ -395,7 +395,7 @@ describe("expiry at the boundary (injected clock)", () => {
     const use = (now: number) => {
       const event = { id: crypto.randomUUID(), at: now, user: null, link: link.id, video: uid, type: "default", mode: "stream", country: null, network: null, outcome: "granted" };
       const grant = { id: crypto.randomUUID(), expiresAt: Math.floor(now / 1000) + 60 };
-      return links.redeem(link, { now, network: null, country: null, grant, handout: { grant, url: "https://gateway.example/d/x", via: "gateway" }, grantsUntil: now, event });
+      return links.redeem(link, { now, network: null, country: null, grant, handout: { grant, url: "https://gateway.example/d/x", mode: "stream" }, grantsUntil: now, event });
     };
 
     expect(await use(expiresAt - 1)).toMatchObject({ kind: "granted", link: { uses: 1 } });

@@ -1,40 +1,39 @@
-// Step 5: hand the file over, by redirect (the browser fetches from Stream) or by streaming it
-// through the Worker (Stream sees only the Worker; the filename is guaranteed).
-import type { Config } from "../config/config";
+// Stream mode (and every IP-locked grant): a 303 to the gateway's own /d/<ticket>, which streams
+// the file through the Worker for the grant's lifetime (routes/tickets.ts): Stream sees only the
+// Worker, the gateway sees every fetch, and the filename is the gateway's own header. Browsers,
+// curl and wget follow the 303 with a GET and resume there.
+import { grantSeconds } from "../mint/grant";
+import { issueTicket } from "../mint/ticket";
+import { grantExpiry } from "../mint/token";
 import { Problem, retryLater } from "../problems";
-import type { DownloadType } from "../config/config";
+import { savedName } from "./filename";
+import { sendOn, type Delivery } from "./mode";
 
-export const DOWNLOAD_FILES: Record<DownloadType, { file: string; extension: "mp4" | "m4a" }> = {
-  default: { file: "default.mp4", extension: "mp4" },
-  audio: { file: "audio.m4a", extension: "m4a" },
+export const stream: Delivery = {
+  throughGateway: true,
+  documented: {
+    status: 303,
+    description: "Stream mode: the grant is recorded and the file is at the Location, the gateway's own /d/<ticket> URL, for the grant's lifetime (resume there with Range)",
+  },
+  async mint(d, g) {
+    const now = Math.floor(d.now / 1000);
+    const grant = crypto.randomUUID();
+    const expiresAt = grantExpiry(now, grantSeconds(d.config, g), g.notAfter);
+    const ticket = await issueTicket(d.ticketKey, {
+      id: grant,
+      link: g.link ?? null,
+      issuedAt: now,
+      video: g.video,
+      type: g.type,
+      expiresAt,
+      network: g.access.via.kind === "gateway" ? g.access.via.network : null,
+      countries: g.access.gatewayCheck,
+      name: savedName(g.name),
+    });
+    return { mode: "stream", url: `${d.base}/d/${ticket}`, expiresAt, grant };
+  },
+  ...sendOn(303),
 };
-
-/** Always built from STREAM_DELIVERY_BASE and our own token, never from request input. */
-export function deliveryUrl(config: Config, token: string, type: DownloadType, filename?: string): string {
-  const url = new URL(`${config.stream.deliveryBase}/${token}/downloads/${DOWNLOAD_FILES[type].file}`);
-  if (filename) url.searchParams.set("filename", filename);
-  return url.href;
-}
-
-/**
- * A video's poster at Stream, exactly `width`×`height`: both sides and the fit are named, because
- * Stream's defaults are 640×640 and `crop` (docs/stream-behaviour.md §6). `crop` keeps the centre,
- * as the share page's `object-fit: cover` box would. The token may be view-only.
- */
-export function thumbnailUrl(config: Config, token: string, size: { width: number; height: number }): string {
-  const url = new URL(`${config.stream.deliveryBase}/${token}/thumbnails/thumbnail.jpg`);
-  url.searchParams.set("width", String(size.width));
-  url.searchParams.set("height", String(size.height));
-  url.searchParams.set("fit", "crop");
-  return url.href;
-}
-
-export function redirectTo(url: string): Response {
-  return new Response(null, {
-    status: 302,
-    headers: { location: url, "cache-control": "no-store", "referrer-policy": "no-referrer" },
-  });
-}
 
 /** What clients are told to wait after Stream's delivery host failed them. */
 const OUTAGE_RETRY_SECONDS = 5;
