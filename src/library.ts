@@ -53,8 +53,11 @@ export interface GatewayWorker<E> {
   queue(batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext): Promise<void>;
 }
 
-/** The gateway's Hono app, with what the Worker must export besides `fetch`. */
-export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E } & AppEnv> & {
+/**
+ * The gateway's Hono app, with what the Worker must export besides `fetch`. Its context variables
+ * are the gateway's own: the type leaves them out.
+ */
+export type StreamDownloadsApp<E extends object> = Hono<{ Bindings: E }> & {
   /**
    * The Worker's default export: `fetch` from the host's app (which mounts this one), the gateway's
    * crons and audit queue, and the host's own crons and queues passed on to `own`. Exporting
@@ -112,7 +115,8 @@ export function streamDownloads<E extends object = Cloudflare.Env>(source: Optio
   app.route("/", webhookRoutes());
   app.onError(handleError);
   const queue = (batch: MessageBatch<unknown>, env: E) => consumeQueue(batch, gatewayOf(env), Date.now());
-  return Object.assign(app, {
+  // The public type leaves the gateway's context variables out (StreamDownloadsApp).
+  return Object.assign(app as unknown as Hono<{ Bindings: E }>, {
     scheduled: async (controller: ScheduledController, env: E, ctx: ExecutionContext) => {
       await scheduled(controller, gatewayOf(env), ctx);
     },

@@ -2,12 +2,14 @@
 // directory installs the tarball, mounts `streamDownloads` under /media with its own hooks,
 // type-checks against the package's declarations (and fails to on a wrong hook, so they are real
 // types, not `any`), imports the browser helper, and is bundled by wrangler as a deployment would be.
+// The declarations of "." are one file that declares the public API and nothing of the internals.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -89,6 +91,65 @@ app.route("/media", media);
 export default media.worker(app) satisfies ExportedHandler<AppEnv>;
 `;
 
+// Every public name, as an app would use it: values, classes and types.
+const publicApi = `import {
+  DEFAULT_CRONS,
+  DEFAULT_QUEUES,
+  optionsFromEnv,
+  Problem,
+  ShareLinkObject,
+  StreamApiBudget,
+  streamDownloads,
+  unauthenticated,
+  UserQuota,
+  type AppEvent,
+  type AppEventType,
+  type AppUser,
+  type AuditEvent,
+  type AuditPage,
+  type AuditQuery,
+  type DeliveryMode,
+  type DownloadType,
+  type EntitleAnswer,
+  type EntitleHook,
+  type EntitlementSource,
+  type GatewayAdmin,
+  type GatewayBindings,
+  type GatewaySettings,
+  type GatewayWorker,
+  type GrantInput,
+  type HostHandlers,
+  type HostUser,
+  type IdentifyHook,
+  type OptionsSource,
+  type ProblemType,
+  type QueueMessage,
+  type StillEntitledHook,
+  type StreamDownloadsApp,
+  type StreamDownloadsOptions,
+  type Wiring,
+} from "stream-download-gateway";
+
+export { ShareLinkObject, StreamApiBudget, UserQuota };
+
+type Env = GatewayBindings & { STREAM_ACCOUNT_ID: string };
+const source: OptionsSource<Env> = (env) => ({ ...optionsFromEnv(env), identify, entitle, stillEntitled });
+const identify: IdentifyHook = async (_c, { allowCookie }): Promise<HostUser | null> => (allowCookie ? { id: "ada" } : null);
+const entitle: EntitleHook = (user: AppUser, video: string): EntitleAnswer => (user.id === video ? ("grant" satisfies EntitlementSource) : false);
+const stillEntitled: StillEntitledHook = (link) => link.createdAt > 0;
+const app: StreamDownloadsApp<Env> = streamDownloads(source);
+export const worker: GatewayWorker<Env> = app.worker(app, {} satisfies HostHandlers<Env>);
+export const admin = (env: Env): GatewayAdmin => app.admin(env);
+export const grants: GrantInput[] = [{ user: "ada", video: "v", expiresAt: null }];
+export const query: AuditQuery = { limit: 10 };
+export const firstEvent = async (env: Env): Promise<AuditEvent["id"] | undefined> => ((await admin(env).audit(query)) satisfies AuditPage).events[0]?.eventId ?? undefined;
+export const settings: GatewaySettings = { stream: { accountId: "", keyId: "", keyJwk: "", deliveryBase: "" }, downloads: { modes: ["redirect" satisfies DeliveryMode], prepare: ["audio" satisfies DownloadType] } };
+export const options: StreamDownloadsOptions<Env> = { ...settings, crons: DEFAULT_CRONS, queues: DEFAULT_QUEUES satisfies Wiring["queues"] };
+export const problem: ProblemType = (unauthenticated("no token") satisfies Problem).type;
+export const message = (event: AppEvent): QueueMessage & { event: AppEvent } => ({ kind: "event", event: { ...event, type: "link.created" satisfies AppEventType } });
+export type Namespaces = [DurableObjectNamespace<StreamApiBudget>, DurableObjectNamespace<UserQuota>, DurableObjectNamespace<ShareLinkObject>];
+`;
+
 // The same factory with an entitle hook that answers a number: must not type-check.
 const wrongHook = `import { streamDownloads, type GatewayBindings } from "stream-download-gateway";
 
@@ -132,17 +193,18 @@ const workerOptions = {
 
 const appFiles: Record<string, string> = {
   "src/worker.ts": worker,
+  "src/public-api.ts": publicApi,
   "src/wrong-hook.ts": wrongHook,
   "src/browser.ts": browser,
   "src/wrong-browser.ts": wrongBrowser,
   // As Cloudflare's templates have it.
   "tsconfig.json": JSON.stringify({
     compilerOptions: { ...workerOptions, module: "es2022", moduleResolution: "bundler" },
-    include: ["src/worker.ts", "src/wrong-hook.ts"],
+    include: ["src/worker.ts", "src/public-api.ts", "src/wrong-hook.ts"],
   }),
   "tsconfig.nodenext.json": JSON.stringify({
     compilerOptions: { ...workerOptions, module: "nodenext", moduleResolution: "nodenext" },
-    include: ["src/worker.ts", "src/wrong-hook.ts"],
+    include: ["src/worker.ts", "src/public-api.ts", "src/wrong-hook.ts"],
   }),
   "tsconfig.browser.json": JSON.stringify({
     compilerOptions: { target: "es2022", lib: ["es2022", "dom"], types: [], module: "es2022", moduleResolution: "bundler", strict: true, noEmit: true },
@@ -237,10 +299,49 @@ describe("the packed package in an app outside the repository", () => {
     expect(migrations.length).toBeGreaterThan(0);
     expect(paths).toEqual(expect.arrayContaining([...exported, ...migrations, "README.md", "LICENSE", "CHANGELOG.md"]));
     expect(exported).toEqual(
-      expect.arrayContaining(["dist/index.js", "dist/types/gateway/library.d.ts", "dist/element.js", "dist/types/element/stream-download.d.ts"]),
+      expect.arrayContaining(["dist/index.js", "dist/types/index.d.ts", "dist/element.js", "dist/types/element/stream-download.d.ts"]),
     );
     const topLevel = ["package.json", "README.md", "LICENSE", "CHANGELOG.md"];
     expect(paths.filter((path) => !topLevel.includes(path) && !/^(dist|migrations)\//.test(path))).toEqual([]);
+  });
+
+  test("the declarations of \".\" are one file of at most 400 lines, which declares the public API and none of the internals", async () => {
+    const declarations = packed.map((file) => file.path).filter((path) => path.startsWith("dist/types/") && !path.startsWith("dist/types/element/"));
+    expect(declarations).toEqual(["dist/types/index.d.ts"]);
+    const text = await readFile(join(app, "node_modules/stream-download-gateway/dist/types/index.d.ts"), "utf8");
+    expect(text.split("\n").length).toBeLessThanOrEqual(400);
+    expect(text).not.toMatch(/^import .* from ["']\./m);
+
+    const source = ts.createSourceFile("index.d.ts", text, ts.ScriptTarget.Latest, true);
+    const exported = new Set<string>();
+    const names = new Set<string>();
+    const visit = (node: ts.Node) => {
+      if (ts.isIdentifier(node)) names.add(node.text);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    for (const statement of source.statements) {
+      const isExported = ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      if (ts.isVariableStatement(statement) && isExported) {
+        for (const declaration of statement.declarationList.declarations) exported.add(declaration.name.getText(source));
+      } else if (isExported && "name" in statement && statement.name && ts.isIdentifier(statement.name as ts.Node)) {
+        exported.add((statement.name as ts.Identifier).text);
+      } else if (ts.isExportDeclaration(statement) && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+        for (const element of statement.exportClause.elements) exported.add(element.name.text);
+      }
+    }
+    // The public API as README.md and docs/integration.md use it, and src/library.ts exports it.
+    const values = ["streamDownloads", "optionsFromEnv", "Problem", "unauthenticated", "DEFAULT_CRONS", "DEFAULT_QUEUES", "StreamApiBudget", "UserQuota", "ShareLinkObject"];
+    const types = [
+      ...["StreamDownloadsApp", "StreamDownloadsOptions", "OptionsSource", "GatewaySettings", "GatewayBindings", "DeliveryMode", "DownloadType", "Wiring"],
+      ...["IdentifyHook", "EntitleHook", "StillEntitledHook", "EntitleAnswer", "EntitlementSource", "HostUser", "AppUser"],
+      ...["AuditEvent", "AppEvent", "AppEventType", "QueueMessage", "ProblemType"],
+      ...["GatewayAdmin", "GrantInput", "AuditPage", "AuditQuery", "HostHandlers", "GatewayWorker"],
+    ];
+    expect([...exported].sort()).toEqual([...values, ...types].sort());
+    for (const internal of ["AppEnv", "AppContext", "Gateway", "Deps", "MemoryCache", "Config", "Hooks", "ShareLink", "ShareLinkStore", "StreamApi"]) {
+      expect(names.has(internal), `${internal} is declared or named in index.d.ts`).toBe(false);
+    }
   });
 
   test("installing it brings jose and zod and uses the app's own hono, one copy", async () => {
@@ -249,7 +350,7 @@ describe("the packed package in an app outside the repository", () => {
     await expect(readdir(join(app, "node_modules/stream-download-gateway/node_modules"))).rejects.toThrow(/ENOENT/);
   });
 
-  test("an app mounting streamDownloads with its own identify and entitle type-checks (bundler resolution); an entitle answering a number does not", async () => {
+  test("an app mounting streamDownloads with its own identify and entitle, and one using every public name, type-check (bundler resolution); an entitle answering a number does not", async () => {
     const errors = await typeErrors(app, "tsconfig.json");
     expect(errors.map((error) => error.file)).toEqual(["src/wrong-hook.ts"]);
     expect(errors[0]?.message).toMatch(/^TS2322: .*number/);
