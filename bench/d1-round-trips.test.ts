@@ -115,7 +115,7 @@ test("uses per second one link's object takes", async ({ task }) => {
     const event = { id: crypto.randomUUID(), at: now, user: null, link: link.id, video: VIDEO, type: "default", mode: "stream", country: null, network: "192.0.2.0/24", outcome: "granted" };
     const grant = { id: crypto.randomUUID(), expiresAt: Math.floor(now / 1000) + 60 };
     // grantsUntil past every grant: each use is a new grant, as from a network of its own.
-    const answer = await links.redeem(link, { now, network: "192.0.2.0/24", country: "GB", grant, handout: { grant, url: "https://gateway.example/d/x", via: "gateway" }, grantsUntil: Number.MAX_SAFE_INTEGER, event });
+    const answer = await links.redeem(link, { now, network: "192.0.2.0/24", country: "GB", grant, handout: { grant, url: "https://gateway.example/d/x", mode: "stream" }, grantsUntil: Number.MAX_SAFE_INTEGER, event });
     expect(answer.kind).toBe("granted");
     await links.sent(link.id, event.id);
   };
