@@ -15,14 +15,15 @@ export interface RateLimiters {
 /** The bindings count per minute (period 60 in wrangler.toml). */
 const RATE_LIMIT_WINDOW_SECONDS = 60;
 
+/**
+ * Counts one request against the user's limit, then, if the user is within it, against the
+ * network's: a user past their own limit does not spend what the others at their address
+ * (an office, a campus behind one NAT) are allowed.
+ */
 export async function enforceRateLimits(limiters: RateLimiters, key: { user?: string; ip: string | null }): Promise<void> {
-  const checks: Promise<{ success: boolean }>[] = [];
-  if (key.user !== undefined) checks.push(limiters.user.limit({ key: `user:${key.user}` }));
+  const refused = () => retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);
+  if (key.user !== undefined && !(await limiters.user.limit({ key: `user:${key.user}` })).success) throw refused();
   // Cloudflare always sets CF-Connecting-IP in production; without it there is nothing to key on.
   // An IPv6 client is its /64: one subscriber gets a whole /64, so its addresses are one client.
-  if (key.ip) checks.push(limiters.ip.limit({ key: `ip:${clientNetwork(key.ip) ?? key.ip}` }));
-  const outcomes = await Promise.all(checks);
-  if (outcomes.some((o) => !o.success)) {
-    throw retryLater("rate-limited", "Too many requests; slow down.", RATE_LIMIT_WINDOW_SECONDS);
-  }
+  if (key.ip && !(await limiters.ip.limit({ key: `ip:${clientNetwork(key.ip) ?? key.ip}` })).success) throw refused();
 }

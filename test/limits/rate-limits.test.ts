@@ -241,6 +241,18 @@ describe("per address (IP_RATE_LIMITER, 120 a minute)", () => {
     expect((await counters(uid)).delivery).toBeGreaterThan(before.stream.delivery);
   }, LIMITER_BURST_TIMEOUT_MS);
 
+  test("a user past their own limit does not spend the address's: the others there are still served", async () => {
+    const [greedy, neighbour] = await Promise.all([appToken(randomUser()), appToken(randomUser())]);
+    const office = randomIPv4();
+
+    await clearOfLimiterRollover();
+    // 60 served, then 65 refused by the user's own limit: 125 requests, more than the address's 120.
+    const sent = await burst(USER_LIMIT + IP_LIMIT - USER_LIMIT + 5, () => gateway("/v1/share-links", { token: greedy, headers: from(office) }));
+    expect(sent.filter((s) => s === 200).length).toBe(USER_LIMIT);
+    expect(sent.filter((s) => s === 429).length).toBe(IP_LIMIT - USER_LIMIT + 5);
+    expect((await statuses([await gateway("/v1/share-links", { token: neighbour, headers: from(office) })]))[0]).toBe(200);
+  }, LIMITER_BURST_TIMEOUT_MS);
+
   test("an IPv6 client is its /64 however its addresses are written; the neighbouring /64 is another client", async () => {
     const prefix = randomPrefix64();
     const [a, b, c, d] = prefix.split(":");
