@@ -77,6 +77,32 @@ function scopeProblems(where, section, vars) {
   } else if (apiBase !== undefined && apiBase.trim().toLowerCase().startsWith("http:")) {
     problems.push(`${where}STREAM_API_BASE points at a local emulator.`);
   }
+  problems.push(...wiringProblems(where, section, vars));
+  return problems;
+}
+
+/**
+ * The Worker takes a batch only from its own queues (src/config/wiring.ts): the audit queue its
+ * AUDIT_QUEUE sends to, that queue's shards (-2 … -4) and dead-letter queue (-dlq), and Stream's
+ * events queue, named by AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME where they are not the
+ * defaults. Any other consumer would have its batches refused, and retried until they expire.
+ */
+function wiringProblems(where, section, vars) {
+  const named = (name, fallback) => (typeof vars[name] === "string" && vars[name].trim() !== "" ? vars[name].trim() : fallback);
+  const audit = named("AUDIT_QUEUE_NAME", "stream-download-audit");
+  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), `${audit}-dlq`, named("STREAM_EVENTS_QUEUE_NAME", "stream-download-stream-events")];
+  const queues = isTable(section.queues) ? section.queues : {};
+  const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
+  const problems = [];
+  const producer = list(queues.producers).find((p) => p.binding === "AUDIT_QUEUE");
+  if (producer !== undefined && producer.queue !== audit) {
+    problems.push(`${where}AUDIT_QUEUE sends to ${producer.queue}, but the gateway takes ${audit} as its audit queue: set AUDIT_QUEUE_NAME = "${producer.queue}" in its vars.`);
+  }
+  for (const { queue } of list(queues.consumers)) {
+    if (typeof queue === "string" && !own.includes(queue)) {
+      problems.push(`${where}consumes ${queue}, which is not one of the gateway's queues (${own.join(", ")}): name it with AUDIT_QUEUE_NAME or STREAM_EVENTS_QUEUE_NAME in its vars.`);
+    }
+  }
   return problems;
 }
 

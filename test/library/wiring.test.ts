@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CRONS, DEFAULT_QUEUES, optionsFromEnv, streamDownloads, type QueueMessage } from "../../src/library";
 import { auditFreshness, markSent, progressStatement } from "../../src/record/audit";
-import { ADMIN_TOKEN, callHost, expectProblem, readyVideo } from "../helpers";
+import { ADMIN_TOKEN, callHost, envWith, expectProblem, readyVideo } from "../helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -116,6 +116,25 @@ describe("downloads.worker(app, own)", () => {
     expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["m5"] });
     expect(await auditRowExists(id)).toBe(true);
     await expect(downloads.queue(createMessageBatch(`${DEFAULT_QUEUES.audit}-5`, [{ id: "m6", timestamp: new Date(), attempts: 1, body }]), env, createExecutionContext())).rejects.toThrow();
+  });
+});
+
+describe("the reference Worker's queues, named in env (a staging environment's)", () => {
+  test("AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME make those queues, and the audit queue's -dlq, the gateway's; the defaults are then not", async () => {
+    const staging = envWith({ AUDIT_QUEUE_NAME: "stream-download-audit-staging", STREAM_EVENTS_QUEUE_NAME: "stream-download-stream-events-staging" });
+    const downloads = streamDownloads(optionsFromEnv<Env>);
+    for (const queue of ["stream-download-audit-staging", "stream-download-audit-staging-dlq"]) {
+      const id = `staging-${crypto.randomUUID()}`;
+      const batch = createMessageBatch(queue, [{ id: "s1", timestamp: new Date(), attempts: 1, body: auditMessage(id) }]);
+      const ctx = createExecutionContext();
+      await downloads.queue(batch, staging, ctx);
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["s1"] });
+      expect(await auditRowExists(id)).toBe(true);
+    }
+    const events = createMessageBatch("stream-download-stream-events-staging", [{ id: "s2", timestamp: new Date(), attempts: 1, body: { type: "cf.stream.unknown" } }]);
+    await expect(downloads.queue(events, staging, createExecutionContext())).resolves.toBeUndefined();
+    const production = createMessageBatch(DEFAULT_QUEUES.audit, [{ id: "s3", timestamp: new Date(), attempts: 1, body: auditMessage("none") }]);
+    await expect(downloads.queue(production, staging, createExecutionContext())).rejects.toThrow(/not its queue/);
   });
 });
 

@@ -105,7 +105,8 @@ test("the queues deploy creates when missing: the audit queue, its dead-letter q
 
 /**
  * docs/operations.md's [env.staging] after a wrangler.toml `top`, as that page says to fill it in:
- * its database id, the top level's [vars] copied, STREAM_DELIVERY_BASE pointed at staging's.
+ * its database id, the top level's [vars] copied, STREAM_DELIVERY_BASE pointed at staging's, its
+ * queues named as the page names them.
  */
 function withStaging(top: string): string {
   const doc = readFileSync("docs/operations.md", "utf8");
@@ -117,7 +118,9 @@ function withStaging(top: string): string {
     'STREAM_DELIVERY_BASE = "https://customer-st4g1ng0000000000.cloudflarestream.com"',
   );
   const staging = block.replace("<npx wrangler d1 create stream-download-gateway-staging>", "9a8b7c6d-1111-2222-3333-444455556666");
-  return `${top}\n${staging}\n[env.staging.vars]\n${vars}\n`;
+  const queueNames = [...section.matchAll(/`((?:AUDIT|STREAM_EVENTS)_QUEUE_NAME = "[a-z0-9-]+")`/g)].map((m) => m[1]);
+  if (queueNames.length !== 2) throw new Error("docs/operations.md › A staging environment names its two queues");
+  return `${top}\n${staging}\n[env.staging.vars]\n${vars}\n${queueNames.join("\n")}\n`;
 }
 
 test("docs/operations.md's staging environment passes the checks, binds what the top level binds, and deploys with --env staging", () => {
@@ -133,7 +136,8 @@ test("docs/operations.md's staging environment passes the checks, binds what the
     consumers: section.queues.consumers.length,
     vars: Object.keys(section.vars).sort(),
   });
-  expect(names(staging)).toEqual(names(config));
+  // Staging's vars are the top level's, and its queues' names.
+  expect(names(staging)).toEqual({ ...names(config), vars: [...names(config).vars, "AUDIT_QUEUE_NAME", "STREAM_EVENTS_QUEUE_NAME"].sort() });
   const plan = deploymentPlan(toml, "staging");
   expect(plan.queues.map((q) => q.queue)).toEqual(["stream-download-audit-staging", "stream-download-audit-staging-dlq", "stream-download-stream-events-staging"]);
   expect(plan.steps).toEqual([
@@ -155,4 +159,12 @@ test("--env staging checks staging only: it deploys before production's settings
   const [top, stagingVars = ""] = beforeProduction.split("[env.staging.vars]");
   const demoInStaging = `${top}[env.staging.vars]${stagingVars.replace('DEMO_ENABLED = "false"', 'DEMO_ENABLED = "true"')}`;
   expect(deploymentProblems(demoInStaging, "staging")).toEqual(["[env.staging] DEMO_ENABLED is true: the demo's sign-in must never be deployed."]);
+});
+
+test("a consumer of a queue the gateway does not take as its own is refused, and so is an AUDIT_QUEUE the gateway does not consume", () => {
+  const renamed = ready.replaceAll("stream-download-audit", "downloads-audit");
+  const problems = deploymentProblems(renamed);
+  expect(problems.some((p) => p.includes("AUDIT_QUEUE sends to downloads-audit") && p.includes('AUDIT_QUEUE_NAME = "downloads-audit"'))).toBe(true);
+  expect(problems.some((p) => p.includes("consumes downloads-audit-dlq"))).toBe(true);
+  expect(deploymentProblems(renamed.replace("[vars]\n", '[vars]\nAUDIT_QUEUE_NAME = "downloads-audit"\n'))).toEqual([]);
 });
