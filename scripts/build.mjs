@@ -50,25 +50,32 @@ const declarations = (project) => tsc(["-p", project], `-p ${project}`);
  * Any class extending cloudflare:workers' DurableObject, wherever it is declared.
  */
 async function bareDurableObjects(directory) {
+  await rewriteDeclarations(directory, (path, text) => {
+    if (!text.includes('"cloudflare:workers"')) return text;
+    const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+    const bases = new Set();
+    for (const statement of source.statements) {
+      const bindings = statement.importClause?.namedBindings;
+      if (!ts.isImportDeclaration(statement) || statement.moduleSpecifier.text !== "cloudflare:workers" || !bindings || !ts.isNamedImports(bindings)) continue;
+      for (const element of bindings.elements) if ((element.propertyName ?? element.name).text === "DurableObject") bases.add(element.name.text);
+    }
+    const cuts = source.statements
+      .filter((statement) => ts.isClassDeclaration(statement) && statement.members.length > 0)
+      .filter((statement) => statement.heritageClauses?.some((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword && clause.types.some(({ expression }) => ts.isIdentifier(expression) && bases.has(expression.text))))
+      .map(({ members }) => [members.pos, members.end]);
+    return cuts.reduceRight((rest, [from, to]) => `${rest.slice(0, from)}\n${rest.slice(to)}`, text);
+  });
+}
+
+/** Each declaration file under `directory`, rewritten by `rewrite` (written back only when changed). */
+async function rewriteDeclarations(directory, rewrite) {
   const files = (await readdir(directory, { recursive: true })).filter((file) => file.endsWith(".d.ts"));
   await Promise.all(
     files.map(async (file) => {
       const path = join(directory, file);
       const text = await readFile(path, "utf8");
-      if (!text.includes('"cloudflare:workers"')) return;
-      const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
-      const bases = new Set();
-      for (const statement of source.statements) {
-        const bindings = statement.importClause?.namedBindings;
-        if (!ts.isImportDeclaration(statement) || statement.moduleSpecifier.text !== "cloudflare:workers" || !bindings || !ts.isNamedImports(bindings)) continue;
-        for (const element of bindings.elements) if ((element.propertyName ?? element.name).text === "DurableObject") bases.add(element.name.text);
-      }
-      const cuts = source.statements
-        .filter((statement) => ts.isClassDeclaration(statement) && statement.members.length > 0)
-        .filter((statement) => statement.heritageClauses?.some((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword && clause.types.some(({ expression }) => ts.isIdentifier(expression) && bases.has(expression.text))))
-        .map(({ members }) => [members.pos, members.end]);
-      if (cuts.length === 0) return;
-      await writeFile(path, cuts.reduceRight((rest, [from, to]) => `${rest.slice(0, from)}\n${rest.slice(to)}`, text));
+      const rewritten = rewrite(path, text);
+      if (rewritten !== text) await writeFile(path, rewritten);
     }),
   );
 }
@@ -125,18 +132,12 @@ async function gatewayDeclarations() {
  * `node16`/`nodenext` resolve them too (otherwise their types silently become `any`).
  */
 async function addJsExtensions(directory) {
-  const files = (await readdir(directory, { recursive: true })).filter((file) => file.endsWith(".d.ts"));
-  await Promise.all(
-    files.map(async (file) => {
-      const path = join(directory, file);
-      const text = await readFile(path, "utf8");
-      const rewritten = text.replace(/(from |import\()"(\.\.?\/[^"]+)"/g, (_, keyword, specifier) => {
-        const target = resolve(dirname(path), specifier);
-        if (existsSync(`${target}.d.ts`)) return `${keyword}"${specifier}.js"`;
-        if (existsSync(join(target, "index.d.ts"))) return `${keyword}"${specifier}/index.js"`;
-        throw new Error(`${path}: no declaration file for ${specifier}`);
-      });
-      if (rewritten !== text) await writeFile(path, rewritten);
+  await rewriteDeclarations(directory, (path, text) =>
+    text.replace(/(from |import\()"(\.\.?\/[^"]+)"/g, (_, keyword, specifier) => {
+      const target = resolve(dirname(path), specifier);
+      if (existsSync(`${target}.d.ts`)) return `${keyword}"${specifier}.js"`;
+      if (existsSync(join(target, "index.d.ts"))) return `${keyword}"${specifier}/index.js"`;
+      throw new Error(`${path}: no declaration file for ${specifier}`);
     }),
   );
 }
