@@ -150,7 +150,7 @@ export function gatewaySettings(options, env, cwd = ".") {
 async function gatewayModule() {
   const result = await build({
     stdin: {
-      contents: `export { parseConfig } from "./src/config";
+      contents: `export { parseConfig } from "./src/config/config";
         export { Downloads, readyStreamable } from "./src/stream/client";
         export { createSigner, mintDownloadToken } from "./src/mint/token";`,
       resolveDir: new URL("../..", import.meta.url).pathname,
