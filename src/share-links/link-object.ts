@@ -62,6 +62,9 @@ export interface Handout {
   mode: DeliveryMode;
 }
 
+/** A handout as storage may hold it: one kept before handouts named their mode says where it went instead. */
+type KeptHandout = Omit<Handout, "mode"> & ({ mode: DeliveryMode; via?: undefined } | { mode?: undefined; via: "gateway" | "stream" });
+
 /** A grant as its ticket names it: its id and its expiry (unix seconds). */
 export interface GrantName {
   id: string;
@@ -208,9 +211,11 @@ export class ShareLinkObject extends DurableObject {
    */
   private resumable(link: ShareLink, network: string | null, until: number): Handout | null {
     if (network === null || this.liveness(link) !== null) return null;
-    const handout = this.ctx.storage.kv.get<Handout>(handoutKey(network));
-    if (handout === undefined || handout.grant.expiresAt * 1000 <= until) return null;
-    return this.ctx.storage.kv.get<Grant>(grantKey(handout.grant)) === undefined ? null : handout;
+    const kept = this.ctx.storage.kv.get<KeptHandout>(handoutKey(network));
+    if (kept === undefined || kept.grant.expiresAt * 1000 <= until) return null;
+    if (this.ctx.storage.kv.get<Grant>(grantKey(kept.grant)) === undefined) return null;
+    // Kept before handouts named their mode: "gateway" was the ticket's (stream mode), "stream" Stream's URL.
+    return { grant: kept.grant, url: kept.url, mode: kept.mode ?? (kept.via === "gateway" ? "stream" : "redirect") };
   }
 
   /**
