@@ -6,14 +6,31 @@ import type { WorkerEnv } from "./demo/assets";
 import { documented, ok, PUBLIC, type Operation } from "./routes/openapi";
 import { problemResponse } from "./routes/respond";
 import { streamDownloads } from "./library";
-import { gatewayResolver, optionsFromEnv } from "./app/options";
+import { gatewayResolver, optionsFromEnv, type StreamDownloadsOptions } from "./app/options";
+import type { Wiring } from "./config/wiring";
 import { Problem } from "./problems";
+
+/**
+ * The reference Worker's options: the settings from `env`, and its queues' names where its
+ * deployment names its own (a staging environment's `-staging` queues): AUDIT_QUEUE_NAME (its
+ * dead-letter queue is that name with -dlq) and STREAM_EVENTS_QUEUE_NAME. Read here, not by
+ * `optionsFromEnv`: an app's own variable of that name would hand its queue to the gateway.
+ */
+function referenceOptions(env: Env): StreamDownloadsOptions<Env> {
+  const named = (name: string) => {
+    const value = (env as unknown as Record<string, unknown>)[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const [audit, streamEvents] = [named("AUDIT_QUEUE_NAME"), named("STREAM_EVENTS_QUEUE_NAME")];
+  const queues: Partial<Wiring["queues"]> = { ...(audit === undefined ? {} : { audit }), ...(streamEvents === undefined ? {} : { streamEvents }) };
+  return { ...optionsFromEnv(env), queues };
+}
 
 const ROOT = (): Operation => ({ summary: "Where this gateway's API is described (the demo, in development)", security: PUBLIC, responses: { 200: ok("Links", { type: "object" }) } });
 
 /** The Worker with these routes of its own (public/'s files) next to the gateway's. */
 export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
-  const app = streamDownloads(optionsFromEnv<Env>);
+  const app = streamDownloads(referenceOptions);
   for (const own of routes) app.route("/", own);
   // Someone opening the gateway's address: where its API is described, not a 404.
   app.get("/", documented(ROOT), (c) =>
@@ -26,4 +43,4 @@ export function referenceWorker(routes: Array<Hono<WorkerEnv>>) {
 }
 
 /** A gateway of this Worker's options, for tests that reach inside (its keys, its signer). */
-export const gatewayOf = gatewayResolver(optionsFromEnv<Env>, () => true);
+export const gatewayOf = gatewayResolver(referenceOptions, () => true);

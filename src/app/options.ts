@@ -57,21 +57,7 @@ export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env:
 export function optionsFromEnv<E extends object>(env: E): StreamDownloadsOptions<E> {
   const settings = settingsFromEnv(env);
   const binding = (env as { STREAM?: StreamBinding }).STREAM;
-  return { ...settings, stream: { ...settings.stream, ...(binding ? { binding } : {}) }, bindings: env as unknown as GatewayBindings, queues: queuesFromEnv(env) };
-}
-
-/**
- * The queues' names where a deployment names its own (a staging environment's `-staging` queues):
- * AUDIT_QUEUE_NAME (its dead-letter queue is that name with -dlq) and STREAM_EVENTS_QUEUE_NAME.
- */
-function queuesFromEnv(env: object): Partial<Wiring["queues"]> {
-  const named = (name: string) => {
-    const value = (env as Record<string, unknown>)[name];
-    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-  };
-  const audit = named("AUDIT_QUEUE_NAME");
-  const streamEvents = named("STREAM_EVENTS_QUEUE_NAME");
-  return { ...(audit === undefined ? {} : { audit }), ...(streamEvents === undefined ? {} : { streamEvents }) };
+  return { ...settings, stream: { ...settings.stream, ...(binding ? { binding } : {}) }, bindings: env as unknown as GatewayBindings };
 }
 
 const BINDINGS = ["DB", "USER_RATE_LIMITER", "IP_RATE_LIMITER", "LINK_PASSWORD_LIMITER", "STREAM_BUDGET", "SHARE_LINKS", "AUDIT_QUEUE"] as const;

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CRONS, DEFAULT_QUEUES, optionsFromEnv, streamDownloads, type QueueMessage } from "../../src/library";
 import { auditFreshness, markSent, progressStatement } from "../../src/record/audit";
 import { ADMIN_TOKEN, callHost, envWith, expectProblem, readyVideo } from "../helpers";
+import { referenceWorker } from "../../src/worker";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -122,19 +123,29 @@ describe("downloads.worker(app, own)", () => {
 describe("the reference Worker's queues, named in env (a staging environment's)", () => {
   test("AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME make those queues, and the audit queue's -dlq, the gateway's; the defaults are then not", async () => {
     const staging = envWith({ AUDIT_QUEUE_NAME: "stream-download-audit-staging", STREAM_EVENTS_QUEUE_NAME: "stream-download-stream-events-staging" });
-    const downloads = streamDownloads(optionsFromEnv<Env>);
+    const { handler } = referenceWorker([]);
     for (const queue of ["stream-download-audit-staging", "stream-download-audit-staging-dlq"]) {
       const id = `staging-${crypto.randomUUID()}`;
       const batch = createMessageBatch(queue, [{ id: "s1", timestamp: new Date(), attempts: 1, body: auditMessage(id) }]);
       const ctx = createExecutionContext();
-      await downloads.queue(batch, staging, ctx);
+      await handler.queue(batch, staging, ctx);
       expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["s1"] });
       expect(await auditRowExists(id)).toBe(true);
     }
     const events = createMessageBatch("stream-download-stream-events-staging", [{ id: "s2", timestamp: new Date(), attempts: 1, body: { type: "cf.stream.unknown" } }]);
-    await expect(downloads.queue(events, staging, createExecutionContext())).resolves.toBeUndefined();
+    await expect(handler.queue(events, staging, createExecutionContext())).resolves.toBeUndefined();
     const production = createMessageBatch(DEFAULT_QUEUES.audit, [{ id: "s3", timestamp: new Date(), attempts: 1, body: auditMessage("none") }]);
-    await expect(downloads.queue(production, staging, createExecutionContext())).rejects.toThrow(/not its queue/);
+    await expect(handler.queue(production, staging, createExecutionContext())).rejects.toThrow(/is neither a queue the gateway consumes/);
+  });
+
+  test("an app's own AUDIT_QUEUE_NAME is not read by optionsFromEnv: its queue stays the app's", async () => {
+    const shop = envWith({ AUDIT_QUEUE_NAME: "shop-audit" });
+    const { downloads, app } = hostWith(shop);
+    const seen: unknown[] = [];
+    const worker = downloads.worker(app, { queue: async (batch) => void seen.push(...batch.messages.map((m) => m.body)) });
+    const batch = createMessageBatch("shop-audit", [{ id: "h1", timestamp: new Date(), attempts: 1, body: { order: 7 } }]);
+    await worker.queue(batch, shop, createExecutionContext());
+    expect(seen).toEqual([{ order: 7 }]);
   });
 });
 
