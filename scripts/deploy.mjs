@@ -40,7 +40,7 @@ export function deploymentProblems(toml, envName) {
   if (config.vars !== undefined && !isTable(config.vars)) problems.push("[vars] must be a table.");
   const topVars = isTable(config.vars) ? config.vars : {};
   // Deploying one environment checks that one: a staging deployment may come before production's settings.
-  if (envName === undefined) problems.push(...scopeProblems("", config, topVars));
+  if (envName === undefined) problems.push(...scopeProblems("", config, topVars, topVars));
   if (config.env !== undefined && !isTable(config.env)) problems.push("env must be a table of [env.<name>] sections.");
   const environments = Object.entries(isTable(config.env) ? config.env : {}).filter(([name]) => envName === undefined || name === envName);
   if (envName !== undefined && environments.length === 0) problems.push(`wrangler.toml has no [env.${envName}].`);
@@ -51,13 +51,17 @@ export function deploymentProblems(toml, envName) {
       continue;
     }
     if (env.vars !== undefined && !isTable(env.vars)) problems.push(`${where}vars must be a table.`);
-    problems.push(...scopeProblems(where, env, { ...topVars, ...(isTable(env.vars) ? env.vars : {}) }));
+    const envVars = isTable(env.vars) ? env.vars : {};
+    problems.push(...scopeProblems(where, env, { ...topVars, ...envVars }, envVars));
   }
   return problems;
 }
 
-/** The problems of one deployment target: the top level (where "") or one environment. */
-function scopeProblems(where, section, vars) {
+/**
+ * The problems of one deployment target: the top level (where "") or one environment; `vars` are
+ * its own over the top level's (an unsafe value is refused either way), `ownVars` its own alone.
+ */
+function scopeProblems(where, section, vars, ownVars) {
   const problems = [];
   const databases = Array.isArray(section.d1_databases) ? section.d1_databases : [];
   const ids = databases.filter(isTable).map((db) => String(db.database_id ?? "").trim());
@@ -77,32 +81,47 @@ function scopeProblems(where, section, vars) {
   } else if (apiBase !== undefined && apiBase.trim().toLowerCase().startsWith("http:")) {
     problems.push(`${where}STREAM_API_BASE points at a local emulator.`);
   }
-  problems.push(...wiringProblems(where, section, vars));
+  problems.push(...wiringProblems(where, section, ownVars));
   return problems;
 }
 
 /**
  * The Worker takes a batch only from its own queues (src/config/wiring.ts): the audit queue its
  * AUDIT_QUEUE sends to, that queue's shards (-2 … -4) and dead-letter queue (-dlq), and Stream's
- * events queue, named by AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME where they are not the
- * defaults. Any other consumer would have its batches refused, and retried until they expire.
+ * events queue, named by the target's own AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME (wrangler
+ * does not inherit [vars]) where they are not the defaults. A consumer of any other queue would
+ * have its batches refused; an audit queue nobody consumes would keep its audit trail unwritten.
  */
-function wiringProblems(where, section, vars) {
-  const named = (name, fallback) => (typeof vars[name] === "string" && vars[name].trim() !== "" ? vars[name].trim() : fallback);
+function wiringProblems(where, section, ownVars) {
+  const named = (name, fallback) => (typeof ownVars[name] === "string" && ownVars[name].trim() !== "" ? ownVars[name].trim() : fallback);
   const audit = named("AUDIT_QUEUE_NAME", "stream-download-audit");
-  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), `${audit}-dlq`, named("STREAM_EVENTS_QUEUE_NAME", "stream-download-stream-events")];
+  const deadLetter = `${audit}-dlq`;
+  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), deadLetter, named("STREAM_EVENTS_QUEUE_NAME", "stream-download-stream-events")];
   const queues = isTable(section.queues) ? section.queues : {};
   const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
+  const consumers = list(queues.consumers);
+  const consumed = (queue) => consumers.some((consumer) => consumer.queue === queue);
   const problems = [];
-  const producer = list(queues.producers).find((p) => p.binding === "AUDIT_QUEUE");
-  if (producer !== undefined && producer.queue !== audit) {
-    problems.push(`${where}AUDIT_QUEUE sends to ${producer.queue}, but the gateway takes ${audit} as its audit queue: set AUDIT_QUEUE_NAME = "${producer.queue}" in its vars.`);
-  }
-  for (const { queue } of list(queues.consumers)) {
-    if (typeof queue === "string" && !own.includes(queue)) {
-      problems.push(`${where}consumes ${queue}, which is not one of the gateway's queues (${own.join(", ")}): name it with AUDIT_QUEUE_NAME or STREAM_EVENTS_QUEUE_NAME in its vars.`);
+  for (const producer of list(queues.producers)) {
+    const shard = /^AUDIT_QUEUE(?:_([234]))?$/.exec(String(producer.binding ?? ""));
+    if (shard === null) continue;
+    const expected = shard[1] === undefined ? audit : `${audit}-${shard[1]}`;
+    if (producer.queue !== expected) {
+      const fix = shard[1] === undefined ? `set AUDIT_QUEUE_NAME = "${producer.queue}" in its vars` : `send it to ${expected}`;
+      problems.push(`${where}${producer.binding} sends to ${producer.queue}, but the gateway takes ${expected} as that audit queue: ${fix}.`);
+    } else if (!consumed(expected)) {
+      problems.push(`${where}nothing consumes ${expected}, which ${producer.binding} sends to: add its [[queues.consumers]] (docs/operations.md › Wiring).`);
     }
   }
+  for (const consumer of consumers) {
+    if (typeof consumer.queue === "string" && !own.includes(consumer.queue)) {
+      problems.push(`${where}consumes ${consumer.queue}, which is not one of the gateway's queues (${own.join(", ")}): name it with AUDIT_QUEUE_NAME or STREAM_EVENTS_QUEUE_NAME in its vars.`);
+    }
+    if (consumer.queue === audit && consumer.dead_letter_queue !== deadLetter) {
+      problems.push(`${where}the consumer of ${audit} must dead-letter into ${deadLetter}, the queue the gateway retries from.`);
+    }
+  }
+  if (consumed(audit) && !consumed(deadLetter)) problems.push(`${where}nothing consumes ${deadLetter}: add its [[queues.consumers]] (docs/operations.md › Wiring).`);
   return problems;
 }
 

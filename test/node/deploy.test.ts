@@ -168,3 +168,19 @@ test("a consumer of a queue the gateway does not take as its own is refused, and
   expect(problems.some((p) => p.includes("consumes downloads-audit-dlq"))).toBe(true);
   expect(deploymentProblems(renamed.replace("[vars]\n", '[vars]\nAUDIT_QUEUE_NAME = "downloads-audit"\n'))).toEqual([]);
 });
+
+test("every audit queue the Worker sends to is consumed, dead-letters into its -dlq, and a shard sends to its own audit queue's shard", () => {
+  const staging = withStaging(ready);
+  const intoProduction = staging.replace('queue = "stream-download-audit-staging"\n', 'queue = "stream-download-audit-staging"\n\n[[env.staging.queues.producers]]\nbinding = "AUDIT_QUEUE_2"\nqueue = "stream-download-audit-2"\n');
+  expect(deploymentProblems(intoProduction).some((p) => p.includes("AUDIT_QUEUE_2 sends to stream-download-audit-2") && p.includes("send it to stream-download-audit-staging-2"))).toBe(true);
+  const unconsumed = ready.replace(/\[\[queues\.consumers\]\]\nqueue = "stream-download-audit"\n[^[]*/, "");
+  expect(deploymentProblems(unconsumed).some((p) => p.includes("nothing consumes stream-download-audit,"))).toBe(true);
+  const elsewhere = ready.replace('dead_letter_queue = "stream-download-audit-dlq"', 'dead_letter_queue = "somewhere-else"');
+  expect(deploymentProblems(elsewhere).some((p) => p.includes("must dead-letter into stream-download-audit-dlq"))).toBe(true);
+});
+
+test("an environment's queues are named by its own vars: the top level's AUDIT_QUEUE_NAME is not inherited", () => {
+  const named = ready.replaceAll("stream-download-audit", "downloads-audit").replace("[vars]\n", '[vars]\nAUDIT_QUEUE_NAME = "downloads-audit"\n');
+  const withDefaultEnv = `${named}\n[env.other]\n[[env.other.d1_databases]]\nbinding = "DB"\ndatabase_id = "9a8b7c6d-1111-2222-3333-444455556666"\n[[env.other.queues.producers]]\nbinding = "AUDIT_QUEUE"\nqueue = "stream-download-audit"\n[[env.other.queues.consumers]]\nqueue = "stream-download-audit"\ndead_letter_queue = "stream-download-audit-dlq"\n[[env.other.queues.consumers]]\nqueue = "stream-download-audit-dlq"\n[env.other.vars]\nSTREAM_DELIVERY_BASE = "https://customer-0th3r000000000000.cloudflarestream.com"\n`;
+  expect(deploymentProblems(withDefaultEnv)).toEqual([]);
+});
