@@ -17,7 +17,7 @@ const QueueMessageSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("event"), event: AppEventSchema }),
 ]);
 
-/** Whether a batch comes from one of the gateway's queues (wiring.ts). */
+/** Whether a batch comes from one of the gateway's queues (config/wiring.ts). */
 export const gatewayQueue = (batch: MessageBatch<unknown>, gateway: Gateway): boolean => gatewayQueueNames(gateway.wiring.queues).includes(batch.queue);
 
 export async function consumeQueue(batch: MessageBatch<unknown>, gateway: Gateway, now: number): Promise<void> {

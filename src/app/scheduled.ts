@@ -1,4 +1,4 @@
-// The gateway's crons (wiring.ts; wrangler.toml [triggers]). Daily, retention: audit rows older than
+// The gateway's crons (config/wiring.ts; wrangler.toml [triggers]). Daily, retention: audit rows older than
 // AUDIT_RETENTION_DAYS (and events whose delivery failed that long ago), share links expired for more than 30 days,
 // expired ticket pins, and download states still pending that nobody asked about for a day are deleted. Every
 // ten minutes, the re-check: PREPARE_DOWNLOADS downloads a webhook left unfinished are asked for

@@ -58,7 +58,7 @@ export const linkSuspended = (link: ShareLink & { suspension: Suspension }): App
     maxCountries: link.maxCountries,
   });
 
-/** The queue's message for an event (queue.ts). */
+/** The queue's message for an event (app/queue.ts). */
 export interface EventMessage {
   kind: "event";
   event: AppEvent;

@@ -13,7 +13,7 @@ async function sha256(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 }
 
-/** The configured tokens and their digests, hashed on first use; built once per configuration (gateway.ts). */
+/** The configured tokens and their digests, hashed on first use; built once per configuration (gateway/gateway.ts). */
 export interface AdminGate {
   enabled: boolean;
   digests(): Promise<ArrayBuffer[]>;

@@ -83,7 +83,7 @@ function jwksOutage(): Problem {
 /** The auth configurations that verify the app's own tokens (the others bring an identify hook). */
 export type TokenAuth = Exclude<AuthConfig, { kind: "hook" }>;
 
-/** Verifies app tokens for one auth configuration; built once per configuration (gateway.ts). */
+/** Verifies app tokens for one auth configuration; built once per configuration (gateway/gateway.ts). */
 export interface AppTokenVerifier {
   auth: TokenAuth;
   verify(token: string): Promise<JWTPayload>;

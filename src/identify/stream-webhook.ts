@@ -35,7 +35,7 @@ function parseSignatureHeader(header: string): SignatureHeader | null {
   return { time, sig1: bytes };
 }
 
-/** The subscription secret as an HMAC key, imported on first use; built once per configuration (gateway.ts). */
+/** The subscription secret as an HMAC key, imported on first use; built once per configuration (gateway/gateway.ts). */
 export type WebhookKey = () => Promise<CryptoKey>;
 
 export function createWebhookKey(secret: string): WebhookKey {

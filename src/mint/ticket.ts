@@ -37,7 +37,7 @@ const codes = (value: unknown): ReadonlySet<string> | null =>
 const AUDIENCE = "stream-download-gateway:grant-ticket";
 const HKDF_INFO = new TextEncoder().encode("stream-download-gateway grant ticket v1");
 
-/** The tickets' HMAC key, derived on first use; built once per configuration (gateway.ts). */
+/** The tickets' HMAC key, derived on first use; built once per configuration (gateway/gateway.ts). */
 export type TicketKey = () => Promise<CryptoKey>;
 
 export function createTicketKey(stream: Config["stream"]): TicketKey {
@@ -46,7 +46,7 @@ export function createTicketKey(stream: Config["stream"]): TicketKey {
 }
 
 async function deriveKey(jwk: JsonWebKey): Promise<CryptoKey> {
-  // `d` is present: config.ts refuses a JWK without its private parts.
+  // `d` is present: config/config.ts refuses a JWK without its private parts.
   const secret = await crypto.subtle.importKey("raw", base64url.decode(jwk.d ?? ""), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
     { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: HKDF_INFO },

@@ -56,7 +56,7 @@ export interface Signer {
   key(): Promise<CryptoKey>;
 }
 
-/** Built once per configuration (gateway.ts): the key is imported once, never per request. */
+/** Built once per configuration (gateway/gateway.ts): the key is imported once, never per request. */
 export function createSigner(stream: Config["stream"]): Signer {
   let key: Promise<CryptoKey> | undefined;
   return { keyId: stream.keyId, key: () => (key ??= importSigningKey(stream.keyJwk)) };

@@ -107,7 +107,7 @@ function sharePageCsp(brand: Brand, nonce: string | null, formRedirect: string |
 const newNonce = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
 
 // System fonts, one accent colour (--accent, set by each page: BRAND_ACCENT, validated as a hex
-// colour in config.ts, so it is safe inside the style element), a card that fits 320 px and up
+// colour in config/config.ts, so it is safe inside the style element), a card that fits 320 px and up
 // (a fact's label takes at most 45% of it: some languages' labels are long), a 48 px button.
 const STYLES = `*{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1d1f;background:#f3f4f6}

@@ -1,6 +1,7 @@
-// The download routes (docs/design.md, docs/http-api.md). Each handler reads top to bottom as the request path:
-// identify → entitle → ensure → mint → record → deliver. A grant is recorded (its quota unit and
-// its audit event) before anything that leads to the file leaves the gateway.
+// The download routes (docs/design.md, docs/http-api.md). Each reads top to bottom as the request
+// path: its guards identify and limit (routes/guards.ts), then the handler entitles, ensures,
+// mints, records and delivers. A grant is recorded (its quota unit and its audit event) before
+// anything that leads to the file leaves the gateway.
 import { Hono, type Context } from "hono";
 import * as z from "../input/zod";
 import type { AppUser } from "../identify/app-token";

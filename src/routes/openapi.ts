@@ -88,9 +88,12 @@ export const PREPARING = {
   headers: { "Retry-After": { schema: { type: "integer" } } },
   content: json(ref("Preparing")),
 };
-/** The answers of the delivery modes, each as its module documents it. */
+/** The answers of the delivery modes, each as its module documents it; modes that answer alike share their status's entry. */
 export const DELIVERED = Object.fromEntries(
-  Object.values(DELIVERIES).map(({ documented }) => [documented.status, { description: documented.description, headers: { Location: { schema: { type: "string", format: "uri" } } } }]),
+  [...Map.groupBy(Object.values(DELIVERIES), ({ documented }) => documented.status)].map(([status, modes]) => [
+    status,
+    { description: modes.map(({ documented }) => documented.description).join(" Or: "), headers: { Location: { schema: { type: "string", format: "uri" } } } },
+  ]),
 );
 export const userAuth = [{ appToken: [] }, { appCookie: [] }];
 export const bearerOnly = [{ appToken: [] }];

@@ -4,7 +4,7 @@
 //
 // Already covered elsewhere, not repeated here: the 61st download of one user (routes/downloads),
 // share-link creation and the status route per user, the demo's list per IP and per /64
-// (routes/controls), wrong passwords per link and /64 (share-links/redeem-routes), the Stream API
+// (routes/controls), wrong passwords per link and /64 (routes/share-page), the Stream API
 // shares (routes/controls). Here: the other user routes and addresses, the anonymous routes, the
 // /64's text forms and its neighbour, that a refused request spends nothing, right passwords.
 //

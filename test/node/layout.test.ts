@@ -61,10 +61,14 @@ describe("the layers of src/ (docs/design.md › Layout)", () => {
     expect(rows.flat().sort()).toEqual(units);
   });
 
-  test("the import graph was read (a broken reading would find nothing to refuse)", () => {
+  test("the import graph was read whole (a broken reading would find nothing to refuse)", () => {
     expect(result.summary.totalCruised).toBeGreaterThan(80);
     const library = result.modules.find((module) => module.source === "src/library.ts");
     expect(library?.dependencies.some((dependency) => dependency.resolved.startsWith("src/app/"))).toBe(true);
+    const ours = result.modules.filter((module) => module.source.startsWith("src/")).flatMap((module) => module.dependencies.map((dependency) => ({ from: module.source, ...dependency })));
+    // Every relative import resolved to a file, and type-only imports are in the graph too.
+    expect(ours.filter((dependency) => dependency.module.startsWith(".") && dependency.couldNotResolve).map((dependency) => `${dependency.from} → ${dependency.module}`)).toEqual([]);
+    expect(ours.some((dependency) => dependency.dependencyTypes.includes("type-only"))).toBe(true);
   });
 
   test("no import runs back up a row, none stays within a row, and there is no cycle", () => {
