@@ -5,6 +5,7 @@ import { importJWK, SignJWT } from "jose";
 import { test } from "vitest";
 import devAccount from "../emulator/fixtures/dev-account.json";
 import { parseConfig } from "../src/config/config";
+import { DELIVERIES } from "../src/deliver/modes";
 import { createSigner, mintDownloadToken } from "../src/mint/token";
 
 // The dev key through the gateway's own config parser, exactly as a deployment would load it.
@@ -15,7 +16,7 @@ const { stream } = parseConfig({
   STREAM_KEY_JWK: devAccount.signingKey.jwk,
   STREAM_DELIVERY_BASE: `https://customer-${devAccount.customerCode}.cloudflarestream.com`,
   AUTH_HS256_SECRET: "bench-only-secret-of-at-least-32-bytes",
-});
+}, DELIVERIES);
 const signer = createSigner(stream);
 const VIDEO = "c0ffee00000000000000000000000001";
 const ROUNDS = 4;

@@ -6,6 +6,8 @@
 // This file is the package's entry point (package.json "exports" › "."): what it exports is the
 // public API.
 import { Hono } from "hono";
+import type { GatewaySettings as Settings } from "./config/config";
+import type { DeliveryMode } from "./deliver/modes";
 import type { AppEnv } from "./gateway/context";
 import { cors } from "./routes/cors";
 import { mountPath } from "./http/mount";
@@ -35,7 +37,10 @@ export type { EntitlementSource } from "./entitle/entitle";
 export type { EntitleAnswer, EntitleHook, HostUser, IdentifyHook, StillEntitledHook } from "./app/hooks";
 export type { GatewayBindings } from "./gateway/gateway";
 export { optionsFromEnv, type OptionsSource, type StreamDownloadsOptions } from "./app/options";
-export type { DeliveryMode, DownloadType, GatewaySettings } from "./config/config";
+export type { DownloadType } from "./config/config";
+export type { DeliveryMode } from "./deliver/modes";
+/** The settings as options (docs/configuration.md), with this gateway's delivery modes. */
+export type GatewaySettings = Settings<DeliveryMode>;
 export { Problem, type ProblemType, unauthenticated } from "./problems";
 export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./config/wiring";
 export type { AuditPage, AuditQuery, GatewayAdmin, GrantInput } from "./admin/actions";

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, test } from "vitest";
 import { parseConfig, parseSettings, SETTINGS, type Setting, type UnlistedOption } from "../src/config/config";
+import { DELIVERIES } from "../src/deliver/modes";
 import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../src/library";
 import { Problem } from "../src/problems";
 import { callHost, expectProblem } from "./helpers";
@@ -112,7 +113,7 @@ describe("every setting", () => {
   });
 
   test.each(Object.entries(WRONG).filter(([, [variable]]) => variable !== null))("%s: a wrong variable is named by its variable", (setting, [value, , message, context = NONE]) => {
-    const problem = problemOf(() => parseConfig({ ...env, ...context.vars, [setting]: value }));
+    const problem = problemOf(() => parseConfig({ ...env, ...context.vars, [setting]: value }, DELIVERIES));
     expect(problem.type).toBe("misconfigured");
     expect(problem.options.extensions?.["setting"]).toBe(setting);
     expect(problem.detail).toMatch(message);
@@ -121,15 +122,15 @@ describe("every setting", () => {
 
   test.each(Object.entries(WRONG))("%s: a wrong typed option is named by its option path", (setting, [, value, message, context = NONE]) => {
     const path = SETTINGS[setting as Setting][0];
-    const problem = problemOf(() => parseSettings(withOption(path, value, context)));
+    const problem = problemOf(() => parseSettings(withOption(path, value, context), DELIVERIES));
     expect(problem.options.extensions?.["setting"]).toBe(path);
     expect(problem.detail).toMatch(message);
   });
 
   test("the required settings alone, typed or as variables, give the same configuration: the defaults agree", () => {
-    const typed = parseSettings(typedBase());
+    const typed = parseSettings(typedBase(), DELIVERIES);
     const { STREAM_ACCOUNT_ID, STREAM_KEY_ID, STREAM_KEY_JWK, STREAM_DELIVERY_BASE, STREAM_API_TOKEN, AUTH_HS256_SECRET } = env;
-    const fromEnv = parseConfig({ STREAM_ACCOUNT_ID, STREAM_KEY_ID, STREAM_KEY_JWK, STREAM_DELIVERY_BASE, STREAM_API_TOKEN, AUTH_HS256_SECRET });
+    const fromEnv = parseConfig({ STREAM_ACCOUNT_ID, STREAM_KEY_ID, STREAM_KEY_JWK, STREAM_DELIVERY_BASE, STREAM_API_TOKEN, AUTH_HS256_SECRET }, DELIVERIES);
     expect(typed).toEqual(fromEnv);
     expect(typed.tokenTtlSeconds).toBe(3600);
   });

@@ -151,6 +151,7 @@ async function gatewayModule() {
   const result = await build({
     stdin: {
       contents: `export { parseConfig } from "./src/config/config";
+        export { DELIVERIES } from "./src/deliver/modes";
         export { Downloads, readyStreamable } from "./src/stream/client";
         export { createSigner, mintDownloadToken } from "./src/mint/token";`,
       resolveDir: new URL("../..", import.meta.url).pathname,
@@ -205,10 +206,10 @@ export async function diagnose(options, settings, report) {
 
   // 1. Settings, validated by the gateway's own code.
   const gatewayCode = await gatewayModule();
-  const { parseConfig } = gatewayCode;
+  const { parseConfig, DELIVERIES } = gatewayCode;
   let config;
   try {
-    config = parseConfig(settings);
+    config = parseConfig(settings, DELIVERIES);
     pass("settings", "every required setting is present and valid");
   } catch (error) {
     const setting = error?.options?.extensions?.setting;

@@ -12,13 +12,14 @@ import { createEntitlementCallback } from "../entitle/callback";
 import { claimOrGrant, grantStillHeld, type Entitle } from "../entitle/entitle";
 import { buildGateway, type Gateway, type GatewayBindings, type Hooks } from "../gateway/gateway";
 import { DEFAULT_CRONS, DEFAULT_QUEUES, wiringOf, type Wiring } from "../config/wiring";
+import { DELIVERIES, type DeliveryMode } from "../deliver/modes";
 import { MemoryCache } from "../storage/memory-cache";
 import { misconfigured, Problem } from "../problems";
 
 /** The request as the app's hooks see it: its Worker's `env` typed as the app's own. */
 export type HostContext<E extends object> = Context<{ Bindings: E }>;
 
-export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> extends GatewaySettings {
+export interface StreamDownloadsOptions<E extends object = Cloudflare.Env> extends GatewaySettings<DeliveryMode> {
   stream: GatewaySettings["stream"] & {
     /** The Stream Workers binding (`[stream] binding = "STREAM"`): then no `apiToken` is needed. */
     binding?: StreamBinding;
@@ -55,7 +56,7 @@ export type OptionsSource<E extends object> = StreamDownloadsOptions<E> | ((env:
  * What the standalone Worker runs on; an app adds its hooks: `{ ...optionsFromEnv(env), identify, entitle }`.
  */
 export function optionsFromEnv<E extends object>(env: E): StreamDownloadsOptions<E> {
-  const settings = settingsFromEnv(env);
+  const settings = settingsFromEnv<DeliveryMode>(env);
   const binding = (env as { STREAM?: StreamBinding }).STREAM;
   return { ...settings, stream: { ...settings.stream, ...(binding ? { binding } : {}) }, bindings: env as unknown as GatewayBindings };
 }
@@ -115,7 +116,7 @@ function prepare(options: StreamDownloadsOptions<object>): Prepared {
   if (!Number.isInteger(hookTimeoutMs) || hookTimeoutMs < 1 || hookTimeoutMs > 60_000) {
     throw misconfigured("hookTimeoutMs", "hookTimeoutMs must be a whole number of milliseconds from 1 to 60000");
   }
-  const config = parseSettings(options, {
+  const config = parseSettings(options, DELIVERIES, {
     identify: options.identify !== undefined,
     entitle: options.entitle !== undefined,
     streamBinding: options.stream?.binding !== undefined,

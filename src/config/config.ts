@@ -6,8 +6,6 @@ import { isCountryCode } from "./countries";
 import { misconfigured as misconfiguredProblem, type Problem } from "../problems";
 import { isLanguage, LANGUAGES, type Language } from "../language/catalogue";
 
-export const DELIVERY_MODES = ["redirect", "stream"] as const;
-export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 export const DOWNLOAD_TYPES = ["default", "audio"] as const;
 export type DownloadType = (typeof DOWNLOAD_TYPES)[number];
 
@@ -36,6 +34,12 @@ export type EntitlementConfig =
   | { kind: "claims-and-grants"; videosClaim: string }
   | { kind: "callback"; url: URL; secret: Uint8Array; cacheSeconds: number }
   | { kind: "hook" };
+
+/**
+ * The delivery modes the gateway has (deliver/modes.ts), by name: DELIVERY_MODES may list only
+ * these. Given to the parser, since the modes are the deliver step's and this module is below it.
+ */
+export type KnownModes = Readonly<Record<string, { readonly throughGateway: boolean }>>;
 
 /** What the app brought besides settings: hooks and bindings that replace some settings, which are then not read. */
 export interface Provided {
@@ -69,7 +73,8 @@ export interface Config {
   lockToClientIp: boolean;
   allowedCountries: ReadonlySet<string> | null;
   blockedCountries: ReadonlySet<string> | null;
-  deliveryModes: ReadonlySet<DeliveryMode>;
+  /** The enabled delivery modes, by name: each one of the known modes the settings were parsed with. */
+  deliveryModes: ReadonlySet<string>;
   dailyDownloadQuota: number | null;
   shareLinkMaxTtlSeconds: number;
   /** Live links one user may hold at once (SHARE_LINK_MAX_ACTIVE). */
@@ -111,7 +116,7 @@ export interface EventsConfig {
  * The library's settings (docs/configuration.md names each with its environment variable).
  * Durations are in seconds unless named otherwise; every setting but `stream`'s five is optional.
  */
-export interface GatewaySettings {
+export interface GatewaySettings<Mode extends string = string> {
   stream: {
     /** Cloudflare account id (32 hex). */
     accountId: string;
@@ -149,8 +154,8 @@ export interface GatewaySettings {
     tokenTtlSeconds?: number;
     readyTtlSeconds?: number;
     pollIntervalSeconds?: number;
-    /** Default both. */
-    modes?: DeliveryMode[];
+    /** The delivery modes offered; default every one. */
+    modes?: Mode[];
     allowPublicVideos?: boolean;
     lockToClientIp?: boolean;
     allowedCountries?: string[];
@@ -268,9 +273,10 @@ function fromEnvValue(variable: Setting, kind: Kind, raw: unknown): unknown {
 /**
  * The library's options from a Worker's environment, by today's variable names (docs/configuration.md):
  * what the standalone Worker runs on, and a one-line migration for apps that passed `settings: env`.
- * A problem with one of these values names its variable, not its option.
+ * A problem with one of these values names its variable, not its option. The values are as given:
+ * parseSettings checks them all, the delivery modes' names against the gateway's `Mode`s.
  */
-export function settingsFromEnv(env: object): GatewaySettings {
+export function settingsFromEnv<Mode extends string = string>(env: object): GatewaySettings<Mode> {
   const raw = env as Record<string, unknown>;
   const options: Record<string, unknown> = {};
   const origins: EnvOrigins = new Map();
@@ -282,7 +288,7 @@ export function settingsFromEnv(env: object): GatewaySettings {
     else options[group] = { ...(options[group] as object | undefined), [key]: value };
     origins.set(path, { variable, value });
   }
-  return Object.assign(options, { [FROM_ENV]: origins }) as unknown as GatewaySettings;
+  return Object.assign(options, { [FROM_ENV]: origins }) as unknown as GatewaySettings<Mode>;
 }
 
 /** Reads the settings of one options object, each checked against its kind and named as the app wrote it. */
@@ -524,12 +530,12 @@ function restApi(r: Reader): Config["stream"]["api"] {
 }
 
 /** Every setting of a Worker's environment (docs/configuration.md), validated. */
-export function parseConfig(env: object, provided: Provided = NOTHING_PROVIDED): Config {
-  return parseSettings(settingsFromEnv(env), provided);
+export function parseConfig(env: object, modes: KnownModes, provided: Provided = NOTHING_PROVIDED): Config {
+  return parseSettings(settingsFromEnv(env), modes, provided);
 }
 
 /** The library's typed settings, validated; a problem names the option (or the variable it was read from). */
-export function parseSettings(settings: object, provided: Provided = NOTHING_PROVIDED): Config {
+export function parseSettings(settings: object, known: KnownModes, provided: Provided = NOTHING_PROVIDED): Config {
   const r = new Reader(settings);
   const deliveryBase = url(r, "STREAM_DELIVERY_BASE", r.required("STREAM_DELIVERY_BASE"));
   if (deliveryBase.pathname !== "/" || deliveryBase.search !== "") {
@@ -538,10 +544,14 @@ export function parseSettings(settings: object, provided: Provided = NOTHING_PRO
   const accountId = r.required("STREAM_ACCOUNT_ID");
   if (!/^[0-9a-f]{32}$/.test(accountId)) throw r.fail("STREAM_ACCOUNT_ID", "must be 32 hex characters");
   const quota = r.integer("DAILY_DOWNLOAD_QUOTA", 0, 0, 1_000_000);
-  const modes = new Set(members(r, "DELIVERY_MODES", DELIVERY_MODES, DELIVERY_MODES));
+  const names = Object.keys(known);
+  const modes = new Set(members(r, "DELIVERY_MODES", names, names));
   const lockToClientIp = r.flag("LOCK_TO_CLIENT_IP");
-  // IP-locked grants are delivered through the gateway (docs/design.md › IP lock), which stream mode is.
-  if (lockToClientIp && !modes.has("stream")) throw r.fail("LOCK_TO_CLIENT_IP", `needs "stream" in ${r.name("DELIVERY_MODES")}`);
+  // IP-locked grants are delivered through the gateway (docs/design.md › IP lock).
+  if (lockToClientIp && ![...modes].some((mode) => known[mode]?.throughGateway)) {
+    const through = names.filter((mode) => known[mode]?.throughGateway).map((mode) => `"${mode}"`);
+    throw r.fail("LOCK_TO_CLIENT_IP", `needs a mode delivered through the gateway (${through.join(" or ")}) in ${r.name("DELIVERY_MODES")}`);
+  }
   return {
     stream: {
       accountId,

@@ -1,16 +1,28 @@
 // Step 6: a delivery mode hands a grant over. Each mode is one module implementing `Delivery`,
 // collected in modes.ts; which one a grant is delivered in is decided there too.
-import type { GrantRequest, Minted, MintDeps } from "../mint/grant";
+import type { GrantRequest, MintDeps } from "../mint/grant";
 
-export interface Delivery {
+/** What a grant hands over. */
+export interface Minted<Mode extends string = string> {
+  /** The mode that minted it, and so answers it. */
+  mode: Mode;
+  /** Where the grant ends: Stream's tokenized URL, or the gateway's /d/<ticket>. */
+  url: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  /** Names the grant (the ticket's id). */
+  grant: string;
+}
+
+export interface Delivery<Mode extends string = string> {
   /** Whether the grant's URL is the gateway's own /d/<ticket>, which sees every fetch (an IP lock needs that). */
   readonly throughGateway: boolean;
   /** The answer as the API documents it (OpenAPI): its status and what it means. */
   readonly documented: { status: number; description: string };
   /** What the grant hands over, minted before the grant is recorded, so that a minting fault costs no use. */
-  mint(d: MintDeps, g: GrantRequest): Promise<Minted>;
+  mint(d: MintDeps, g: GrantRequest): Promise<Minted<Mode>>;
   /** The response that hands it over: the client's next request goes to `minted.url`. */
-  respond(minted: Minted): Response;
+  respond(minted: Minted<Mode>): Response;
   /**
    * HEAD on a granting route: the status and headers `respond` gives, without a Location (a URL
    * there would be a grant), having taken, recorded and created nothing.

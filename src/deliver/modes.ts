@@ -1,19 +1,26 @@
-// The delivery modes, one module each (mode.ts): a new mode is its module and its line here
-// (its name is in config's DELIVERY_MODES, which this object must cover).
-import type { DeliveryMode } from "../config/config";
-import type { Access, Minted } from "../mint/grant";
-import { GRANT_HEADERS, type Delivery } from "./mode";
+// The delivery modes, one module each (mode.ts): a new mode is its module and its line here. Its
+// name is then one the DELIVERY_MODES setting may list (the settings are parsed with DELIVERIES),
+// the routes' `mode`, and in OpenAPI's answers.
+import type { Access } from "../mint/grant";
+import { GRANT_HEADERS, type Delivery, type Minted } from "./mode";
 import { redirect } from "./redirect";
 import { stream } from "./stream";
 
+/** The modes' names: the public type `DeliveryMode`, so the package's declarations need no more of this file. */
+export const DELIVERY_MODES = ["redirect", "stream"] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
 export const DELIVERIES = { redirect, stream } satisfies Record<DeliveryMode, Delivery>;
+
+/** A mode by its name. */
+export const deliveryOf = (mode: DeliveryMode): Delivery<DeliveryMode> => DELIVERIES[mode];
 
 /**
  * The mode a grant is delivered in: the one asked for, unless the access decision needs the
  * gateway (an IP lock) and that mode does not pass through it; stream mode then delivers it.
  */
-export function deliveryFor(asked: DeliveryMode, access: Access): Delivery {
-  const delivery = DELIVERIES[asked];
+export function deliveryFor(asked: DeliveryMode, access: Access): Delivery<DeliveryMode> {
+  const delivery = deliveryOf(asked);
   return access.via.kind === "gateway" && !delivery.throughGateway ? DELIVERIES.stream : delivery;
 }
 

@@ -6,7 +6,7 @@ import { deliveryUrl } from "../mint/urls";
 import { streamFilenameParam } from "./filename";
 import { sendOn, type Delivery } from "./mode";
 
-export const redirect: Delivery = {
+export const redirect: Delivery<"redirect"> = {
   throughGateway: false,
   documented: { status: 302, description: "Redirect to the download at Stream's delivery host (`Cache-Control: no-store`)" },
   async mint(d, g) {

@@ -9,7 +9,7 @@ import { Problem, retryLater } from "../problems";
 import { savedName } from "./filename";
 import { sendOn, type Delivery } from "./mode";
 
-export const stream: Delivery = {
+export const stream: Delivery<"stream"> = {
   throughGateway: true,
   documented: {
     status: 303,

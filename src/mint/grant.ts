@@ -3,7 +3,7 @@
 // token, or the gateway's own ticket. Every request that reaches a mode's `mint` is a grant,
 // whatever its Range header: resuming happens at the URL a grant ends at (Stream's tokenized URL,
 // or /d/<ticket>), never by a Range on a granting request.
-import type { Config, DeliveryMode, DownloadType } from "../config/config";
+import type { Config, DownloadType } from "../config/config";
 import type { ClientInfo } from "../http/client";
 import { Problem } from "../problems";
 import { countryPermitted, decideAccess, type AccessDecision } from "./access-rules";
@@ -53,18 +53,6 @@ export interface GrantRequest {
   link?: string;
   /** Shorter than TOKEN_TTL_SECONDS: a share link's Stream URL, which nothing can count or revoke. */
   ttlSeconds?: number;
-}
-
-/** What a grant hands over. */
-export interface Minted {
-  /** The mode that minted it, and so answers it. */
-  mode: DeliveryMode;
-  /** Where the grant ends: Stream's tokenized URL, or the gateway's /d/<ticket>. */
-  url: string;
-  /** Unix seconds. */
-  expiresAt: number;
-  /** Names the grant (the ticket's id). */
-  grant: string;
 }
 
 /** What minting needs: the keys, the settings, the request's clock and the gateway's own URL (a ticket's). */

@@ -2,7 +2,6 @@
 // quota when one is set (quota.ts) and the audit event (audit-queue.ts); a share link's use is
 // recorded with them by share-links/record.ts. None of it is a D1 write.
 // Whatever was taken is given back when a later part fails, so a refused grant costs nothing.
-import type { DeliveryMode } from "../config/config";
 import type { ClientInfo } from "../http/client";
 import type { GrantRequest } from "../mint/grant";
 import type { AuditEvent } from "./audit";
@@ -38,9 +37,9 @@ interface GrantContext {
  * answered in a delivery mode or as a URL (`download-url`), from the requester's country and
  * coarse network.
  */
-export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { user: string }): AuditEvent & { user: string };
-export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { link: string }): AuditEvent & { link: string };
-export function grantAudit(d: GrantContext, g: GrantRequest, answer: DeliveryMode | "url", by: { user: string } | { link: string }): AuditEvent {
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: string, by: { user: string }): AuditEvent & { user: string };
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: string, by: { link: string }): AuditEvent & { link: string };
+export function grantAudit(d: GrantContext, g: GrantRequest, answer: string, by: { user: string } | { link: string }): AuditEvent {
   return {
     id: crypto.randomUUID(),
     at: d.now,

@@ -11,10 +11,10 @@ import { preparingJson, preparingResponse } from "./respond";
 import { jsonBody, parseInput, readBody } from "../input/validate";
 import { grantAudit, recordUserGrant } from "../record/grant";
 import { invalidRequest } from "../problems";
-import { DELIVERY_MODES, DOWNLOAD_TYPES, type DeliveryMode, type DownloadType } from "../config/config";
+import { DOWNLOAD_TYPES, type DownloadType } from "../config/config";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
 import { accessFor, type GrantRequest } from "../mint/grant";
-import { DELIVERIES, deliveryFor, grantJson } from "../deliver/modes";
+import { DELIVERY_MODES, deliveryFor, deliveryOf, grantJson, type DeliveryMode } from "../deliver/modes";
 import type { Delivery } from "../deliver/mode";
 import { refuseCrossSite, requireUser, videoParam, type UserEnv } from "./guards";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, DELIVERED, ref, UID, userAuth, type Operation } from "./openapi";
@@ -57,7 +57,7 @@ async function grant(d: Deps, user: AppUser, g: GrantRequest, delivery: Delivery
 /** The delivery mode, refused when this gateway has it disabled. */
 function enabled(d: Deps, mode: DeliveryMode, what = `mode=${mode}`): Delivery {
   if (!d.config.deliveryModes.has(mode)) throw invalidRequest("mode", `${what} is disabled on this gateway`);
-  return DELIVERIES[mode];
+  return deliveryOf(mode);
 }
 
 const DOWNLOAD = (): Operation => ({

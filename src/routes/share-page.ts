@@ -3,7 +3,6 @@
 // quota and its audit row, then delivers.
 import { Hono, type Context } from "hono";
 import * as z from "../input/zod";
-import { DELIVERY_MODES, type DeliveryMode } from "../config/config";
 import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../gateway/context";
 import { readState, type DownloadState } from "../ensure/download-state";
 import type { ShareLink } from "../share-links/store";
@@ -23,8 +22,9 @@ import { recordLinkGrant } from "../share-links/record";
 import { ipLimit } from "./guards";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
-import { accessFor, type Minted } from "../mint/grant";
-import { DELIVERIES, deliveryFor } from "../deliver/modes";
+import { accessFor } from "../mint/grant";
+import { DELIVERY_MODES, deliveryFor, deliveryOf, type DeliveryMode } from "../deliver/modes";
+import type { Minted } from "../deliver/mode";
 import { grantAudit } from "../record/grant";
 import { thumbnailUrl } from "../mint/urls";
 import { documented, json, LINK_SECRET, PREPARING, problems, PUBLIC, queryParameters, DELIVERED, ref, schema, type Operation } from "./openapi";
@@ -38,7 +38,7 @@ const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) })
  * through the gateway: `curl -X POST -L` would repeat its POST at Stream's delivery host, which
  * serves downloads to GET. Either way only if the deployment allows that mode.
  */
-function linkMode(request: Request, link: ShareLink, asked: DeliveryMode | undefined, modes: ReadonlySet<DeliveryMode>): DeliveryMode {
+function linkMode(request: Request, link: ShareLink, asked: DeliveryMode | undefined, modes: ReadonlySet<string>): DeliveryMode {
   if (link.delivery === "gateway") {
     if (asked === "redirect") throw new Problem("invalid-request", "This link is delivered through the gateway: mode=redirect is not offered", { extensions: { field: "mode" } });
     return "stream";
@@ -91,8 +91,8 @@ async function loadLink(d: Deps, secret: string, from: "memory" | "object", used
  * A link's grant: the URL is in the body too, so a command-line client that does not follow
  * redirects sees where the file is, and where to resume it.
  */
-function linkGrant(minted: Minted): Response {
-  const response = DELIVERIES[minted.mode].respond(minted);
+function linkGrant(minted: Minted<DeliveryMode>): Response {
+  const response = deliveryOf(minted.mode).respond(minted);
   return new Response(`${minted.url}\n`, { status: response.status, headers: { ...Object.fromEntries(response.headers), "content-type": "text/plain; charset=utf-8" } });
 }
 
@@ -283,7 +283,7 @@ export function shareRoutes(): Hono<AppEnv> {
         ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), pageSettings(d.config, c.req.raw, d.now), { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
-    const access = accessFor(d, DELIVERIES[mode].throughGateway, link);
+    const access = accessFor(d, deliveryOf(mode).throughGateway, link);
     // A grant must outlive the request: a link in its last seconds is as good as expired.
     if (link.expiresAt - d.now < MIN_GRANT_MS) throw expiredLink(link);
     const notAfter = Math.floor(link.expiresAt / 1000);

@@ -10,7 +10,7 @@
 // D1 keeps the index (the owner's list, admin queries, the audit trail), written by the queue's
 // consumer and by the owner's and admin's actions (store.ts).
 import { DurableObject } from "cloudflare:workers";
-import type { DeliveryMode } from "../config/config";
+import type { DeliveryMode } from "../deliver/modes";
 import type { AuditEvent } from "../record/audit";
 import type { AuditSink } from "../record/audit-queue";
 import type { ShareLink, Suspension } from "./store";

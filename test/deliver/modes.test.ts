@@ -2,8 +2,7 @@
 // without the URL, and a grant the gateway must hold (an IP lock) is never a Stream URL.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { DELIVERY_MODES } from "../../src/config/config";
-import { DELIVERIES, deliveryFor } from "../../src/deliver/modes";
+import { DELIVERIES, DELIVERY_MODES, deliveryFor, deliveryOf } from "../../src/deliver/modes";
 import type { Access, GrantRequest } from "../../src/mint/grant";
 import { readTicket } from "../../src/mint/ticket";
 import { gatewayOf } from "../../src/worker";
@@ -22,7 +21,7 @@ const grant = (access: Access): GrantRequest => ({ video: VIDEO, type: "default"
 
 describe("every delivery mode", () => {
   test.each(DELIVERY_MODES)("%s answers with the status it documents; its HEAD is that answer without the URL", async (mode) => {
-    const delivery = DELIVERIES[mode];
+    const delivery = deliveryOf(mode);
     const minted = await delivery.mint(await mintDeps(), grant(delivery.throughGateway ? LOCKED : STREAM_URL));
     expect(minted.mode).toBe(mode);
     const answer = delivery.respond(minted);
@@ -40,7 +39,7 @@ describe("deliveryFor", () => {
   test("an IP-locked grant goes through the gateway whatever mode was asked for; otherwise the mode asked for", () => {
     for (const mode of DELIVERY_MODES) {
       expect(deliveryFor(mode, LOCKED).throughGateway).toBe(true);
-      expect(deliveryFor(mode, STREAM_URL)).toBe(DELIVERIES[mode]);
+      expect(deliveryFor(mode, STREAM_URL)).toBe(deliveryOf(mode));
     }
   });
 

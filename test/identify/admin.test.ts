@@ -2,8 +2,9 @@ import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { createAdminGate, requireAdmin } from "../../src/identify/admin";
 import { parseConfig } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
 
-const configured = parseConfig(env).adminTokens;
+const configured = parseConfig(env, DELIVERIES).adminTokens;
 const tokens = createAdminGate(configured);
 
 function request(authorization?: string): Request {

@@ -5,12 +5,13 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createVerifier, identifyUser } from "../../src/identify/app-token";
 import { type Config, parseConfig } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
 import { Problem } from "../../src/problems";
 import { control } from "../emulator/helpers";
 
 // A host of its own, so that this file's key set is not shared with another test's.
 const jwksUrl = new URL("https://idp-jwks-test.example/__emulator/jwks");
-const { cookieName } = parseConfig(env).auth as { cookieName: string | null };
+const { cookieName } = parseConfig(env, DELIVERIES).auth as { cookieName: string | null };
 const auth = createVerifier({ kind: "jwks", jwksUrl, issuer: null, audience: null, cookieName } satisfies Config["auth"]);
 
 const rsa = await generateKeyPair("RS256");

@@ -3,9 +3,10 @@ import { exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { createVerifier, identifyUser } from "../../src/identify/app-token";
 import { type Config, parseConfig } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
 import { Problem } from "../../src/problems";
 
-const hs256Auth = tokenAuth(parseConfig(env).auth);
+const hs256Auth = tokenAuth(parseConfig(env, DELIVERIES).auth);
 const hs256 = createVerifier(hs256Auth);
 const secret = hs256Auth.secret;
 const strict = createVerifier({ ...hs256Auth, issuer: "https://app.example", audience: "stream-download-gateway" });

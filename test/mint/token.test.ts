@@ -1,12 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, test, vi } from "vitest";
 import { MAX_TOKEN_TTL_SECONDS, parseConfig } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
 import { Problem } from "../../src/problems";
 import { type AccessRule, decideAccess } from "../../src/mint/access-rules";
 import { createSigner, mintDownloadToken } from "../../src/mint/token";
 import { readyVideo } from "../helpers";
 
-const stream = parseConfig(env).stream;
+const stream = parseConfig(env, DELIVERIES).stream;
 const signer = createSigner(stream);
 const VIDEO = "c0ffee00000000000000000000000001";
 const NOW = 1_900_000_000;

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, test } from "vitest";
 import { parseConfig } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
 import { Problem } from "../../src/problems";
 import { streamApiBudget } from "../../src/stream/budget";
 import { CallGate } from "../../src/stream/call-gate";
@@ -11,7 +12,7 @@ import { StreamCallError, streamProblem } from "../../src/stream/errors";
 import { CreateRefusedError, StreamClient } from "../../src/stream/client";
 import { API_TOKEN, counters, injectFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 
-const config = parseConfig(env);
+const config = parseConfig(env, DELIVERIES);
 const { api, accountId, timeoutMs } = config.stream;
 if (api.kind !== "rest") throw new Error("the test project configures STREAM_API_TOKEN");
 const client = new StreamClient({ ...api, accountId, timeoutMs }, new CallGate(streamApiBudget(env.STREAM_BUDGET, config, async () => {})));
