@@ -21,6 +21,7 @@ const grant = (access: Access): GrantRequest => ({ video: VIDEO, type: "default"
 
 describe("every delivery mode", () => {
   test.each(DELIVERY_MODES)("%s answers with the status it documents; its HEAD is that answer without the URL", async (mode) => {
+    const carriesUrl = (response: Response, url: string) => [...response.headers.values()].some((value) => value.includes(url));
     const delivery = deliveryOf(mode);
     const minted = await delivery.mint(await mintDeps(), grant(delivery.throughGateway ? LOCKED : STREAM_URL));
     expect(minted.mode).toBe(mode);
@@ -28,7 +29,8 @@ describe("every delivery mode", () => {
     const head = delivery.head();
     expect(answer.status).toBe(delivery.documented.status);
     expect(head.status).toBe(answer.status);
-    expect(answer.headers.get("location")).toBe(minted.url);
+    expect(carriesUrl(answer, minted.url)).toBe(true);
+    expect(carriesUrl(head, minted.url)).toBe(false);
     expect(head.headers.get("location")).toBeNull();
     expect(answer.headers.get("cache-control")).toBe("no-store");
     expect(head.headers.get("cache-control")).toBe("no-store");

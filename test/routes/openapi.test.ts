@@ -3,6 +3,7 @@
 import { expect, test } from "vitest";
 import { app } from "../../src/index";
 import { gateway } from "../helpers";
+import { DELIVERY_MODES } from "../../src/deliver/modes";
 
 /** Hono's `:param` (with an optional `{regex}`) as OpenAPI's `{param}`. */
 const toOpenApi = (path: string) => path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, "{$1}");
@@ -26,5 +27,5 @@ test("the document's request schemas are the validating ones: a documented enum 
     paths: Record<string, Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[] }>>;
   };
   const mode = doc.paths["/v1/videos/{uid}/download"]?.get?.parameters?.find((p) => p.name === "mode");
-  expect(mode?.schema.enum).toEqual(["redirect", "stream"]);
+  expect(mode?.schema.enum).toEqual([...DELIVERY_MODES]);
 });
