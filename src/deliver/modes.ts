@@ -1,6 +1,6 @@
-// The delivery modes, one module each (mode.ts): a new mode is its module and its line here. Its
-// name is then one the DELIVERY_MODES setting may list (the settings are parsed with DELIVERIES),
-// the routes' `mode`, and in OpenAPI's answers.
+// The delivery modes, one module each (mode.ts): a new mode is its module, and its name and entry
+// here. Its name is then one the DELIVERY_MODES setting may list (the settings are parsed with
+// DELIVERIES), a value of the routes' `mode`, and its answer is in OpenAPI's.
 import type { Access } from "../mint/grant";
 import { GRANT_HEADERS, type Delivery, type Minted } from "./mode";
 import { redirect } from "./redirect";

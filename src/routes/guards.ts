@@ -1,8 +1,9 @@
 // What a route declares it needs before its handler runs (Hono middleware, in the order listed):
 // `videoParam` first on every :uid route (the UID goes into Stream API paths, so it is checked
-// before any I/O), `refuseCrossSite` on every route that changes state or hands a grant to a signed-in user,
-// `requireUser` on a user's routes (step 1 and the limits: the user on the context, counted per
-// user and per network), `ipLimit` on anonymous routes that can call Stream or write state.
+// before any I/O); `refuseCrossSite` on every route that changes state or hands a grant to a
+// signed-in user; `requireUser` on a user's routes (step 1 and the limits: the user on the
+// context, counted per user, then per network); `ipLimit` on anonymous routes that can call
+// Stream or write state.
 import type { MiddlewareHandler } from "hono";
 import { deps, type AppEnv } from "../gateway/context";
 import type { AppUser } from "../identify/app-token";
