@@ -241,7 +241,7 @@ export const SETTINGS = {
 } as const satisfies Record<string, readonly [SettingPath, "text" | "jwk" | "integer" | "flag" | "list"]>;
 
 export type Setting = keyof typeof SETTINGS;
-/** Options without a variable: none (test/config.test.ts holds it so), so the two lists cannot drift apart. */
+/** Options without a variable: none (test/config/config.test.ts holds it so), so the two lists cannot drift apart. */
 export type UnlistedOption = Exclude<SettingPath, (typeof SETTINGS)[Setting][0]>;
 type Kind = (typeof SETTINGS)[Setting][1];
 

@@ -3,11 +3,11 @@
 // scheduledTime, never the clock.
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, test } from "vitest";
-import { auditStatement } from "../src/record/audit";
-import worker from "../src/index";
-import { linkNames } from "../src/share-links/ids";
-import { appToken, download, envWith, randomUid, randomUser } from "./helpers";
-import { counters, seedVideo } from "./emulator/helpers";
+import { auditStatement } from "../../src/record/audit";
+import worker from "../../src/index";
+import { linkNames } from "../../src/share-links/ids";
+import { appToken, download, envWith, randomUid, randomUser } from "../helpers";
+import { counters, seedVideo } from "../emulator/helpers";
 
 const DAY = 86_400_000;
 // Far from the real clock, to show that scheduledTime, not Date.now(), sets the cutoffs.

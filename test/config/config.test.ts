@@ -3,11 +3,11 @@
 // static options throw when the gateway is built.
 import { env } from "cloudflare:test";
 import { describe, expect, expectTypeOf, test } from "vitest";
-import { parseConfig, parseSettings, SETTINGS, type Setting, type UnlistedOption } from "../src/config/config";
-import { DELIVERIES } from "../src/deliver/modes";
-import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../src/library";
-import { Problem } from "../src/problems";
-import { callHost, expectProblem } from "./helpers";
+import { parseConfig, parseSettings, SETTINGS, type Setting, type UnlistedOption } from "../../src/config/config";
+import { DELIVERIES } from "../../src/deliver/modes";
+import { optionsFromEnv, streamDownloads, type StreamDownloadsOptions } from "../../src/library";
+import { Problem } from "../../src/problems";
+import { callHost, expectProblem } from "../helpers";
 
 const WHSEC = `whsec_${btoa("0123456789abcdefghijklmnopqrstuv")}`;
 const SHORT_WHSEC = "whsec_c2hvcnQ=";
