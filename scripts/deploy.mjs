@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
+import { eventsQueueOf } from "./lib/event-subscription.mjs";
 
 const HELP = `npm run deploy -- [options]
 
@@ -96,7 +97,7 @@ function wiringProblems(where, section, ownVars) {
   const named = (name, fallback) => (typeof ownVars[name] === "string" && ownVars[name].trim() !== "" ? ownVars[name].trim() : fallback);
   const audit = named("AUDIT_QUEUE_NAME", "stream-download-audit");
   const deadLetter = `${audit}-dlq`;
-  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), deadLetter, named("STREAM_EVENTS_QUEUE_NAME", "stream-download-stream-events")];
+  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), deadLetter, eventsQueueOf(ownVars)];
   const queues = isTable(section.queues) ? section.queues : {};
   const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
   const consumers = list(queues.consumers);

@@ -41,6 +41,16 @@ export function readDevVars(path = ".dev.vars") {
 }
 
 /**
+ * A deployment target's own [vars] in a parsed wrangler.toml: the top level's, or `[env.<envName>]`'s
+ * (wrangler does not inherit them); null when there is no such environment.
+ */
+export function targetVars(toml, envName) {
+  const section = envName === null || envName === undefined ? toml : toml.env?.[envName];
+  if (section === undefined) return null;
+  return Object.fromEntries(Object.entries(section.vars ?? {}).map(([name, value]) => [name, String(value)]));
+}
+
+/**
  * The gateway's settings as `wrangler dev` gives them to it: wrangler.toml's [vars], with
  * `.dev.vars` over them. A wrangler.toml that cannot be read counts as no [vars] (wrangler dev
  * reports it itself).

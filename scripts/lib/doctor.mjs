@@ -10,10 +10,10 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { importJWK, jwtVerify } from "jose";
 import { parse as parseToml } from "smol-toml";
-import { ensureDevVars, readGatewayVars } from "./dev-vars.mjs";
+import { ensureDevVars, readGatewayVars, targetVars } from "./dev-vars.mjs";
 import { DEV_SERVERS_FILE, recordedDevServers } from "./servers.mjs";
 import { notificationUrlOf } from "./stream-setup.mjs";
-import { DOCUMENTED_EVENTS, EVENTS_QUEUE, INFERRED_EVENTS, findEventSubscription } from "./event-subscription.mjs";
+import { DOCUMENTED_EVENTS, INFERRED_EVENTS, eventsQueueOf, findEventSubscription } from "./event-subscription.mjs";
 
 export const HELP = `npm run doctor -- [options]
 
@@ -125,9 +125,8 @@ export function gatewaySettings(options, env, cwd = ".") {
   const toml = parseToml(readFileSync(`${cwd}/wrangler.toml`, "utf8"));
   let vars;
   if (options.remote) {
-    const section = options.envName === null ? toml : toml.env?.[options.envName];
-    if (section === undefined) throw new UsageError(`wrangler.toml has no [env.${options.envName}]`);
-    vars = Object.fromEntries(Object.entries(section.vars ?? {}).map(([k, v]) => [k, String(v)]));
+    vars = targetVars(toml, options.envName);
+    if (vars === null) throw new UsageError(`wrangler.toml has no [env.${options.envName}]`);
   } else {
     const { emulator } = options.local;
     // As `npm run dev` and `npm run token` do: the dev-only fixtures when there is no .dev.vars yet.
@@ -303,7 +302,7 @@ export async function diagnose(options, settings, report) {
   }
 
   // 4b. Stream's events reach the gateway's queue (docs/design.md › Stream's events).
-  await checkEvents(stream, local, { pass, warn });
+  await checkEvents(stream, local, eventsQueueOf(settings), { pass, warn });
 
   // 5. Videos whose allowedOrigins Stream might apply to their downloads.
   checkAllowedOrigins(videos.body.result, stream, { pass, warn });
@@ -323,18 +322,18 @@ export async function diagnose(options, settings, report) {
 }
 
 /** Without a subscription the gateway still works, polling Stream: a warning, not a failure. */
-async function checkEvents(stream, local, { pass, warn }) {
+async function checkEvents(stream, local, queueName, { pass, warn }) {
   const fix = local ? "restart `npm run dev`: it subscribes the emulator's events to the local queue" : "`npm run setup` (its token needs Queues Write), or see docs/operations.md › Setup";
   let found;
   try {
-    found = await findEventSubscription({ apiBase: stream.api.apiBase, accountId: stream.accountId, apiToken: stream.api.apiToken });
+    found = await findEventSubscription({ apiBase: stream.api.apiBase, accountId: stream.accountId, apiToken: stream.api.apiToken }, queueName);
   } catch (error) {
     warn("events", `could not read the event subscriptions (${error.message}); the gateway polls Stream unless they are set up`, `${fix}; the API token needs Queues Read to check them`);
     return;
   }
   const { queue, subscription } = found;
   if (queue === null || subscription === null || subscription.enabled === false) {
-    const what = queue === null ? `no queue ${EVENTS_QUEUE}` : subscription === null ? `no subscription sends Stream's events to ${EVENTS_QUEUE}` : `the subscription ${subscription.id} is disabled`;
+    const what = queue === null ? `no queue ${queueName}` : subscription === null ? `no subscription sends Stream's events to ${queueName}` : `the subscription ${subscription.id} is disabled`;
     warn("events", `${what}: downloads in progress are polled (every POLL_INTERVAL_SECONDS) instead of learnt from Stream's events`, fix);
     return;
   }
@@ -343,7 +342,7 @@ async function checkEvents(stream, local, { pass, warn }) {
   if (missing.length > 0) {
     warn("events", `subscription ${subscription.id} lacks ${missing.join(", ")}`, fix);
   } else {
-    pass("events", `Stream publishes ${subscription.events.length} event types to ${EVENTS_QUEUE}${completion.length === INFERRED_EVENTS.length ? "" : " (not the finished-download ones: downloads in progress stay polled)"}`);
+    pass("events", `Stream publishes ${subscription.events.length} event types to ${queueName}${completion.length === INFERRED_EVENTS.length ? "" : " (not the finished-download ones: downloads in progress stay polled)"}`);
   }
 }
 

@@ -6,6 +6,9 @@ import { accountApi, shaped, StreamApiError } from "./cloudflare-api.mjs";
 
 export const EVENTS_QUEUE = "stream-download-stream-events";
 
+/** The queue a deployment's Worker takes Stream's events from (src/worker.ts): its STREAM_EVENTS_QUEUE_NAME, else the default. */
+export const eventsQueueOf = (vars) => (typeof vars.STREAM_EVENTS_QUEUE_NAME === "string" && vars.STREAM_EVENTS_QUEUE_NAME.trim()) || EVENTS_QUEUE;
+
 /** What the gateway learns from (src/ensure/stream-events.ts): the documented events, then the two only inferred. */
 export const DOCUMENTED_EVENTS = ["video_state.ready", "video_state.updated", "video_state.errored", "download.created", "download.deleted"];
 export const INFERRED_EVENTS = ["download.ready", "download.errored"];

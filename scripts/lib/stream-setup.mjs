@@ -3,11 +3,12 @@
 // It never prints a secret: key ids and URLs yes, JWKs, tokens and webhook secrets no.
 import { spawn } from "node:child_process";
 import { accountApi, SetupError, shaped, StreamApiError } from "./cloudflare-api.mjs";
-import { EVENTS_QUEUE, ensureEventSubscription } from "./event-subscription.mjs";
+import { EVENTS_QUEUE, ensureEventSubscription, eventsQueueOf } from "./event-subscription.mjs";
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { readDevVars } from "./dev-vars.mjs";
+import { parse as parseToml } from "smol-toml";
+import { readDevVars, readGatewayVars, targetVars } from "./dev-vars.mjs";
 
 export const DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
 const WEBHOOK_PATH = "/webhooks/stream";
@@ -62,8 +63,6 @@ not be stored is deleted again); 2 usage error (nothing was sent to Stream).
 
 /** Exit code 2: the command line is wrong; nothing was sent anywhere. */
 export class UsageError extends Error {}
-
-export { SetupError, StreamApiError };
 
 const KeyList = z.array(z.object({ id: z.string(), created: z.string().optional() }));
 const NewKey = z.object({ id: z.string().min(1), jwk: z.string().min(1) });
@@ -280,6 +279,13 @@ export function parseSetupArgs(argv, env) {
   };
 }
 
+/** The vars of the Worker being set up (its queue names): .dev.vars locally, else its wrangler.toml section's; none without a wrangler.toml. */
+function deploymentVars(plan) {
+  if (plan.local) return readGatewayVars({ devVars: plan.devVars });
+  if (!existsSync("wrangler.toml")) return {};
+  return targetVars(parseToml(readFileSync("wrangler.toml", "utf8")), plan.wranglerEnv) ?? {};
+}
+
 function revocationWarning(id) {
   return `Deleted signing key ${id}: every token it signed is revoked now (downloads handed out with it stop working).`;
 }
@@ -418,7 +424,7 @@ export async function runSetup(argv, { env, stdout, stderr }) {
     else await createAndStore(plan, api, store, keys, previousKey, { say, warn });
     if (plan.events) {
       try {
-        await ensureEventSubscription(plan, { say, warn });
+        await ensureEventSubscription(plan, { say, warn }, eventsQueueOf(deploymentVars(plan)));
       } catch (error) {
         if (!(error instanceof SetupError)) throw error;
         throw new SetupError(`${error.message}\nThe key and webhook are stored; without events the gateway polls Stream. Give the token Queues Write and run setup again, or pass --no-events.`);

@@ -139,6 +139,15 @@ describe("npm run setup --local", () => {
     }
     const off = await local("--no-webhook", "--no-events");
     expect(off.output).not.toContain("Events:");
+
+    // A deployment that names its events queue (a staging environment's) has that one looked up,
+    // and made when missing: the emulator knows only the default queue and creates none, so the
+    // attempt is what shows the name was used.
+    writeFileSync(join(work, ".dev.vars"), `${readFileSync(join(work, ".dev.vars"), "utf8")}STREAM_EVENTS_QUEUE_NAME=stream-download-stream-events-staging\n`);
+    const named = await local("--no-webhook");
+    expect(named.code, named.output).toBe(1);
+    expect(named.output).toContain("refused POST …/queues");
+    expect(named.output).not.toContain("Events: Stream already publishes to stream-download-stream-events ");
   });
 
   test("writes a key Stream lists, whose JWK signs tokens the delivery host accepts, and the webhook's secret", async () => {
