@@ -80,11 +80,15 @@ export interface VideoQuery {
   asc?: boolean;
 }
 
+/** Stream lists up to this many videos from a single request (its API reference › List videos). */
+export const LIST_LIMIT = 1000;
+
 export function listVideos(emulator: Emulator, query: VideoQuery): VideoRecord[] {
   const now = emulator.now();
   const { status, search, asc } = query;
   return Object.values(emulator.state.videos)
     .filter((v) => !status || videoState(v, now) === status)
     .filter((v) => !search || String(v.meta.name ?? "").toLowerCase().includes(search.toLowerCase()))
-    .sort((a, b) => (asc ? a.created - b.created : b.created - a.created));
+    .sort((a, b) => (asc ? a.created - b.created : b.created - a.created))
+    .slice(0, LIST_LIMIT);
 }

@@ -51,7 +51,7 @@ export function recordVideo(db: Db, uid: string, video: StreamVideo | null, at: 
 }
 
 /**
- * The 10-minute cron's list sync: one list call (Stream answers up to 1,000 videos) recorded in one
+ * The 10-minute cron's list sync: one list call (Stream answers up to 1,000, newest first) recorded in one
  * statement, so that a video made ready before the events began, or whose event was lost, costs
  * no look-up on its first download. It proves nothing about videos it does not list.
  */

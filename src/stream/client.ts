@@ -143,7 +143,8 @@ export class StreamClient implements StreamApi {
   }
 
   async listVideos(): Promise<StreamVideo[]> {
-    const videos = this.#result(await this.#call("GET", "?asc=true", "GET …/stream"), z.array(Video));
+    // Newest first (Stream's default): it lists at most 1,000, and the newest are the ones asked for.
+    const videos = this.#result(await this.#call("GET", "", "GET …/stream"), z.array(Video));
     return videos.flatMap((video) => (typeof video.uid === "string" ? [toVideo(video, video.uid)] : []));
   }
 
