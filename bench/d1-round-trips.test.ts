@@ -71,7 +71,8 @@ test("D1 round trips per hot request", async ({ task }) => {
   expect(created.status).toBe(201);
   const share = await hot(`/s/${linkSecret(await created.json())}`, async () => ({ method: "POST" }), 303);
 
-  // A used-up link posted to a large audience: every POST after the first is answered from memory.
+  // A used-up link posted to a large audience: after the first read, no POST reaches D1 (each asks
+  // only the link's object, which may hand the poster's network its grant back).
   const oneUse = await callWorker(recording, `/v1/videos/${VIDEO}/share-links`, {
     method: "POST",
     token: creator,

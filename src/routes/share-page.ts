@@ -6,6 +6,7 @@ import * as z from "../input/zod";
 import { type AppContext, type AppEnv, chargedTo, type Deps, deps } from "../gateway/context";
 import { readState, type DownloadState } from "../ensure/download-state";
 import type { ShareLink } from "../share-links/store";
+import type { Handout } from "../share-links/link-object";
 import { downloadSize } from "../deliver/file-size";
 import { videoBlocked } from "../entitle/entitle";
 import { wantsHtml } from "../pages/html";
@@ -95,6 +96,9 @@ function linkGrant(minted: Minted<DeliveryMode>): Response {
   const response = deliveryOf(minted.mode).respond(minted);
   return new Response(`${minted.url}\n`, { status: response.status, headers: { ...Object.fromEntries(response.headers), "content-type": "text/plain; charset=utf-8" } });
 }
+
+/** A grant handed back to the network that holds it, as it was handed out. */
+const handBack = (handout: Handout): Response => linkGrant({ mode: handout.mode, url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
 
 function remember(d: Deps, secret: string, link: ShareLink): void {
   const refusal = linkRefusal(link, d.now);
@@ -275,6 +279,13 @@ export function shareRoutes(): Hono<AppEnv> {
       return landingPage(await pageFacts(d, link), pageSettings(d.config, c.req.raw, d.now), { problem: error, typed: (body.password ?? "") !== "" });
     }
 
+    // A used-up link still hands a network back the grant it holds, and costs nothing else.
+    const held = linkRefusal(link, d.now) === "link-exhausted" ? await d.links.handedBack(link.id, d.client.network, d.now + MIN_GRANT_MS) : null;
+    if (held !== null) {
+      remember(d, secret, held.link);
+      if (held.handout === null) throw linkProblem(held.link, d.now) ?? retryLater("upstream-unavailable", "This link is busy. Try again in a moment.", 1);
+      return handBack(held.handout);
+    }
     const ensured = await ensureDownload(chargedTo(d, null), link.video, link.type);
     if (ensured.kind !== "ready") {
       const retryAfter = ensured.kind === "preparing" ? ensured.retryAfter : 1;
@@ -312,10 +323,7 @@ export function shareRoutes(): Hono<AppEnv> {
     }
     // Every POST that hands out a new grant takes a use; one from a network whose grant still
     // lasts gets that grant back (a resume, a second click) and takes nothing.
-    if (redeemed.kind === "resumed") {
-      const { handout } = redeemed;
-      return linkGrant({ mode: handout.mode, url: handout.url, expiresAt: handout.grant.expiresAt, grant: handout.grant.id });
-    }
+    if (redeemed.kind === "resumed") return handBack(redeemed.handout);
     if (redeemed.link.uses === link.maxUses) {
       await d.events.notify(linkEvent("link.exhausted", link, d.now, { uses: redeemed.link.uses }));
     }

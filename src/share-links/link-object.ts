@@ -205,6 +205,14 @@ export class ShareLinkObject extends DurableObject {
   }
 
   /**
+   * The link as it stands and the grant `network` holds and would be handed back (`resumable`),
+   * asked without taking anything; null while the object holds no link.
+   */
+  handedBack(network: string | null, until: number): { link: ShareLink; handout: Handout | null } | null {
+    return this.link === undefined ? null : { link: this.link, handout: this.resumable(this.link, network, until) };
+  }
+
+  /**
    * The grant `network` was handed, while it lasts past `until` and the link is live: a POST that
    * hands back a grant already given takes no use (a resume, a second click), whatever the link's
    * uses left; only a new grant counts. A network that cannot be told apart ("unknown") gets none.

@@ -5,7 +5,7 @@
 import type { Db } from "../storage/d1";
 import { failingClosed, errorText } from "../problems";
 import { linkNames } from "./ids";
-import type { GrantName, Guess, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
+import type { GrantName, Guess, Handout, Opened, Redeemed, RedeemInput, ShareLinkObject } from "./link-object";
 import {
   deleteLinksExpiredBefore,
   findBySecret,
@@ -33,6 +33,8 @@ export interface ShareLinkStore {
   list: typeof listLinks extends (db: Db, ...rest: infer A) => infer R ? (...rest: A) => R : never;
   /** Takes one use (link-object.ts › redeem). */
   redeem(link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed>;
+  /** The link as its object holds it, and the grant a network would be handed back, taking nothing (link-object.ts › handedBack). */
+  handedBack(link: string, network: string | null, until: number): Promise<{ link: ShareLink; handout: Handout | null } | null>;
   /** One attempt at the link's password from `network` (link-object.ts › guess); `passwordRight` exempts the network afterwards. */
   guess(link: ShareLink, network: string, now: number): Promise<Guess>;
   passwordRight(link: string, network: string, now: number): Promise<void>;
@@ -104,6 +106,7 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       await handOver(link);
       return redeem();
     },
+    handedBack: (link, network, until) => ask(async () => (await of(link).handedBack(network, until)) as { link: ShareLink; handout: Handout | null } | null),
     async guess(link, network, now) {
       await adopted(link);
       return ask(async () => (await of(link.id).guess(network, now)) as Guess);

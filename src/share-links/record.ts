@@ -15,7 +15,14 @@ import type { ShareLink } from "./store";
  * refused, with why.
  */
 export async function recordLinkGrant(r: Recorder, links: ShareLinkStore, link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed> {
-  if (r.quota !== null) await r.quota.take(link.creator, input.event, "link owner");
+  try {
+    if (r.quota !== null) await r.quota.take(link.creator, input.event, "link owner");
+  } catch (error) {
+    // A grant handed back takes no quota: a network that holds one gets it even when none is left.
+    const held = await links.handedBack(link.id, input.network, input.grantsUntil);
+    if (held?.handout == null) throw error;
+    return { kind: "resumed", link: held.link, handout: held.handout };
+  }
   let redeemed: Redeemed | undefined;
   try {
     redeemed = await links.redeem(link, input);

@@ -1,8 +1,8 @@
 // Resuming without spending (docs/http-api.md › Share links): every POST that hands out a new grant
 // takes a use; a POST from a network whose grant still lasts gets that grant back and takes nothing.
 import { describe, expect, test } from "vitest";
-import { seedVideo } from "../emulator/helpers";
-import { appToken, createShareLink, drainAudit, expectProblem, gateway, linkAuditCount, randomUser, shareLinkRow } from "../helpers";
+import { counters, seedVideo } from "../emulator/helpers";
+import { appToken, callWorker, createShareLink, drainAudit, envWith, expectProblem, gateway, linkAuditCount, quotaUsed, randomUser, shareLinkRow } from "../helpers";
 
 const READY = { name: "Board meeting", downloads: { default: "ready" } };
 const HOME = "203.0.113.40";
@@ -90,5 +90,43 @@ describe("a POST from the network that holds a live grant", () => {
     expect([a.status, b.status]).toEqual([303, 303]);
     expect(a.headers.get("location")).not.toBe(b.headers.get("location"));
     await Promise.all([a.arrayBuffer(), b.arrayBuffer()]);
+  });
+});
+
+describe("a grant handed back costs nothing, even where nothing is left", () => {
+  const withQuota = envWith({ DAILY_DOWNLOAD_QUOTA: "1" });
+  const postWith = (secret: string, ip: string) => callWorker(withQuota, `/s/${secret}`, { method: "POST", headers: { "cf-connecting-ip": ip } });
+
+  test("the creator's quota used up: the network holding a grant gets it back, another network is refused", async () => {
+    const { uid } = await seedVideo(READY);
+    const creator = randomUser();
+    const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads: 2, delivery: "gateway" });
+    const first = await postWith(made.secret, HOME);
+    expect(first.status).toBe(303);
+    await first.arrayBuffer();
+    expect(await quotaUsed(creator)).toBe(1);
+    const again = await postWith(made.secret, HOME);
+    expect(again.status).toBe(303);
+    expect(again.headers.get("location")).toBe(first.headers.get("location"));
+    await again.arrayBuffer();
+    await expectProblem(await postWith(made.secret, "198.51.100.78"), 429, "quota-exceeded");
+    expect(await quotaUsed(creator)).toBe(1);
+  });
+
+  test("a used-up link answers without asking Stream or the quota: the holder's grant back, anyone else 410", async () => {
+    const { uid } = await seedVideo(READY);
+    const creator = randomUser();
+    const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads: 1, delivery: "gateway" });
+    const first = await postWith(made.secret, HOME);
+    await first.arrayBuffer();
+    const before = await counters(uid);
+    for (let i = 0; i < 3; i++) {
+      const back = await postWith(made.secret, HOME);
+      expect(back.headers.get("location")).toBe(first.headers.get("location"));
+      await back.arrayBuffer();
+      await expectProblem(await postWith(made.secret, `198.51.100.${90 + i}`), 410, "link-exhausted");
+    }
+    expect((await counters(uid)).api).toBe(before.api);
+    expect(await quotaUsed(creator)).toBe(1);
   });
 });
