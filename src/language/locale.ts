@@ -37,14 +37,31 @@ export function recipientLocale(acceptLanguage: string | null, pinned: Language 
   return { language: FALLBACK, format: FALLBACK, negotiated: true };
 }
 
+/**
+ * Intl's answers are slow to build and never change: one per tag and options per isolate. Tags come
+ * from Accept-Language, so the isolate keeps at most FORMATS_KEPT and starts over past them.
+ */
+const FORMATS = new Map<string, unknown>();
+const FORMATS_KEPT = 512;
+
+function once<T>(key: string, build: () => T): T {
+  if (FORMATS.has(key)) return FORMATS.get(key) as T;
+  if (FORMATS.size >= FORMATS_KEPT) FORMATS.clear();
+  const built = build();
+  FORMATS.set(key, built);
+  return built;
+}
+
 /** The visitor's tag as Intl knows it, or the bare language when Intl cannot use it. */
 function regional(tag: string, language: Language): string {
-  try {
-    const [canonical] = Intl.getCanonicalLocales(tag);
-    return canonical !== undefined && Intl.DateTimeFormat.supportedLocalesOf(canonical).length > 0 ? canonical : language;
-  } catch {
-    return language;
-  }
+  return once(`regional|${tag}|${language}`, () => {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(tag);
+      return canonical !== undefined && Intl.DateTimeFormat.supportedLocalesOf(canonical).length > 0 ? canonical : language;
+    } catch {
+      return language;
+    }
+  });
 }
 
 /** Date and time to the minute; the page's script writes the same in the reader's own time zone. */
@@ -52,12 +69,12 @@ export const DATE_TIME: Intl.DateTimeFormatOptions = { year: "numeric", month: "
 
 /** In UTC, saying so, for readers without the script (or before it runs). */
 export function utcDateTime(ms: number, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale.format, { ...DATE_TIME, timeZone: "UTC", timeZoneName: "short" }).format(ms);
+  return once(`utc|${locale.format}`, () => new Intl.DateTimeFormat(locale.format, { ...DATE_TIME, timeZone: "UTC", timeZoneName: "short" })).format(ms);
 }
 
 /** "in 45 minutes", "dans 5 heures", "2 日後": a time `ms` from now, as a person says it. */
 export function fromNow(ms: number, locale: Locale): string {
-  const relative = new Intl.RelativeTimeFormat(locale.format, { numeric: "always" });
+  const relative = once(`relative|${locale.format}`, () => new Intl.RelativeTimeFormat(locale.format, { numeric: "always" }));
   if (ms < 60_000) return relative.format(Math.max(1, Math.round(ms / 1000)), "second");
   const minutes = Math.max(1, Math.round(ms / 60_000));
   if (minutes < 90) return relative.format(minutes, "minute");
@@ -67,14 +84,19 @@ export function fromNow(ms: number, locale: Locale): string {
 }
 
 const unit = (locale: Locale, name: string, display: "short" | "long", digits = 0) =>
-  new Intl.NumberFormat(locale.format, { style: "unit", unit: name, unitDisplay: display, minimumFractionDigits: digits, maximumFractionDigits: digits });
+  once(`unit|${locale.format}|${name}|${display}|${digits}`, () =>
+    new Intl.NumberFormat(locale.format, { style: "unit", unit: name, unitDisplay: display, minimumFractionDigits: digits, maximumFractionDigits: digits }),
+  );
+
+/** "1,000", "1 000": a count as the reader writes it. */
+export const formatCount = (count: number, locale: Locale): string => once(`count|${locale.format}`, () => new Intl.NumberFormat(locale.format)).format(count);
 
 /** "4 sec", "12 min 5 sec", "1 Std., 3 Min.": the two largest parts that are not zero. */
 export function formatDuration(seconds: number, locale: Locale): string {
   const s = Math.round(seconds);
   const parts: Array<[number, string]> = s < 60 ? [[s, "second"]] : s < 3600 ? [[Math.floor(s / 60), "minute"], [s % 60, "second"]] : [[Math.floor(s / 3600), "hour"], [Math.floor(s / 60) % 60, "minute"]];
   const shown = parts.filter(([value], index) => index === 0 || value > 0).map(([value, name]) => unit(locale, name, "short").format(value));
-  return new Intl.ListFormat(locale.format, { type: "unit", style: "narrow" }).format(shown);
+  return once(`list|${locale.format}`, () => new Intl.ListFormat(locale.format, { type: "unit", style: "narrow" })).format(shown);
 }
 
 const SIZE_UNITS = ["kilobyte", "megabyte", "gigabyte", "terabyte"] as const;

@@ -11,7 +11,7 @@ import type { ShareLink } from "../share-links/store";
 import { remainingUses, type DeadEnd, type UnusableLink } from "../share-links/status";
 import { HTML_HEADERS, escapeHtml } from "./html";
 import { phrase, type Key, type Values } from "../language/catalogue";
-import { DATE_TIME, formatDuration, formatSize, fromNow, recipientLocale, utcDateTime, type Locale } from "../language/locale";
+import { DATE_TIME, formatCount, formatDuration, formatSize, fromNow, recipientLocale, utcDateTime, type Locale } from "../language/locale";
 
 export interface LinkFacts {
   /** The public id. */
@@ -283,7 +283,7 @@ function deadEndWords(end: DeadEnd, p: PageSettings): { title: string; why: stri
     case "not-found":
       return { title: say(p, "notFoundTitle"), why: say(p, "notFoundWhy"), next: say(p, "notFoundNext"), file: null, shared: null };
     case "link-exhausted": {
-      const count = new Intl.NumberFormat(p.locale.format).format(end.allowed);
+      const count = formatCount(end.allowed, p.locale);
       return { title: say(p, "exhaustedTitle"), why: say(p, "exhaustedWhy", { count }), next: say(p, "askForNewLink"), file: end.type, shared: end.title };
     }
     case "link-expired":
