@@ -36,7 +36,8 @@ export async function scheduled(controller: ScheduledController, gateway: Gatewa
     const { retried, failed } = await retryPreparations(deps, RECHECK_LIMIT);
     await pruneCatalogue(db, deps.now);
     try {
-      await syncCatalogue(db, gateway.stream, deps.now);
+      const written = await syncCatalogue(db, gateway.stream, deps.now, config.readyTtlSeconds * 1000);
+      if (written > 0) console.log(`re-check (${controller.cron}): the catalogue took ${written} new or changed videos from Stream's list`);
     } catch (error) {
       console.error(`re-check (${controller.cron}): the catalogue's list sync failed; the next run tries again`, errorText(error));
     }

@@ -148,6 +148,21 @@ describe("the 10-minute re-check keeps the catalogue", () => {
     expect((await counters(uid)).byOperation).toEqual({ "downloads.create": 1 });
   });
 
+  test("a row that says what Stream's list says, checked recently, is not written again; a row that differs is", async () => {
+    const { uid } = await seedVideo({ requireSignedURLs: true, name: "Quarterly review" });
+    await recheck();
+    const row = () => env.DB.prepare("SELECT name, checked_at FROM stream_videos WHERE uid = ?1").bind(uid).first<{ name: string; checked_at: number }>();
+    const first = await row();
+    expect(first?.name).toBe("Quarterly review");
+    await recheck();
+    expect(await row()).toEqual(first);
+    await env.DB.prepare("UPDATE stream_videos SET name = 'stale' WHERE uid = ?1").bind(uid).run();
+    await recheck();
+    const rewritten = await row();
+    expect(rewritten?.name).toBe("Quarterly review");
+    expect(rewritten!.checked_at).toBeGreaterThan(first!.checked_at);
+  });
+
   test("a UID Stream said it does not know is forgotten after its window, so random UIDs leave nothing", async () => {
     const unknown = randomUid();
     expect((await download(unknown)).status).toBe(403);
