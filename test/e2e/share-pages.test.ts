@@ -72,8 +72,6 @@ describe("a used-up link", () => {
         "Every download it allowed has been used (1 of 1).",
         "If you still need the file, ask the person who shared it with you for a new link.",
       ]);
-      expect(new Set(said).size).toBe(said.length);
-      expect(said.map((s) => s.replace(/\.$/, ""))).not.toContain(heading);
       // The machine's slug and status are attributes, never text a person reads.
       expect(await page.locator('[data-problem="link-exhausted"][data-status="410"]').isVisible()).toBe(true);
       expect(await page.locator("main").innerText()).not.toMatch(/link-exhausted|410/);

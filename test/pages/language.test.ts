@@ -1,7 +1,7 @@
 // The catalogue of the share pages' words (src/language/): every language says every
 // thing English says, with the same placeholders; Accept-Language picks among them as RFC 9110
 // reads it; dates, sizes, lengths and "in 2 days" are written the visitor's way.
-import { describe, expect, expectTypeOf, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { CATALOGUE, LANGUAGES, phrase, type Catalogue } from "../../src/language/catalogue";
 import { formatDuration, formatSize, fromNow, recipientLocale, utcDateTime } from "../../src/language/locale";
 import { escapeHtml } from "../../src/pages/html";
@@ -35,8 +35,8 @@ describe("the catalogue", () => {
     const { download: _, ...withoutOne } = CATALOGUE.de;
     // @ts-expect-error the key "download" is missing
     const broken: Catalogue = withoutOne;
-    expect(Object.keys(broken)).not.toContain("download");
-    expectTypeOf(CATALOGUE.fr).toExtend<Catalogue>();
+    // What this test holds is the line above: tsc (npm run typecheck) fails without the error it expects.
+    void broken;
   });
 
   test("a phrase passes its words through the encoder (a page's escaping) and takes its values as given", () => {

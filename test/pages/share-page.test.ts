@@ -143,6 +143,10 @@ describe("dead ends", () => {
     // No form on a dead end: the form-action stays the gateway's own.
     expect(res.headers.get("content-security-policy")).toMatch(/form-action 'self'$/);
 
+    const revoked = await open((await states["link-revoked"]()).link.secret);
+    expect(revoked.headers.get("content-security-policy")).toMatch(/script-src 'nonce-/);
+    expect(await revoked.text()).toMatch(/<time data-local="en" datetime="[^"]+">/);
+
     const suspended = await open((await states["link-suspended"]()).link.secret);
     expect(suspended.headers.get("content-security-policy")).not.toContain("script-src");
     expect(await suspended.text()).not.toContain("<script");
