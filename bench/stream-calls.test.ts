@@ -56,7 +56,7 @@ test("Stream API calls per 1,000 status requests for unknown UIDs", { timeout: 1
   const measure = async (users: number, uids: string[]) => {
     await resetStreamBudget();
     const gateway = envWith(SHIPPED);
-    const before = (await control<{ api: number }>("GET", "/counters")).api;
+    const before = (await counters()).api;
     const tokens = await Promise.all(Array.from({ length: users }, () => appToken(randomUser(), { videos: "*" })));
     const statuses = new Map<number, number>();
     for (let i = 0; i < 1000; i++) {
@@ -66,13 +66,21 @@ test("Stream API calls per 1,000 status requests for unknown UIDs", { timeout: 1
       await res.arrayBuffer();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }
-    const after = (await control<{ api: number }>("GET", "/counters")).api;
+    const after = (await counters()).api;
     return { calls: after - before, statuses: Object.fromEntries(statuses) };
   };
   const distinct = await measure(20, Array.from({ length: 1000 }, randomUid));
   const repeated = await measure(100, Array.from({ length: 50 }, randomUid));
   await resetStreamBudget();
   console.log(`Stream API calls per 1,000 status requests for unknown UIDs: ${distinct.calls} for 1,000 random UIDs from 20 users (answers ${JSON.stringify(distinct.statuses)}); ${repeated.calls} for 50 UIDs asked 20 times each by 100 users`);
+  // Every request answered as Stream's answer or the user's spent share say, none by a failure;
+  // the calls made, each user's share and no more.
+  for (const { statuses } of [distinct, repeated]) {
+    expect(Object.keys(statuses).filter((status) => status !== "403" && status !== "429")).toEqual([]);
+    expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(1000);
+  }
+  expect(distinct.calls).toBeGreaterThan(0);
   expect(distinct.calls).toBeLessThanOrEqual(20 * 10);
+  expect(repeated.calls).toBeGreaterThan(0);
   expect(repeated.calls).toBeLessThanOrEqual(50);
 });

@@ -128,23 +128,22 @@ export function recordDevServers(servers, cwd = process.cwd()) {
   writeFileSync(file, `${JSON.stringify({ ...servers, pid: process.pid }, null, 2)}\n`);
   process.on("exit", () => {
     // Another `npm run dev` started since in this checkout owns the record now.
-    if (recordedBy(file) === process.pid) rmSync(file, { force: true });
+    if (record(file)?.pid === process.pid) rmSync(file, { force: true });
   });
 }
 
 /** The pair a running `npm run dev` recorded, or null: none recorded, or its process is gone (killed without its exit handler). */
 export function recordedDevServers(cwd = process.cwd()) {
-  const file = join(cwd, DEV_SERVERS_FILE);
-  const pid = recordedBy(file);
-  if (pid === null || !alive(pid)) return null;
-  const { gateway, emulator } = JSON.parse(readFileSync(file, "utf8"));
+  const found = record(join(cwd, DEV_SERVERS_FILE));
+  if (found === null || !Number.isInteger(found.pid) || !alive(found.pid)) return null;
+  const { gateway, emulator } = found;
   return typeof gateway === "string" && typeof emulator === "string" ? { gateway, emulator } : null;
 }
 
-function recordedBy(file) {
+/** The record as written, or null when there is none (or it cannot be read). */
+function record(file) {
   try {
-    const { pid } = JSON.parse(readFileSync(file, "utf8"));
-    return Number.isInteger(pid) ? pid : null;
+    return JSON.parse(readFileSync(file, "utf8"));
   } catch {
     return null;
   }

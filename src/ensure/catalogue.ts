@@ -6,12 +6,13 @@
 // again: Stream sends no event when a video is uploaded, so absence from the catalogue never
 // proves that a video does not exist.
 import type { Db } from "../storage/d1";
+import { WINDOW_MS } from "../stream/budget-object";
 import type { StreamApi, StreamVideo } from "../stream/client";
 
-/** How long "Stream does not know this UID" stands: the API budget's window (budget-object.ts). */
-export const ABSENT_MS = 300_000;
+/** How long "Stream does not know this UID" stands: the API budget's window. */
+const ABSENT_MS = WINDOW_MS;
 
-export type Catalogued = { kind: "video"; video: StreamVideo } | { kind: "absent" };
+type Catalogued = { kind: "video"; video: StreamVideo } | { kind: "absent" };
 
 interface Row {
   uid: string;
@@ -92,7 +93,7 @@ export async function forgetCatalogued(db: Db, uid: string): Promise<void> {
   await db.prepare("DELETE FROM stream_videos WHERE uid = ?1").bind(uid).run();
 }
 
-/** The daily cron: "no such video" answers past their window, so random UIDs leave nothing behind. */
+/** The 10-minute re-check: "no such video" answers past their window, so random UIDs leave nothing behind. */
 export async function pruneCatalogue(db: Db, now: number): Promise<number> {
   const result = await db.prepare("DELETE FROM stream_videos WHERE known = 0 AND checked_at < ?1").bind(now - ABSENT_MS).run();
   return result.meta.changes;

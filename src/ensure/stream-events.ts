@@ -4,7 +4,7 @@
 // (payload: the video, with `id` for its UID). Downloads: `download.created` and `.deleted` are
 // documented; the events that say a download finished (`download.ready`, `.errored`) are inferred
 // from Stream's count of its event types, so any `download.*` event carrying a status is applied,
-// and the gateway checks that they really come (`eventPacing`) before it stops polling.
+// and the gateway checks that they really come (event-pacing.ts) before it stops polling.
 import * as z from "../input/zod";
 import type { DownloadType } from "../config/config";
 import type { Db } from "../storage/d1";
@@ -36,7 +36,7 @@ function typeOf(url: string): DownloadType | null {
   return null;
 }
 
-export type StreamEventOutcome = "applied" | "ignored";
+type StreamEventOutcome = "applied" | "ignored";
 
 /** Applies one message's event; "ignored" for events the gateway has no use for (captions, live inputs) and for malformed ones, which a retry cannot mend. */
 export async function applyStreamEvent(deps: WebhookDeps, body: unknown): Promise<StreamEventOutcome> {

@@ -5,7 +5,7 @@ import type { Charge, Scope, Taken } from "./call-gate";
 
 const WINDOW_SLOTS = 30;
 const SLOT_MS = 10_000;
-const WINDOW_MS = WINDOW_SLOTS * SLOT_MS;
+export const WINDOW_MS = WINDOW_SLOTS * SLOT_MS;
 
 /** Consecutive outages that open the breaker, and how long it stays open (doubling to the cap). */
 const BREAKER_THRESHOLD = 3;

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import worker from "../../src/dev";
 import { readState } from "../../src/ensure/download-state";
 import { appToken, callWorker, download, envWith, randomUid, randomUser } from "../helpers";
-import { counters, seedVideo } from "../emulator/helpers";
+import { control, counters, seedVideo } from "../emulator/helpers";
 
 const QUEUE = "stream-download-stream-events";
 const DELIVERY = "https://customer-test.cloudflarestream.com";
@@ -110,8 +110,13 @@ describe("video events", () => {
     const { uid } = await seedVideo({ requireSignedURLs: true, state: "inprogress", downloadSeconds: 60 });
     const token = await appToken(randomUser(), { videos: [uid] });
     expect((await download(uid, { token })).status).toBe(409);
+    await control("POST", `/videos/${uid}/state`, { state: "ready" });
     await deliver(videoEvent("ready", uid, { readyToStream: true, status: { state: "ready", pctComplete: "100.000000", errorReasonCode: "", errorReasonText: "" } }));
     expect(await row(uid)).toMatchObject({ refusal: null });
+    const before = (await counters(uid)).byOperation;
+    expect((await download(uid, { token })).status).toBe(202);
+    const after = (await counters(uid)).byOperation;
+    expect(Object.fromEntries(Object.entries(after).map(([operation, n]) => [operation, n - (before[operation] ?? 0)]).filter(([, n]) => n !== 0))).toEqual({ "downloads.create": 1 });
   });
 
   test("a UID the catalogue knows as ready costs no look-up; one Stream said it does not know is not asked again in the window", async () => {
