@@ -1,7 +1,7 @@
 // The delivery modes, one module each (mode.ts): a new mode is its module, and its name and entry
 // here. Its name is then one the DELIVERY_MODES setting may list (the settings are parsed with
 // DELIVERIES), a value of the routes' `mode`, and its answer is in OpenAPI's.
-import type { Access } from "../mint/grant";
+import { accessFor, type Access, type AccessDeps } from "../mint/grant";
 import { GRANT_HEADERS, type Delivery, type Minted } from "./mode";
 import { redirect } from "./redirect";
 import { stream } from "./stream";
@@ -16,12 +16,18 @@ export const DELIVERIES = { redirect, stream } satisfies Record<DeliveryMode, De
 export const deliveryOf = (mode: DeliveryMode): Delivery<DeliveryMode> => DELIVERIES[mode];
 
 /**
- * The mode a grant is delivered in: the one asked for, unless the access decision needs the
- * gateway (an IP lock) and that mode does not pass through it; stream mode then delivers it.
+ * How a grant reaches this client: the access decision (docs/design.md › Access rules), and the
+ * mode that delivers it, the one asked for unless the decision needs the gateway (an IP lock) and
+ * that mode does not pass through it; stream mode then delivers it.
  */
-export function deliveryFor(asked: DeliveryMode, access: Access): Delivery<DeliveryMode> {
-  const delivery = deliveryOf(asked);
-  return access.via.kind === "gateway" && !delivery.throughGateway ? DELIVERIES.stream : delivery;
+export function deliveryTo(
+  d: AccessDeps,
+  asked: DeliveryMode,
+  link: { countries: string[] | null; lockToIp: boolean } | null = null,
+): { access: Access; delivery: Delivery<DeliveryMode> } {
+  const wanted = deliveryOf(asked);
+  const access = accessFor(d, wanted.throughGateway, link);
+  return { access, delivery: access.via.kind === "gateway" && !wanted.throughGateway ? DELIVERIES.stream : wanted };
 }
 
 /** A grant answered as JSON, for a button that fetches first (POST …/download-url). */

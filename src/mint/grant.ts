@@ -16,8 +16,14 @@ export type Access = Pick<AccessDecision, "rules" | "via" | "gatewayCheck">;
  * The access decision for this client (docs/design.md › Access rules), for a grant delivered
  * through the gateway or not; refuses here what the gateway must enforce itself.
  */
+/** What the access decision reads: the settings and who is asking. */
+export interface AccessDeps {
+  config: Config;
+  client: ClientInfo;
+}
+
 export function accessFor(
-  d: { config: Config; client: ClientInfo },
+  d: AccessDeps,
   throughGateway: boolean,
   link: { countries: string[] | null; lockToIp: boolean } | null = null,
 ): Access {

@@ -13,8 +13,8 @@ import { grantAudit, recordUserGrant } from "../record/grant";
 import { invalidRequest } from "../problems";
 import { DOWNLOAD_TYPES, type DownloadType } from "../config/config";
 import { downloadStatus, ensureDownload, lookUpDownload, type Ensured } from "../ensure/ensure";
-import { accessFor, type GrantRequest } from "../mint/grant";
-import { DELIVERY_MODES, deliveryFor, deliveryOf, grantJson, type DeliveryMode } from "../deliver/modes";
+import type { GrantRequest } from "../mint/grant";
+import { DELIVERY_MODES, deliveryTo, grantJson, type DeliveryMode } from "../deliver/modes";
 import type { Delivery } from "../deliver/mode";
 import { refuseCrossSite, requireUser, videoParam, type UserEnv } from "./guards";
 import { body, bearerOnly, documented, ok, PREPARING, problems, queryParameters, DELIVERED, ref, UID, userAuth, type Operation } from "./openapi";
@@ -55,9 +55,8 @@ async function grant(d: Deps, user: AppUser, g: GrantRequest, delivery: Delivery
 }
 
 /** The delivery mode, refused when this gateway has it disabled. */
-function enabled(d: Deps, mode: DeliveryMode, what = `mode=${mode}`): Delivery {
+function requireEnabled(d: Deps, mode: DeliveryMode, what = `mode=${mode}`): void {
   if (!d.config.deliveryModes.has(mode)) throw invalidRequest("mode", `${what} is disabled on this gateway`);
-  return deliveryOf(mode);
 }
 
 const DOWNLOAD = (): Operation => ({
@@ -101,7 +100,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const video = c.var.video;
     const query = parseInput(DownloadQuery, c.req.query(), "query");
     const d = deps(c);
-    const asked = enabled(d, query.mode);
+    requireEnabled(d, query.mode);
     const head = c.req.raw.method === "HEAD";
 
     const ensured = await prepare(d, c, video, query.type, head);
@@ -109,8 +108,7 @@ export function downloadRoutes(): Hono<AppEnv> {
       const { percent, retryAfter } = progress(d, ensured);
       return preparingResponse(c.req.raw, percent, retryAfter);
     }
-    const access = accessFor(d, asked.throughGateway);
-    const delivery = deliveryFor(query.mode, access);
+    const { access, delivery } = deliveryTo(d, query.mode);
     if (head) {
       // What the GET would answer, quota included, without taking anything.
       const left = (await d.quota?.check(c.var.user.id, { at: d.now, country: d.client.country })) ?? null;
@@ -128,7 +126,7 @@ export function downloadRoutes(): Hono<AppEnv> {
     const bytes = await readBody(c.req.raw, 4096);
     const video = c.var.video;
     const d = deps(c);
-    const asked = enabled(d, "redirect", "download URLs (redirect mode)");
+    requireEnabled(d, "redirect", "download URLs (redirect mode)");
 
     const fields = parseInput(z.record(z.string(), z.unknown()), jsonBody(c.req.raw, bytes), "body");
     const body = parseInput(DownloadUrlBody, { ...c.req.query(), ...fields }, "body");
@@ -138,10 +136,10 @@ export function downloadRoutes(): Hono<AppEnv> {
       const { percent, retryAfter } = progress(d, ensured);
       return preparingJson(percent, retryAfter);
     }
-    const access = accessFor(d, asked.throughGateway);
+    const { access, delivery } = deliveryTo(d, "redirect");
 
     const name = body.filename ?? ensured.videoName;
-    return grant(d, c.var.user, { video, type: body.type, name, access }, deliveryFor("redirect", access), true);
+    return grant(d, c.var.user, { video, type: body.type, name, access }, delivery, true);
   });
 
   routes.get("/v1/videos/:uid/downloads", documented(STATUS), videoParam, requireUser({ allowCookie: true }), async (c) => {

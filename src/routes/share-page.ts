@@ -23,8 +23,7 @@ import { recordLinkGrant } from "../share-links/record";
 import { ipLimit } from "./guards";
 import { Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
-import { accessFor } from "../mint/grant";
-import { DELIVERY_MODES, deliveryFor, deliveryOf, type DeliveryMode } from "../deliver/modes";
+import { DELIVERY_MODES, deliveryOf, deliveryTo, type DeliveryMode } from "../deliver/modes";
 import type { Minted } from "../deliver/mode";
 import { grantAudit } from "../record/grant";
 import { thumbnailUrl } from "../mint/urls";
@@ -294,7 +293,7 @@ export function shareRoutes(): Hono<AppEnv> {
         ? linkPreparingPage(await factsOf(d, link, ensured.kind === "preparing" ? ensured.state : null), pageSettings(d.config, c.req.raw, d.now), { percent, retryAfter }, body.password ?? null)
         : preparingResponse(c.req.raw, percent, retryAfter);
     }
-    const access = accessFor(d, deliveryOf(mode).throughGateway, link);
+    const { access, delivery } = deliveryTo(d, mode, link);
     // A grant must outlive the request: a link in its last seconds is as good as expired.
     if (link.expiresAt - d.now < MIN_GRANT_MS) throw expiredLink(link);
     const notAfter = Math.floor(link.expiresAt / 1000);
@@ -304,7 +303,7 @@ export function shareRoutes(): Hono<AppEnv> {
     // leads to the file leave the gateway.
     const ttlSeconds = link.delivery === "redirect" ? LINK_REDIRECT_TOKEN_SECONDS : undefined;
     const request = { video: link.video, type: link.type, name: ensured.videoName, access, notAfter, link: link.id, ttlSeconds };
-    const minted = await deliveryFor(mode, access).mint(d, request);
+    const minted = await delivery.mint(d, request);
     const event = grantAudit(d, request, minted.mode, { link: link.id });
     const redeemed = await recordLinkGrant(d, d.links, link, {
       now: d.now,

@@ -2,7 +2,7 @@
 // without the URL, and a grant the gateway must hold (an IP lock) is never a Stream URL.
 import { env } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { DELIVERIES, DELIVERY_MODES, deliveryFor, deliveryOf } from "../../src/deliver/modes";
+import { DELIVERIES, DELIVERY_MODES, deliveryOf, deliveryTo } from "../../src/deliver/modes";
 import type { Access, GrantRequest } from "../../src/mint/grant";
 import { readTicket } from "../../src/mint/ticket";
 import { gatewayOf } from "../../src/worker";
@@ -37,11 +37,17 @@ describe("every delivery mode", () => {
   });
 });
 
-describe("deliveryFor", () => {
-  test("an IP-locked grant goes through the gateway whatever mode was asked for; otherwise the mode asked for", () => {
+describe("deliveryTo", () => {
+  test("an IP-locked grant goes through the gateway whatever mode was asked for; otherwise the mode asked for", async () => {
+    const { config } = await gatewayOf(env);
+    const client = { ip: "203.0.113.7", network: "203.0.113.0/24", country: "US" };
     for (const mode of DELIVERY_MODES) {
-      expect(deliveryFor(mode, LOCKED).throughGateway).toBe(true);
-      expect(deliveryFor(mode, STREAM_URL)).toBe(deliveryOf(mode));
+      const locked = deliveryTo({ config: { ...config, lockToClientIp: true }, client }, mode);
+      expect(locked.delivery.throughGateway).toBe(true);
+      expect(locked.access.via).toEqual({ kind: "gateway", network: "203.0.113.7/32" });
+      const free = deliveryTo({ config, client }, mode);
+      expect(free.delivery).toBe(deliveryOf(mode));
+      expect(free.access.via.kind).toBe(mode === "stream" ? "gateway" : "stream-url");
     }
   });
 
