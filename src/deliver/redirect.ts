@@ -10,7 +10,7 @@ export const redirect: Delivery<"redirect"> = {
   throughGateway: false,
   documented: { status: 302, description: "Redirect to the download at Stream's delivery host (`Cache-Control: no-store`)" },
   async mint(d, g) {
-    // Stream's URL cannot hold what the gateway must (an IP lock): deliveryFor never picks this mode then.
+    // Stream's URL cannot hold what the gateway must (an IP lock): deliveryTo never picks this mode then.
     if (g.access.via.kind === "gateway") throw new Error("unreachable: a grant the gateway must deliver was minted as a Stream URL");
     const { token, expiresAt } = await mintDownloadToken(d.signer, {
       video: g.video,
