@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { expect, test } from "vitest";
 import { ensureEventSubscription } from "../scripts/lib/event-subscription.mjs";
-import { control, counters, seedVideo, sleep } from "../test/emulator/helpers";
+import { counters, seedVideo, sleep } from "../test/emulator/helpers";
 import { appToken, callWorker, envWith, randomUid, randomUser, resetStreamBudget } from "../test/helpers";
 
 const SHIPPED = { STREAM_API_BUDGET: "900", STREAM_API_USER_SHARE: "10", STREAM_API_NETWORK_SHARE: "200", POLL_INTERVAL_SECONDS: "5" };
