@@ -48,7 +48,7 @@ export function readyStreamable(video: { state?: string | null; readyToStream?: 
 export interface StreamApi {
   /** Null when Stream does not know the video. */
   getVideo(uid: string): Promise<StreamVideo | null>;
-  /** The account's videos, oldest first (the demo page lists them; the download path never does). */
+  /** The account's videos, newest first, at most 1,000 (the demo page and the catalogue's sync; the download path never lists). */
   listVideos(): Promise<StreamVideo[]>;
   /** Null when Stream does not know the video (or, through the binding, its downloads). */
   getDownloads(uid: string): Promise<StreamDownloads | null>;
