@@ -77,7 +77,7 @@ export function demoRoutes(): Hono<WorkerEnv> {
 
   // The account's videos, with the gateway's own Stream client (the download path never lists them).
   // Rate-limited per IP: each call spends the gateway's Stream API budget.
-  routes.get("/demo/videos", ipLimit, async (c) => c.json({ videos: await deps(c).stream.listVideos() }, 200, NO_STORE));
+  routes.get("/demo/videos", ipLimit, async (c) => c.json({ videos: await deps(c).stream.listVideos("oldest") }, 200, NO_STORE));
 
   // What the app's backend would hear: the gateway's events, which `npm run dev` sends here. The
   // body is read no further than its cap before the signature is checked: anyone can POST here.

@@ -57,7 +57,7 @@ export async function recordVideo(db: Db, uid: string, video: StreamVideo | null
  * no look-up on its first download. It proves nothing about videos it does not list.
  */
 export async function syncCatalogue(db: Db, stream: StreamApi, now: number, readyTtlMs: number): Promise<number> {
-  const videos = await stream.listVideos();
+  const videos = await stream.listVideos("newest");
   // A row that says the same and is trusted for half its time yet is left as it is: up to 1,000
   // rows every ten minutes would otherwise be rewritten, index and all, to say nothing new.
   return upsert(db, videos, now, now - readyTtlMs / 2);

@@ -78,6 +78,7 @@ export class StreamBindingClient implements StreamApi {
     return toVideo(parse(Video, answer.value), uid);
   }
 
+  // The binding's list takes no order: it lists as Stream does by default, the newest first.
   async listVideos(): Promise<StreamVideo[]> {
     const answer = await this.#call(() => this.#binding.videos.list());
     if ("refused" in answer) throw refusedUnexpectedly(answer.refused, "videos.list()");

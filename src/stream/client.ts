@@ -48,8 +48,11 @@ export function readyStreamable(video: { state?: string | null; readyToStream?: 
 export interface StreamApi {
   /** Null when Stream does not know the video. */
   getVideo(uid: string): Promise<StreamVideo | null>;
-  /** The account's videos, newest first, at most 1,000 (the demo page and the catalogue's sync; the download path never lists). */
-  listVideos(): Promise<StreamVideo[]>;
+  /**
+   * At most 1,000 of the account's videos, as Stream lists them: the newest (the catalogue's sync)
+   * or the oldest (the demo page, its fixtures first). The download path never lists.
+   */
+  listVideos(first: "newest" | "oldest"): Promise<StreamVideo[]>;
   /** Null when Stream does not know the video (or, through the binding, its downloads). */
   getDownloads(uid: string): Promise<StreamDownloads | null>;
   /** Throws CreateRefusedError when Stream refuses (not ready, too long, unknown video). */
@@ -142,9 +145,8 @@ export class StreamClient implements StreamApi {
     return answer.status === 404 ? null : toVideo(this.#result(answer, Video), uid);
   }
 
-  async listVideos(): Promise<StreamVideo[]> {
-    // Newest first (Stream's default): it lists at most 1,000, and the newest are the ones asked for.
-    const videos = this.#result(await this.#call("GET", "", "GET …/stream"), z.array(Video));
+  async listVideos(first: "newest" | "oldest"): Promise<StreamVideo[]> {
+    const videos = this.#result(await this.#call("GET", first === "oldest" ? "?asc=true" : "", "GET …/stream"), z.array(Video));
     return videos.flatMap((video) => (typeof video.uid === "string" ? [toVideo(video, video.uid)] : []));
   }
 

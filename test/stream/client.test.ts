@@ -70,7 +70,7 @@ describe("answers", () => {
   test("a video whose processing failed carries Stream's error reason; listVideos includes it, newest first", async () => {
     const { uid } = await seedVideo({ state: "error", errorReasonCode: "ERR_NON_VIDEO" });
     expect(await client.getVideo(uid)).toMatchObject({ state: "error", readyToStream: false, errorReasonCode: "ERR_NON_VIDEO" });
-    const listed = await client.listVideos();
+    const listed = await client.listVideos("newest");
     expect(listed.find((v) => v.uid === uid)).toMatchObject({ state: "error", errorReasonCode: "ERR_NON_VIDEO" });
     expect(listed.map((v) => v.uid).indexOf(uid)).toBe(0);
   });
