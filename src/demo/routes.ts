@@ -4,7 +4,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "../input/zod";
 import { deps } from "../gateway/context";
 import { parseInput, readBody, readJsonBody } from "../input/validate";
-import { ipLimit, requireUser } from "../routes/guards";
+import { identifyOnly, ipLimit } from "../routes/guards";
 import { Problem, invalidRequest } from "../problems";
 import { demoCookieName, SESSION_SECONDS, sessionCookie, signDemoToken } from "./session";
 import { DEMO_USERS, demoUser } from "./users";
@@ -88,7 +88,7 @@ export function demoRoutes(): Hono<WorkerEnv> {
     return receiveEvent(body, c.req.raw.headers, secret);
   });
   // Each user sees the events about them: link ids and other users' downloads are not for everyone.
-  routes.get("/demo/events", requireUser({ allowCookie: false }), (c) => c.json({ events: eventsFor(c.var.user.id) }, 200, NO_STORE));
+  routes.get("/demo/events", identifyOnly({ allowCookie: false }), (c) => c.json({ events: eventsFor(c.var.user.id) }, 200, NO_STORE));
 
   // The page itself: public/demo/ (index.html, demo.css, and demo.js built from client/demo.ts).
   routes.get("/demo", (c) => serveAsset(c, PAGE_HEADERS));

@@ -3,7 +3,7 @@
 // before any I/O); `refuseCrossSite` on every route that changes state or hands a grant to a
 // signed-in user; `requireUser` on a user's routes (step 1 and the limits: the user on the
 // context, counted per user, then per network); `ipLimit` on anonymous routes that can call
-// Stream or write state.
+// Stream or write state; `identifyOnly` on the demo's feed alone.
 import type { MiddlewareHandler } from "hono";
 import { deps, type AppEnv } from "../gateway/context";
 import type { AppUser } from "../identify/app-token";
@@ -40,6 +40,19 @@ export function requireUser(options: { allowCookie: boolean }): MiddlewareHandle
     const user = await d.identify(c, options);
     await enforceRateLimits(d.limiters, { user: user.id, ip: d.client.ip });
     c.set("user", user);
+    await next();
+  };
+}
+
+/**
+ * Identifies the caller (401 without a user) without counting the request: only for the demo's
+ * feed of the events it received (kept in memory, never deployed), which costs neither Stream nor
+ * storage. Counted, the demo page's refresh after each click spent the user's allowance for the
+ * downloads it shows.
+ */
+export function identifyOnly(options: { allowCookie: boolean }): MiddlewareHandler<UserEnv> {
+  return async (c, next) => {
+    c.set("user", await deps(c).identify(c, options));
     await next();
   };
 }

@@ -3,7 +3,7 @@
 // user only the events about them.
 import { Webhook } from "standardwebhooks";
 import { describe, expect, test } from "vitest";
-import { appToken, callWorker, envWith, expectProblem, randomUser } from "../helpers";
+import { appToken, callWorker, clearOfLimiterRollover, envWith, expectProblem, LIMITER_BURST_TIMEOUT_MS, randomUser } from "../helpers";
 
 const SECRET = `whsec_${btoa("demo-events-test-secret-32-bytes!")}`;
 const demoEnv = () => envWith({ DEMO_ENABLED: "true", EVENTS_URL: "https://app.test/hooks", EVENTS_SECRET: SECRET });
@@ -70,6 +70,18 @@ describe("GET /demo/events", () => {
     const created = await deliver("link.created", { link, video: VIDEO, type: "default", creator: carol, expiresAt: "2030-01-01T00:00:00Z", maxDownloads: null, password: false });
     expect((await shownTo(carol)).map((e) => e.id)).toEqual([created, early]);
   });
+
+  test(
+    "reading the feed spends none of the user's allowance (USER_RATE_LIMITER, 60 a minute): the page refreshes it after each click",
+    async () => {
+      const user = randomUser();
+      const token = await appToken(user);
+      await clearOfLimiterRollover();
+      for (let read = 0; read < 61; read++) expect((await callWorker(demoEnv(), "/demo/events", { token })).status).toBe(200);
+      expect((await callWorker(demoEnv(), "/v1/share-links", { token })).status).toBe(200);
+    },
+    LIMITER_BURST_TIMEOUT_MS,
+  );
 
   test("without an app token in the Authorization header: 401, whatever cookie comes with it", async () => {
     await expectProblem(await callWorker(demoEnv(), "/demo/events"), 401, "unauthenticated");

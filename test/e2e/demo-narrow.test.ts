@@ -20,7 +20,7 @@ async function aliceLink(): Promise<string> {
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({ type: "default", expiresIn: 3600, maxDownloads: 5, password: "narrow screens" }),
   });
-  expect(created.status).toBe(201);
+  expect(created.status, await created.clone().text()).toBe(201);
   return ((await created.json()) as { id: string }).id;
 }
 
