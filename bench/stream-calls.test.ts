@@ -7,6 +7,7 @@ import { expect, test } from "vitest";
 import { ensureEventSubscription } from "../scripts/lib/event-subscription.mjs";
 import { counters, seedVideo, sleep } from "../test/emulator/helpers";
 import { appToken, callWorker, envWith, randomUid, randomUser, resetStreamBudget } from "../test/helpers";
+import { unsubscribeAll } from "../test/subscriptions";
 
 const SHIPPED = { STREAM_API_BUDGET: "900", STREAM_API_USER_SHARE: "10", STREAM_API_NETWORK_SHARE: "200", POLL_INTERVAL_SECONDS: "5" };
 const DOWNLOADS = 3;
@@ -14,10 +15,7 @@ const GENERATION_SECONDS = 6;
 
 async function subscribed(on: boolean): Promise<void> {
   const account = { apiBase: "https://api.cloudflare.com/client/v4", accountId: env.STREAM_ACCOUNT_ID, apiToken: env.STREAM_API_TOKEN };
-  const headers = { authorization: `Bearer ${env.STREAM_API_TOKEN}` };
-  const base = `${account.apiBase}/accounts/${account.accountId}/event_subscriptions/subscriptions`;
-  const listed = (await (await fetch(base, { headers })).json()) as { result: { id: string }[] };
-  for (const { id } of listed.result) await fetch(`${base}/${id}`, { method: "DELETE", headers });
+  await unsubscribeAll(account);
   await env.DB.prepare("DELETE FROM stream_events").run();
   if (on) await ensureEventSubscription(account, { say: () => {}, warn: () => {} });
 }

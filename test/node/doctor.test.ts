@@ -10,6 +10,7 @@ import { runDoctor } from "../../scripts/lib/doctor.mjs";
 import { DEV_SERVERS_FILE } from "../../scripts/lib/servers.mjs";
 import { emulatorVars } from "../../cli/init.mjs";
 import { ensureEventSubscription } from "../../scripts/lib/event-subscription.mjs";
+import { unsubscribeAll } from "../subscriptions";
 
 const GATEWAY = "https://downloads.example.com";
 const WEBHOOK_SECRET = "doctor-test-webhook-secret";
@@ -70,10 +71,7 @@ describe("npm run doctor", () => {
   });
 
   test("without Stream's event subscription: a warning with its fix (the gateway polls), not a failure", async () => {
-    const listed = await fetch(`${origin}/client/v4/accounts/${devAccount.accountId}/event_subscriptions/subscriptions`, { headers: { authorization: `Bearer ${devAccount.apiToken}` } });
-    for (const { id } of ((await listed.json()) as { result: { id: string }[] }).result) {
-      await fetch(`${origin}/client/v4/accounts/${devAccount.accountId}/event_subscriptions/subscriptions/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${devAccount.apiToken}` } });
-    }
+    await unsubscribeAll({ apiBase: `${origin}/client/v4`, accountId: devAccount.accountId, apiToken: devAccount.apiToken });
     const run = await doctor(healthy(), "--video", await video());
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/! events: no subscription sends Stream's events to stream-download-stream-events: downloads in progress are polled[\s\S]*fix: `npm run setup`/);

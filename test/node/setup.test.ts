@@ -11,6 +11,7 @@ import devAccount from "../../emulator/fixtures/dev-account.json";
 import { startEmulator, type NodeEmulator } from "./emulator";
 import { readDevVars } from "../../scripts/lib/dev-vars.mjs";
 import { runSetup } from "../../scripts/lib/stream-setup.mjs";
+import { eventSubscriptions, unsubscribe, unsubscribeAll } from "../subscriptions";
 
 const SETUP = resolve("scripts/setup.mjs");
 const ACCOUNT = devAccount.accountId;
@@ -109,13 +110,9 @@ function expectNoSecrets(output: string, secrets: (string | undefined)[]) {
 
 describe("npm run setup --local", () => {
   test("subscribes Stream's events to the gateway's queue once; a rerun keeps it; a Stream that refuses the inferred events gets the documented ones", async () => {
-    const subscriptions = async () => {
-      const res = await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      return ((await res.json()) as { result: { id: string; events: string[]; destination: { queue_id: string } }[] }).result;
-    };
-    for (const s of await subscriptions()) {
-      await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions/${s.id}`, { method: "DELETE", headers: { authorization: `Bearer ${TOKEN}` } });
-    }
+    const account = { apiBase: `${emulator}/client/v4`, accountId: ACCOUNT, apiToken: TOKEN };
+    const subscriptions = () => eventSubscriptions(account);
+    await unsubscribeAll(account);
     const first = await local("--no-webhook");
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain("Events: Stream now publishes its video and download events to stream-download-stream-events.");
@@ -127,7 +124,7 @@ describe("npm run setup --local", () => {
     expect(again.output).toContain(`subscription ${made!.id}); kept it.`);
     expect(await subscriptions()).toHaveLength(1);
 
-    await fetch(`${emulator}/client/v4/accounts/${ACCOUNT}/event_subscriptions/subscriptions/${made!.id}`, { method: "DELETE", headers: { authorization: `Bearer ${TOKEN}` } });
+    await unsubscribe(account, made!.id);
     await fetch(`${emulator}/__emulator/quirks`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ downloadCompletionEvents: false }) });
     try {
       const strict = await local("--no-webhook");
