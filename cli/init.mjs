@@ -11,6 +11,7 @@ import { dirname, extname, join, relative, resolve } from "node:path";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import { applyEdits, modify, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import { parse as parseToml } from "smol-toml";
+import { DEFAULT_CRONS, DEFAULT_QUEUES, queuesOf } from "../src/config/wiring-names.ts";
 
 /** @typedef {"toml" | "json"} ConfigFormat */
 /** @typedef {{ binding: string, className: string }} GatewayDurableObject */
@@ -66,7 +67,7 @@ export const RATE_LIMITERS = [
 ];
 const FIRST_NAMESPACE_ID = 1001;
 
-export const QUEUE_PRODUCER = { binding: "AUDIT_QUEUE", queue: "stream-download-audit" };
+export const QUEUE_PRODUCER = { binding: "AUDIT_QUEUE", queue: DEFAULT_QUEUES.audit };
 /**
  * The consumers of the audit queue `audit` and its dead-letter queue (named as the gateway's
  * `queues` option derives it), as the gateway's own wrangler.toml, which says why: 5 tries, then
@@ -74,14 +75,17 @@ export const QUEUE_PRODUCER = { binding: "AUDIT_QUEUE", queue: "stream-download-
  * queue Stream's event subscription publishes to (`npm run setup` subscribes it).
  * @param {string} audit
  */
-export const queueConsumers = (audit) => [
-  { queue: audit, max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: `${audit}-dlq` },
-  { queue: `${audit}-dlq`, max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
-  { queue: "stream-download-stream-events", max_batch_size: 100, max_batch_timeout: 1, max_retries: 10 },
-];
+export const queueConsumers = (audit) => {
+  const { deadLetter, streamEvents } = queuesOf({ audit });
+  return [
+    { queue: audit, max_batch_size: 100, max_batch_timeout: 1, max_retries: 5, retry_delay: 60, dead_letter_queue: deadLetter },
+    { queue: deadLetter, max_batch_size: 100, max_batch_timeout: 5, max_retries: 100, retry_delay: 21600 },
+    { queue: streamEvents, max_batch_size: 100, max_batch_timeout: 1, max_retries: 10 },
+  ];
+};
 const QUEUE_RETENTION_SECONDS = 1_209_600;
 
-export const CRONS = ["17 3 * * *", "*/10 * * * *"];
+export const CRONS = [DEFAULT_CRONS.retention, DEFAULT_CRONS.recheck];
 
 const EMULATOR = "http://localhost:8788";
 const STREAM_SECRETS = ["STREAM_ACCOUNT_ID", "STREAM_API_TOKEN", "STREAM_KEY_ID", "STREAM_KEY_JWK"];

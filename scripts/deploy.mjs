@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
-import { eventsQueueOf } from "./lib/event-subscription.mjs";
+import { gatewayQueueNames, queuesNamedIn, queuesOf } from "../src/config/wiring-names.ts";
 
 const HELP = `npm run deploy -- [options]
 
@@ -87,17 +87,16 @@ function scopeProblems(where, section, vars, ownVars) {
 }
 
 /**
- * The Worker takes a batch only from its own queues (src/config/wiring.ts): the audit queue its
+ * The Worker takes a batch only from its own queues (src/config/wiring-names.ts): the audit queue its
  * AUDIT_QUEUE sends to, that queue's shards (-2 … -4) and dead-letter queue (-dlq), and Stream's
  * events queue, named by the target's own AUDIT_QUEUE_NAME and STREAM_EVENTS_QUEUE_NAME (wrangler
  * does not inherit [vars]) where they are not the defaults. A consumer of any other queue would
  * have its batches refused; an audit queue nobody consumes would keep its audit trail unwritten.
  */
 function wiringProblems(where, section, ownVars) {
-  const named = (name, fallback) => (typeof ownVars[name] === "string" && ownVars[name].trim() !== "" ? ownVars[name].trim() : fallback);
-  const audit = named("AUDIT_QUEUE_NAME", "stream-download-audit");
-  const deadLetter = `${audit}-dlq`;
-  const own = [audit, ...[2, 3, 4].map((n) => `${audit}-${n}`), deadLetter, eventsQueueOf(ownVars)];
+  const names = queuesOf(queuesNamedIn(ownVars));
+  const { audit, deadLetter } = names;
+  const own = gatewayQueueNames(names);
   const queues = isTable(section.queues) ? section.queues : {};
   const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
   const consumers = list(queues.consumers);

@@ -22,7 +22,7 @@ import { ticketRoutes } from "./routes/tickets";
 import { webhookRoutes } from "./routes/webhooks";
 import { scheduled } from "./app/scheduled";
 import { consumeQueue, gatewayQueue } from "./app/queue";
-import { DEFAULT_QUEUES, gatewayQueueNames } from "./config/wiring";
+import { DEFAULT_QUEUES, gatewayQueueNames } from "./config/wiring-names";
 import { gatewayAdmin, type GatewayAdmin } from "./admin/actions";
 import { Problem } from "./problems";
 import type { Gateway } from "./gateway/gateway";
@@ -42,7 +42,8 @@ export type { DeliveryMode } from "./deliver/modes";
 /** The settings as options (docs/configuration.md), with this gateway's delivery modes. */
 export type GatewaySettings = Settings<DeliveryMode>;
 export { Problem, type ProblemType, unauthenticated } from "./problems";
-export { DEFAULT_CRONS, DEFAULT_QUEUES, type Wiring } from "./config/wiring";
+export type { Wiring } from "./config/wiring";
+export { DEFAULT_CRONS, DEFAULT_QUEUES } from "./config/wiring-names";
 export type { AuditPage, AuditQuery, GatewayAdmin, GrantInput } from "./admin/actions";
 
 /** A Worker's own handlers, for what is not the gateway's. */

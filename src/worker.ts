@@ -7,23 +7,16 @@ import { documented, ok, PUBLIC, type Operation } from "./routes/openapi";
 import { problemResponse } from "./routes/respond";
 import { streamDownloads } from "./library";
 import { gatewayResolver, optionsFromEnv, type StreamDownloadsOptions } from "./app/options";
-import type { Wiring } from "./config/wiring";
+import { queuesNamedIn } from "./config/wiring-names";
 import { Problem } from "./problems";
 
 /**
  * The reference Worker's options: the settings from `env`, and its queues' names where its
- * deployment names its own (a staging environment's `-staging` queues): AUDIT_QUEUE_NAME (its
- * dead-letter queue is that name with -dlq) and STREAM_EVENTS_QUEUE_NAME. Read here, not by
+ * deployment names its own (AUDIT_QUEUE_NAME, STREAM_EVENTS_QUEUE_NAME). Read here, not by
  * `optionsFromEnv`: an app's own variable of that name would hand its queue to the gateway.
  */
 function referenceOptions(env: Env): StreamDownloadsOptions<Env> {
-  const named = (name: string) => {
-    const value = (env as unknown as Record<string, unknown>)[name];
-    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
-  };
-  const [audit, streamEvents] = [named("AUDIT_QUEUE_NAME"), named("STREAM_EVENTS_QUEUE_NAME")];
-  const queues: Partial<Wiring["queues"]> = { ...(audit === undefined ? {} : { audit }), ...(streamEvents === undefined ? {} : { streamEvents }) };
-  return { ...optionsFromEnv(env), queues };
+  return { ...optionsFromEnv(env), queues: queuesNamedIn(env) };
 }
 
 const ROOT = (): Operation => ({ summary: "Where this gateway's API is described (the demo, in development)", security: PUBLIC, responses: { 200: ok("Links", { type: "object" }) } });

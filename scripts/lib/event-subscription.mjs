@@ -2,12 +2,13 @@
 // or created, through the Queues REST API (`…/queues`, `…/event_subscriptions/subscriptions`).
 // Used by `npm run setup`, by `npm run dev` against the emulator, and checked by `npm run doctor`.
 import { z } from "zod";
+import { DEFAULT_QUEUES, queuesNamedIn, queuesOf } from "../../src/config/wiring-names.ts";
 import { accountApi, shaped, StreamApiError } from "./cloudflare-api.mjs";
 
-export const EVENTS_QUEUE = "stream-download-stream-events";
+export const EVENTS_QUEUE = DEFAULT_QUEUES.streamEvents;
 
 /** The queue a deployment's Worker takes Stream's events from (src/worker.ts): its STREAM_EVENTS_QUEUE_NAME, else the default. */
-export const eventsQueueOf = (vars) => (typeof vars.STREAM_EVENTS_QUEUE_NAME === "string" && vars.STREAM_EVENTS_QUEUE_NAME.trim()) || EVENTS_QUEUE;
+export const eventsQueueOf = (vars) => queuesOf(queuesNamedIn(vars)).streamEvents;
 
 /** What the gateway learns from (src/ensure/stream-events.ts): the documented events, then the two only inferred. */
 export const DOCUMENTED_EVENTS = ["video_state.ready", "video_state.updated", "video_state.errored", "download.created", "download.deleted"];

@@ -8,7 +8,7 @@ import { AuditEventSchema, writeAuditBatch } from "../record/audit-queue";
 import type { AuditEvent } from "../record/audit";
 import { AppEventSchema, grantedEvent, type AppEvent } from "../events/events";
 import { deliverEvents } from "../events/delivery";
-import { gatewayQueueNames } from "../config/wiring";
+import { gatewayQueueNames } from "../config/wiring-names";
 import { applyStreamEvent } from "../ensure/stream-events";
 import { errorText } from "../problems";
 

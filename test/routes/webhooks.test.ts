@@ -3,7 +3,7 @@
 // seeds its own video; faults are scoped to it because the emulator is shared with other files.
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
-import { DEFAULT_CRONS } from "../../src/config/wiring";
+import { DEFAULT_CRONS } from "../../src/config/wiring-names";
 import { afterEach, describe, expect, test } from "vitest";
 import { api, control, counters, injectFault, removeFault, removeFaults, seedVideo, sleep } from "../emulator/helpers";
 import { GATEWAY, callWorker, download, envWith, expectProblem, gateway, resetStreamBudget } from "../helpers";

@@ -5,7 +5,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, describe, expect, test } from "vitest";
 import worker from "../../src/index";
-import { DEFAULT_CRONS } from "../../src/config/wiring";
+import { DEFAULT_CRONS } from "../../src/config/wiring-names";
 import { api, control, counters, seedVideo, sleep } from "../emulator/helpers";
 import { appToken, callWorker, envWith, expectProblem, gateway, randomUser, ticketPath } from "../helpers";
 
