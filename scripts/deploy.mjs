@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
-import { gatewayQueueNames, queuesNamedIn, queuesOf } from "../src/config/wiring-names.ts";
+import { auditQueueNames, gatewayQueueNames, isQueueName, queuesNamedIn, queuesOf } from "../src/config/wiring-names.ts";
 
 const HELP = `npm run deploy -- [options]
 
@@ -94,14 +94,22 @@ function scopeProblems(where, section, vars, ownVars) {
  * have its batches refused; an audit queue nobody consumes would keep its audit trail unwritten.
  */
 function wiringProblems(where, section, ownVars) {
-  const names = queuesOf(queuesNamedIn(ownVars));
+  const named = queuesNamedIn(ownVars);
+  const names = queuesOf(named);
   const { audit, deadLetter } = names;
   const own = gatewayQueueNames(names);
+  const problems = [];
+  // A name Cloudflare refuses would leave every request of the Worker answered as misconfigured.
+  const notQueues = (variable, queues) => {
+    const refused = queues.filter((queue) => !isQueueName(queue));
+    return refused.length === 0 ? [] : [`${where}${variable} names queues Cloudflare refuses (${refused.join(", ")}): lowercase letters, digits and dashes, at most 63.`];
+  };
+  if (named.audit !== undefined) problems.push(...notQueues("AUDIT_QUEUE_NAME", [...auditQueueNames(names), deadLetter]));
+  if (named.streamEvents !== undefined) problems.push(...notQueues("STREAM_EVENTS_QUEUE_NAME", [names.streamEvents]));
   const queues = isTable(section.queues) ? section.queues : {};
   const list = (value) => (Array.isArray(value) ? value.filter(isTable) : []);
   const consumers = list(queues.consumers);
   const consumed = (queue) => consumers.some((consumer) => consumer.queue === queue);
-  const problems = [];
   for (const producer of list(queues.producers)) {
     const shard = /^AUDIT_QUEUE(?:_([234]))?$/.exec(String(producer.binding ?? ""));
     if (shard === null) continue;

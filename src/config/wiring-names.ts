@@ -44,6 +44,9 @@ export function queuesNamedIn(vars: object): Partial<QueueNames> {
   return { ...(audit === undefined ? {} : { audit }), ...(streamEvents === undefined ? {} : { streamEvents }) };
 }
 
+/** Cloudflare's rule for queue names: lowercase letters, digits and dashes, at most 63. */
+export const isQueueName = (name: unknown): boolean => typeof name === "string" && /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+
 /** The audit queues the gateway consumes: the first, and its optional shards (record/audit-queue.ts). */
 export const auditQueueNames = (queues: QueueNames): string[] => [queues.audit, ...[2, 3, 4].map((n) => `${queues.audit}-${n}`)];
 

@@ -2,15 +2,12 @@
 // consumes. Only these are the gateway's: a host's own crons never run retention, and a batch of a
 // host's own queue is never taken (and dropped as malformed) by the gateway's consumer.
 import { misconfigured } from "../problems";
-import { DEFAULT_CRONS, gatewayQueueNames, queuesOf, type CronNames, type QueueNames } from "./wiring-names";
+import { DEFAULT_CRONS, gatewayQueueNames, isQueueName, queuesOf, type CronNames, type QueueNames } from "./wiring-names";
 
 export interface Wiring {
   crons: CronNames;
   queues: QueueNames;
 }
-
-/** Cloudflare's rule for queue names: lowercase letters, digits and dashes. */
-const QUEUE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The options' wiring, checked: a wrong name would silently leave a queue or a cron unserved. */
 export function wiringOf(options: { crons?: Partial<CronNames>; queues?: Partial<QueueNames> }): Wiring {
@@ -21,7 +18,7 @@ export function wiringOf(options: { crons?: Partial<CronNames>; queues?: Partial
   if (crons.retention === crons.recheck) throw misconfigured("crons.recheck", "crons.recheck and crons.retention must differ");
   const queues = queuesOf(options.queues);
   for (const [name, queue] of Object.entries(queues)) {
-    if (typeof queue !== "string" || !QUEUE_NAME.test(queue)) throw misconfigured(`queues.${name}`, `queues.${name} must be a queue name (lowercase letters, digits, dashes)`);
+    if (!isQueueName(queue)) throw misconfigured(`queues.${name}`, `queues.${name} must be a queue name (lowercase letters, digits, dashes)`);
   }
   if (queues.audit === queues.deadLetter) throw misconfigured("queues.deadLetter", "queues.deadLetter and queues.audit must differ");
   if (gatewayQueueNames({ ...queues, streamEvents: "" }).includes(queues.streamEvents)) {

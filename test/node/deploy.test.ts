@@ -169,6 +169,19 @@ test("a consumer of a queue the gateway does not take as its own is refused, and
   expect(deploymentProblems(renamed.replace("[vars]\n", '[vars]\nAUDIT_QUEUE_NAME = "downloads-audit"\n'))).toEqual([]);
 });
 
+test("a queue name Cloudflare refuses, from AUDIT_QUEUE_NAME or STREAM_EVENTS_QUEUE_NAME, names the variable", () => {
+  const named = (vars: string) => ready.replace("[vars]\n", `[vars]\n${vars}\n`);
+  expect(deploymentProblems(named('AUDIT_QUEUE_NAME = "Shop_Audit"'))).toContain(
+    "AUDIT_QUEUE_NAME names queues Cloudflare refuses (Shop_Audit, Shop_Audit-2, Shop_Audit-3, Shop_Audit-4, Shop_Audit-dlq): lowercase letters, digits and dashes, at most 63.",
+  );
+  // 60 characters are a name, but not with -dlq after them.
+  const long = "a".repeat(60);
+  expect(deploymentProblems(named(`AUDIT_QUEUE_NAME = "${long}"`)).join("\n")).toContain(`AUDIT_QUEUE_NAME names queues Cloudflare refuses (${long}-dlq)`);
+  expect(deploymentProblems(named('STREAM_EVENTS_QUEUE_NAME = "stream events"'))).toContain(
+    "STREAM_EVENTS_QUEUE_NAME names queues Cloudflare refuses (stream events): lowercase letters, digits and dashes, at most 63.",
+  );
+});
+
 test("every audit queue the Worker sends to is consumed, dead-letters into its -dlq, and a shard sends to its own audit queue's shard", () => {
   const staging = withStaging(ready);
   const intoProduction = staging.replace('queue = "stream-download-audit-staging"\n', 'queue = "stream-download-audit-staging"\n\n[[env.staging.queues.producers]]\nbinding = "AUDIT_QUEUE_2"\nqueue = "stream-download-audit-2"\n');
