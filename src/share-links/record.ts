@@ -19,7 +19,8 @@ export async function recordLinkGrant(r: Recorder, links: ShareLinkStore, link: 
     if (r.quota !== null) await r.quota.take(link.creator, input.event, "link owner");
   } catch (error) {
     // A grant handed back takes no quota: a network that holds one gets it even when none is left.
-    const held = await links.handedBack(link.id, input.network, input.grantsUntil);
+    // Asking is a courtesy: the answer stays the quota's when the link's object cannot say.
+    const held = await links.handedBack(link.id, input.network, input.grantsUntil).catch(() => null);
     if (held?.handout == null) throw error;
     return { kind: "resumed", link: held.link, handout: held.handout };
   }
