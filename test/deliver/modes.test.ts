@@ -21,7 +21,6 @@ const grant = (access: Access): GrantRequest => ({ video: VIDEO, type: "default"
 
 describe("every delivery mode", () => {
   test.each(DELIVERY_MODES)("%s answers with the status it documents; its HEAD is that answer without the URL", async (mode) => {
-    const carriesUrl = (response: Response, url: string) => [...response.headers.values()].some((value) => value.includes(url));
     const delivery = deliveryOf(mode);
     const minted = await delivery.mint(await mintDeps(), grant(delivery.throughGateway ? LOCKED : STREAM_URL));
     expect(minted.mode).toBe(mode);
@@ -29,11 +28,10 @@ describe("every delivery mode", () => {
     const head = delivery.head();
     expect(answer.status).toBe(delivery.documented.status);
     expect(head.status).toBe(answer.status);
-    expect(carriesUrl(answer, minted.url)).toBe(true);
-    expect(carriesUrl(head, minted.url)).toBe(false);
-    expect(head.headers.get("location")).toBeNull();
-    expect(answer.headers.get("cache-control")).toBe("no-store");
-    expect(head.headers.get("cache-control")).toBe("no-store");
+    const { location, ...rest } = Object.fromEntries(answer.headers);
+    expect(location).toBe(minted.url);
+    expect(rest["cache-control"]).toBe("no-store");
+    expect(Object.fromEntries(head.headers)).toEqual(rest);
   });
 });
 

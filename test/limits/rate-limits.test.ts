@@ -247,7 +247,7 @@ describe("per address (IP_RATE_LIMITER, 120 a minute)", () => {
 
     await clearOfLimiterRollover();
     // 60 served, then 65 refused by the user's own limit: 125 requests, more than the address's 120.
-    const sent = await burst(USER_LIMIT + IP_LIMIT - USER_LIMIT + 5, () => gateway("/v1/share-links", { token: greedy, headers: from(office) }));
+    const sent = await burst(IP_LIMIT + 5, () => gateway("/v1/share-links", { token: greedy, headers: from(office) }));
     expect(sent.filter((s) => s === 200).length).toBe(USER_LIMIT);
     expect(sent.filter((s) => s === 429).length).toBe(IP_LIMIT - USER_LIMIT + 5);
     expect((await statuses([await gateway("/v1/share-links", { token: neighbour, headers: from(office) })]))[0]).toBe(200);
@@ -288,24 +288,27 @@ describe("share-link passwords (LINK_PASSWORD_LIMITER, 10 a minute per link and 
     gateway(`/s/${secret}?mode=redirect`, { method: "POST", headers: { ...from(ip), "content-type": "application/json" }, body: JSON.stringify({ password }) });
 
   test("right passwords count as well as wrong ones: the 11th attempt from a network is 429 even when right, and takes nothing; other networks get in", async () => {
-    await clearOfLimiterRollover();
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { password: "open sesame", maxDownloads: 100 });
     const prefix = randomPrefix64();
 
+    // Only the attempts in the window: the checks that wait for the audit queue come after the 11th.
+    await clearOfLimiterRollover();
     const tried: number[] = [];
     for (let i = 0; i < PASSWORD_LIMIT; i++) {
       const right = i % 2 === 1;
       tried.push((await statuses([await attempt(link.secret, right ? "open sesame" : `guess ${i}`, `${prefix}::${i + 1}`)]))[0]!);
     }
-    expect(tried).toEqual([403, 302, 403, 302, 403, 302, 403, 302, 403, 302]);
-    const before = { stream: await counters(uid), uses: (await shareLinkRow(link.id)).uses, audit: await linkAuditCount(link.id) };
+    const before = await counters(uid);
+    const eleventh = await attempt(link.secret, "open sesame", `${prefix}::abcd`);
 
-    await expectRateLimited(await attempt(link.secret, "open sesame", `${prefix}::abcd`), "the right password, 11th attempt from the /64");
+    expect(tried).toEqual([403, 302, 403, 302, 403, 302, 403, 302, 403, 302]);
+    await expectRateLimited(eleventh, "the right password, 11th attempt from the /64");
     const after = await counters(uid);
-    expect({ api: after.api, delivery: after.delivery }).toEqual({ api: before.stream.api, delivery: before.stream.delivery });
-    expect((await shareLinkRow(link.id)).uses).toBe(before.uses);
-    expect(await linkAuditCount(link.id)).toBe(before.audit);
+    expect({ api: after.api, delivery: after.delivery }).toEqual({ api: before.api, delivery: before.delivery });
+    // The five right passwords from one network share one grant: one use, one audit row, and none for the 11th.
+    expect((await shareLinkRow(link.id)).uses).toBe(1);
+    expect(await linkAuditCount(link.id)).toBe(1);
 
     // The neighbouring /64, and an IPv4 address, are other networks.
     const [, , c, d] = prefix.split(":");
@@ -315,11 +318,11 @@ describe("share-link passwords (LINK_PASSWORD_LIMITER, 10 a minute per link and 
   }, LIMITER_BURST_TIMEOUT_MS);
 
   test("an IPv4 network is one address: after 10 attempts from it, the next address is not held back", async () => {
-    await clearOfLimiterRollover();
     const { uid } = await seedVideo(READY);
     const link = await createShareLink(uid, await appToken(randomUser(), { videos: [uid] }), { password: "open sesame" });
     const base = `10.${byte()}.${byte()}`;
     const [one, next] = [`${base}.10`, `${base}.11`];
+    await clearOfLimiterRollover();
 
     const tried = await burst(PASSWORD_LIMIT, (i) => attempt(link.secret, `guess ${i}`, one));
     expect(tried).toEqual(Array.from({ length: PASSWORD_LIMIT }, () => 403));

@@ -118,10 +118,12 @@ describe("a grant handed back costs nothing, even where nothing is left", () => 
     const creator = randomUser();
     const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads: 1, delivery: "gateway" });
     const first = await postWith(made.secret, HOME);
+    expect(first.status).toBe(303);
     await first.arrayBuffer();
     const before = await counters(uid);
     for (let i = 0; i < 3; i++) {
       const back = await postWith(made.secret, HOME);
+      expect(back.status).toBe(303);
       expect(back.headers.get("location")).toBe(first.headers.get("location"));
       await back.arrayBuffer();
       await expectProblem(await postWith(made.secret, `198.51.100.${90 + i}`), 410, "link-exhausted");
