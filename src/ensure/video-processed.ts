@@ -100,8 +100,6 @@ export async function retryPreparations(deps: EnsureDeps, limit: number): Promis
   const unfinished = await unfinishedStates(deps.db, deps.config.prepareDownloads, before, limit);
   let failed = 0;
   for (const { video, type } of unfinished) {
-    // The kill switch holds here as on the request path: a blocked video gets no download made.
-    if (await isBlocked(deps.db, video)) continue;
     try {
       await ensureDownload(deps, video, type);
     } catch (error) {

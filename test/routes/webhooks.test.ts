@@ -300,6 +300,22 @@ describe("PREPARE_DOWNLOADS", () => {
       { type: "default", status: "inprogress" },
     ]);
   });
+
+  test("blocked videos' unfinished downloads never hold up the re-check: it skips them and makes the others", async () => {
+    // More blocked rows than a run takes (20), older than any other: first in line if counted.
+    for (let i = 0; i < 21; i++) {
+      const blocked = crypto.randomUUID().replaceAll("-", "");
+      await env.DB.batch([
+        env.DB.prepare("INSERT INTO blocked_videos (video_id, blocked_at) VALUES (?1, 0)").bind(blocked),
+        env.DB.prepare("INSERT INTO download_state (video_id, type, status, checked_at, polled_at) VALUES (?1, 'default', 'pending', 0, 0)").bind(blocked),
+      ]);
+    }
+    const { uid } = await seedVideo();
+    await env.DB.prepare("INSERT INTO download_state (video_id, type, status, checked_at, polled_at) VALUES (?1, 'default', 'pending', 0, 1)").bind(uid).run();
+    await resetStreamBudget();
+    await recheck(PREPARE);
+    expect(await creates(uid)).toBe(1);
+  });
 });
 
 describe("end to end: the emulator's webhook reaches the gateway", () => {
