@@ -279,11 +279,23 @@ export function parseSetupArgs(argv, env) {
   };
 }
 
-/** The vars of the Worker being set up (its queue names): .dev.vars locally, else its wrangler.toml section's; none without a wrangler.toml. */
+/**
+ * The vars of the Worker being set up (its queue names): .dev.vars locally, else its wrangler.toml
+ * section's; none without a wrangler.toml. Read before anything changes: an --env that names no
+ * environment of it is a usage error, not production's queue.
+ */
 function deploymentVars(plan) {
   if (plan.local) return readGatewayVars({ devVars: plan.devVars });
   if (!existsSync("wrangler.toml")) return {};
-  return targetVars(parseToml(readFileSync("wrangler.toml", "utf8")), plan.wranglerEnv) ?? {};
+  let toml;
+  try {
+    toml = parseToml(readFileSync("wrangler.toml", "utf8"));
+  } catch (error) {
+    throw new UsageError(`wrangler.toml cannot be read (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); nothing changed.`);
+  }
+  const vars = targetVars(toml, plan.wranglerEnv);
+  if (vars === null) throw new UsageError(`wrangler.toml has no [env.${plan.wranglerEnv}]; nothing changed.`);
+  return vars;
 }
 
 function revocationWarning(id) {
@@ -417,14 +429,15 @@ export async function runSetup(argv, { env, stdout, stderr }) {
       const why = plan.local ? `${plan.devVars} holds no STREAM_KEY_ID` : "wrangler secrets cannot be read back";
       throw new UsageError(`--delete-old needs the key being replaced: pass --old-key <id> (${why}).`);
     }
+    const eventsQueue = plan.events ? eventsQueueOf(deploymentVars(plan)) : null;
     say(`Stream API ${plan.apiBase}, account ${plan.accountId}, token ${mask(plan.apiToken)}.`);
     // Listing the keys proves token and account before anything changes.
     const keys = await api.listKeys();
     if (plan.deleteKey !== undefined) await deleteOnly(plan, api, store, keys, say);
     else await createAndStore(plan, api, store, keys, previousKey, { say, warn });
-    if (plan.events) {
+    if (eventsQueue !== null) {
       try {
-        await ensureEventSubscription(plan, { say, warn }, eventsQueueOf(deploymentVars(plan)));
+        await ensureEventSubscription(plan, { say, warn }, eventsQueue);
       } catch (error) {
         if (!(error instanceof SetupError)) throw error;
         throw new SetupError(`${error.message}\nThe key and webhook are stored; without events the gateway polls Stream. Give the token Queues Write and run setup again, or pass --no-events.`);

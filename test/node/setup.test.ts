@@ -79,6 +79,7 @@ function setup(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
+const account = () => ({ apiBase: `${emulator}/client/v4`, accountId: ACCOUNT, apiToken: TOKEN });
 const emulatorFlags = () => ["--api-base", `${emulator}/client/v4`, "--account", ACCOUNT, "--api-token", TOKEN];
 const local = (...args: string[]) => setup(["--local", ...emulatorFlags(), ...args]);
 const devVars = () => readDevVars(join(work, ".dev.vars")) as Record<string, string>;
@@ -110,9 +111,8 @@ function expectNoSecrets(output: string, secrets: (string | undefined)[]) {
 
 describe("npm run setup --local", () => {
   test("subscribes Stream's events to the gateway's queue once; a rerun keeps it; a Stream that refuses the inferred events gets the documented ones", async () => {
-    const account = { apiBase: `${emulator}/client/v4`, accountId: ACCOUNT, apiToken: TOKEN };
-    const subscriptions = () => eventSubscriptions(account);
-    await unsubscribeAll(account);
+    const subscriptions = () => eventSubscriptions(account());
+    await unsubscribeAll(account());
     const first = await local("--no-webhook");
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain("Events: Stream now publishes its video and download events to stream-download-stream-events.");
@@ -124,7 +124,7 @@ describe("npm run setup --local", () => {
     expect(again.output).toContain(`subscription ${made!.id}); kept it.`);
     expect(await subscriptions()).toHaveLength(1);
 
-    await unsubscribe(account, made!.id);
+    await unsubscribe(account(), made!.id);
     await fetch(`${emulator}/__emulator/quirks`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ downloadCompletionEvents: false }) });
     try {
       const strict = await local("--no-webhook");
@@ -413,6 +413,23 @@ console.log("uploaded " + Object.keys(JSON.parse(stdin)).join(", "));
     expect(run.output).toContain(secrets.STREAM_KEY_ID);
     expectNoSecrets(run.output, [secrets.STREAM_KEY_JWK, TOKEN, secrets.STREAM_WEBHOOK_SECRET]);
     expect(existsSync(join(work, ".dev.vars"))).toBe(false);
+  });
+
+  test("an --env that wrangler.toml does not have exits 2 before anything changes: no key, no secret, no subscription of production's queue", async () => {
+    writeFileSync(join(work, "wrangler.toml"), 'name = "gw"\n[vars]\nSTREAM_EVENTS_QUEUE_NAME = "prod-events"\n[env.staging.vars]\nSTREAM_EVENTS_QUEUE_NAME = "staging-events"\n');
+    const [keysBefore, subscriptionsBefore] = [await keyIds(), await eventSubscriptions(account())];
+    const run = await setup(["--api-base", `${emulator}/client/v4`, "--gateway-url", GATEWAY, "--env", "stagin"], env());
+    expect(run.code, run.output).toBe(2);
+    expect(run.output).toContain("wrangler.toml has no [env.stagin]; nothing changed.");
+    expect(await keyIds()).toEqual(keysBefore);
+    expect(await eventSubscriptions(account())).toEqual(subscriptionsBefore);
+    expect(existsSync(log) ? readFileSync(log, "utf8") : "").toBe("");
+
+    writeFileSync(join(work, "wrangler.toml"), "name = \"gw\"\n[vars\n");
+    const unreadable = await setup(["--api-base", `${emulator}/client/v4`, "--gateway-url", GATEWAY], env());
+    expect(unreadable.code, unreadable.output).toBe(2);
+    expect(unreadable.output).toContain("wrangler.toml cannot be read");
+    expect(await keyIds()).toEqual(keysBefore);
   });
 
   test("a failed upload exits 1, deletes the key it just made, and prints no secret", async () => {
