@@ -26,7 +26,7 @@ export function queuesOf(named: Partial<QueueNames> = {}): QueueNames {
   const audit = named.audit ?? DEFAULT_QUEUES.audit;
   return {
     audit,
-    deadLetter: named.deadLetter ?? (named.audit === undefined ? DEFAULT_QUEUES.deadLetter : `${audit}-dlq`),
+    deadLetter: named.deadLetter ?? `${audit}-dlq`,
     streamEvents: named.streamEvents ?? DEFAULT_QUEUES.streamEvents,
   };
 }

@@ -2,7 +2,7 @@
 // consumes. Only these are the gateway's: a host's own crons never run retention, and a batch of a
 // host's own queue is never taken (and dropped as malformed) by the gateway's consumer.
 import { misconfigured } from "../problems";
-import { DEFAULT_CRONS, gatewayQueueNames, isQueueName, queuesOf, type CronNames, type QueueNames } from "./wiring-names";
+import { auditQueueNames, DEFAULT_CRONS, isQueueName, queuesOf, type CronNames, type QueueNames } from "./wiring-names";
 
 export interface Wiring {
   crons: CronNames;
@@ -21,7 +21,7 @@ export function wiringOf(options: { crons?: Partial<CronNames>; queues?: Partial
     if (!isQueueName(queue)) throw misconfigured(`queues.${name}`, `queues.${name} must be a queue name (lowercase letters, digits, dashes)`);
   }
   if (queues.audit === queues.deadLetter) throw misconfigured("queues.deadLetter", "queues.deadLetter and queues.audit must differ");
-  if (gatewayQueueNames({ ...queues, streamEvents: "" }).includes(queues.streamEvents)) {
+  if ([...auditQueueNames(queues), queues.deadLetter].includes(queues.streamEvents)) {
     throw misconfigured("queues.streamEvents", "queues.streamEvents must differ from the audit queues");
   }
   return { crons, queues };

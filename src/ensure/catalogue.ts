@@ -6,7 +6,7 @@
 // again: Stream sends no event when a video is uploaded, so absence from the catalogue never
 // proves that a video does not exist.
 import type { Db } from "../storage/d1";
-import { WINDOW_MS } from "../stream/budget-object";
+import { WINDOW_MS } from "../stream/call-gate";
 import type { StreamApi, StreamVideo } from "../stream/client";
 
 /** How long "Stream does not know this UID" stands: the API budget's window. */

@@ -12,16 +12,16 @@ import type { Signer } from "./token";
 
 export type Access = Pick<AccessDecision, "rules" | "via" | "gatewayCheck">;
 
-/**
- * The access decision for this client (docs/design.md › Access rules), for a grant delivered
- * through the gateway or not; refuses here what the gateway must enforce itself.
- */
 /** What the access decision reads: the settings and who is asking. */
 export interface AccessDeps {
   config: Config;
   client: ClientInfo;
 }
 
+/**
+ * The access decision for this client (docs/design.md › Access rules), for a grant delivered
+ * through the gateway or not; refuses here what the gateway must enforce itself.
+ */
 export function accessFor(
   d: AccessDeps,
   throughGateway: boolean,

@@ -21,7 +21,7 @@ import { linkEvent } from "../events/events";
 import { announceSuspension } from "../events/suspension";
 import { recordLinkGrant } from "../share-links/record";
 import { ipLimit } from "./guards";
-import { Problem, retryLater } from "../problems";
+import { invalidRequest, Problem, retryLater } from "../problems";
 import { ensureDownload } from "../ensure/ensure";
 import { DELIVERY_MODES, deliveryOf, deliveryTo, type DeliveryMode } from "../deliver/modes";
 import type { Minted } from "../deliver/mode";
@@ -40,11 +40,11 @@ const LinkDownloadQuery = z.object({ mode: z.optional(z.enum(DELIVERY_MODES)) })
  */
 function linkMode(request: Request, link: ShareLink, asked: DeliveryMode | undefined, modes: ReadonlySet<string>): DeliveryMode {
   if (link.delivery === "gateway") {
-    if (asked === "redirect") throw new Problem("invalid-request", "This link is delivered through the gateway: mode=redirect is not offered", { extensions: { field: "mode" } });
+    if (asked === "redirect") throw invalidRequest("mode", "This link is delivered through the gateway: mode=redirect is not offered");
     return "stream";
   }
   const mode = asked ?? (wantsHtml(request) || !modes.has("stream") ? "redirect" : "stream");
-  if (!modes.has(mode)) throw new Problem("invalid-request", `mode=${mode} is disabled on this gateway`, { extensions: { field: "mode" } });
+  if (!modes.has(mode)) throw invalidRequest("mode", `mode=${mode} is disabled on this gateway`);
   return mode;
 }
 
@@ -305,7 +305,7 @@ export function shareRoutes(): Hono<AppEnv> {
     const request = { video: link.video, type: link.type, name: ensured.videoName, access, notAfter, link: link.id, ttlSeconds };
     const minted = await delivery.mint(d, request);
     const event = grantAudit(d, request, minted.mode, { link: link.id });
-    const redeemed = await recordLinkGrant(d, d.links, link, {
+    const redeemed = await recordLinkGrant(d, link, {
       now: d.now,
       network: d.client.network,
       country: d.client.country,

@@ -148,7 +148,7 @@ export function shareLinkStore(namespace: DurableObjectNamespace<ShareLinkObject
       return reinstated;
     },
     indexSuspension: (link) => indexSuspension(db, link.id, link.suspension, null),
-    countUses: (links) => [indexUses(db, links)],
+    countUses: (links) => (links.length === 0 ? [] : [indexUses(db, links)]),
     retain: async (cutoff, now, moves) => ({ deleted: await deleteLinksExpiredBefore(db, cutoff), moved: await moveLegacyLinks(db, now, moves) }),
   };
   return store;

@@ -14,7 +14,8 @@ import type { ShareLink } from "./store";
  * object's alarm sends it. The object's answer: granted, with the link's uses after this one, or
  * refused, with why.
  */
-export async function recordLinkGrant(r: Recorder, links: ShareLinkStore, link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed> {
+export async function recordLinkGrant(r: Recorder & { links: ShareLinkStore }, link: ShareLink, input: Omit<RedeemInput, "windowMs">): Promise<Redeemed> {
+  const { links } = r;
   try {
     if (r.quota !== null) await r.quota.take(link.creator, input.event, "link owner");
   } catch (error) {

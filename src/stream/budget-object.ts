@@ -1,11 +1,10 @@
 // The gateway-wide Stream API budget's counter and Stream's circuit breaker: one Durable Object
 // per Stream account (see budget.ts for why both exist).
 import { DurableObject } from "cloudflare:workers";
-import type { Charge, Scope, Taken } from "./call-gate";
+import { WINDOW_MS, type Charge, type Scope, type Taken } from "./call-gate";
 
-const WINDOW_SLOTS = 30;
 const SLOT_MS = 10_000;
-export const WINDOW_MS = WINDOW_SLOTS * SLOT_MS;
+const WINDOW_SLOTS = WINDOW_MS / SLOT_MS;
 
 /** Consecutive outages that open the breaker, and how long it stays open (doubling to the cap). */
 const BREAKER_THRESHOLD = 3;

@@ -4,6 +4,9 @@
 // the breaker.
 import { StreamCallError } from "./errors";
 
+/** The window the account's budget and each payer's share are counted over (STREAM_API_BUDGET: calls per 5 minutes). */
+export const WINDOW_MS = 300_000;
+
 /** Who a call is charged to, besides the account: the user, and the network it came from. */
 export interface Charge {
   accountLimit: number;
