@@ -7,7 +7,7 @@ import { auditStatement } from "../../src/record/audit";
 import worker from "../../src/index";
 import { linkNames } from "../../src/share-links/ids";
 import { appToken, download, envWith, randomUid, randomUser } from "../helpers";
-import { counters, seedVideo } from "../emulator/helpers";
+import { counters, seedVideo, sleep } from "../emulator/helpers";
 
 const DAY = 86_400_000;
 // Far from the real clock, to show that scheduledTime, not Date.now(), sets the cutoffs.
@@ -154,9 +154,12 @@ describe("the 10-minute re-check keeps the catalogue", () => {
     const row = () => env.DB.prepare("SELECT name, checked_at FROM stream_videos WHERE uid = ?1").bind(uid).first<{ name: string; checked_at: number }>();
     const first = await row();
     expect(first?.name).toBe("Quarterly review");
+    // The clock moves between runs, so that a row written again would show a later checked_at.
+    await sleep(5);
     await recheck();
     expect(await row()).toEqual(first);
     await env.DB.prepare("UPDATE stream_videos SET name = 'stale' WHERE uid = ?1").bind(uid).run();
+    await sleep(5);
     await recheck();
     const rewritten = await row();
     expect(rewritten?.name).toBe("Quarterly review");

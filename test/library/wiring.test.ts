@@ -133,9 +133,13 @@ describe("the reference Worker's queues, named in env (a staging environment's)"
       expect(await auditRowExists(id)).toBe(true);
     }
     const events = createMessageBatch("stream-download-stream-events-staging", [{ id: "s2", timestamp: new Date(), attempts: 1, body: { type: "cf.stream.unknown" } }]);
-    await expect(handler.queue(events, staging, createExecutionContext())).resolves.toBeUndefined();
-    const production = createMessageBatch(DEFAULT_QUEUES.audit, [{ id: "s3", timestamp: new Date(), attempts: 1, body: auditMessage("none") }]);
-    await expect(handler.queue(production, staging, createExecutionContext())).rejects.toThrow(/is neither a queue the gateway consumes/);
+    const eventsCtx = createExecutionContext();
+    await handler.queue(events, staging, eventsCtx);
+    expect(await getQueueResult(events, eventsCtx)).toMatchObject({ explicitAcks: ["s2"] });
+    for (const queue of [DEFAULT_QUEUES.audit, DEFAULT_QUEUES.deadLetter, DEFAULT_QUEUES.streamEvents]) {
+      const production = createMessageBatch(queue, [{ id: "s3", timestamp: new Date(), attempts: 1, body: auditMessage("none") }]);
+      await expect(handler.queue(production, staging, createExecutionContext()), queue).rejects.toThrow(/is neither a queue the gateway consumes/);
+    }
   });
 
   test("an app's own AUDIT_QUEUE_NAME is not read by optionsFromEnv: its queue stays the app's", async () => {

@@ -2,7 +2,8 @@
 // the OpenAPI 3.1 schema is checked in test/node/openapi.test.ts, where a validator can run).
 import { expect, test } from "vitest";
 import { app } from "../../src/index";
-import { gateway } from "../helpers";
+import { appToken, expectProblem, gateway, randomUser } from "../helpers";
+import { seedVideo } from "../emulator/helpers";
 import { DELIVERY_MODES } from "../../src/deliver/modes";
 
 /** Hono's `:param` (with an optional `{regex}`) as OpenAPI's `{param}`. */
@@ -28,4 +29,14 @@ test("the document's request schemas are the validating ones: a documented enum 
   };
   const mode = doc.paths["/v1/videos/{uid}/download"]?.get?.parameters?.find((p) => p.name === "mode");
   expect(mode?.schema.enum).toEqual([...DELIVERY_MODES]);
+  // What the route takes: every documented value gets past validation, anything else is 400 on `mode`.
+  const { uid } = await seedVideo({ downloads: { default: "ready" } });
+  const token = await appToken(randomUser(), { videos: [uid] });
+  for (const value of mode!.schema.enum!) {
+    const res = await gateway(`/v1/videos/${uid}/download?mode=${value}`, { token });
+    await res.body?.cancel();
+    expect([302, 303], value).toContain(res.status);
+  }
+  const refused = await expectProblem(await gateway(`/v1/videos/${uid}/download?mode=inline`, { token }), 400, "invalid-request");
+  expect(refused["field"]).toBe("mode");
 });
