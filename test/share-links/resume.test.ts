@@ -97,36 +97,37 @@ describe("a grant handed back costs nothing, even where nothing is left", () => 
   const withQuota = envWith({ DAILY_DOWNLOAD_QUOTA: "1" });
   const postWith = (secret: string, ip: string) => callWorker(withQuota, `/s/${secret}`, { method: "POST", headers: { "cf-connecting-ip": ip } });
 
-  test("the creator's quota used up: the network holding a grant gets it back, another network is refused", async () => {
+  /** A fresh creator's link through the gateway, and its first grant, to HOME. */
+  async function firstGrant(maxDownloads: number) {
     const { uid } = await seedVideo(READY);
     const creator = randomUser();
-    const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads: 2, delivery: "gateway" });
+    const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads, delivery: "gateway" });
     const first = await postWith(made.secret, HOME);
     expect(first.status).toBe(303);
     await first.arrayBuffer();
+    return { uid, creator, secret: made.secret, location: first.headers.get("location") };
+  }
+
+  test("the creator's quota used up: the network holding a grant gets it back, another network is refused", async () => {
+    const { creator, secret, location } = await firstGrant(2);
     expect(await quotaUsed(creator)).toBe(1);
-    const again = await postWith(made.secret, HOME);
+    const again = await postWith(secret, HOME);
     expect(again.status).toBe(303);
-    expect(again.headers.get("location")).toBe(first.headers.get("location"));
+    expect(again.headers.get("location")).toBe(location);
     await again.arrayBuffer();
-    await expectProblem(await postWith(made.secret, "198.51.100.78"), 429, "quota-exceeded");
+    await expectProblem(await postWith(secret, "198.51.100.78"), 429, "quota-exceeded");
     expect(await quotaUsed(creator)).toBe(1);
   });
 
   test("a used-up link answers without asking Stream or the quota: the holder's grant back, anyone else 410", async () => {
-    const { uid } = await seedVideo(READY);
-    const creator = randomUser();
-    const made = await createShareLink(uid, await appToken(creator, { videos: [uid] }), { maxDownloads: 1, delivery: "gateway" });
-    const first = await postWith(made.secret, HOME);
-    expect(first.status).toBe(303);
-    await first.arrayBuffer();
+    const { uid, creator, secret, location } = await firstGrant(1);
     const before = await counters(uid);
     for (let i = 0; i < 3; i++) {
-      const back = await postWith(made.secret, HOME);
+      const back = await postWith(secret, HOME);
       expect(back.status).toBe(303);
-      expect(back.headers.get("location")).toBe(first.headers.get("location"));
+      expect(back.headers.get("location")).toBe(location);
       await back.arrayBuffer();
-      await expectProblem(await postWith(made.secret, `198.51.100.${90 + i}`), 410, "link-exhausted");
+      await expectProblem(await postWith(secret, `198.51.100.${90 + i}`), 410, "link-exhausted");
     }
     expect((await counters(uid)).api).toBe(before.api);
     expect(await quotaUsed(creator)).toBe(1);
