@@ -52,9 +52,13 @@ function once<T>(key: string, build: () => T): T {
   return built;
 }
 
-/** The visitor's tag as Intl knows it, or the bare language when Intl cannot use it. */
+/** RFC 5646 §4.4.1: 35 characters hold every tag a language, script and region make. */
+const TAG_MAX = 35;
+
+/** The visitor's tag as Intl knows it, or the bare language when Intl cannot use it (or it is longer than any such tag). */
 function regional(tag: string, language: Language): string {
-  return once(`regional|${tag}|${language}`, () => {
+  if (tag.length > TAG_MAX) return language;
+  return once(`regional|${tag.toLowerCase()}|${language}`, () => {
     try {
       const [canonical] = Intl.getCanonicalLocales(tag);
       return canonical !== undefined && Intl.DateTimeFormat.supportedLocalesOf(canonical).length > 0 ? canonical : language;

@@ -72,6 +72,14 @@ describe("Accept-Language", () => {
     expect(recipientLocale("fr-!!, en", null)).toEqual({ language: "fr", format: "fr", negotiated: true });
   });
 
+  test("a tag longer than any language, script and region make (35 characters) formats as its language; case does not matter", () => {
+    // Well formed (private-use subtags), so only its length keeps it from Intl.
+    const long = "fr-CA-x-aaaaaaaa-bbbbbbbb-cccccccc-dddd";
+    expect(recipientLocale(long, null)).toEqual({ language: "fr", format: "fr", negotiated: true });
+    expect(recipientLocale("FR-ca", null)).toEqual({ language: "fr", format: "fr-CA", negotiated: true });
+    expect(recipientLocale("fr-ca", null)).toEqual({ language: "fr", format: "fr-CA", negotiated: true });
+  });
+
   test("RECIPIENT_LANGUAGE pins the language whatever the browser asks", () => {
     expect(recipientLocale("fr-FR,fr;q=0.9", "ja")).toEqual({ language: "ja", format: "ja", negotiated: false });
   });
