@@ -50,7 +50,8 @@ export interface StreamApi {
   getVideo(uid: string): Promise<StreamVideo | null>;
   /**
    * At most 1,000 of the account's videos, as Stream lists them: the newest (the catalogue's sync)
-   * or the oldest (the demo page, its fixtures first). The download path never lists.
+   * or the oldest (the demo page, its fixtures first); the binding takes no order and lists the
+   * newest first. The download path never lists.
    */
   listVideos(first: "newest" | "oldest"): Promise<StreamVideo[]>;
   /** Null when Stream does not know the video (or, through the binding, its downloads). */
